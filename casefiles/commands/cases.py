@@ -1,0 +1,384 @@
+"""Commands that open and document a case."""
+
+import re
+import uuid
+from datetime import UTC, date, datetime
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from casefiles.commands.base import (
+    Outcome,
+    check_expected,
+    command,
+    new_id,
+    replayed,
+    require_text,
+    write,
+)
+from casefiles.domain import taxonomy, workflow
+from casefiles.domain.actors import (
+    DOCUMENTER,
+    LEGAL_REVIEWER,
+    ROLES,
+    SUPERVISOR,
+    SYSTEM,
+    AUDITOR,
+    Actor,
+)
+from casefiles.domain.events import (
+    CASE_ASSIGNED,
+    CASE_EDITED,
+    CASE_OPENED,
+    CRITERIA_WAIVED,
+    NOTE_ADDED,
+    SOURCE_ATTACHED,
+)
+from casefiles.domain.state import EDITABLE_FIELDS, LIST_FIELDS, CaseState
+from casefiles.errors import InvalidCommand, PermissionDenied
+from casefiles.eventstore import NewEvent
+from casefiles.models import CaseFile
+from casefiles.selectors import case_state
+
+CASE_WRITERS = (DOCUMENTER, LEGAL_REVIEWER, SUPERVISOR)
+LEGAL_FIELDS = ("outcome", "legal_qualification")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+TITLE_MAX = 500
+TEXT_MAX = 100_000
+
+
+def _categories(values) -> list[str]:
+    values = list(values or [])
+    known = taxonomy.categories()
+    unknown = [v for v in values if v not in known]
+    if unknown:
+        raise InvalidCommand(
+            f"unknown violation categor{'ies' if len(unknown) > 1 else 'y'}: "
+            f"{', '.join(map(str, unknown))}; known: {', '.join(known)}"
+        )
+    return list(dict.fromkeys(values))
+
+
+def _places(values) -> list[str]:
+    places = []
+    for value in values or []:
+        places.append(require_text(value, "a place name", max_length=200))
+    return list(dict.fromkeys(places))
+
+
+def _date(value, name: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        raise InvalidCommand(f"{name} must be a date, not a date and time")
+    if isinstance(value, date):
+        return value.isoformat()
+    try:
+        return date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise InvalidCommand(f"{name} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _incident(start: str | None, end: str | None) -> None:
+    if start and end and end < start:
+        raise InvalidCommand(f"incident end {end} is before its start {start}")
+
+
+def _writable(case: CaseState) -> None:
+    if case.state == workflow.CLOSED:
+        raise InvalidCommand(f"{case.reference} is closed; its record can no longer change")
+
+
+def _next_reference() -> str:
+    """CF-<year>-<6 digits>, the next free number of the year."""
+    if connection.vendor == "postgresql":
+        # Serialise reference allocation between concurrent case openings; SQLite
+        # already serialises writers (IMMEDIATE transactions).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('casefiles.reference'))")
+    prefix = f"CF-{datetime.now(UTC).year}-"
+    last = (
+        CaseFile.objects.filter(reference__startswith=prefix)
+        .order_by("-reference")
+        .values_list("reference", flat=True)
+        .first()
+    )
+    number = int(last.removeprefix(prefix)) + 1 if last else 1
+    return f"{prefix}{number:06d}"
+
+
+@command
+def case_open(
+    *,
+    actor: Actor,
+    title: str,
+    summary: str = "",
+    categories=(),
+    places=(),
+    incident_from=None,
+    incident_to=None,
+    case_id: str | uuid.UUID | None = None,
+    idempotency_key: str | None = None,
+) -> Outcome:
+    role = actor.role_for("open a case", (*CASE_WRITERS, SYSTEM))
+    case_id = str(case_id or new_id())
+    request = ("case_open", title, summary, list(categories), list(places),
+               str(incident_from), str(incident_to))
+    if earlier := replayed(idempotency_key, case_id, actor, request):
+        return earlier
+    payload = {
+        "reference": "",
+        "title": require_text(title, "title", max_length=TITLE_MAX),
+        "summary": summary.strip() if isinstance(summary, str) else "",
+        "categories": _categories(categories),
+        "places": _places(places),
+        "incident_from": _date(incident_from, "incident start"),
+        "incident_to": _date(incident_to, "incident end"),
+    }
+    _incident(payload["incident_from"], payload["incident_to"])
+    payload["reference"] = _next_reference()
+    return write(
+        case_id,
+        actor=actor,
+        role=role,
+        expected_version=0,
+        events=[NewEvent(CASE_OPENED.name, payload)],
+        idempotency_key=idempotency_key,
+        request=request,
+    )
+
+
+def _clean_change(name: str, value):
+    if name == "title":
+        return require_text(value, "title", max_length=TITLE_MAX)
+    if name in ("summary", "legal_qualification"):
+        if value is None:
+            return ""
+        if not isinstance(value, str) or len(value) > TEXT_MAX:
+            raise InvalidCommand(f"{name} must be text of at most {TEXT_MAX} characters")
+        return value.strip()
+    if name == "categories":
+        return _categories(value)
+    if name == "places":
+        return _places(value)
+    if name in ("incident_from", "incident_to"):
+        return _date(value, name.replace("_", " "))
+    if name == "outcome":
+        if value in (None, ""):
+            return None
+        if value not in workflow.OUTCOMES:
+            raise InvalidCommand(
+                f"outcome {value!r} is not one of {', '.join(workflow.OUTCOMES)}"
+            )
+        return value
+    raise InvalidCommand(f"{name} cannot be edited")
+
+
+@command
+def case_edit(
+    *,
+    actor: Actor,
+    case_id: str | uuid.UUID,
+    expected_version: int | None = None,
+    idempotency_key: str | None = None,
+    **changes,
+) -> Outcome:
+    """Change summary fields; records old and new value of each field that changed."""
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise InvalidCommand(
+            f"cannot edit {', '.join(unknown)}; editable: {', '.join(EDITABLE_FIELDS)}"
+        )
+    legal = [name for name in changes if name in LEGAL_FIELDS]
+    if legal:
+        role = actor.role_for("record an outcome or legal qualification",
+                              (LEGAL_REVIEWER, SUPERVISOR))
+    else:
+        role = actor.role_for("edit a case", CASE_WRITERS)
+    request = ("case_edit", str(case_id), sorted((k, str(v)) for k, v in changes.items()))
+    if earlier := replayed(idempotency_key, str(case_id), actor, request):
+        return earlier
+    case = case_state(case_id, lock=True)
+    check_expected(case, expected_version)
+    _writable(case)
+    diff = {}
+    for name, value in changes.items():
+        new = _clean_change(name, value)
+        old = getattr(case, name)
+        old = list(old) if name in LIST_FIELDS else old
+        if new != old:
+            diff[name] = {"old": old, "new": new}
+    _incident(
+        diff.get("incident_from", {}).get("new", case.incident_from),
+        diff.get("incident_to", {}).get("new", case.incident_to),
+    )
+    if not diff:
+        return Outcome(case.case_id, case.version)
+    return write(
+        case.case_id,
+        actor=actor,
+        role=role,
+        expected_version=case.version,
+        events=[NewEvent(CASE_EDITED.name, {"changes": diff})],
+        idempotency_key=idempotency_key,
+        request=request,
+    )
+
+
+@command
+def source_attach(
+    *,
+    actor: Actor,
+    case_id: str | uuid.UUID,
+    title: str,
+    url: str = "",
+    origins=(),
+    excerpt: str = "",
+    content_sha256: str | None = None,
+    published_on=None,
+    source_id: str | uuid.UUID | None = None,
+    expected_version: int | None = None,
+    idempotency_key: str | None = None,
+) -> Outcome:
+    role = actor.role_for("attach a source", (*CASE_WRITERS, SYSTEM))
+    request = ("source_attach", str(case_id), title, url, list(origins), excerpt,
+               content_sha256, str(published_on))
+    if earlier := replayed(idempotency_key, str(case_id), actor, request):
+        return earlier
+    case = case_state(case_id, lock=True)
+    check_expected(case, expected_version)
+    _writable(case)
+    if content_sha256 is not None and not SHA256.match(str(content_sha256)):
+        raise InvalidCommand("content_sha256 must be 64 lowercase hexadecimal characters")
+    if content_sha256 and any(s.content_sha256 == content_sha256 for s in case.sources):
+        raise InvalidCommand(f"this document is already attached to {case.reference}")
+    source_id = str(source_id or new_id())
+    if any(s.source_id == source_id for s in case.sources):
+        raise InvalidCommand(f"source {source_id} is already attached to {case.reference}")
+    payload = {
+        "source_id": source_id,
+        "title": require_text(title, "source title", max_length=TITLE_MAX),
+        "url": (url or "").strip(),
+        "origins": list(dict.fromkeys(
+            require_text(o, "an originating organisation", max_length=200) for o in origins
+        )),
+        "excerpt": (excerpt or "").strip(),
+        "content_sha256": content_sha256,
+        "published_on": _date(published_on, "publication date"),
+    }
+    if len(payload["excerpt"]) > TEXT_MAX:
+        raise InvalidCommand(f"the excerpt is longer than {TEXT_MAX} characters")
+    return write(
+        case.case_id,
+        actor=actor,
+        role=role,
+        expected_version=case.version,
+        events=[NewEvent(SOURCE_ATTACHED.name, payload)],
+        idempotency_key=idempotency_key,
+        request=request,
+    )
+
+
+@command
+def note_add(
+    *,
+    actor: Actor,
+    case_id: str | uuid.UUID,
+    text: str,
+    expected_version: int | None = None,
+    idempotency_key: str | None = None,
+) -> Outcome:
+    role = actor.role_for("add a note", CASE_WRITERS)
+    request = ("note_add", str(case_id), text)
+    if earlier := replayed(idempotency_key, str(case_id), actor, request):
+        return earlier
+    case = case_state(case_id, lock=True)
+    check_expected(case, expected_version)
+    payload = {"note_id": new_id(), "text": require_text(text, "note", max_length=TEXT_MAX)}
+    return write(
+        case.case_id,
+        actor=actor,
+        role=role,
+        expected_version=case.version,
+        events=[NewEvent(NOTE_ADDED.name, payload)],
+        idempotency_key=idempotency_key,
+        request=request,
+    )
+
+
+@command
+def case_assign(
+    *,
+    actor: Actor,
+    case_id: str | uuid.UUID,
+    assignee,
+    expected_version: int | None = None,
+    idempotency_key: str | None = None,
+) -> Outcome:
+    """Assign the case to a documenter, legal reviewer or supervisor (None unassigns)."""
+    role = actor.role_for("assign a case", (SUPERVISOR, DOCUMENTER))
+    assignee_id = getattr(assignee, "pk", assignee)
+    request = ("case_assign", str(case_id), assignee_id)
+    if earlier := replayed(idempotency_key, str(case_id), actor, request):
+        return earlier
+    case = case_state(case_id, lock=True)
+    check_expected(case, expected_version)
+    _writable(case)
+    new = None
+    if assignee_id is not None:
+        user = get_user_model().objects.filter(pk=assignee_id, is_active=True).first()
+        if user is None:
+            raise InvalidCommand(f"no active user with id {assignee_id}")
+        roles = set(user.groups.values_list("name", flat=True)) & set(ROLES)
+        if not roles & set(CASE_WRITERS) or AUDITOR in roles:
+            raise InvalidCommand(
+                f"{user.get_username()} cannot work cases (needs the role documenter, "
+                "legal reviewer or supervisor, and no auditor role)"
+            )
+        new = {"id": user.pk, "username": user.get_username()}
+    if (new or {}).get("id") == case.assignee_id:
+        return Outcome(case.case_id, case.version)
+    previous = {"id": case.assignee_id, "username": case.assignee} if case.assignee_id else None
+    return write(
+        case.case_id,
+        actor=actor,
+        role=role,
+        expected_version=case.version,
+        events=[NewEvent(CASE_ASSIGNED.name, {"assignee": new, "previous": previous})],
+        idempotency_key=idempotency_key,
+        request=request,
+    )
+
+
+@command
+def criteria_waive(
+    *,
+    actor: Actor,
+    case_id: str | uuid.UUID,
+    reason: str,
+    to_state: str = workflow.LEGAL_REVIEW,
+    expected_version: int | None = None,
+    idempotency_key: str | None = None,
+) -> Outcome:
+    """A supervisor's recorded waiver of the independent-sources criterion."""
+    role = actor.role_for("waive entry criteria", (SUPERVISOR,))
+    if to_state != workflow.LEGAL_REVIEW:
+        raise PermissionDenied(
+            "only the independent-sources criterion of legal review can be waived"
+        )
+    request = ("criteria_waive", str(case_id), to_state, reason)
+    if earlier := replayed(idempotency_key, str(case_id), actor, request):
+        return earlier
+    case = case_state(case_id, lock=True)
+    check_expected(case, expected_version)
+    _writable(case)
+    payload = {"to_state": to_state, "reason": require_text(reason, "reason", max_length=TEXT_MAX)}
+    return write(
+        case.case_id,
+        actor=actor,
+        role=role,
+        expected_version=case.version,
+        events=[NewEvent(CRITERIA_WAIVED.name, payload)],
+        idempotency_key=idempotency_key,
+        request=request,
+    )

@@ -1,0 +1,1 @@
+"""Pure domain code: no database access, no Django models."""

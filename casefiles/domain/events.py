@@ -1,0 +1,65 @@
+"""The registry of event types: name -> current schema version and required payload keys.
+
+Types are past tense. Changing a payload's meaning or shape means a new schema
+version of that type (docs/event-format.md), never an edit to an existing one.
+"""
+
+from dataclasses import dataclass
+
+from casefiles.domain.hashing import NotCanonical, check_json_value
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    schema: int
+    required: tuple[str, ...]
+
+
+REGISTRY: dict[str, EventType] = {}
+
+
+def register(name: str, schema: int, required: tuple[str, ...]) -> EventType:
+    if name in REGISTRY:
+        raise ValueError(f"event type {name} registered twice")
+    REGISTRY[name] = EventType(name, schema, required)
+    return REGISTRY[name]
+
+
+CASE_OPENED = register(
+    "CaseOpened",
+    1,
+    ("reference", "title", "summary", "categories", "places", "incident_from", "incident_to"),
+)
+CASE_EDITED = register("CaseEdited", 1, ("changes",))
+CASE_ASSIGNED = register("CaseAssigned", 1, ("assignee", "previous"))
+SOURCE_ATTACHED = register(
+    "SourceAttached",
+    1,
+    ("source_id", "title", "url", "origins", "excerpt", "content_sha256", "published_on"),
+)
+NOTE_ADDED = register("NoteAdded", 1, ("note_id", "text"))
+TRANSITION_REQUESTED = register(
+    "TransitionRequested", 1, ("request_id", "from_state", "to_state", "reason")
+)
+TRANSITION_APPROVED = register(
+    "TransitionApproved", 1, ("request_id", "from_state", "to_state", "reason")
+)
+TRANSITION_REJECTED = register(
+    "TransitionRejected", 1, ("request_id", "from_state", "to_state", "reason")
+)
+TRANSITION_WITHDRAWN = register("TransitionWithdrawn", 1, ("request_id", "reason"))
+CRITERIA_WAIVED = register("CriteriaWaived", 1, ("to_state", "reason"))
+
+
+def validate_payload(type_name: str, payload: dict) -> EventType:
+    event_type = REGISTRY.get(type_name)
+    if event_type is None:
+        raise NotCanonical(f"unknown event type {type_name!r}")
+    if not isinstance(payload, dict):
+        raise NotCanonical(f"{type_name} payload must be an object")
+    missing = [key for key in event_type.required if key not in payload]
+    if missing:
+        raise NotCanonical(f"{type_name} payload is missing {', '.join(missing)}")
+    check_json_value(payload)
+    return event_type

@@ -1,0 +1,197 @@
+"""A case's state as a pure fold of its events: `evolve(state, event) -> state`.
+
+Used for time travel (`case_at`) and compared against the live projections by the
+tests; the commands decide on the same CaseState type, loaded from the projections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from casefiles.domain import workflow
+
+EDITABLE_FIELDS = (
+    "title",
+    "summary",
+    "categories",
+    "places",
+    "incident_from",
+    "incident_to",
+    "outcome",
+    "legal_qualification",
+)
+LIST_FIELDS = ("categories", "places")
+# Registered event types that are recorded in a case's chain but change nothing the
+# CaseState holds; every other type must be handled explicitly below.
+EVENTS_WITHOUT_STATE: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    source_id: str
+    title: str
+    url: str
+    origins: tuple[str, ...]
+    excerpt: str
+    content_sha256: str | None
+    published_on: str | None
+    attached_at: str
+    attached_by: str
+
+
+@dataclass(frozen=True)
+class NoteRef:
+    note_id: str
+    text: str
+    author: str
+    added_at: str
+
+
+@dataclass(frozen=True)
+class PendingRequest:
+    request_id: str
+    from_state: str
+    to_state: str
+    reason: str
+    requested_by_id: int | None
+    requested_by: str
+    requested_at: str
+
+
+@dataclass(frozen=True)
+class Waiver:
+    to_state: str
+    reason: str
+    waived_by: str
+    waived_at: str
+
+
+@dataclass(frozen=True)
+class CaseState:
+    case_id: str
+    reference: str
+    version: int
+    head_hash: str
+    state: str
+    title: str
+    summary: str
+    categories: tuple[str, ...]
+    places: tuple[str, ...]
+    incident_from: str | None
+    incident_to: str | None
+    outcome: str | None
+    legal_qualification: str
+    assignee_id: int | None
+    assignee: str | None
+    opened_at: str
+    opened_by: str
+    updated_at: str
+    sources: tuple[SourceRef, ...] = ()
+    notes: tuple[NoteRef, ...] = ()
+    pending: PendingRequest | None = None
+    waivers: tuple[Waiver, ...] = field(default=())
+
+    def waiver_for(self, to_state: str) -> Waiver | None:
+        return next((w for w in self.waivers if w.to_state == to_state), None)
+
+    @property
+    def independent_origins(self) -> int:
+        return workflow.independent_origins(self.sources)
+
+    @property
+    def corroboration(self) -> str:
+        return workflow.corroboration_status(self.independent_origins)
+
+
+def evolve(case: CaseState | None, event: Mapping[str, Any]) -> CaseState:
+    kind = event["type"]
+    payload = event["payload"]
+    at = event["occurred_at"]
+    who = event["actor"]["username"]
+    if kind == "CaseOpened":
+        if case is not None:
+            raise ValueError("CaseOpened on an existing case")
+        case = CaseState(
+            case_id=event["case_id"],
+            reference=payload["reference"],
+            version=0,
+            head_hash="",
+            state=workflow.INTAKE,
+            title=payload["title"],
+            summary=payload["summary"],
+            categories=tuple(payload["categories"]),
+            places=tuple(payload["places"]),
+            incident_from=payload["incident_from"],
+            incident_to=payload["incident_to"],
+            outcome=None,
+            legal_qualification="",
+            assignee_id=None,
+            assignee=None,
+            opened_at=at,
+            opened_by=who,
+            updated_at=at,
+        )
+    elif case is None:
+        raise ValueError(f"{kind} before CaseOpened")
+    elif kind == "CaseEdited":
+        changes = {
+            name: tuple(change["new"]) if name in LIST_FIELDS else change["new"]
+            for name, change in payload["changes"].items()
+        }
+        case = replace(case, **changes)
+    elif kind == "CaseAssigned":
+        assignee = payload["assignee"]
+        case = replace(
+            case,
+            assignee_id=assignee["id"] if assignee else None,
+            assignee=assignee["username"] if assignee else None,
+        )
+    elif kind == "SourceAttached":
+        source = SourceRef(
+            source_id=payload["source_id"],
+            title=payload["title"],
+            url=payload["url"],
+            origins=tuple(payload["origins"]),
+            excerpt=payload["excerpt"],
+            content_sha256=payload["content_sha256"],
+            published_on=payload["published_on"],
+            attached_at=at,
+            attached_by=who,
+        )
+        case = replace(case, sources=(*case.sources, source))
+    elif kind == "NoteAdded":
+        note = NoteRef(note_id=payload["note_id"], text=payload["text"], author=who, added_at=at)
+        case = replace(case, notes=(*case.notes, note))
+    elif kind == "TransitionRequested":
+        pending = PendingRequest(
+            request_id=payload["request_id"],
+            from_state=payload["from_state"],
+            to_state=payload["to_state"],
+            reason=payload["reason"],
+            requested_by_id=event["actor"]["id"],
+            requested_by=who,
+            requested_at=at,
+        )
+        case = replace(case, pending=pending)
+    elif kind == "TransitionApproved":
+        case = replace(case, state=payload["to_state"], pending=None)
+    elif kind in ("TransitionRejected", "TransitionWithdrawn"):
+        case = replace(case, pending=None)
+    elif kind == "CriteriaWaived":
+        waiver = Waiver(
+            to_state=payload["to_state"], reason=payload["reason"], waived_by=who, waived_at=at
+        )
+        others = tuple(w for w in case.waivers if w.to_state != waiver.to_state)
+        case = replace(case, waivers=(*others, waiver))
+    elif kind not in EVENTS_WITHOUT_STATE:
+        raise ValueError(f"evolve() does not know event type {kind!r}")
+    return replace(case, version=event["version"], head_hash=event["hash"], updated_at=at)
+
+
+def fold(events: Iterable[Mapping[str, Any]]) -> CaseState | None:
+    case = None
+    for event in events:
+        case = evolve(case, event)
+    return case

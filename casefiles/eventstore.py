@@ -1,0 +1,170 @@
+"""The append-only, hash-chained event store. Only commands call append()."""
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from casefiles.domain.chain import ChainReport, check_chain
+from casefiles.domain.events import validate_payload
+from casefiles.domain.hashing import GENESIS_HASH, NotCanonical, canonical_json, event_hash
+from casefiles.errors import (
+    ConcurrencyError,
+    IdempotencyKeyReused,
+    InvalidCommand,
+    StaleVersion,
+)
+from casefiles.models import Event, IdempotencyRecord
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 UTC with microseconds: fixed width, so strings sort as times do."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: event times are UTC")
+    return moment.astimezone(UTC).strftime(TIME_FORMAT)
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.strptime(value, TIME_FORMAT).replace(tzinfo=UTC)
+
+
+def now() -> str:
+    return format_time(datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    type: str
+    payload: dict[str, Any]
+
+
+def fingerprint(*parts: Any) -> str:
+    return hashlib.sha256(canonical_json(parts).encode()).hexdigest()
+
+
+def append(
+    case_id: uuid.UUID | str,
+    *,
+    expected_version: int,
+    actor: dict[str, Any],
+    events: list[NewEvent],
+    idempotency_key: str | None = None,
+    request_fingerprint: str | None = None,
+) -> tuple[list[Event], bool]:
+    """Append `events` after `expected_version` of the case's chain, in the caller's
+    transaction. Returns (events, replayed): replayed is True when the idempotency key
+    was seen before and the first result is returned instead of writing again.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("append() runs inside a command's transaction")
+    if not events:
+        raise ValueError("nothing to append")
+    case_id = str(case_id)
+    if idempotency_key is not None:
+        earlier = replay(idempotency_key, case_id, request_fingerprint)
+        if earlier is not None:
+            return earlier, True
+
+    head = (
+        Event.objects.filter(case_id=case_id)
+        .order_by("-version")
+        .values_list("version", "hash")
+        .first()
+    )
+    current_version, prev_hash = head if head else (0, GENESIS_HASH)
+    if current_version != expected_version:
+        raise StaleVersion(
+            f"the case changed since you read it (you had version {expected_version}, "
+            f"it is now at version {current_version}); reload and try again",
+            expected=expected_version,
+            actual=current_version,
+        )
+    occurred_at = now()
+    rows = []
+    for offset, new in enumerate(events, start=1):
+        try:
+            event_type = validate_payload(new.type, new.payload)
+        except NotCanonical as exc:
+            raise InvalidCommand(str(exc)) from exc
+        fields = {
+            "case_id": case_id,
+            "version": expected_version + offset,
+            "type": new.type,
+            "schema": event_type.schema,
+            "payload": new.payload,
+            "actor": actor,
+            "occurred_at": occurred_at,
+            "prev_hash": prev_hash,
+        }
+        fields["hash"] = prev_hash = event_hash(fields)
+        rows.append(Event(**fields))
+    try:
+        # A savepoint, so a lost race surfaces as StaleVersion and leaves the caller's
+        # transaction usable (PostgreSQL aborts a transaction on a failed statement).
+        with transaction.atomic():
+            Event.objects.bulk_create(rows)
+            if idempotency_key is not None:
+                IdempotencyRecord.objects.create(
+                    key=idempotency_key,
+                    case_id=case_id,
+                    fingerprint=request_fingerprint or "",
+                    first_version=rows[0].version,
+                    last_version=rows[-1].version,
+                )
+    except IntegrityError as exc:
+        # Another transaction appended the same version (or used the same key) after
+        # we read the head: the unique constraint decided, nothing of ours is written.
+        raise ConcurrencyError(
+            "another change to this case was recorded at the same moment; "
+            "reload and try again"
+        ) from exc
+    return rows, False
+
+
+def replay(
+    idempotency_key: str, case_id: str, request_fingerprint: str | None
+) -> list[Event] | None:
+    """The events first appended under `idempotency_key`, or None if it is new."""
+    record = IdempotencyRecord.objects.filter(key=idempotency_key).first()
+    if record is None:
+        return None
+    if record.fingerprint != (request_fingerprint or "") or str(record.case_id) != str(case_id):
+        raise IdempotencyKeyReused(
+            f"idempotency key {idempotency_key!r} was already used for a different "
+            "request; use a new key for a new request"
+        )
+    return list(
+        Event.objects.filter(
+            case_id=record.case_id,
+            version__range=(record.first_version, record.last_version),
+        ).order_by("version")
+    )
+
+
+def stream(case_id: uuid.UUID | str, *, upto_version: int | None = None,
+           upto_time: str | None = None) -> Iterator[dict[str, Any]]:
+    """A case's events in version order, as records (the exported form)."""
+    events = Event.objects.filter(case_id=case_id).order_by("version")
+    if upto_version is not None:
+        events = events.filter(version__lte=upto_version)
+    if upto_time is not None:
+        events = events.filter(occurred_at__lte=upto_time)
+    for event in events.iterator(chunk_size=2000):
+        yield event.as_record()
+
+
+def verify_case(case_id: uuid.UUID | str) -> ChainReport:
+    """Recompute one case's chain in stored order, so reordered rows are caught too."""
+    events = Event.objects.filter(case_id=case_id).order_by("position")
+    records = (event.as_record() for event in events.iterator(chunk_size=2000))
+    return check_chain(records, str(case_id))
+
+
+def case_ids() -> Iterator[uuid.UUID]:
+    return Event.objects.values_list("case_id", flat=True).distinct().order_by("case_id").iterator()

@@ -1,0 +1,240 @@
+"""Two kinds of tables: the event store (append-only, the truth) and read models.
+
+Read models are derived from events by casefiles.projections and may be rebuilt at any
+time; they refuse writes from anywhere else (see ReadModel).
+"""
+
+import contextvars
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import models
+
+from casefiles.domain import workflow
+
+
+class Event(models.Model):
+    """One immutable event. The database refuses UPDATE and DELETE (migration 0002)."""
+
+    position = models.BigAutoField(primary_key=True)
+    case_id = models.UUIDField()
+    version = models.PositiveIntegerField()
+    type = models.CharField(max_length=64)
+    schema = models.PositiveSmallIntegerField()
+    payload = models.JSONField()
+    actor = models.JSONField()
+    # Kept as the exact RFC 3339 string that was hashed, not re-rendered from a datetime.
+    occurred_at = models.CharField(max_length=32)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            # The database, not the code, guarantees there is no fork in a chain.
+            models.UniqueConstraint(fields=["case_id", "version"], name="event_case_version"),
+        ]
+        indexes = [models.Index(fields=["type"], name="event_type")]
+        ordering = ["position"]
+
+    def __str__(self):
+        return f"{self.case_id} v{self.version} {self.type}"
+
+    def as_record(self) -> dict:
+        """The event exactly as hashed and exported: hashed fields plus `hash`."""
+        return {
+            "case_id": str(self.case_id),
+            "version": self.version,
+            "type": self.type,
+            "schema": self.schema,
+            "payload": self.payload,
+            "actor": self.actor,
+            "occurred_at": self.occurred_at,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+
+class IdempotencyRecord(models.Model):
+    """Which events a command with a given idempotency key appended (event-store bookkeeping)."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    case_id = models.UUIDField()
+    fingerprint = models.CharField(max_length=64)
+    first_version = models.PositiveIntegerField()
+    last_version = models.PositiveIntegerField()
+
+
+_projecting = contextvars.ContextVar("casefiles_projecting", default=False)
+
+
+class ReadModelWriteError(RuntimeError):
+    pass
+
+
+@contextmanager
+def projecting():
+    """Opened only by casefiles.projections while applying events."""
+    token = _projecting.set(True)
+    try:
+        yield
+    finally:
+        _projecting.reset(token)
+
+
+def _check_writable(model):
+    if not _projecting.get():
+        raise ReadModelWriteError(
+            f"{model.__name__} is a read model: change it through a command "
+            "(casefiles.commands), which appends events and projects them"
+        )
+
+
+class ReadModelQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        _check_writable(self.model)
+        return super().update(**kwargs)
+
+    def delete(self):
+        _check_writable(self.model)
+        return super().delete()
+
+    def bulk_create(self, objs, *args, **kwargs):
+        _check_writable(self.model)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, *args, **kwargs):
+        _check_writable(self.model)
+        return super().bulk_update(objs, *args, **kwargs)
+
+    def update_or_create(self, *args, **kwargs):
+        _check_writable(self.model)
+        return super().update_or_create(*args, **kwargs)
+
+
+class ReadModel(models.Model):
+    objects = ReadModelQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        _check_writable(type(self))
+        return super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        _check_writable(type(self))
+        return super().delete(*args, **kwargs)
+
+
+class CaseFile(ReadModel):
+    STATE_CHOICES = [(state, label) for state, label in workflow.STATE_LABELS.items()]
+    OUTCOME_CHOICES = [(outcome, outcome.capitalize()) for outcome in workflow.OUTCOMES]
+    CORROBORATION_CHOICES = [
+        (workflow.UNCORROBORATED, "Uncorroborated"),
+        (workflow.SINGLE_ORIGIN, "Single origin"),
+        (workflow.CORROBORATED, "Corroborated"),
+    ]
+
+    id = models.UUIDField(primary_key=True)
+    reference = models.CharField(max_length=32, unique=True)
+    title = models.CharField(max_length=500, blank=True)
+    summary = models.TextField(blank=True)
+    categories = models.JSONField(default=list)
+    places = models.JSONField(default=list)
+    incident_from = models.DateField(null=True, blank=True)
+    incident_to = models.DateField(null=True, blank=True)
+    state = models.CharField(max_length=20, choices=STATE_CHOICES, db_index=True)
+    outcome = models.CharField(max_length=20, choices=OUTCOME_CHOICES, null=True, blank=True)
+    legal_qualification = models.TextField(blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_cases",
+    )
+    assignee_name = models.CharField(max_length=150, blank=True)
+    opened_at = models.DateTimeField()
+    opened_by = models.CharField(max_length=150)
+    updated_at = models.DateTimeField(db_index=True)
+    version = models.PositiveIntegerField()
+    head_hash = models.CharField(max_length=64)
+    source_count = models.PositiveIntegerField(default=0)
+    independent_origins = models.PositiveIntegerField(default=0)
+    corroboration = models.CharField(max_length=20, choices=CORROBORATION_CHOICES)
+    waivers = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        verbose_name = "case file"
+
+    def __str__(self):
+        return f"{self.reference} {self.title}".strip()
+
+
+class CaseSource(ReadModel):
+    case = models.ForeignKey(CaseFile, on_delete=models.CASCADE, related_name="sources")
+    source_id = models.UUIDField()
+    title = models.CharField(max_length=500, blank=True)
+    url = models.CharField(max_length=2000, blank=True)
+    origins = models.JSONField(default=list)
+    excerpt = models.TextField(blank=True)
+    content_sha256 = models.CharField(max_length=64, null=True, blank=True, db_index=True)
+    published_on = models.DateField(null=True, blank=True)
+    attached_at = models.DateTimeField()
+    attached_by = models.CharField(max_length=150)
+    attached_version = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["case", "attached_version"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "source_id"], name="casesource_unique")
+        ]
+
+    def __str__(self):
+        return self.title or str(self.source_id)
+
+
+class CaseNote(ReadModel):
+    note_id = models.UUIDField(primary_key=True)
+    case = models.ForeignKey(CaseFile, on_delete=models.CASCADE, related_name="notes")
+    text = models.TextField()
+    author = models.CharField(max_length=150)
+    added_at = models.DateTimeField()
+    added_version = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["case", "added_version"]
+
+    def __str__(self):
+        return self.text[:60]
+
+
+class TransitionRequest(ReadModel):
+    """The approval queue and its history, one row per request."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    STATUS_CHOICES = [(s, s.capitalize()) for s in (PENDING, APPROVED, REJECTED, WITHDRAWN)]
+
+    request_id = models.UUIDField(primary_key=True)
+    case = models.ForeignKey(CaseFile, on_delete=models.CASCADE, related_name="requests")
+    from_state = models.CharField(max_length=20)
+    to_state = models.CharField(max_length=20)
+    reason = models.TextField()
+    requested_by_id = models.IntegerField(null=True)
+    requested_by = models.CharField(max_length=150)
+    requested_at = models.DateTimeField(db_index=True)
+    status = models.CharField(max_length=20, choices=STATUS_CHOICES, db_index=True)
+    decided_by_id = models.IntegerField(null=True, blank=True)
+    decided_by = models.CharField(max_length=150, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["requested_at"]
+
+    def __str__(self):
+        return f"{self.case_id}: {self.from_state} → {self.to_state} ({self.status})"

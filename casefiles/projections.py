@@ -1,0 +1,282 @@
+"""Read models as pure consequences of events: one handler per event type.
+
+`project(events)` runs inside the command's transaction, right after the append, so
+a read model never shows a change whose event is not stored (and vice versa).
+`rebuild()` replays every event from scratch; `snapshot()` makes two states comparable.
+"""
+
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from typing import Any
+
+from django.db import transaction
+
+from casefiles.domain import workflow
+from casefiles.eventstore import parse_time
+from casefiles.models import (
+    CaseFile,
+    CaseNote,
+    CaseSource,
+    Event,
+    TransitionRequest,
+    projecting,
+)
+
+Record = dict[str, Any]
+HANDLERS: dict[str, Callable[[Record], None]] = {}
+READ_MODELS = (CaseFile, CaseSource, CaseNote, TransitionRequest)
+
+
+def handles(type_name: str):
+    def register(func):
+        HANDLERS[type_name] = func
+        return func
+
+    return register
+
+
+def project(records: Iterable[Record]) -> None:
+    with projecting():
+        for record in records:
+            handler = HANDLERS.get(record["type"])
+            if handler is None:
+                raise LookupError(f"no projection handles {record['type']}")
+            handler(record)
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _touch(record: Record, **fields) -> None:
+    """Every event moves the case's version, head hash and last-change time."""
+    CaseFile.objects.filter(pk=record["case_id"]).update(
+        version=record["version"],
+        head_hash=record["hash"],
+        updated_at=parse_time(record["occurred_at"]),
+        **fields,
+    )
+
+
+@handles("CaseOpened")
+def _opened(record: Record) -> None:
+    payload = record["payload"]
+    at = parse_time(record["occurred_at"])
+    CaseFile.objects.create(
+        id=record["case_id"],
+        reference=payload["reference"],
+        title=payload["title"],
+        summary=payload["summary"],
+        categories=payload["categories"],
+        places=payload["places"],
+        incident_from=_date(payload["incident_from"]),
+        incident_to=_date(payload["incident_to"]),
+        state=workflow.INTAKE,
+        opened_at=at,
+        opened_by=record["actor"]["username"],
+        updated_at=at,
+        version=record["version"],
+        head_hash=record["hash"],
+        corroboration=workflow.UNCORROBORATED,
+    )
+
+
+@handles("CaseEdited")
+def _edited(record: Record) -> None:
+    fields = {}
+    for name, change in record["payload"]["changes"].items():
+        value = change["new"]
+        fields[name] = _date(value) if name in ("incident_from", "incident_to") else value
+    if "legal_qualification" in fields and fields["legal_qualification"] is None:
+        fields["legal_qualification"] = ""
+    _touch(record, **fields)
+
+
+@handles("CaseAssigned")
+def _assigned(record: Record) -> None:
+    assignee = record["payload"]["assignee"]
+    _touch(
+        record,
+        assignee_id=assignee["id"] if assignee else None,
+        assignee_name=assignee["username"] if assignee else "",
+    )
+
+
+@handles("SourceAttached")
+def _source_attached(record: Record) -> None:
+    payload = record["payload"]
+    CaseSource.objects.create(
+        case_id=record["case_id"],
+        source_id=payload["source_id"],
+        title=payload["title"],
+        url=payload["url"],
+        origins=payload["origins"],
+        excerpt=payload["excerpt"],
+        content_sha256=payload["content_sha256"],
+        published_on=_date(payload["published_on"]),
+        attached_at=parse_time(record["occurred_at"]),
+        attached_by=record["actor"]["username"],
+        attached_version=record["version"],
+    )
+    _refresh_corroboration(record)
+
+
+def _refresh_corroboration(record: Record) -> None:
+    from casefiles.domain.state import SourceRef
+
+    sources = [
+        SourceRef("", "", "", tuple(origins), "", None, None, "", "")
+        for origins in CaseSource.objects.filter(case_id=record["case_id"]).values_list(
+            "origins", flat=True
+        )
+    ]
+    count = workflow.independent_origins(sources)
+    _touch(
+        record,
+        source_count=len(sources),
+        independent_origins=count,
+        corroboration=workflow.corroboration_status(count),
+    )
+
+
+@handles("NoteAdded")
+def _note_added(record: Record) -> None:
+    CaseNote.objects.create(
+        note_id=record["payload"]["note_id"],
+        case_id=record["case_id"],
+        text=record["payload"]["text"],
+        author=record["actor"]["username"],
+        added_at=parse_time(record["occurred_at"]),
+        added_version=record["version"],
+    )
+    _touch(record)
+
+
+@handles("TransitionRequested")
+def _requested(record: Record) -> None:
+    payload = record["payload"]
+    TransitionRequest.objects.create(
+        request_id=payload["request_id"],
+        case_id=record["case_id"],
+        from_state=payload["from_state"],
+        to_state=payload["to_state"],
+        reason=payload["reason"],
+        requested_by_id=record["actor"]["id"],
+        requested_by=record["actor"]["username"],
+        requested_at=parse_time(record["occurred_at"]),
+        status=TransitionRequest.PENDING,
+    )
+    _touch(record)
+
+
+def _decide(record: Record, status: str) -> None:
+    TransitionRequest.objects.filter(pk=record["payload"]["request_id"]).update(
+        status=status,
+        decided_by_id=record["actor"]["id"],
+        decided_by=record["actor"]["username"],
+        decided_at=parse_time(record["occurred_at"]),
+        decision_reason=record["payload"]["reason"],
+    )
+
+
+@handles("TransitionApproved")
+def _approved(record: Record) -> None:
+    _decide(record, TransitionRequest.APPROVED)
+    _touch(record, state=record["payload"]["to_state"])
+
+
+@handles("TransitionRejected")
+def _rejected(record: Record) -> None:
+    _decide(record, TransitionRequest.REJECTED)
+    _touch(record)
+
+
+@handles("TransitionWithdrawn")
+def _withdrawn(record: Record) -> None:
+    _decide(record, TransitionRequest.WITHDRAWN)
+    _touch(record)
+
+
+@handles("CriteriaWaived")
+def _waived(record: Record) -> None:
+    payload = record["payload"]
+    waivers = CaseFile.objects.values_list("waivers", flat=True).get(pk=record["case_id"])
+    waivers = [w for w in waivers if w["to_state"] != payload["to_state"]]
+    waivers.append(
+        {
+            "to_state": payload["to_state"],
+            "reason": payload["reason"],
+            "waived_by": record["actor"]["username"],
+            "waived_at": record["occurred_at"],
+        }
+    )
+    _touch(record, waivers=waivers)
+
+
+def rebuild() -> int:
+    """Throw the read models away and replay every event; returns the event count."""
+    with transaction.atomic(), projecting():
+        for model in reversed(READ_MODELS):
+            model.objects.all().delete()
+        count = 0
+        events = Event.objects.order_by("case_id", "version")
+        batch: list[Record] = []
+        for event in events.iterator(chunk_size=5000):
+            batch.append(event.as_record())
+            if len(batch) == 5000:
+                project(batch)
+                count += len(batch)
+                batch = []
+        project(batch)
+        return count + len(batch)
+
+
+SURROGATE_FIELDS = {"id"}  # CaseSource's auto id; every other pk comes from an event
+
+
+def _natural_key(obj) -> str:
+    # CaseSource's surrogate id is not derived from events; its identity is (case, source).
+    if isinstance(obj, CaseSource):
+        return f"{obj.case_id}/{obj.source_id}"
+    return str(obj.pk)
+
+
+def snapshot() -> dict[str, dict[str, dict]]:
+    """Every read-model row as plain data keyed by its natural key, for comparison."""
+    result = {}
+    for model in READ_MODELS:
+        rows = {}
+        for obj in model.objects.all().iterator(chunk_size=2000):
+            row = {
+                field.attname: _plain(getattr(obj, field.attname))
+                for field in model._meta.concrete_fields
+                if field.attname not in SURROGATE_FIELDS
+            }
+            rows[_natural_key(obj)] = row
+        result[model.__name__] = rows
+    return result
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def diff(live: dict[str, dict[str, dict]], rebuilt: dict[str, dict[str, dict]]) -> list[str]:
+    """Plain-language differences between two snapshots (empty when equal)."""
+    problems = []
+    for name, before in live.items():
+        after = rebuilt[name]
+        for key in sorted(set(before) | set(after)):
+            if key not in after:
+                problems.append(f"{name} {key}: in the live read model, not in the rebuild")
+            elif key not in before:
+                problems.append(f"{name} {key}: in the rebuild, missing from the live read model")
+            elif before[key] != after[key]:
+                fields = sorted(f for f in before[key] if before[key][f] != after[key].get(f))
+                problems.append(f"{name} {key}: differs in {', '.join(fields)}")
+    return problems

@@ -1,0 +1,126 @@
+"""Reads. Each selector owns its queries (and their select/prefetch)."""
+
+import uuid
+from datetime import datetime
+
+from django.db.models import Count, Q
+
+from casefiles import eventstore
+from casefiles.domain.state import CaseState, NoteRef, PendingRequest, SourceRef, Waiver, fold
+from casefiles.errors import InvalidCommand, NotFound
+from casefiles.models import CaseFile, TransitionRequest
+
+
+def _time(value) -> str:
+    return eventstore.format_time(value)
+
+
+def get_case(case_id: uuid.UUID | str, *, lock: bool = False) -> CaseFile:
+    cases = CaseFile.objects.all()
+    if lock:
+        # Row lock on the case for the rest of the command's transaction: commands on
+        # one case run one after another, so two supervisors deciding the same request
+        # see each other's decision instead of both acting on the old state.
+        cases = cases.select_for_update()
+    try:
+        return cases.get(pk=case_id)
+    except (CaseFile.DoesNotExist, ValueError, TypeError):
+        raise NotFound(f"no case with id {case_id}") from None
+
+
+def get_case_by_reference(reference: str) -> CaseFile:
+    try:
+        return CaseFile.objects.get(reference=reference)
+    except CaseFile.DoesNotExist:
+        raise NotFound(f"no case with reference {reference}") from None
+
+
+def case_state(case_id: uuid.UUID | str, *, lock: bool = False) -> CaseState:
+    """The current CaseState, from the read models (the same shape `case_at` folds)."""
+    row = get_case(case_id, lock=lock)
+    pending = row.requests.filter(status=TransitionRequest.PENDING).first()
+    return CaseState(
+        case_id=str(row.pk),
+        reference=row.reference,
+        version=row.version,
+        head_hash=row.head_hash,
+        state=row.state,
+        title=row.title,
+        summary=row.summary,
+        categories=tuple(row.categories),
+        places=tuple(row.places),
+        incident_from=row.incident_from.isoformat() if row.incident_from else None,
+        incident_to=row.incident_to.isoformat() if row.incident_to else None,
+        outcome=row.outcome,
+        legal_qualification=row.legal_qualification,
+        assignee_id=row.assignee_id,
+        assignee=row.assignee_name or None,
+        opened_at=_time(row.opened_at),
+        opened_by=row.opened_by,
+        updated_at=_time(row.updated_at),
+        sources=tuple(
+            SourceRef(
+                source_id=str(s.source_id),
+                title=s.title,
+                url=s.url,
+                origins=tuple(s.origins),
+                excerpt=s.excerpt,
+                content_sha256=s.content_sha256,
+                published_on=s.published_on.isoformat() if s.published_on else None,
+                attached_at=_time(s.attached_at),
+                attached_by=s.attached_by,
+            )
+            for s in row.sources.order_by("attached_version")
+        ),
+        notes=tuple(
+            NoteRef(note_id=str(n.note_id), text=n.text, author=n.author, added_at=_time(n.added_at))
+            for n in row.notes.order_by("added_version")
+        ),
+        pending=PendingRequest(
+            request_id=str(pending.request_id),
+            from_state=pending.from_state,
+            to_state=pending.to_state,
+            reason=pending.reason,
+            requested_by_id=pending.requested_by_id,
+            requested_by=pending.requested_by,
+            requested_at=_time(pending.requested_at),
+        )
+        if pending
+        else None,
+        waivers=tuple(Waiver(**w) for w in row.waivers),
+    )
+
+
+def case_at(
+    case_id: uuid.UUID | str, *, version: int | None = None, at: datetime | str | None = None
+) -> CaseState:
+    """Time travel: the case as it was at `version` or at instant `at`, from events alone."""
+    if isinstance(at, datetime):
+        at = eventstore.format_time(at)
+    elif isinstance(at, str):
+        try:
+            at = eventstore.format_time(datetime.fromisoformat(at))
+        except ValueError:
+            raise InvalidCommand(f"{at!r} is not an RFC 3339 time") from None
+    state = fold(eventstore.stream(case_id, upto_version=version, upto_time=at))
+    if state is None:
+        raise NotFound(f"case {case_id} did not exist at that point")
+    return state
+
+
+def pending_requests():
+    return TransitionRequest.objects.filter(status=TransitionRequest.PENDING).select_related(
+        "case"
+    )
+
+
+def counts() -> dict:
+    by_state = dict(
+        CaseFile.objects.values_list("state").annotate(n=Count("pk")).values_list("state", "n")
+    )
+    return {
+        "by_state": by_state,
+        "pending_approvals": TransitionRequest.objects.filter(
+            Q(status=TransitionRequest.PENDING)
+        ).count(),
+    }

@@ -1,0 +1,40 @@
+import pytest
+from django.contrib.auth.models import Group, User
+from django.db import connection
+
+from casefiles.domain.actors import Actor
+
+
+def make_user(username: str, *roles: str) -> User:
+    user = User.objects.create_user(username=username, password="x-" + username, is_staff=True)
+    for role in roles:
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
+
+
+@pytest.fixture
+def users(db):
+    return {
+        "documenter": make_user("dora", "documenter"),
+        "documenter2": make_user("dmitri", "documenter"),
+        "legal": make_user("lena", "legal_reviewer"),
+        "supervisor": make_user("sam", "supervisor"),
+        "supervisor2": make_user("sofia", "supervisor"),
+        "auditor": make_user("aud", "auditor"),
+        "both": make_user("bo", "documenter", "supervisor"),
+    }
+
+
+@pytest.fixture
+def actors(users):
+    return {name: Actor.for_user(user) for name, user in users.items()}
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing costs ~0.3 s per user; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,33 @@
+"""Helpers that drive cases through real commands (no shortcuts into read models)."""
+
+from casefiles import commands
+from casefiles.selectors import case_state
+
+
+def open_case(actor, **overrides):
+    fields = {
+        "title": "Order to kill civilians near Bucha",
+        "summary": "Intercepted call: a commander ordered troops to kill civilians.",
+        "categories": ["wilful_killing"],
+        "places": ["Bucha"],
+        "incident_from": "2022-03-01",
+        "incident_to": "2022-03-31",
+    }
+    fields.update(overrides)
+    return commands.case_open(actor=actor, **fields).case_id
+
+
+def attach(actor, case_id, origins, title="Report", **extra):
+    return commands.source_attach(
+        actor=actor, case_id=case_id, title=title, origins=origins,
+        excerpt="…kill everyone we see…", **extra
+    )
+
+
+def move(requester, supervisor, case_id, to_state):
+    outcome = commands.transition_request(
+        actor=requester, case_id=case_id, to_state=to_state, reason=f"ready for {to_state}"
+    )
+    request_id = outcome.events[0].payload["request_id"]
+    commands.transition_approve(actor=supervisor, request_id=request_id, reason="agreed")
+    return case_state(case_id)
