@@ -63,6 +63,9 @@ class IdempotencyRecord(models.Model):
     first_version = models.PositiveIntegerField()
     last_version = models.PositiveIntegerField()
 
+    def __str__(self):
+        return f"{self.key} → {self.case_id} v{self.first_version}-{self.last_version}"
+
 
 _projecting = contextvars.ContextVar("casefiles_projecting", default=False)
 
@@ -144,7 +147,10 @@ class CaseFile(ReadModel):
     incident_from = models.DateField(null=True, blank=True)
     incident_to = models.DateField(null=True, blank=True)
     state = models.CharField(max_length=20, choices=STATE_CHOICES, db_index=True)
-    outcome = models.CharField(max_length=20, choices=OUTCOME_CHOICES, null=True, blank=True)
+    # None mirrors the events: "no outcome recorded", distinct from any outcome.
+    outcome = models.CharField(  # noqa: DJ001
+        max_length=20, choices=OUTCOME_CHOICES, null=True, blank=True
+    )
     legal_qualification = models.TextField(blank=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -163,6 +169,10 @@ class CaseFile(ReadModel):
     independent_origins = models.PositiveIntegerField(default=0)
     corroboration = models.CharField(max_length=20, choices=CORROBORATION_CHOICES)
     waivers = models.JSONField(default=list)
+    # Set when the case was opened by ingestion from an extracted allegation.
+    extraction = models.JSONField(null=True, blank=True)
+    extraction_category = models.CharField(max_length=64, blank=True, db_index=True)
+    merged_into = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["-updated_at"]
@@ -179,7 +189,9 @@ class CaseSource(ReadModel):
     url = models.CharField(max_length=2000, blank=True)
     origins = models.JSONField(default=list)
     excerpt = models.TextField(blank=True)
-    content_sha256 = models.CharField(max_length=64, null=True, blank=True, db_index=True)
+    content_sha256 = models.CharField(  # noqa: DJ001 - None: a source with no stored original
+        max_length=64, null=True, blank=True, db_index=True
+    )
     published_on = models.DateField(null=True, blank=True)
     attached_at = models.DateTimeField()
     attached_by = models.CharField(max_length=150)
@@ -238,3 +250,97 @@ class TransitionRequest(ReadModel):
 
     def __str__(self):
         return f"{self.case_id}: {self.from_state} → {self.to_state} ({self.status})"
+
+
+class CaseLink(ReadModel):
+    """A suggested (or dismissed, or merged) link from one case to another; one row per side."""
+
+    SUGGESTED = "suggested"
+    DISMISSED = "dismissed"
+    MERGED = "merged"
+
+    case = models.ForeignKey(CaseFile, on_delete=models.CASCADE, related_name="links")
+    link_id = models.UUIDField()
+    other_case_id = models.UUIDField()
+    other_reference = models.CharField(max_length=32)
+    reasons = models.JSONField(default=list)
+    status = models.CharField(max_length=20, db_index=True)
+    suggested_version = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["case", "suggested_version"]
+        constraints = [models.UniqueConstraint(fields=["case", "link_id"], name="caselink_unique")]
+
+    def __str__(self):
+        return f"{self.case_id} ~ {self.other_reference} ({self.status})"
+
+
+class Source(ReadModel):
+    """An ingested document: its custody record and extracted metadata."""
+
+    id = models.UUIDField(primary_key=True)  # the source's custody stream
+    content_sha256 = models.CharField(max_length=64, unique=True)
+    normalized_sha256 = models.CharField(max_length=64, db_index=True)
+    text_sha256 = models.CharField(max_length=64)
+    bytes = models.PositiveBigIntegerField()
+    filename = models.CharField(max_length=500)
+    media_type = models.CharField(max_length=100)
+    encoding = models.CharField(max_length=50)
+    title = models.CharField(max_length=1000)
+    title_derived = models.BooleanField(default=False)
+    outlet = models.CharField(max_length=300, blank=True)
+    byline = models.CharField(max_length=300, blank=True)
+    published_on = models.DateField(null=True, blank=True)
+    published_reason = models.CharField(max_length=500, blank=True)
+    url = models.CharField(max_length=2000, blank=True)
+    language = models.CharField(max_length=10, blank=True)
+    origins = models.JSONField(default=list)
+    extractor_version = models.CharField(max_length=100)
+    ingested_at = models.DateTimeField()
+    submitted_by = models.CharField(max_length=150)
+    variants = models.JSONField(default=list)
+    version = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-ingested_at"]
+
+    def __str__(self):
+        return self.title
+
+
+class Ingestion(models.Model):
+    """One submitted document and what became of it (an operational job log, not a read
+    model: it records attempts, including failures that change no case)."""
+
+    QUEUED = "queued"
+    INGESTED = "ingested"
+    DUPLICATE = "duplicate"
+    NEAR_DUPLICATE = "near_duplicate"
+    FAILED = "failed"
+    STATUS_CHOICES = [
+        (QUEUED, "Queued"),
+        (INGESTED, "Ingested"),
+        (DUPLICATE, "Duplicate"),
+        (NEAR_DUPLICATE, "Near-duplicate"),
+        (FAILED, "Failed"),
+    ]
+    FINISHED = (INGESTED, DUPLICATE, NEAR_DUPLICATE, FAILED)
+
+    id = models.UUIDField(primary_key=True)
+    filename = models.CharField(max_length=500)
+    content_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    bytes = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=20, choices=STATUS_CHOICES, db_index=True)
+    reason = models.TextField(blank=True)
+    source_id = models.UUIDField(null=True, blank=True)
+    case_references = models.JSONField(default=list)
+    submitted_by = models.CharField(max_length=150)
+    submitted_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+
+    def __str__(self):
+        return f"{self.filename} ({self.status})"

@@ -16,16 +16,18 @@ from casefiles.domain import workflow
 from casefiles.eventstore import parse_time
 from casefiles.models import (
     CaseFile,
+    CaseLink,
     CaseNote,
     CaseSource,
     Event,
+    Source,
     TransitionRequest,
     projecting,
 )
 
 Record = dict[str, Any]
 HANDLERS: dict[str, Callable[[Record], None]] = {}
-READ_MODELS = (CaseFile, CaseSource, CaseNote, TransitionRequest)
+READ_MODELS = (Source, CaseFile, CaseSource, CaseNote, TransitionRequest, CaseLink)
 
 
 def handles(type_name: str):
@@ -214,6 +216,89 @@ def _waived(record: Record) -> None:
     _touch(record, waivers=waivers)
 
 
+@handles("SourceIngested")
+def _source_ingested(record: Record) -> None:
+    payload = record["payload"]
+    meta = payload["metadata"]
+    Source.objects.create(
+        id=record["case_id"],
+        content_sha256=payload["content_sha256"],
+        normalized_sha256=payload["normalized_sha256"],
+        text_sha256=payload["text_sha256"],
+        bytes=payload["bytes"],
+        filename=payload["filename"],
+        media_type=payload["media_type"],
+        encoding=payload["encoding"],
+        title=meta["title"],
+        title_derived=meta["title_derived"],
+        outlet=meta["outlet"] or "",
+        byline=meta["byline"] or "",
+        published_on=_date(meta["published"]),
+        published_reason=meta["published_reason"],
+        url=meta["url"] or "",
+        language=meta["language"] or "",
+        origins=meta["origins"],
+        extractor_version=payload["extractor_version"],
+        ingested_at=parse_time(record["occurred_at"]),
+        submitted_by=payload["submitted_by"],
+        version=record["version"],
+    )
+
+
+@handles("SourceVariantReceived")
+def _variant(record: Record) -> None:
+    payload = record["payload"]
+    variants = Source.objects.values_list("variants", flat=True).get(pk=record["case_id"])
+    variant = {k: payload[k] for k in ("content_sha256", "bytes", "filename", "submitted_by")}
+    Source.objects.filter(pk=record["case_id"]).update(
+        variants=[*variants, {**variant, "received_at": record["occurred_at"]}],
+        version=record["version"],
+    )
+
+
+@handles("AllegationExtracted")
+def _allegation(record: Record) -> None:
+    payload = record["payload"]
+    _touch(record, extraction=payload, extraction_category=payload["allegation"]["category"])
+
+
+@handles("LinkSuggested")
+def _link_suggested(record: Record) -> None:
+    payload = record["payload"]
+    CaseLink.objects.create(
+        case_id=record["case_id"],
+        link_id=payload["link_id"],
+        other_case_id=payload["other_case_id"],
+        other_reference=payload["other_reference"],
+        reasons=payload["reasons"],
+        status=CaseLink.SUGGESTED,
+        suggested_version=record["version"],
+    )
+    _touch(record)
+
+
+def _link_status(record: Record, status: str, **case_fields) -> None:
+    CaseLink.objects.filter(
+        case_id=record["case_id"], link_id=record["payload"]["link_id"]
+    ).update(status=status)
+    _touch(record, **case_fields)
+
+
+@handles("LinkDismissed")
+def _link_dismissed(record: Record) -> None:
+    _link_status(record, CaseLink.DISMISSED)
+
+
+@handles("CaseMergedInto")
+def _merged_into(record: Record) -> None:
+    _link_status(record, CaseLink.MERGED, merged_into=record["payload"]["into_case_id"])
+
+
+@handles("CaseAbsorbed")
+def _absorbed(record: Record) -> None:
+    _link_status(record, CaseLink.MERGED)
+
+
 def rebuild() -> int:
     """Throw the read models away and replay every event; returns the event count."""
     with transaction.atomic(), projecting():
@@ -239,6 +324,8 @@ def _natural_key(obj) -> str:
     # CaseSource's surrogate id is not derived from events; its identity is (case, source).
     if isinstance(obj, CaseSource):
         return f"{obj.case_id}/{obj.source_id}"
+    if isinstance(obj, CaseLink):
+        return f"{obj.case_id}/{obj.link_id}"
     return str(obj.pk)
 
 

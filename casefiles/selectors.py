@@ -6,7 +6,15 @@ from datetime import datetime
 from django.db.models import Count, Q
 
 from casefiles import eventstore
-from casefiles.domain.state import CaseState, NoteRef, PendingRequest, SourceRef, Waiver, fold
+from casefiles.domain.state import (
+    CaseState,
+    LinkRef,
+    NoteRef,
+    PendingRequest,
+    SourceRef,
+    Waiver,
+    fold,
+)
 from casefiles.errors import InvalidCommand, NotFound
 from casefiles.models import CaseFile, TransitionRequest
 
@@ -73,7 +81,9 @@ def case_state(case_id: uuid.UUID | str, *, lock: bool = False) -> CaseState:
             for s in row.sources.order_by("attached_version")
         ),
         notes=tuple(
-            NoteRef(note_id=str(n.note_id), text=n.text, author=n.author, added_at=_time(n.added_at))
+            NoteRef(
+                note_id=str(n.note_id), text=n.text, author=n.author, added_at=_time(n.added_at)
+            )
             for n in row.notes.order_by("added_version")
         ),
         pending=PendingRequest(
@@ -88,6 +98,18 @@ def case_state(case_id: uuid.UUID | str, *, lock: bool = False) -> CaseState:
         if pending
         else None,
         waivers=tuple(Waiver(**w) for w in row.waivers),
+        extraction=row.extraction,
+        links=tuple(
+            LinkRef(
+                link_id=str(link.link_id),
+                other_case_id=str(link.other_case_id),
+                other_reference=link.other_reference,
+                reasons=tuple(link.reasons),
+                status=link.status,
+            )
+            for link in row.links.order_by("suggested_version")
+        ),
+        merged_into=str(row.merged_into) if row.merged_into else None,
     )
 
 

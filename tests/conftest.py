@@ -38,3 +38,16 @@ def is_postgres() -> bool:
 def _fast_password_hashing(settings):
     # Real hashing costs ~0.3 s per user; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_blobs_and_eager_tasks(settings, tmp_path):
+    """Each test gets its own blob store, and tasks run in-process unless a test starts
+    a real worker (tests/test_worker.py)."""
+    from config.celery import app
+
+    settings.CASEFILES_BLOB_DIR = tmp_path / "blobs"
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager

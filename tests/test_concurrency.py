@@ -49,10 +49,10 @@ def test_two_supervisors_approving_at_once_exactly_one_wins(actors):
             actor=doc, case_id=case_id, to_state="sourcing", reason="ready"
         ).events[0].payload["request_id"]
         results = run_together(
-            lambda: commands.transition_approve(
-                actor=actors["supervisor"], request_id=request_id, reason="yes"),
-            lambda: commands.transition_approve(
-                actor=actors["supervisor2"], request_id=request_id, reason="yes too"),
+            lambda r=request_id: commands.transition_approve(
+                actor=actors["supervisor"], request_id=r, reason="yes"),
+            lambda r=request_id: commands.transition_approve(
+                actor=actors["supervisor2"], request_id=r, reason="yes too"),
         )
         wins = [r for r in results if not isinstance(r, Exception)]
         losses = [r for r in results if isinstance(r, Exception)]

@@ -190,8 +190,9 @@ def test_verify_events_detects_reordering(worked_case):
             [source.version + 1000, _json(source.payload), source.prev_hash, source.hash,
              source.occurred_at, rows[version].position],
         )
-    tamper("UPDATE casefiles_event SET version = version - 1000 WHERE version > 1000")
-    with pytest.raises(CommandError, match="version 2: reordering: version 2 is stored after version 3"):
+    tamper("UPDATE casefiles_event SET version = version - 1000 "
+           "WHERE version > 1000")
+    with pytest.raises(CommandError, match="version 2: reordering: version 2 is stored after"):
         verify()
 
 

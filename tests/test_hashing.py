@@ -4,8 +4,8 @@ import hashlib
 
 import pytest
 
-from casefiles.domain.hashing import GENESIS_HASH, NotCanonical, canonical_json, event_hash
 from casefiles.domain.events import validate_payload
+from casefiles.domain.hashing import GENESIS_HASH, NotCanonical, canonical_json, event_hash
 
 EVENT = {
     "case_id": "1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed",

@@ -18,12 +18,12 @@ from casefiles.commands.base import (
 )
 from casefiles.domain import taxonomy, workflow
 from casefiles.domain.actors import (
+    AUDITOR,
     DOCUMENTER,
     LEGAL_REVIEWER,
     ROLES,
     SUPERVISOR,
     SYSTEM,
-    AUDITOR,
     Actor,
 )
 from casefiles.domain.events import (
@@ -85,6 +85,10 @@ def _incident(start: str | None, end: str | None) -> None:
 
 
 def _writable(case: CaseState) -> None:
+    if case.merged_into:
+        raise InvalidCommand(
+            f"{case.reference} was merged into another case; work on that case instead"
+        )
     if case.state == workflow.CLOSED:
         raise InvalidCommand(f"{case.reference} is closed; its record can no longer change")
 

@@ -63,3 +63,32 @@ def validate_payload(type_name: str, payload: dict) -> EventType:
         raise NotCanonical(f"{type_name} payload is missing {', '.join(missing)}")
     check_json_value(payload)
     return event_type
+
+# Ingestion (issue 3). Source custody events live in a source's own stream, whose id is
+# uuid5(SOURCE_STREAM_NAMESPACE, content_sha256) (docs/event-format.md).
+SOURCE_INGESTED = register(
+    "SourceIngested",
+    1,
+    ("content_sha256", "bytes", "filename", "media_type", "encoding", "text_sha256",
+     "normalized_sha256", "extractor_version", "submitted_by", "received_at", "metadata"),
+)
+SOURCE_VARIANT_RECEIVED = register(
+    "SourceVariantReceived",
+    1,
+    ("content_sha256", "bytes", "filename", "normalized_sha256", "submitted_by", "received_at"),
+)
+ALLEGATION_EXTRACTED = register(
+    "AllegationExtracted",
+    1,
+    ("source_id", "content_sha256", "text_sha256", "extractor_version", "allegation"),
+)
+LINK_SUGGESTED = register(
+    "LinkSuggested", 1, ("link_id", "other_case_id", "other_reference", "reasons")
+)
+LINK_DISMISSED = register("LinkDismissed", 1, ("link_id", "other_case_id", "reason"))
+CASE_MERGED_INTO = register(
+    "CaseMergedInto", 1, ("into_case_id", "into_reference", "link_id", "reason")
+)
+CASE_ABSORBED = register(
+    "CaseAbsorbed", 1, ("from_case_id", "from_reference", "link_id", "reason")
+)

@@ -69,6 +69,15 @@ class Waiver:
 
 
 @dataclass(frozen=True)
+class LinkRef:
+    link_id: str
+    other_case_id: str
+    other_reference: str
+    reasons: tuple[str, ...]
+    status: str  # suggested | dismissed | merged
+
+
+@dataclass(frozen=True)
 class CaseState:
     case_id: str
     reference: str
@@ -92,6 +101,9 @@ class CaseState:
     notes: tuple[NoteRef, ...] = ()
     pending: PendingRequest | None = None
     waivers: tuple[Waiver, ...] = field(default=())
+    extraction: dict | None = None
+    links: tuple[LinkRef, ...] = ()
+    merged_into: str | None = None
 
     def waiver_for(self, to_state: str) -> Waiver | None:
         return next((w for w in self.waivers if w.to_state == to_state), None)
@@ -185,9 +197,33 @@ def evolve(case: CaseState | None, event: Mapping[str, Any]) -> CaseState:
         )
         others = tuple(w for w in case.waivers if w.to_state != waiver.to_state)
         case = replace(case, waivers=(*others, waiver))
+    elif kind == "AllegationExtracted":
+        case = replace(case, extraction=dict(payload))
+    elif kind == "LinkSuggested":
+        link = LinkRef(
+            link_id=payload["link_id"],
+            other_case_id=payload["other_case_id"],
+            other_reference=payload["other_reference"],
+            reasons=tuple(payload["reasons"]),
+            status="suggested",
+        )
+        case = replace(case, links=(*case.links, link))
+    elif kind == "LinkDismissed":
+        case = _link_status(case, payload["link_id"], "dismissed")
+    elif kind == "CaseMergedInto":
+        case = replace(_link_status(case, payload["link_id"], "merged"),
+                       merged_into=payload["into_case_id"])
+    elif kind == "CaseAbsorbed":
+        case = _link_status(case, payload["link_id"], "merged")
     elif kind not in EVENTS_WITHOUT_STATE:
         raise ValueError(f"evolve() does not know event type {kind!r}")
     return replace(case, version=event["version"], head_hash=event["hash"], updated_at=at)
+
+
+def _link_status(case: CaseState, link_id: str, status: str) -> CaseState:
+    links = tuple(replace(link, status=status) if link.link_id == link_id else link
+                  for link in case.links)
+    return replace(case, links=links)
 
 
 def fold(events: Iterable[Mapping[str, Any]]) -> CaseState | None:

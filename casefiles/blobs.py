@@ -1,0 +1,62 @@
+"""Content-addressed storage of originals: written once, verified, never modified."""
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+
+
+class BlobError(RuntimeError):
+    pass
+
+
+def path_for(sha256: str) -> Path:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise BlobError(f"{sha256!r} is not a SHA-256")
+    return Path(settings.CASEFILES_BLOB_DIR) / sha256[:2] / sha256[2:4] / sha256
+
+
+def put(data: bytes) -> str:
+    """Store `data` under its SHA-256 and return the digest. Storing the same bytes again
+    is a no-op; an existing file whose content differs is never overwritten."""
+    digest = hashlib.sha256(data).hexdigest()
+    target = path_for(digest)
+    if target.exists():
+        if sha256_of(target) != digest:
+            raise BlobError(f"stored original {digest} is corrupt; refusing to overwrite it")
+        return digest
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Write to a temporary file and rename: a crash never leaves a half-written original.
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o444)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return digest
+
+
+def read(sha256: str) -> bytes:
+    target = path_for(sha256)
+    try:
+        data = target.read_bytes()
+    except FileNotFoundError:
+        raise BlobError(f"the original {sha256} is missing from the blob store") from None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise BlobError(f"the stored original {sha256} does not match its hash")
+    return data
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

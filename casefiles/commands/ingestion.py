@@ -1,0 +1,378 @@
+"""Ingestion: receive a document, keep the original, extract, open candidate cases.
+
+`ingestion_submit` stores the bytes (content-addressed) and queues the job;
+`document_ingest` (run by the Celery task) does the rest in one transaction through the
+same commands a person uses, as the system actor `ingest`.
+"""
+
+import uuid
+from dataclasses import asdict
+from datetime import UTC, datetime
+
+from django.db import transaction
+
+from casefiles import blobs, eventstore
+from casefiles.commands.base import Outcome, command, write
+from casefiles.commands.cases import case_open, source_attach
+from casefiles.domain.actors import DOCUMENTER, SUPERVISOR, SYSTEM, Actor
+from casefiles.domain.events import (
+    ALLEGATION_EXTRACTED,
+    CASE_ABSORBED,
+    CASE_MERGED_INTO,
+    LINK_DISMISSED,
+    LINK_SUGGESTED,
+    SOURCE_INGESTED,
+    SOURCE_VARIANT_RECEIVED,
+)
+from casefiles.errors import InvalidCommand, NotFound
+from casefiles.eventstore import NewEvent
+from casefiles.ingestion.decode import MAX_BYTES, UnreadableDocument, normalized_fingerprint
+from casefiles.ingestion.extract import EXTRACTOR_VERSION, extract_document, link_reasons
+from casefiles.ingestion.model import Allegation, Place, Span, TimeRef
+from casefiles.models import CaseFile, Ingestion, Source
+from casefiles.selectors import case_state
+
+SOURCE_STREAM_NAMESPACE = uuid.UUID("6f1c2b1e-2f7a-4c7e-9a55-3c0de5f1ca5e")
+INGEST = Actor.system("ingest")
+
+
+def source_stream_id(content_sha256: str) -> str:
+    return str(uuid.uuid5(SOURCE_STREAM_NAMESPACE, content_sha256))
+
+
+def candidate_case_id(content_sha256: str, key: str) -> str:
+    """Deterministic, so a document can never open the same allegation twice."""
+    return str(uuid.uuid5(SOURCE_STREAM_NAMESPACE, f"{content_sha256}:{key}"))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@command
+def ingestion_submit(*, data: bytes | None, filename: str, submitted_by: str,
+                     size: int | None = None) -> Ingestion:
+    """Keep the original and queue its ingestion; the task runs after commit.
+
+    Oversized files are refused before reading them (`data=None, size=...`)."""
+    from casefiles.tasks import ingest_document
+
+    size = len(data) if data is not None else size
+    job = Ingestion(
+        id=uuid.uuid4(),
+        filename=filename[:500],
+        bytes=size or 0,
+        status=Ingestion.QUEUED,
+        submitted_by=submitted_by,
+        submitted_at=_now(),
+    )
+    if data is None or size > MAX_BYTES:
+        job.status = Ingestion.FAILED
+        job.reason = (f"file is {size / 1_048_576:.1f} MB; the limit is "
+                      f"{MAX_BYTES // 1_048_576} MB")
+        job.finished_at = job.submitted_at
+        job.save()
+        return job
+    # Chain of custody: the original is stored before anything else happens to it.
+    job.content_sha256 = blobs.put(data)
+    existing = Source.objects.filter(content_sha256=job.content_sha256).first()
+    if existing is not None:
+        job.status = Ingestion.DUPLICATE
+        job.reason = f"the same bytes were ingested before as “{existing.title}”"
+        job.source_id = existing.pk
+        job.finished_at = job.submitted_at
+        job.save()
+        return job
+    job.save()
+    transaction.on_commit(lambda: ingest_document.delay(str(job.id)))
+    return job
+
+
+def _finish(job: Ingestion, status: str, reason: str = "", **fields) -> Ingestion:
+    job.status = status
+    job.reason = reason
+    job.finished_at = _now()
+    for name, value in fields.items():
+        setattr(job, name, value)
+    job.save()
+    return job
+
+
+@command
+def ingestion_fail(*, ingestion_id: str, reason: str) -> Ingestion:
+    """Record a failure the task could not recover from (e.g. retries exhausted)."""
+    job = Ingestion.objects.select_for_update().get(pk=ingestion_id)
+    if job.status in Ingestion.FINISHED:
+        return job
+    return _finish(job, Ingestion.FAILED, reason)
+
+
+@command
+def document_ingest(*, ingestion_id: str) -> Ingestion:
+    """Extract a queued document; idempotent: a finished job is returned as it is."""
+    try:
+        # Lock the job: a redelivered task waits for the first run and then sees it done.
+        job = Ingestion.objects.select_for_update().get(pk=ingestion_id)
+    except (Ingestion.DoesNotExist, ValueError):
+        raise NotFound(f"no ingestion {ingestion_id}") from None
+    if job.status in Ingestion.FINISHED:
+        return job
+    job.attempts += 1
+    sha = job.content_sha256
+    existing = Source.objects.filter(content_sha256=sha).first()
+    if existing is not None:
+        return _finish(job, Ingestion.DUPLICATE,
+                       f"the same bytes were ingested before as “{existing.title}”",
+                       source_id=existing.pk)
+    try:
+        data = blobs.read(sha)
+        document = extract_document(data, job.filename)
+    except UnreadableDocument as exc:
+        return _finish(job, Ingestion.FAILED, exc.reason)
+    except blobs.BlobError as exc:
+        return _finish(job, Ingestion.FAILED, str(exc))
+
+    normalized = normalized_fingerprint(document.text)
+    near = Source.objects.filter(normalized_sha256=normalized).first()
+    if near is not None:
+        _record_variant(near, job, normalized)
+        return _finish(
+            job, Ingestion.NEAR_DUPLICATE,
+            f"differs from “{near.title}” only in line endings or trailing white space; "
+            "recorded as a variant of that source",
+            source_id=near.pk,
+        )
+
+    text_sha = blobs.put(document.text.encode("utf-8"))
+    source_id = source_stream_id(sha)
+    metadata = {
+        "title": document.title,
+        "title_derived": document.title_derived,
+        "outlet": document.outlet,
+        "byline": document.byline,
+        "published": document.published,
+        "published_reason": document.published_reason,
+        "url": document.url,
+        "language": document.language,
+        "origins": [asdict(origin) for origin in document.origins],
+        "spans": {
+            name: asdict(span)
+            for name, span in (
+                ("title", document.title_span), ("outlet", document.outlet_span),
+                ("byline", document.byline_span), ("published", document.published_span),
+                ("url", document.url_span),
+            )
+            if span is not None
+        },
+        "boilerplate": [asdict(span) for span in document.boilerplate],
+    }
+    write(
+        source_id,
+        actor=INGEST,
+        role=SYSTEM,
+        expected_version=0,
+        events=[NewEvent(SOURCE_INGESTED.name, {
+            "content_sha256": sha,
+            "bytes": len(data),
+            "filename": job.filename,
+            "media_type": document.media_type,
+            "encoding": document.encoding,
+            "text_sha256": text_sha,
+            "normalized_sha256": normalized,
+            "extractor_version": EXTRACTOR_VERSION,
+            "submitted_by": job.submitted_by,
+            "received_at": eventstore.format_time(job.submitted_at),
+            "metadata": metadata,
+        })],
+    )
+    origins = list(dict.fromkeys(origin.name for origin in document.origins))
+    references = []
+    for allegation in document.allegations:
+        case_id = _open_candidate(document, allegation, sha, text_sha, source_id, origins)
+        references.append(case_state(case_id).reference)
+    return _finish(job, Ingestion.INGESTED, source_id=source_id, case_references=references)
+
+
+def _record_variant(source: Source, job: Ingestion, normalized: str) -> None:
+    if any(v["content_sha256"] == job.content_sha256 for v in source.variants):
+        return
+    write(
+        str(source.pk),
+        actor=INGEST,
+        role=SYSTEM,
+        expected_version=source.version,
+        events=[NewEvent(SOURCE_VARIANT_RECEIVED.name, {
+            "content_sha256": job.content_sha256,
+            "bytes": job.bytes,
+            "filename": job.filename,
+            "normalized_sha256": normalized,
+            "submitted_by": job.submitted_by,
+            "received_at": eventstore.format_time(job.submitted_at),
+        })],
+    )
+
+
+def _open_candidate(document, allegation: Allegation, sha: str, text_sha: str,
+                    source_id: str, origins: list[str]) -> str:
+    case_id = candidate_case_id(sha, allegation.key)
+    where = ", ".join(place.name for place in allegation.places)
+    summary = (
+        f"Candidate allegation extracted from “{document.title}”"
+        + (f" ({document.outlet})" if document.outlet else "")
+        + f": {allegation.excerpt.text}"
+    )
+    case_open(
+        actor=INGEST,
+        case_id=case_id,
+        title=allegation.title + (f" ({where})" if where and where not in allegation.title
+                                  else ""),
+        summary=summary,
+        categories=[allegation.category],
+        places=[place.name for place in allegation.places],
+        incident_from=allegation.time.start if allegation.time else None,
+        incident_to=allegation.time.end if allegation.time else None,
+    )
+    source_attach(
+        actor=INGEST,
+        case_id=case_id,
+        source_id=source_id,
+        title=document.title,
+        url=document.url or "",
+        origins=origins,
+        excerpt=allegation.excerpt.text,
+        content_sha256=sha,
+        published_on=document.published,
+    )
+    case = case_state(case_id)
+    write(
+        case_id,
+        actor=INGEST,
+        role=SYSTEM,
+        expected_version=case.version,
+        events=[NewEvent(ALLEGATION_EXTRACTED.name, {
+            "source_id": source_id,
+            "content_sha256": sha,
+            "text_sha256": text_sha,
+            "extractor_version": EXTRACTOR_VERSION,
+            "allegation": asdict(allegation),
+        })],
+    )
+    _suggest_links(case_id, allegation, sha)
+    return case_id
+
+
+def allegation_from_dict(data: dict) -> Allegation:
+    def span(value):
+        return Span(**value) if value else None
+
+    time = data.get("time")
+    return Allegation(
+        **{
+            **data,
+            "places": tuple(Place(**{**p, "span": span(p["span"])}) for p in data["places"]),
+            "time": TimeRef(**{**time, "span": span(time["span"])}) if time else None,
+            "victim_span": span(data.get("victim_span")),
+            "perpetrator_span": span(data.get("perpetrator_span")),
+            "excerpt": span(data["excerpt"]),
+            "cue": span(data["cue"]),
+            "count_span": span(data.get("count_span")),
+        }
+    )
+
+
+def _suggest_links(case_id: str, allegation: Allegation, sha: str) -> None:
+    """Suggest links to candidate cases from *other* sources describing the same
+    incident or pattern. Suggestions only: nothing is merged without a person."""
+    candidates = (
+        CaseFile.objects.filter(extraction__isnull=False, merged_into__isnull=True)
+        .exclude(pk=case_id)
+        .only("id", "reference", "extraction")
+        .order_by("opened_at")
+    )
+    for other in candidates:
+        if other.extraction["content_sha256"] == sha:
+            continue
+        reasons = link_reasons(allegation, allegation_from_dict(other.extraction["allegation"]))
+        if not reasons:
+            continue
+        link_id = str(uuid.uuid4())
+        mine = case_state(case_id, lock=True)
+        theirs = case_state(other.pk, lock=True)
+        for this, that in ((mine, theirs), (theirs, mine)):
+            write(
+                this.case_id,
+                actor=INGEST,
+                role=SYSTEM,
+                expected_version=this.version,
+                events=[NewEvent(LINK_SUGGESTED.name, {
+                    "link_id": link_id,
+                    "other_case_id": that.case_id,
+                    "other_reference": that.reference,
+                    "reasons": reasons,
+                })],
+            )
+
+
+def _link(case_id: str, link_id: str):
+    case = case_state(case_id, lock=True)
+    link = next((lk for lk in case.links if lk.link_id == str(link_id)), None)
+    if link is None:
+        raise NotFound(f"{case.reference} has no link {link_id}")
+    if link.status != "suggested":
+        raise InvalidCommand(f"the link to {link.other_reference} was already {link.status}")
+    return case, link
+
+
+@command
+def link_dismiss(*, actor: Actor, case_id: str, link_id: str, reason: str) -> Outcome:
+    """Not the same incident: an event on both cases."""
+    role = actor.role_for("dismiss a suggested link", (DOCUMENTER, SUPERVISOR))
+    case, link = _link(case_id, link_id)
+    other = case_state(link.other_case_id, lock=True)
+    reason = (reason or "").strip() or "not the same incident"
+    outcomes = [
+        write(
+            this.case_id, actor=actor, role=role, expected_version=this.version,
+            events=[NewEvent(LINK_DISMISSED.name, {
+                "link_id": link.link_id, "other_case_id": that.case_id, "reason": reason,
+            })],
+        )
+        for this, that in ((case, other), (other, case))
+    ]
+    return outcomes[0]
+
+
+@command
+def cases_merge(*, actor: Actor, case_id: str, link_id: str, reason: str) -> Outcome:
+    """Merge the linked case into `case_id`: its sources are attached here, both
+    histories are kept, and the absorbed case is marked merged (no longer editable)."""
+    role = actor.role_for("merge cases", (DOCUMENTER, SUPERVISOR))
+    case, link = _link(case_id, link_id)
+    other = case_state(link.other_case_id, lock=True)
+    if other.merged_into:
+        raise InvalidCommand(f"{other.reference} was already merged")
+    reason = (reason or "").strip() or "same incident"
+    present = {s.content_sha256 for s in case.sources if s.content_sha256} | {
+        s.source_id for s in case.sources}
+    for source in other.sources:
+        if source.source_id in present or (source.content_sha256 or "-") in present:
+            continue
+        source_attach(actor=actor, case_id=case.case_id, source_id=source.source_id,
+                      title=source.title, url=source.url, origins=source.origins,
+                      excerpt=source.excerpt, content_sha256=source.content_sha256,
+                      published_on=source.published_on)
+    case = case_state(case.case_id)
+    write(
+        other.case_id, actor=actor, role=role, expected_version=other.version,
+        events=[NewEvent(CASE_MERGED_INTO.name, {
+            "into_case_id": case.case_id, "into_reference": case.reference,
+            "link_id": link.link_id, "reason": reason,
+        })],
+    )
+    return write(
+        case.case_id, actor=actor, role=role, expected_version=case.version,
+        events=[NewEvent(CASE_ABSORBED.name, {
+            "from_case_id": other.case_id, "from_reference": other.reference,
+            "link_id": link.link_id, "reason": reason,
+        })],
+    )

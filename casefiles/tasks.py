@@ -1,0 +1,42 @@
+"""Celery tasks: thin, idempotent, safe to run twice. They take ids and call one command;
+the command re-checks state (a finished ingestion is returned as it is)."""
+
+import logging
+
+from celery import Task, shared_task
+from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerError
+
+from casefiles.commands.ingestion import document_ingest, ingestion_fail
+
+log = logging.getLogger(__name__)
+
+TRANSIENT = (OperationalError, InterfaceError, BrokerError)
+
+
+class IngestTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        # Retries exhausted or an unexpected error: the job must not stay "queued".
+        ingestion_id = args[0] if args else kwargs.get("ingestion_id")
+        log.error("ingestion %s failed: %r", ingestion_id, exc)
+        try:
+            ingestion_fail(ingestion_id=ingestion_id,
+                           reason=f"ingestion failed after {self.request.retries} retries: "
+                                  f"{type(exc).__name__}: {exc}")
+        except Exception:  # noqa: BLE001 - the database itself may be what is down
+            log.exception("could not record the failure of ingestion %s", ingestion_id)
+
+
+@shared_task(
+    base=IngestTask,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=6,
+)
+def ingest_document(self, ingestion_id: str) -> str:
+    return document_ingest(ingestion_id=ingestion_id).status
