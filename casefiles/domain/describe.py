@@ -1,0 +1,92 @@
+"""Events in words, for people who will not read JSON (admin timeline, reports)."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from casefiles.domain import taxonomy, workflow
+
+FIELD_LABELS = {
+    "title": "title",
+    "summary": "summary",
+    "categories": "violation categories",
+    "places": "places",
+    "incident_from": "incident start",
+    "incident_to": "incident end",
+    "outcome": "outcome",
+    "legal_qualification": "legal qualification",
+}
+
+
+def _state(name: str) -> str:
+    return workflow.STATE_LABELS.get(name, name)
+
+
+def _value(field: str, value: Any) -> str:
+    if value in (None, "", []):
+        return "(empty)"
+    if field == "categories":
+        return ", ".join(taxonomy.label(code) for code in value)
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    text = str(value)
+    return f"“{text[:120]}…”" if len(text) > 120 else f"“{text}”"
+
+
+def describe(event: Mapping[str, Any]) -> str:
+    """One sentence (or a few) saying what the event changed."""
+    kind, payload = event["type"], event["payload"]
+    if kind == "CaseOpened":
+        return f"Opened case {payload['reference']}: {_value('title', payload['title'])}"
+    if kind == "CaseEdited":
+        parts = [
+            f"{FIELD_LABELS.get(name, name)} changed from {_value(name, change['old'])} "
+            f"to {_value(name, change['new'])}"
+            for name, change in payload["changes"].items()
+        ]
+        sentence = "; ".join(parts)
+        return sentence[:1].upper() + sentence[1:]
+    if kind == "CaseAssigned":
+        new, old = payload["assignee"], payload["previous"]
+        if new is None:
+            return f"Unassigned (was {old['username']})" if old else "Unassigned"
+        return f"Assigned to {new['username']}" + (f" (was {old['username']})" if old else "")
+    if kind == "SourceAttached":
+        origins = ", ".join(payload["origins"]) or "origin not stated"
+        return f"Attached source {_value('title', payload['title'])} ({origins})"
+    if kind == "NoteAdded":
+        return f"Added a note: {_value('text', payload['text'])}"
+    if kind == "TransitionRequested":
+        return (f"Requested {_state(payload['from_state'])} → {_state(payload['to_state'])}: "
+                f"{payload['reason']}")
+    if kind == "TransitionApproved":
+        return (f"Approved {_state(payload['from_state'])} → {_state(payload['to_state'])}: "
+                f"{payload['reason']}")
+    if kind == "TransitionRejected":
+        return (f"Rejected {_state(payload['from_state'])} → {_state(payload['to_state'])}: "
+                f"{payload['reason']}")
+    if kind == "TransitionWithdrawn":
+        return f"Withdrew the pending request: {payload['reason']}"
+    if kind == "CriteriaWaived":
+        return (f"Waived the independent-sources criterion for {_state(payload['to_state'])}: "
+                f"{payload['reason']}")
+    if kind == "SourceIngested":
+        meta = payload["metadata"]
+        return (f"Ingested {payload['filename']} ({payload['bytes']} bytes, SHA-256 "
+                f"{payload['content_sha256'][:12]}…): {_value('title', meta['title'])}")
+    if kind == "SourceVariantReceived":
+        return (f"Received {payload['filename']}, a variant differing only in line endings or "
+                f"trailing white space (SHA-256 {payload['content_sha256'][:12]}…)")
+    if kind == "AllegationExtracted":
+        allegation = payload["allegation"]
+        return (f"Extracted candidate allegation ({taxonomy.label(allegation['category'])}) "
+                f"with extractor {payload['extractor_version']}")
+    if kind == "LinkSuggested":
+        return (f"Suggested link: possibly the same incident as {payload['other_reference']} "
+                f"({'; '.join(payload['reasons'])})")
+    if kind == "LinkDismissed":
+        return f"Dismissed the suggested link: {payload['reason']}"
+    if kind == "CaseMergedInto":
+        return f"Merged into {payload['into_reference']}: {payload['reason']}"
+    if kind == "CaseAbsorbed":
+        return f"Absorbed {payload['from_reference']} (merged here): {payload['reason']}"
+    raise ValueError(f"no description for event type {kind!r}")

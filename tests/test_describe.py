@@ -1,0 +1,49 @@
+import pytest
+
+from casefiles.domain.describe import describe
+from casefiles.domain.events import REGISTRY
+
+SAMPLES = {
+    "CaseOpened": {"reference": "CF-2026-000001", "title": "Looting in Bucha"},
+    "CaseEdited": {"changes": {"title": {"old": "Draft", "new": "Looting"}}},
+    "CaseAssigned": {"assignee": {"id": 1, "username": "dora"}, "previous": None},
+    "SourceAttached": {"title": "AP report", "origins": ["Associated Press"]},
+    "NoteAdded": {"text": "call the witness"},
+    "TransitionRequested": {"from_state": "intake", "to_state": "sourcing", "reason": "ready"},
+    "TransitionApproved": {"from_state": "intake", "to_state": "sourcing", "reason": "ok"},
+    "TransitionRejected": {"from_state": "intake", "to_state": "sourcing", "reason": "thin"},
+    "TransitionWithdrawn": {"reason": "later"},
+    "CriteriaWaived": {"to_state": "legal_review", "reason": "sole record"},
+    "SourceIngested": {"filename": "a.txt", "bytes": 10, "content_sha256": "ab" * 32,
+                       "metadata": {"title": "T"}},
+    "SourceVariantReceived": {"filename": "b.txt", "content_sha256": "cd" * 32},
+    "AllegationExtracted": {"allegation": {"category": "pillage"},
+                            "extractor_version": "x/1"},
+    "LinkSuggested": {"other_reference": "CF-2026-000002", "reasons": ["same place: Bucha"]},
+    "LinkDismissed": {"reason": "different"},
+    "CaseMergedInto": {"into_reference": "CF-2026-000002", "reason": "same"},
+    "CaseAbsorbed": {"from_reference": "CF-2026-000003", "reason": "same"},
+}
+
+
+def test_edit_is_described_in_words():
+    event = {"type": "CaseEdited", "payload": {"changes": {
+        "title": {"old": "Draft", "new": "Executions near Novoivanovka"},
+        "categories": {"old": [], "new": ["killing_hors_de_combat"]},
+    }}}
+    assert describe(event) == (
+        "Title changed from “Draft” to “Executions near Novoivanovka”; violation categories "
+        "changed from (empty) to Killing or wounding a combatant who has surrendered "
+        "(hors de combat) (art. 8(2)(b)(vi))"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_registered_type_has_a_description(name):
+    text = describe({"type": name, "payload": SAMPLES[name]})
+    assert text and name not in text
+
+
+def test_unknown_type_is_an_error_not_a_silent_fallback():
+    with pytest.raises(ValueError, match="no description"):
+        describe({"type": "Unknown", "payload": {}})
