@@ -1,0 +1,1 @@
+"""The REST API: the second face of the command layer."""
