@@ -20,11 +20,17 @@ SEEDS = Path(settings.BASE_DIR) / "seeds"
 
 
 @pytest.fixture
-def ingest(django_capture_on_commit_callbacks):
+def ingest(monkeypatch):
+    """Inside a test's transaction nothing commits, so run each on_commit callback at the
+    point its transaction would commit. The real commit path, with a real worker on
+    Redis and PostgreSQL, is tests/test_worker.py."""
+    from django.db import transaction
+
+    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
+
     def run(*args):
         out = StringIO()
-        with django_capture_on_commit_callbacks(execute=True):
-            call_command(*args, stdout=out)
+        call_command(*args, stdout=out)
         return out.getvalue()
 
     return run
@@ -97,7 +103,7 @@ def test_cross_source_links_are_suggested_not_merged(ingest):
     assert _linked("000", "001") and _linked("001", "000")
     assert not CaseFile.objects.filter(merged_into__isnull=False).exists()
     link = CaseLink.objects.filter(case__in=cases_of("003")).first()
-    assert link.reasons and any("category" in r for r in link.reasons)
+    assert link.reasons and any("categor" in r for r in link.reasons) and len(link.reasons) >= 2
 
 
 def test_rerunning_ingest_seeds_changes_nothing(ingest):
@@ -138,7 +144,7 @@ def _bad_files(folder: Path) -> dict[str, bytes]:
         "archive.zip": b"PK\x03\x04" + bytes(range(200)) * 3,
         "truncated.html": b"<html><body><p>Hel",
         "script-only.html": html,
-        "bad-utf8.txt": b"\xff\xfe\xfa\xfb" * 50 + b"\x00\x01",
+        "bad-utf8.txt": b"\x80\x81\x8d\x8f\x90\x9d" * 40,
         "pdf.txt": b"%PDF-1.7\n" + bytes(range(256)) * 3,
         "controls.txt": bytes(range(1, 32)) * 20,
         "gzip.gz": b"\x1f\x8b\x08" + bytes(range(100)) * 3,
@@ -167,10 +173,19 @@ def test_twenty_bad_files_give_twenty_clear_failures_and_the_rest_goes_on(ingest
         "1 ingested, 0 duplicate(s), 0 near-duplicate(s), 20 failed")
     failures = Ingestion.objects.filter(status="failed")
     assert failures.count() == 20
+    expected = {
+        "empty.txt": "empty file", "spaces.txt": "only whitespace", "nul.txt": "NUL bytes",
+        "image.png": "PNG image", "random.bin": "binary content", "archive.zip": "ZIP",
+        "truncated.html": "no extractable main text", "script-only.html": "no extractable",
+        "bad-utf8.txt": "could not decode text", "pdf.txt": "PDF", "controls.txt": "control",
+        "gzip.gz": "gzip", "elf.bin": "executable", "jpeg.jpg": "JPEG",
+        "newlines.md": "only whitespace", "empty-html.html": "no extractable",
+        "only-tags.html": "no extractable", "bom-only.txt": "only whitespace",
+        "utf16-odd.txt": "utf-16", "huge.txt": "the limit is 20 MB",
+    }
+    assert {job.filename: job.reason for job in failures}.keys() == expected.keys()
     for job in failures:
-        assert len(job.reason) > 10, (job.filename, job.reason)
-    assert "limit is 20 MB" in failures.get(filename="huge.txt").reason
-    assert "empty" in failures.get(filename="empty.txt").reason
+        assert expected[job.filename] in job.reason, (job.filename, job.reason)
     assert Source.objects.count() == 1
 
 

@@ -27,7 +27,12 @@ from casefiles.domain.events import (
 from casefiles.errors import InvalidCommand, NotFound
 from casefiles.eventstore import NewEvent
 from casefiles.ingestion.decode import MAX_BYTES, UnreadableDocument, normalized_fingerprint
-from casefiles.ingestion.extract import EXTRACTOR_VERSION, extract_document, link_reasons
+from casefiles.ingestion.extract import (
+    EXTRACTOR_VERSION,
+    extract_document,
+    link_reasons,
+    should_link,
+)
 from casefiles.ingestion.model import Allegation, Place, Span, TimeRef
 from casefiles.models import CaseFile, Ingestion, Source
 from casefiles.selectors import case_state
@@ -292,13 +297,14 @@ def _suggest_links(case_id: str, allegation: Allegation, sha: str) -> None:
     for other in candidates:
         if other.extraction["content_sha256"] == sha:
             continue
-        reasons = link_reasons(allegation, allegation_from_dict(other.extraction["allegation"]))
-        if not reasons:
+        theirs = allegation_from_dict(other.extraction["allegation"])
+        if not should_link(allegation, theirs):
             continue
+        reasons = link_reasons(allegation, theirs)
         link_id = str(uuid.uuid4())
-        mine = case_state(case_id, lock=True)
-        theirs = case_state(other.pk, lock=True)
-        for this, that in ((mine, theirs), (theirs, mine)):
+        this_case = case_state(case_id, lock=True)
+        other_case = case_state(other.pk, lock=True)
+        for this, that in ((this_case, other_case), (other_case, this_case)):
             write(
                 this.case_id,
                 actor=INGEST,
