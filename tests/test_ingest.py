@@ -144,7 +144,7 @@ def _bad_files(folder: Path) -> dict[str, bytes]:
         "archive.zip": b"PK\x03\x04" + bytes(range(200)) * 3,
         "truncated.html": b"<html><body><p>Hel",
         "script-only.html": html,
-        "bad-utf8.txt": b"\x80\x81\x8d\x8f\x90\x9d" * 40,
+        "bad-utf8.txt": b"Hello \xff\xfe\xfd\x80\x81 world " * 20,
         "pdf.txt": b"%PDF-1.7\n" + bytes(range(256)) * 3,
         "controls.txt": bytes(range(1, 32)) * 20,
         "gzip.gz": b"\x1f\x8b\x08" + bytes(range(100)) * 3,

@@ -1,0 +1,1 @@
+"""Pure, offline extraction of text, metadata and candidate allegations from documents."""

@@ -1,0 +1,498 @@
+"""Candidate allegations: sentences that match a category's cues, grouped and described.
+
+These are candidates for a human reviewer, never findings. Every field carries the span
+it came from so the reviewer can check it against the text. Fields are taken from the
+excerpt first and only then from the two sentences on either side, nearest first,
+because news texts often name the victims or the place one sentence away from the act.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Any
+
+from .dates import find_times
+from .gazetteer import KIND_RANK, find_places
+from .model import Allegation, Place, Span, TimeRef
+from .resources import compile_rule, load, taxonomy_codes
+from .text import Sentence, make_span
+
+_BEFORE = 3  # sentences looked at before an excerpt for victims and perpetrators
+_AFTER = 2  # ... and after it, for victims only ("He was 17 years old.")
+_PLACE_BEFORE = 2  # places and times: only earlier sentences of the same paragraph
+_MERGE_GAP = 2  # same-category sentences at most this far apart form one allegation
+# A further cue sentence that adds no count, place or time of its own still belongs to
+# the story being told when it is this close ("... So it was decided to shoot them").
+_MERGE_GAP_NO_FACTS = 4
+_MAX_EXCERPT = 600  # characters; a reviewer must be able to read an excerpt at a glance
+_MAX_LINK_DAYS = 366  # wider periods ("since 2014") say nothing about a shared incident
+
+_NUMBERS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
+}  # fmt: skip
+_DETERMINER = re.compile(r"^(?:his|her|their|a|an|the)\s+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Cue:
+    regex: re.Pattern[str]
+    title: str | None
+
+
+@dataclass(frozen=True)
+class _Category:
+    code: str
+    title: str
+    default_victims: str
+    has_victims: bool
+    cues: tuple[_Cue, ...]
+    suppressed_by: tuple[str, ...]
+    objects: re.Pattern[str] | None
+    title_rules: tuple[tuple[re.Pattern[str], str], ...]
+
+
+@dataclass(frozen=True)
+class _Group:
+    label: str
+    singular: str
+    plural: str
+    patterns: tuple[tuple[re.Pattern[str], str], ...]
+
+
+@dataclass(frozen=True)
+class _Rules:
+    categories: tuple[_Category, ...]
+    families: dict[str, tuple[str, ...]]
+    generic: tuple[re.Pattern[str], ...]
+    negation: re.Pattern[str]
+    groups: tuple[_Group, ...]
+    perpetrators: tuple[re.Pattern[str], ...]
+    count: re.Pattern[str]
+
+
+@cache
+def rules() -> _Rules:
+    data: dict[str, Any] = load("category_cues.json")
+    known = set(taxonomy_codes())
+    unknown = set(data["categories"]) - known
+    if unknown:
+        raise ValueError(f"category_cues.json names codes missing from taxonomy.json: {unknown}")
+    categories = []
+    for code, spec in data["categories"].items():
+        terms = sorted(spec.get("object_terms", ()), key=len, reverse=True)
+        categories.append(
+            _Category(
+                code=code,
+                title=spec["title"],
+                default_victims=spec.get("default_victims", "people"),
+                has_victims=spec.get("victims", True),
+                cues=tuple(_Cue(compile_rule(c["pattern"]), c.get("title")) for c in spec["cues"]),
+                suppressed_by=tuple(spec.get("suppressed_by", ())),
+                objects=(
+                    re.compile(r"\b(?:" + "|".join(map(re.escape, terms)) + r")\b", re.I)
+                    if terms
+                    else None
+                ),
+                title_rules=tuple(
+                    (compile_rule(r["pattern"]), r["title"]) for r in spec.get("title_rules", ())
+                ),
+            )
+        )
+    groups = tuple(
+        _Group(
+            g["label"],
+            g["singular"],
+            g["plural"],
+            tuple((compile_rule(p["pattern"]), p["number"]) for p in g["patterns"]),
+        )
+        for g in data["victim_groups"]
+    )
+    numbers = r"\d[\d,]*|" + "|".join(_NUMBERS)
+    count = compile_rule(
+        rf"\b(?P<n>{numbers})\b(?:\s+(?!of\b)[\w’'-]+){{0,2}}\s+{data['victim_nouns']}\b"
+    )
+    families = {k: tuple(v) for k, v in data["families"].items() if not k.startswith("_")}
+    return _Rules(
+        categories=tuple(categories),
+        families=families,
+        generic=tuple(compile_rule(p) for p in data["generic_sentence_patterns"]),
+        negation=compile_rule(data["negation_pattern"]),
+        groups=groups,
+        perpetrators=tuple(compile_rule(p, 0) for p in data["perpetrators"]),
+        count=count,
+    )
+
+
+@dataclass
+class _Hit:
+    sentence: int
+    cue_index: int
+    cue: Span
+    title: str | None
+
+
+def _sentence_hits(text: str, sentence: Sentence) -> dict[str, _Hit]:
+    r = rules()
+    hits: dict[str, tuple[int, re.Match[str], str | None]] = {}
+    question = text[sentence.start : sentence.end].rstrip("”\"’' ").endswith("?")
+    for category in r.categories:
+        for index, cue in enumerate(category.cues):
+            match = next(
+                (
+                    m
+                    for m in cue.regex.finditer(text, sentence.start, sentence.end)
+                    if question
+                    or not r.negation.search(text[max(sentence.start, m.start() - 30) : m.start()])
+                ),
+                None,
+            )
+            if match:
+                hits[category.code] = (index, match, cue.title)
+                break
+    by_code = {c.code: c for c in r.categories}
+    for code in list(hits):
+        if any(other in hits for other in by_code[code].suppressed_by):
+            del hits[code]
+    if hits and any(g.search(text, sentence.start, sentence.end) for g in r.generic):
+        if not _perpetrator(text, [(sentence.start, sentence.end)]):
+            return {}  # a statement of the law, not of an act
+    return {
+        code: _Hit(-1, index, make_span(text, *m.span()), title)
+        for code, (index, m, title) in hits.items()
+    }
+
+
+def _between_is_clear(excluded: list[tuple[int, int]], start: int, end: int) -> bool:
+    return not any(start <= xs < end for xs, _ in excluded)
+
+
+def _first_count(text: str, start: int, end: int) -> re.Match[str] | None:
+    return rules().count.search(text, start, end)
+
+
+def _count_value(match: re.Match[str]) -> int | None:
+    raw = match.group("n").lower().replace(",", "")
+    return int(raw) if raw.isdigit() else _NUMBERS.get(raw)
+
+
+def _victim_group(
+    text: str, ranges: list[tuple[int, int]]
+) -> tuple[_Group, str, Span, tuple[int, int]] | None:
+    for start, end in ranges:
+        best = None
+        for order, group in enumerate(rules().groups):
+            for regex, number in group.patterns:
+                m = regex.search(text, start, end)
+                if m and (best is None or (m.start(), order) < (best[2].start, best[3])):
+                    best = (group, number, make_span(text, *m.span()), order)
+        if best:
+            return best[0], best[1], best[2], (start, end)
+    return None
+
+
+def _perpetrator(text: str, ranges: list[tuple[int, int]]) -> Span | None:
+    for start, end in ranges:
+        for regex in rules().perpetrators:
+            m = regex.search(text, start, end)
+            if m:
+                s = m.start()
+                lead = _DETERMINER.match(m.group(0))
+                if lead and lead.end() < len(m.group(0)):
+                    s += lead.end()
+                return make_span(text, s, m.end())
+    return None
+
+
+def _places(
+    text: str, ranges: list[tuple[int, int]], blocked: tuple[tuple[int, int], ...]
+) -> tuple[Place, ...]:
+    for start, end in ranges:
+        found = find_places(text, start, end, blocked)
+        if not found:
+            continue
+        specific = [p for p in found if p.kind != "country"]
+        chosen = specific or found
+        unique: dict[str, Place] = {}
+        for place in chosen:
+            unique.setdefault(place.name, place)
+        return tuple(unique.values())
+    return ()
+
+
+def _time(
+    text: str, ranges: list[tuple[int, int]], reference: date | None, ref_label: str, cue: Span
+) -> TimeRef | None:
+    for start, end in ranges:
+        found = find_times(text, start, end, reference, ref_label)
+        if found:
+            # The expression nearest the act, not e.g. the date of the press release.
+            return min(
+                found,
+                key=lambda t: max(t.span.start - cue.end, cue.start - t.span.end, 0),
+            )
+    return None
+
+
+def _count_about(text: str, ranges: list[tuple[int, int]], group: _Group) -> re.Match[str] | None:
+    """A count outside the excerpt, accepted only when it counts the same victims
+    ("two Ukrainians who seemingly surrendered")."""
+    for start, end in ranges:
+        for m in rules().count.finditer(text, start, end):
+            for regex, _ in group.patterns:
+                for g in regex.finditer(text, start, end):
+                    if m.start() <= g.end() and g.start() <= m.end():
+                        return m
+    return None
+
+
+def _title(
+    category: _Category,
+    cue_title: str | None,
+    excerpt: str,
+    victims: str | None,
+    places: tuple[Place, ...],
+) -> str:
+    template = cue_title
+    if template is None:
+        template = next((t for rx, t in category.title_rules if rx.search(excerpt)), None)
+    template = template or category.title
+    objects = "protected objects"
+    if category.objects:
+        seen: list[str] = []
+        for m in category.objects.finditer(excerpt):
+            term = m.group(0).lower()
+            if term.rstrip("s") not in {s.rstrip("s") for s in seen}:
+                seen.append(term)
+        if seen:
+            objects = seen[0] if len(seen) == 1 else ", ".join(seen[:-1]) + " and " + seen[-1]
+    title = template.format(victims=victims or category.default_victims, objects=objects)
+    if places:
+        place = min(places, key=lambda p: KIND_RANK.get(p.kind, 9))
+        title += (" near " if KIND_RANK.get(place.kind, 9) <= 2 else " in ") + place.name
+    return title[0].upper() + title[1:]
+
+
+def find_allegations(
+    text: str,
+    sentences: list[Sentence],
+    excluded: list[tuple[int, int]],
+    blocked: tuple[tuple[int, int], ...],
+    reference: date | None,
+    ref_label: str,
+) -> tuple[Allegation, ...]:
+    r = rules()
+    per_category: dict[str, list[_Hit]] = {c.code: [] for c in r.categories}
+    for index, sentence in enumerate(sentences):
+        for code, hit in _sentence_hits(text, sentence).items():
+            hit.sentence = index
+            per_category[code].append(hit)
+
+    cue_sentences = frozenset(h.sentence for hits in per_category.values() for h in hits)
+    drafts = []
+    for category in r.categories:
+        clusters: list[list[_Hit]] = []
+        for hit in per_category[category.code]:
+            if clusters:
+                last = clusters[-1][-1]
+                prev, cur = sentences[last.sentence], sentences[hit.sentence]
+                gap = hit.sentence - last.sentence
+                near = gap <= _MERGE_GAP or (
+                    gap <= _MERGE_GAP_NO_FACTS
+                    and not _has_facts(text, cur, blocked, reference, ref_label)
+                )
+                short = cur.end - sentences[clusters[-1][0].sentence].start <= _MAX_EXCERPT
+                if near and short and _between_is_clear(excluded, prev.end, cur.start):
+                    if not _counts_conflict(text, prev, cur):
+                        clusters[-1].append(hit)
+                        continue
+            clusters.append([hit])
+        for cluster in clusters:
+            drafts.append((category, cluster))
+
+    drafts.sort(key=lambda d: (sentences[d[1][0].sentence].start, d[0].code))
+    numbering: dict[str, int] = {}
+    out = []
+    for category, cluster in drafts:
+        numbering[category.code] = numbering.get(category.code, 0) + 1
+        out.append(
+            _describe(
+                text,
+                sentences,
+                excluded,
+                blocked,
+                category,
+                cluster,
+                cue_sentences,
+                f"{category.code}-{numbering[category.code]}",
+                reference,
+                ref_label,
+            )
+        )
+    return tuple(out)
+
+
+def _has_facts(
+    text: str,
+    sentence: Sentence,
+    blocked: tuple[tuple[int, int], ...],
+    reference: date | None,
+    ref_label: str,
+) -> bool:
+    s, e = sentence.start, sentence.end
+    return bool(
+        _first_count(text, s, e)
+        or find_places(text, s, e, blocked)
+        or find_times(text, s, e, reference, ref_label)
+    )
+
+
+def _counts_conflict(text: str, a: Sentence, b: Sentence) -> bool:
+    ca, cb = _first_count(text, a.start, a.end), _first_count(text, b.start, b.end)
+    return bool(ca and cb and _count_value(ca) != _count_value(cb))
+
+
+def _context(
+    sentences: list[Sentence],
+    excluded: list[tuple[int, int]],
+    first: int,
+    last: int,
+    before: int,
+    after: int,
+    same_paragraph: bool = False,
+) -> list[tuple[int, int]]:
+    """Sentences around the excerpt, nearest first, never reaching across boilerplate."""
+    out = []
+    for step in range(1, max(before, after) + 1):
+        for index, anchor, limit in ((first - step, first, before), (last + step, last, after)):
+            if step > limit or not 0 <= index < len(sentences):
+                continue
+            s, a = sentences[index], sentences[anchor]
+            if same_paragraph and s.paragraph != a.paragraph:
+                continue
+            lo, hi = (s.end, a.start) if index < anchor else (a.end, s.start)
+            if _between_is_clear(excluded, lo, hi):
+                out.append((s.start, s.end))
+    return out
+
+
+def _describe(
+    text: str,
+    sentences: list[Sentence],
+    excluded: list[tuple[int, int]],
+    blocked: tuple[tuple[int, int], ...],
+    category: _Category,
+    cluster: list[_Hit],
+    cue_sentences: frozenset[int],
+    key: str,
+    reference: date | None,
+    ref_label: str,
+) -> Allegation:
+    first, last = cluster[0].sentence, cluster[-1].sentence
+    excerpt = make_span(text, sentences[first].start, sentences[last].end)
+    own = (excerpt.start, excerpt.end)
+    around = [own, *_context(sentences, excluded, first, last, _BEFORE, _AFTER)]
+    earlier = [own, *_context(sentences, excluded, first, last, _BEFORE, 0)]
+    local = [own, *_context(sentences, excluded, first, last, _PLACE_BEFORE, 0, True)]
+
+    group = _victim_group(text, around) if category.has_victims else None
+    count_match = _first_count(text, excerpt.start, excerpt.end) if group else None
+    if group and count_match is None:
+        # Only within the paragraph, and not from a sentence that is itself the excerpt
+        # of an allegation: a count there usually belongs to another incident.
+        same_paragraph = [
+            (s, e)
+            for s, e in _context(sentences, excluded, first, last, _BEFORE, _AFTER, True)
+            if not any(sentences[i].start == s for i in cue_sentences)
+        ]
+        count_match = _count_about(text, same_paragraph, group[0])
+    count = _count_value(count_match) if count_match else None
+    count_span = make_span(text, *count_match.span()) if count_match else None
+
+    victims = None
+    if group:
+        g, number = group[0], group[1]
+        if count and count > 1:
+            victims = f"{count} {g.plural}"
+        else:
+            victims = g.singular if number == "singular" or count == 1 else g.plural
+
+    places = _places(text, local, blocked)
+    perpetrator = _perpetrator(text, earlier)
+    return Allegation(
+        key=key,
+        category=category.code,
+        title=_title(
+            category,
+            next((h.title for h in cluster if h.title), None),
+            excerpt.text,
+            victims,
+            places,
+        ),
+        places=places,
+        time=_time(text, local, reference, ref_label, cluster[0].cue),
+        victim_group=group[0].label if group else None,
+        victim_count=count,
+        victim_span=group[2] if group else None,
+        perpetrator=perpetrator.text if perpetrator else None,
+        perpetrator_span=perpetrator,
+        excerpt=excerpt,
+        cue=cluster[0].cue,
+        count_span=count_span,
+    )
+
+
+# --- linking across documents ------------------------------------------------------
+
+
+def related_family(a: str, b: str) -> str | None:
+    for name, members in rules().families.items():
+        if a in members and b in members:
+            return name
+    return None
+
+
+def _days(t: TimeRef) -> int:
+    return date.fromisoformat(t.end).toordinal() - date.fromisoformat(t.start).toordinal()
+
+
+def link_reasons(a: Allegation, b: Allegation) -> list[str]:
+    """Why two allegations (usually from different documents) may concern the same
+    incident or pattern. Lists every shared trait; should_link decides."""
+    reasons = []
+    if a.category == b.category:
+        reasons.append(f"same category: {a.category}")
+    elif family := related_family(a.category, b.category):
+        reasons.append(f"related categories: {a.category} and {b.category} ({family})")
+
+    pa = {p.name: p for p in a.places if p.kind != "country"}
+    pb = {p.name: p for p in b.places if p.kind != "country"}
+    shared = [name for name in pa if name in pb]
+    if shared:
+        reasons.append("same place: " + ", ".join(shared))
+    else:
+        regions = sorted({p.region for p in pa.values()} & {p.region for p in pb.values()})
+        if regions:
+            reasons.append("same region: " + ", ".join(regions))
+
+    if a.time and b.time and a.time.start <= b.time.end and b.time.start <= a.time.end:
+        if _days(a.time) <= _MAX_LINK_DAYS and _days(b.time) <= _MAX_LINK_DAYS:
+            reasons.append(
+                f"overlapping time: '{a.time.text}' ({a.time.start} to {a.time.end}) and "
+                f"'{b.time.text}' ({b.time.start} to {b.time.end})"
+            )
+    if a.victim_group and a.victim_group == b.victim_group:
+        reasons.append(f"same victim group: {a.victim_group}")
+    return reasons
+
+
+def should_link(a: Allegation, b: Allegation) -> bool:
+    """Suggest a link when the categories match or are related AND at least one of
+    place (or region), time or victim group is shared."""
+    reasons = link_reasons(a, b)
+    has_category = any(r.startswith(("same category", "related categories")) for r in reasons)
+    return has_category and len(reasons) >= 2
