@@ -7,6 +7,8 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from casefiles.ingestion.extract import (
     EXTRACTOR_VERSION,
@@ -14,6 +16,7 @@ from casefiles.ingestion.extract import (
     Document,
     Span,
     extract_document,
+    extract_text,
     link_reasons,
     should_link,
 )
@@ -387,3 +390,26 @@ def test_cue_data_uses_taxonomy_codes():
     for family, members in cues["families"].items():
         if not family.startswith("_"):
             assert set(members) <= codes
+
+
+# --- robustness --------------------------------------------------------------------
+
+_WORDS = [
+    "Russian", "troops", "executed", "captured", "soldiers", "civilians", "in", "Bucha", "Kyiv",
+    "March", "2022", "since", "late", "August", "killed", "looting", "houses", "the", "New",
+    "York", "Times", "obtained", "verified", "by", "no", "mercy", "©", "Read", "original",
+    "article", "on", "Reuters", ".", ",", "\n", "\n\n", "“", "”", "three", "79", "Feb.", "3",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_WORDS), max_size=80))
+@settings(max_examples=150, deadline=None)
+def test_any_text_gives_a_consistent_document(words):
+    text = " ".join(words)
+    doc = extract_text(text)
+    for span in (v for v in walk(doc) if isinstance(v, Span)):
+        assert doc.text[span.start : span.end] == span.text
+    assert not [v for v in walk(doc) if isinstance(v, float)]
+    for a in doc.allegations:
+        for b in doc.boilerplate:
+            assert b.end <= a.excerpt.start or b.start >= a.excerpt.end
