@@ -173,10 +173,17 @@ class CaseFile(ReadModel):
     extraction = models.JSONField(null=True, blank=True)
     extraction_category = models.CharField(max_length=64, blank=True, db_index=True)
     merged_into = models.UUIDField(null=True, blank=True)
+    facts = models.JSONField(default=list)
+    qualifications = models.JSONField(default=list)
+    persons = models.JSONField(default=list)
+    related = models.JSONField(default=list)
 
     class Meta:
         ordering = ["-updated_at"]
         verbose_name = "case file"
+        permissions = [
+            ("reveal_identity", "Can see the real identity of protected persons"),
+        ]
 
     def __str__(self):
         return f"{self.reference} {self.title}".strip()
@@ -196,6 +203,9 @@ class CaseSource(ReadModel):
     attached_at = models.DateTimeField()
     attached_by = models.CharField(max_length=150)
     attached_version = models.PositiveIntegerField()
+    grade = models.JSONField(null=True, blank=True)
+    provenance = models.JSONField(default=list)
+    verifications = models.JSONField(default=list)
 
     class Meta:
         ordering = ["case", "attached_version"]
@@ -344,3 +354,21 @@ class Ingestion(models.Model):
 
     def __str__(self):
         return f"{self.filename} ({self.status})"
+
+
+class ProtectedIdentity(models.Model):
+    """The real identity of a protected person, kept out of the event chain.
+
+    The PersonAdded event holds only sha256(salt + name) so the chain can prove which
+    identity was recorded without disclosing it; reading a row here goes through
+    commands.identity_reveal, which records an IdentityRevealed event. Written once by
+    commands.person_add (like an original in the blob store, it is content, not a read
+    model) and never changed."""
+
+    person_id = models.UUIDField(primary_key=True)
+    case_id = models.UUIDField(db_index=True)
+    name = models.TextField()
+    salt = models.CharField(max_length=64)
+
+    def __str__(self):
+        return f"protected identity {self.person_id}"

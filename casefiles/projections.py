@@ -128,10 +128,10 @@ def _refresh_corroboration(record: Record) -> None:
     from casefiles.domain.state import SourceRef
 
     sources = [
-        SourceRef("", "", "", tuple(origins), "", None, None, "", "")
-        for origins in CaseSource.objects.filter(case_id=record["case_id"]).values_list(
-            "origins", flat=True
-        )
+        SourceRef("", "", "", tuple(origins), "", None, None, "", "",
+                  provenance=tuple(provenance))
+        for origins, provenance in CaseSource.objects.filter(
+            case_id=record["case_id"]).values_list("origins", "provenance")
     ]
     count = workflow.independent_origins(sources)
     _touch(
@@ -297,6 +297,109 @@ def _merged_into(record: Record) -> None:
 @handles("CaseAbsorbed")
 def _absorbed(record: Record) -> None:
     _link_status(record, CaseLink.MERGED)
+
+
+def _source_json(record: Record, **fields) -> None:
+    CaseSource.objects.filter(
+        case_id=record["case_id"], source_id=record["payload"]["source_id"]
+    ).update(**fields)
+
+
+@handles("SourceGraded")
+def _graded(record: Record) -> None:
+    payload = record["payload"]
+    _source_json(record, grade={
+        "reliability": payload["reliability"], "credibility": payload["credibility"],
+        "reason": payload["reason"], "graded_by": record["actor"]["username"],
+        "graded_at": record["occurred_at"],
+    })
+    _touch(record)
+
+
+@handles("ProvenanceRecorded")
+def _provenance(record: Record) -> None:
+    _source_json(record, provenance=record["payload"]["chain"])
+    _refresh_corroboration(record)
+
+
+@handles("VerificationRecorded")
+def _verification(record: Record) -> None:
+    payload = record["payload"]
+    steps = CaseSource.objects.values_list("verifications", flat=True).get(
+        case_id=record["case_id"], source_id=payload["source_id"])
+    step = {"verification_id": payload["verification_id"], "method": payload["method"],
+            "result": payload["result"], "notes": payload["notes"],
+            "by": record["actor"]["username"], "at": record["occurred_at"]}
+    _source_json(record, verifications=[*steps, step])
+    _touch(record)
+
+
+def _case_json(record: Record, field: str, change) -> None:
+    current = CaseFile.objects.values_list(field, flat=True).get(pk=record["case_id"])
+    _touch(record, **{field: change(current)})
+
+
+@handles("FactRecorded")
+def _fact(record: Record) -> None:
+    payload = record["payload"]
+    _case_json(record, "facts", lambda facts: [
+        *facts, {"fact_id": payload["fact_id"], "text": payload["text"], "support": []}])
+
+
+@handles("FactSupported")
+def _fact_supported(record: Record) -> None:
+    payload = record["payload"]
+    support = {"source_id": payload["source_id"], "excerpt": payload["excerpt"]}
+    _case_json(record, "facts", lambda facts: [
+        {**f, "support": [*f["support"], support]} if f["fact_id"] == payload["fact_id"]
+        else f for f in facts])
+
+
+@handles("QualificationAdded")
+def _qualification(record: Record) -> None:
+    payload = record["payload"]
+    _case_json(record, "qualifications", lambda items: [*items, {
+        "qualification_id": payload["qualification_id"], "code": payload["code"],
+        "elements": {}}])
+
+
+@handles("ElementAssessed")
+def _element(record: Record) -> None:
+    payload = record["payload"]
+    assessment = {"finding": payload["finding"], "source_ids": payload["source_ids"],
+                  "note": payload["note"], "assessed_by": record["actor"]["username"],
+                  "assessed_at": record["occurred_at"]}
+    _case_json(record, "qualifications", lambda items: [
+        {**q, "elements": {**q["elements"], payload["element"]: assessment}}
+        if q["qualification_id"] == payload["qualification_id"] else q for q in items])
+
+
+@handles("PersonAdded")
+def _person(record: Record) -> None:
+    payload = record["payload"]
+    person = {k: payload[k] for k in ("person_id", "role", "pseudonym", "protected", "name")}
+    _case_json(record, "persons", lambda persons: [*persons, person])
+
+
+@handles("IdentityRevealed")
+def _revealed(record: Record) -> None:
+    _touch(record)
+
+
+@handles("CaseSplitOff")
+def _split_off(record: Record) -> None:
+    payload = record["payload"]
+    _case_json(record, "related", lambda related: [*related, {
+        "relation": "split_off", "case_id": payload["new_case_id"],
+        "reference": payload["new_reference"]}])
+
+
+@handles("CaseSplitFrom")
+def _split_from(record: Record) -> None:
+    payload = record["payload"]
+    _case_json(record, "related", lambda related: [*related, {
+        "relation": "split_from", "case_id": payload["from_case_id"],
+        "reference": payload["from_reference"]}])
 
 
 def rebuild() -> int:

@@ -1,7 +1,7 @@
 """Reads. Each selector owns its queries (and their select/prefetch)."""
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, Q
 
@@ -77,6 +77,9 @@ def case_state(case_id: uuid.UUID | str, *, lock: bool = False) -> CaseState:
                 published_on=s.published_on.isoformat() if s.published_on else None,
                 attached_at=_time(s.attached_at),
                 attached_by=s.attached_by,
+                grade=s.grade,
+                provenance=tuple(s.provenance),
+                verifications=tuple(s.verifications),
             )
             for s in row.sources.order_by("attached_version")
         ),
@@ -110,6 +113,10 @@ def case_state(case_id: uuid.UUID | str, *, lock: bool = False) -> CaseState:
             for link in row.links.order_by("suggested_version")
         ),
         merged_into=str(row.merged_into) if row.merged_into else None,
+        facts=tuple(row.facts),
+        qualifications=tuple(row.qualifications),
+        persons=tuple(row.persons),
+        related=tuple(row.related),
     )
 
 
@@ -144,5 +151,9 @@ def counts() -> dict:
         "by_state": by_state,
         "pending_approvals": TransitionRequest.objects.filter(
             Q(status=TransitionRequest.PENDING)
+        ).count(),
+        "pending_older_than_7_days": TransitionRequest.objects.filter(
+            status=TransitionRequest.PENDING,
+            requested_at__lt=datetime.now(UTC) - timedelta(days=7),
         ).count(),
     }

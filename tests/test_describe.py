@@ -23,6 +23,18 @@ SAMPLES = {
     "LinkDismissed": {"reason": "different"},
     "CaseMergedInto": {"into_reference": "CF-2026-000002", "reason": "same"},
     "CaseAbsorbed": {"from_reference": "CF-2026-000003", "reason": "same"},
+    "SourceGraded": {"reliability": "B", "credibility": "2", "reason": "track record"},
+    "ProvenanceRecorded": {"chain": [{"role": "obtained", "organisation": "NYT"}]},
+    "VerificationRecorded": {"method": "geolocation", "result": "confirmed", "notes": ""},
+    "FactRecorded": {"text": "Two soldiers shot after surrendering"},
+    "FactSupported": {"excerpt": "executed near Novoivanovka"},
+    "QualificationAdded": {"code": "killing_hors_de_combat"},
+    "ElementAssessed": {"element": "hors_de_combat", "finding": "met"},
+    "PersonAdded": {"role": "witness", "pseudonym": "Witness 1", "protected": True,
+                    "name": None},
+    "IdentityRevealed": {"reason": "interview preparation"},
+    "CaseSplitOff": {"new_reference": "CF-2026-000009", "reason": "second incident"},
+    "CaseSplitFrom": {"from_reference": "CF-2026-000001", "reason": "second incident"},
 }
 
 

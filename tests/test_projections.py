@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from casefiles import commands, projections
+from casefiles.commands import evaluation
 from casefiles.domain.actors import Actor
 from casefiles.errors import CaseFileError
 from casefiles.models import CaseFile, CaseNote, CaseSource, ReadModelWriteError, TransitionRequest
@@ -31,6 +32,11 @@ step = st.one_of(
     st.tuples(st.just("waive"), st.just(""), st.just(0)),
     st.tuples(st.just("assign"), st.sampled_from(["doc", "legal", None]), st.just(0)),
     st.tuples(st.just("withdraw"), st.just(""), st.just(0)),
+    st.tuples(st.just("grade"), st.sampled_from("ABCG"), st.integers(1, 7)),
+    st.tuples(st.just("provenance"), st.sampled_from(ORIGINS), st.booleans()),
+    st.tuples(st.just("verify"), st.sampled_from(["geolocation", "chronolocation"]),
+              st.just(0)),
+    st.tuples(st.just("qualify"), st.sampled_from(["pillage", "torture"]), st.integers(0, 2)),
 )
 EDIT_VALUES = {
     "title": ["Executions near Novoivanovka", "Looting in Bucha", " ", "Calls for no quarter"],
@@ -75,6 +81,34 @@ class RebuildEqualsLive(TestCase):
         elif kind == "assign":
             commands.case_assign(actor=self.actor("sup"), case_id=case_id,
                                  assignee=self.people[a] if a else None)
+        elif kind in ("grade", "provenance", "verify") and state.sources:
+            source_id = state.sources[-1].source_id
+            if kind == "grade":
+                evaluation.source_grade(actor=self.actor("doc"), case_id=case_id,
+                                        source_id=source_id, reliability=a, credibility=b,
+                                        reason="graded")
+            elif kind == "provenance":
+                chain = [{"role": "obtained", "organisation": a}]
+                if b:
+                    chain.append({"role": "relayed", "organisation": "Relay Daily"})
+                evaluation.provenance_record(actor=self.actor("doc"), case_id=case_id,
+                                             source_id=source_id, chain=chain)
+            else:
+                evaluation.verification_record(actor=self.actor("doc"), case_id=case_id,
+                                               source_id=source_id, method=a,
+                                               result="confirmed")
+        elif kind == "qualify":
+            existing = [q for q in state.qualifications if q["code"] == a]
+            if existing:
+                evaluation.element_assess(
+                    actor=self.actor("legal"), case_id=case_id,
+                    qualification_id=existing[0]["qualification_id"], element="no_consent"
+                    if a == "pillage" else "purpose", finding=["met", "not_met",
+                                                              "insufficient"][b],
+                    source_ids=[s.source_id for s in state.sources[:1]])
+            else:
+                evaluation.qualification_add(actor=self.actor("legal"), case_id=case_id,
+                                             code=a)
         elif kind == "withdraw" and state.pending:
             requester = "doc" if state.pending.requested_by == "p-doc" else "legal"
             commands.transition_withdraw(actor=self.actor(requester),

@@ -32,11 +32,11 @@ def test_full_walk_to_closed(actors):
     attach(doc, case_id, ["UN Human Rights Monitoring Mission in Ukraine"])
     assert move(legal, sup, case_id, "legal_review").state == "legal_review"
     commands.case_edit(
-        actor=legal, case_id=case_id, outcome="substantiated",
-        legal_qualification="Art. 8(2)(a)(i): the elements of wilful killing are met.",
+        actor=legal, case_id=case_id, outcome="referred",
+        legal_qualification="Referred to the national prosecutor under art. 8(2)(a)(i).",
     )
     closed = move(legal, sup, case_id, "closed")
-    assert (closed.state, closed.outcome) == ("closed", "substantiated")
+    assert (closed.state, closed.outcome) == ("closed", "referred")
     with pytest.raises(InvalidCommand, match="closed"):
         commands.case_edit(actor=doc, case_id=case_id, title="changed")
 

@@ -14,6 +14,8 @@ from django.db import transaction
 from casefiles import blobs, eventstore
 from casefiles.commands.base import Outcome, command, write
 from casefiles.commands.cases import case_open, source_attach
+from casefiles.commands.evaluation import provenance_record
+from casefiles.domain import workflow
 from casefiles.domain.actors import DOCUMENTER, SUPERVISOR, SYSTEM, Actor
 from casefiles.domain.events import (
     ALLEGATION_EXTRACTED,
@@ -190,10 +192,13 @@ def document_ingest(*, ingestion_id: str) -> Ingestion:
             "metadata": metadata,
         })],
     )
-    origins = list(dict.fromkeys(origin.name for origin in document.origins))
+    chain = provenance_chain(document.origins)
+    origins = list(dict.fromkeys(
+        link["organisation"] for link in chain if link["role"] in workflow.ORIGIN_ROLES))
     references = []
     for allegation in document.allegations:
-        case_id = _open_candidate(document, allegation, sha, text_sha, source_id, origins)
+        case_id = _open_candidate(document, allegation, sha, text_sha, source_id, origins,
+                                  chain)
         references.append(case_state(case_id).reference)
     return _finish(job, Ingestion.INGESTED, source_id=source_id, case_references=references)
 
@@ -217,8 +222,25 @@ def _record_variant(source: Source, job: Ingestion, normalized: str) -> None:
     )
 
 
+def provenance_chain(origins) -> list[dict]:
+    """The extractor's origins as a provenance chain. Who obtained, verified or
+    documented the material are its origins; an organisation that only reported or
+    relayed it is a relay. When the text names no such origin, whoever first published
+    the material (e.g. the Security Service of Ukraine on Telegram) is its origin."""
+    roles = {"obtained": "obtained", "verified": "verified", "documented": "documented",
+             "captured": "captured", "published": "published", "relayed": "relayed",
+             "reported": "relayed"}
+    chain = [{"role": roles.get(origin.role, "relayed"), "organisation": origin.name}
+             for origin in origins]
+    if not any(link["role"] in workflow.ORIGIN_ROLES for link in chain):
+        chain = [{**link, "role": "obtained"} if link["role"] == "published" else link
+                 for link in chain]
+    unique = list({(link["role"], link["organisation"]): link for link in chain}.values())
+    return unique
+
+
 def _open_candidate(document, allegation: Allegation, sha: str, text_sha: str,
-                    source_id: str, origins: list[str]) -> str:
+                    source_id: str, origins: list[str], chain: list[dict]) -> str:
     case_id = candidate_case_id(sha, allegation.key)
     where = ", ".join(place.name for place in allegation.places)
     summary = (
@@ -248,6 +270,8 @@ def _open_candidate(document, allegation: Allegation, sha: str, text_sha: str,
         content_sha256=sha,
         published_on=document.published,
     )
+    if any(link["role"] in workflow.ORIGIN_ROLES for link in chain):
+        provenance_record(actor=INGEST, case_id=case_id, source_id=source_id, chain=chain)
     case = case_state(case_id)
     write(
         case_id,

@@ -21,6 +21,9 @@ class Actor:
     username: str
     roles: frozenset[str]
     is_system: bool = False
+    # May see protected persons' real identities (a permission granted per person, not a
+    # role: clearance is individual). Every look is still recorded as an event.
+    cleared: bool = False
 
     @classmethod
     def for_user(cls, user) -> "Actor":
@@ -30,7 +33,8 @@ class Actor:
         if not user.is_active:
             raise PermissionDenied(f"user {user.get_username()} is deactivated")
         roles = frozenset(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
-        return cls(user_id=user.pk, username=user.get_username(), roles=roles)
+        return cls(user_id=user.pk, username=user.get_username(), roles=roles,
+                   cleared=user.has_perm("casefiles.reveal_identity"))
 
     @classmethod
     def system(cls, name: str) -> "Actor":

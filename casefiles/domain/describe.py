@@ -89,4 +89,37 @@ def describe(event: Mapping[str, Any]) -> str:
         return f"Merged into {payload['into_reference']}: {payload['reason']}"
     if kind == "CaseAbsorbed":
         return f"Absorbed {payload['from_reference']} (merged here): {payload['reason']}"
+    if kind == "SourceGraded":
+        return (f"Graded source {payload['reliability']}{payload['credibility']}: "
+                f"{payload['reason']}")
+    if kind == "ProvenanceRecorded":
+        chain = ", ".join(f"{link['role']} by {link['organisation']}"
+                          for link in payload["chain"])
+        return f"Recorded the source's provenance: {chain}"
+    if kind == "VerificationRecorded":
+        return (f"Verification by {payload['method'].replace('_', ' ')}: {payload['result']}"
+                + (f" ({payload['notes']})" if payload.get("notes") else ""))
+    if kind == "FactRecorded":
+        return f"Recorded a fact: {_value('text', payload['text'])}"
+    if kind == "FactSupported":
+        return f"Linked a source excerpt to a fact: {_value('text', payload['excerpt'])}"
+    if kind == "QualificationAdded":
+        from casefiles.domain.qualifications import title
+
+        return f"Added legal qualification {title(payload['code'])}"
+    if kind == "ElementAssessed":
+        from casefiles.domain.qualifications import FINDING_WORDS
+
+        return (f"Assessed element “{payload['element']}”: "
+                f"{FINDING_WORDS.get(payload['finding'], payload['finding'])}")
+    if kind == "PersonAdded":
+        who = payload["pseudonym"] if payload["protected"] else payload["name"]
+        return (f"Added {payload['role'].replace('_', ' ')} {who}"
+                + (" (protected: shown under a pseudonym)" if payload["protected"] else ""))
+    if kind == "IdentityRevealed":
+        return f"Viewed the real identity of a protected person: {payload['reason']}"
+    if kind == "CaseSplitOff":
+        return f"Split off {payload['new_reference']}: {payload['reason']}"
+    if kind == "CaseSplitFrom":
+        return f"Split from {payload['from_reference']}: {payload['reason']}"
     raise ValueError(f"no description for event type {kind!r}")

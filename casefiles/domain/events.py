@@ -92,3 +92,30 @@ CASE_MERGED_INTO = register(
 CASE_ABSORBED = register(
     "CaseAbsorbed", 1, ("from_case_id", "from_reference", "link_id", "reason")
 )
+
+# Sourcing, corroboration and legal review in depth (issue 7).
+SOURCE_GRADED = register(
+    "SourceGraded", 1, ("source_id", "reliability", "credibility", "reason")
+)
+PROVENANCE_RECORDED = register("ProvenanceRecorded", 1, ("source_id", "chain"))
+VERIFICATION_RECORDED = register(
+    "VerificationRecorded", 1, ("verification_id", "source_id", "method", "result", "notes")
+)
+FACT_RECORDED = register("FactRecorded", 1, ("fact_id", "text"))
+FACT_SUPPORTED = register("FactSupported", 1, ("fact_id", "source_id", "excerpt"))
+QUALIFICATION_ADDED = register("QualificationAdded", 1, ("qualification_id", "code"))
+ELEMENT_ASSESSED = register(
+    "ElementAssessed", 1, ("qualification_id", "element", "finding", "source_ids", "note")
+)
+# A protected person's identity never enters the chain: the event carries a salted
+# SHA-256 commitment to it; the identity itself is kept in the protected-identity store.
+PERSON_ADDED = register(
+    "PersonAdded",
+    1,
+    ("person_id", "role", "pseudonym", "protected", "name", "identity_commitment"),
+)
+IDENTITY_REVEALED = register("IdentityRevealed", 1, ("person_id", "reason"))
+CASE_SPLIT_OFF = register(
+    "CaseSplitOff", 1, ("new_case_id", "new_reference", "source_ids", "reason")
+)
+CASE_SPLIT_FROM = register("CaseSplitFrom", 1, ("from_case_id", "from_reference", "reason"))

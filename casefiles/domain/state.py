@@ -39,6 +39,9 @@ class SourceRef:
     published_on: str | None
     attached_at: str
     attached_by: str
+    grade: dict | None = None  # {reliability, credibility, reason, graded_by, graded_at}
+    provenance: tuple[dict, ...] = ()  # ({role, organisation}, ...)
+    verifications: tuple[dict, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,10 @@ class CaseState:
     extraction: dict | None = None
     links: tuple[LinkRef, ...] = ()
     merged_into: str | None = None
+    facts: tuple[dict, ...] = ()  # ({fact_id, text, support: [{source_id, excerpt}]}, ...)
+    qualifications: tuple[dict, ...] = ()  # ({qualification_id, code, elements: {...}}, ...)
+    persons: tuple[dict, ...] = ()  # pseudonymous: a protected person's name is never here
+    related: tuple[dict, ...] = ()  # split-off / split-from cross references
 
     def waiver_for(self, to_state: str) -> Waiver | None:
         return next((w for w in self.waivers if w.to_state == to_state), None)
@@ -215,9 +222,59 @@ def evolve(case: CaseState | None, event: Mapping[str, Any]) -> CaseState:
                        merged_into=payload["into_case_id"])
     elif kind == "CaseAbsorbed":
         case = _link_status(case, payload["link_id"], "merged")
+    elif kind in ("SourceGraded", "ProvenanceRecorded", "VerificationRecorded"):
+        case = _evolve_source(case, kind, payload, who, at)
+    elif kind == "FactRecorded":
+        fact = {"fact_id": payload["fact_id"], "text": payload["text"], "support": []}
+        case = replace(case, facts=(*case.facts, fact))
+    elif kind == "FactSupported":
+        support = {"source_id": payload["source_id"], "excerpt": payload["excerpt"]}
+        case = replace(case, facts=tuple(
+            {**f, "support": [*f["support"], support]} if f["fact_id"] == payload["fact_id"]
+            else f for f in case.facts))
+    elif kind == "QualificationAdded":
+        qualification = {"qualification_id": payload["qualification_id"],
+                         "code": payload["code"], "elements": {}}
+        case = replace(case, qualifications=(*case.qualifications, qualification))
+    elif kind == "ElementAssessed":
+        assessment = {"finding": payload["finding"], "source_ids": list(payload["source_ids"]),
+                      "note": payload["note"], "assessed_by": who, "assessed_at": at}
+        case = replace(case, qualifications=tuple(
+            {**q, "elements": {**q["elements"], payload["element"]: assessment}}
+            if q["qualification_id"] == payload["qualification_id"] else q
+            for q in case.qualifications))
+    elif kind == "PersonAdded":
+        person = {k: payload[k] for k in ("person_id", "role", "pseudonym", "protected", "name")}
+        case = replace(case, persons=(*case.persons, person))
+    elif kind == "IdentityRevealed":
+        pass  # an audit record: who saw a protected identity, and why
+    elif kind == "CaseSplitOff":
+        ref = {"relation": "split_off", "case_id": payload["new_case_id"],
+               "reference": payload["new_reference"]}
+        case = replace(case, related=(*case.related, ref))
+    elif kind == "CaseSplitFrom":
+        ref = {"relation": "split_from", "case_id": payload["from_case_id"],
+               "reference": payload["from_reference"]}
+        case = replace(case, related=(*case.related, ref))
     elif kind not in EVENTS_WITHOUT_STATE:
         raise ValueError(f"evolve() does not know event type {kind!r}")
     return replace(case, version=event["version"], head_hash=event["hash"], updated_at=at)
+
+
+def _evolve_source(case: CaseState, kind: str, payload: dict, who: str, at: str) -> CaseState:
+    def change(source: SourceRef) -> SourceRef:
+        if kind == "SourceGraded":
+            grade = {"reliability": payload["reliability"], "credibility": payload["credibility"],
+                     "reason": payload["reason"], "graded_by": who, "graded_at": at}
+            return replace(source, grade=grade)
+        if kind == "ProvenanceRecorded":
+            return replace(source, provenance=tuple(dict(link) for link in payload["chain"]))
+        step = {"verification_id": payload["verification_id"], "method": payload["method"],
+                "result": payload["result"], "notes": payload["notes"], "by": who, "at": at}
+        return replace(source, verifications=(*source.verifications, step))
+
+    return replace(case, sources=tuple(
+        change(s) if s.source_id == payload["source_id"] else s for s in case.sources))
 
 
 def _link_status(case: CaseState, link_id: str, status: str) -> CaseState:

@@ -55,19 +55,30 @@ def normalise_origin(name: str) -> str:
     return folded[4:] if folded.startswith("the ") else folded
 
 
-def independent_origins(sources: tuple[SourceRef, ...] | list[SourceRef]) -> int:
-    """How many independent origins the sources reach.
+# Provenance roles whose organisation is an origin of the material; relaying or
+# publishing what someone else obtained adds no independent origin.
+ORIGIN_ROLES = ("captured", "obtained", "verified", "documented")
+PROVENANCE_ROLES = (*ORIGIN_ROLES, "relayed", "published")
 
-    Sources that share any originating organisation belong to one origin (a relay of
-    the NYT recordings counts with the NYT); the count is the number of such groups.
-    A source with no stated origin cannot show independence and is not counted.
-    """
+
+def origin_names(source: SourceRef) -> set[str]:
+    """The organisations a source originates from: its recorded provenance chain when
+    there is one, otherwise the origins stated when it was attached."""
+    if source.provenance:
+        names = [link["organisation"] for link in source.provenance
+                 if link["role"] in ORIGIN_ROLES]
+    else:
+        names = list(source.origins)
+    return {normalise_origin(name) for name in names if name.strip()}
+
+
+def origin_groups(sources) -> list[set[str]]:
+    """Sources sharing any originating organisation merged into one group each."""
     groups: list[set[str]] = []
     for source in sources:
-        names = {normalise_origin(name) for name in source.origins if name.strip()}
-        if not names:
+        merged = origin_names(source)
+        if not merged:
             continue
-        merged = names
         rest = []
         for group in groups:
             if group & merged:
@@ -75,7 +86,17 @@ def independent_origins(sources: tuple[SourceRef, ...] | list[SourceRef]) -> int
             else:
                 rest.append(group)
         groups = [*rest, merged]
-    return len(groups)
+    return groups
+
+
+def independent_origins(sources: tuple[SourceRef, ...] | list[SourceRef]) -> int:
+    """How many independent origins the sources reach.
+
+    Sources that share any originating organisation belong to one origin (a relay of
+    the NYT recordings counts with the NYT); the count is the number of such groups.
+    A source with no stated origin cannot show independence and is not counted.
+    """
+    return len(origin_groups(sources))
 
 
 def corroboration_status(count: int) -> str:
@@ -117,4 +138,24 @@ def unmet_criteria(case: CaseState, to_state: str) -> list[str]:
             unmet.append("no outcome is recorded")
         if not case.legal_qualification.strip():
             unmet.append("no legal qualification note is recorded")
+        if case.outcome == "substantiated":
+            unmet.extend(substantiation_gaps(case))
     return unmet
+
+
+def substantiation_gaps(case: CaseState) -> list[str]:
+    """Empty when at least one qualification has every element marked met; otherwise
+    what is missing, per qualification, in plain words."""
+    from casefiles.domain import qualifications
+
+    if not case.qualifications:
+        return ["substantiated needs a legal qualification with every element met; "
+                "none is recorded"]
+    gaps = []
+    for qualification in case.qualifications:
+        missing = qualifications.missing_elements(qualification)
+        if not missing:
+            return []
+        gaps.append(f"{qualifications.title(qualification['code'])}: "
+                    + "; ".join(missing))
+    return ["no qualification has every element met — " + " | ".join(gaps)]
