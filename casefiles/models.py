@@ -372,3 +372,36 @@ class ProtectedIdentity(models.Model):
 
     def __str__(self):
         return f"protected identity {self.person_id}"
+
+
+class Checkpoint(models.Model):
+    """A case's chain head as seen by a verification run. Later runs check that the
+    event at that version still has that hash and that no event after it was removed.
+    (Operational record written by casefiles.integrity, not a read model.)"""
+
+    case_id = models.UUIDField(db_index=True)
+    version = models.PositiveIntegerField()
+    head_hash = models.CharField(max_length=64)
+    taken_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-taken_at"]
+
+    def __str__(self):
+        return f"{self.case_id} v{self.version} {self.head_hash[:12]}"
+
+
+class IntegrityAlert(models.Model):
+    """A broken chain found by a verification run: shown to staff, never auto-repaired."""
+
+    detected_at = models.DateTimeField()
+    case_id = models.UUIDField(null=True)
+    reference = models.CharField(max_length=64)
+    version = models.PositiveIntegerField(null=True)
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["-detected_at"]
+
+    def __str__(self):
+        return f"{self.reference} v{self.version}: {self.reason}"

@@ -40,3 +40,12 @@ class IngestTask(Task):
 )
 def ingest_document(self, ingestion_id: str) -> str:
     return document_ingest(ingestion_id=ingestion_id).status
+
+
+@shared_task(acks_late=True)
+def verify_chains() -> str:
+    """Nightly (Celery beat): a broken chain becomes an alert and an error log line."""
+    from casefiles import integrity
+
+    summary = integrity.nightly()
+    return str(summary.broken) if summary.broken else f"OK {summary.events} events"

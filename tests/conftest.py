@@ -38,6 +38,9 @@ def is_postgres() -> bool:
 def _fast_password_hashing(settings):
     # Real hashing costs ~0.3 s per user; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Lockout is on in every deployment; tests that exercise it turn it back on
+    # (tests/test_deploy.py). Elsewhere client.login() has no request for axes to inspect.
+    settings.AXES_ENABLED = False
 
 
 @pytest.fixture(autouse=True)

@@ -2,9 +2,8 @@ import uuid
 
 from django.core.management.base import BaseCommand, CommandError
 
-from casefiles import eventstore
+from casefiles import integrity
 from casefiles.errors import NotFound
-from casefiles.models import CaseFile
 from casefiles.selectors import get_case_by_reference
 
 
@@ -15,33 +14,12 @@ class Command(BaseCommand):
         parser.add_argument("--case", help="a case reference (e.g. CF-2026-000001) or id")
 
     def handle(self, *args, **options):
-        ids = eventstore.case_ids()
-        if options["case"]:
-            ids = [self._case_id(options["case"])]
-        heads = {
-            pk: (reference, version)
-            for pk, reference, version in CaseFile.objects.values_list(
-                "pk", "reference", "version"
-            )
-        }
-        cases = events = 0
-        for case_id in ids:
-            reference, recorded = heads.get(case_id, (str(case_id), None))
-            report = eventstore.verify_case(case_id)
-            if not report.ok:
-                failure = report.failure
-                raise CommandError(
-                    f"BROKEN {reference} version {failure.version}: {failure.reason}"
-                )
-            if recorded is not None and recorded != report.count:
-                raise CommandError(
-                    f"BROKEN {reference} version {report.count + 1}: the chain ends at version "
-                    f"{report.count} but the case file records version {recorded} "
-                    "(events missing at the end)"
-                )
-            cases += 1
-            events += report.count
-        self.stdout.write(f"OK {cases} case(s), {events} event(s): every chain intact")
+        case_ids = [self._case_id(options["case"])] if options["case"] else None
+        summary = integrity.verify(case_ids)
+        if summary.broken is not None:
+            raise CommandError(str(summary.broken))
+        self.stdout.write(
+            f"OK {summary.cases} case(s), {summary.events} event(s): every chain intact")
 
     def _case_id(self, value: str) -> uuid.UUID:
         try:
