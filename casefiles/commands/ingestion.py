@@ -28,6 +28,7 @@ from casefiles.domain.events import (
 )
 from casefiles.errors import InvalidCommand, NotFound
 from casefiles.eventstore import NewEvent
+from casefiles.ingestion.allegations import rules
 from casefiles.ingestion.decode import MAX_BYTES, UnreadableDocument, normalized_fingerprint
 from casefiles.ingestion.extract import (
     EXTRACTOR_VERSION,
@@ -312,8 +313,10 @@ def allegation_from_dict(data: dict) -> Allegation:
 def _suggest_links(case_id: str, allegation: Allegation, sha: str) -> None:
     """Suggest links to candidate cases from *other* sources describing the same
     incident or pattern. Suggestions only: nothing is merged without a person."""
+    related = {allegation.category}.union(*(
+        members for members in rules().families.values() if allegation.category in members))
     candidates = (
-        CaseFile.objects.filter(extraction__isnull=False, merged_into__isnull=True)
+        CaseFile.objects.filter(extraction_category__in=related, merged_into__isnull=True)
         .exclude(pk=case_id)
         .only("id", "reference", "extraction")
         .order_by("opened_at")
