@@ -227,7 +227,31 @@ def _reads_as_writing(text: str) -> bool:
         1 for w in words if any(a.islower() and b.isupper() for a, b in zip(w, w[1:], strict=False))
     )
     # Reading KOI8-R as cp1251 (or the reverse) swaps letter case inside words.
-    return odd_case * 10 <= max(len(words), 1)
+    if odd_case * 10 > max(len(words), 1):
+        return False
+    return _plausible_words(words) and _plausible_cyrillic(text)
+
+
+_CYRILLIC_VOWELS = set("аеёиоуыэюяіїєАЕЁИОУЫЭЮЯІЇЄ")
+# Letters of Serbian, Macedonian and Belarusian that Russian or Ukrainian text rarely has;
+# a code-page misreading of binary or Western bytes produces them in bulk.
+_RARE_CYRILLIC = set("ЎўЈјЉљЊњЋћЏџЂђЃѓЌќЅѕ")
+
+
+def _plausible_words(words: list[str]) -> bool:
+    """Writing is made of words of human length, not one endless run of letters."""
+    letters = sum(len(w) for w in words)
+    return letters < 40 or letters / max(len(words), 1) <= 15
+
+
+def _plausible_cyrillic(text: str) -> bool:
+    letters = [ch for ch in text if ch in _CYRILLIC_LETTERS and ch.isalpha()]
+    if len(letters) < 20:
+        return True
+    vowels = sum(1 for ch in letters if ch in _CYRILLIC_VOWELS)
+    rare = sum(1 for ch in letters if ch in _RARE_CYRILLIC)
+    # Russian and Ukrainian prose has roughly 40% vowels; misread bytes rarely do.
+    return 0.25 <= vowels / len(letters) <= 0.65 and rare * 10 <= len(letters)
 
 
 def normalized_fingerprint(text: str) -> str:

@@ -220,3 +220,16 @@ def test_cp1251_document_end_to_end():
     assert doc.encoding == "cp1251"
     assert "Харкові" in doc.text
     assert doc.language == "uk"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x80\x81\x8d\x8f\x90\x9d" * 40,  # one endless "word" in any Cyrillic code page
+        b"\xfe\xfd\xfc\xfb" * 50,  # "юэьы…": no real word, too many vowels
+        b"\xc3\x28\xa0\xa1\xe2\x28\xa1" * 40,  # "Г(Ўв(Ў…": rare letters in bulk
+    ],
+)
+def test_byte_soup_is_rejected_not_stored_as_mojibake(data):
+    with pytest.raises(UnreadableDocument, match="could not decode text"):
+        decode_text(data)
