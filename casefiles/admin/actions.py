@@ -1,0 +1,188 @@
+"""The case page's actions: each is a small form whose submission calls one command.
+
+An action says which roles the page is offered to (the command decides for real), what
+to show before the user asks (e.g. unmet entry criteria) and which command to call.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from casefiles import commands
+from casefiles.admin import forms as admin_forms
+from casefiles.admin.context import CASE_WRITERS, LINK_DECIDERS, REQUESTERS
+from casefiles.commands.ingestion import cases_merge, link_dismiss
+from casefiles.domain import workflow
+from casefiles.domain.actors import DOCUMENTER, SUPERVISOR, Actor
+from casefiles.domain.state import CaseState
+from casefiles.errors import InvalidCommand, NotFound
+
+
+@dataclass(frozen=True)
+class Button:
+    value: str
+    label: str
+    default: bool = False
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    title: str
+    form: type[forms.Form]
+    allowed: tuple[str, ...]
+    # (actor, case, cleaned data, pressed button, url kwargs) -> message for the user
+    run: Callable[..., str]
+    buttons: tuple[Button, ...]
+    # (case, url kwargs) -> (heading, lines) shown above the form
+    explain: Callable[..., tuple[str, list[str]]] = lambda case, **kw: ("", [])
+    url_kwargs: tuple[str, ...] = field(default=())
+
+
+def _label(state: str) -> str:
+    return workflow.STATE_LABELS.get(state, state)
+
+
+def _pending(case: CaseState):
+    if case.pending is None:
+        raise NotFound(f"{case.reference} has no pending request")
+    return case.pending
+
+
+def _explain_request(case: CaseState, *, to_state: str) -> tuple[str, list[str]]:
+    unmet = workflow.unmet_criteria(case, to_state)
+    if unmet:
+        return (str(_("Not possible yet. These entry criteria are not met:")), unmet)
+    return (str(_("All entry criteria are met. A supervisor will approve or reject the "
+                  "request.")), [])
+
+
+def _run_request(actor: Actor, case: CaseState, data: dict, button: str, *,
+                 to_state: str) -> str:
+    commands.transition_request(actor=actor, case_id=case.case_id, to_state=to_state,
+                                reason=data["reason"],
+                                expected_version=data["expected_version"])
+    return str(_("Requested %(from)s → %(to)s for %(ref)s; a supervisor will decide.") % {
+        "from": _label(case.state), "to": _label(to_state), "ref": case.reference})
+
+
+def _explain_decision(case: CaseState) -> tuple[str, list[str]]:
+    pending = _pending(case)
+    lines = [
+        str(_("Requested by %(who)s: %(from)s → %(to)s") % {
+            "who": pending.requested_by, "from": _label(pending.from_state),
+            "to": _label(pending.to_state)}),
+        str(_("Their reason: %(reason)s") % {"reason": pending.reason}),
+    ]
+    unmet = workflow.unmet_criteria(case, pending.to_state)
+    lines += [str(_("Not met now: %(criterion)s") % {"criterion": c}) for c in unmet] or [
+        str(_("The entry criteria hold now."))]
+    return (str(_("The request")), lines)
+
+
+def _run_decision(actor: Actor, case: CaseState, data: dict, button: str) -> str:
+    pending = _pending(case)
+    decide = {"approve": commands.transition_approve,
+              "reject": commands.transition_reject}.get(button)
+    if decide is None:
+        raise InvalidCommand("choose Approve or Reject")
+    decide(actor=actor, request_id=pending.request_id, reason=data["reason"],
+           expected_version=data["expected_version"])
+    verb = _("Approved") if button == "approve" else _("Rejected")
+    return str(_("%(verb)s %(from)s → %(to)s for %(ref)s.") % {
+        "verb": verb, "from": _label(pending.from_state), "to": _label(pending.to_state),
+        "ref": case.reference})
+
+
+def _run_withdraw(actor: Actor, case: CaseState, data: dict, button: str) -> str:
+    commands.transition_withdraw(actor=actor, request_id=_pending(case).request_id,
+                                 reason=data["reason"],
+                                 expected_version=data["expected_version"])
+    return str(_("Your request on %(ref)s was withdrawn.") % {"ref": case.reference})
+
+
+def _run_note(actor: Actor, case: CaseState, data: dict, button: str) -> str:
+    commands.note_add(actor=actor, case_id=case.case_id, text=data["text"],
+                      expected_version=data["expected_version"])
+    return str(_("Note added to %(ref)s.") % {"ref": case.reference})
+
+
+def _run_source(actor: Actor, case: CaseState, data: dict, button: str) -> str:
+    commands.source_attach(actor=actor, case_id=case.case_id, title=data["title"],
+                           url=data["url"], origins=data["origins"], excerpt=data["excerpt"],
+                           published_on=data["published_on"],
+                           expected_version=data["expected_version"])
+    return str(_("Source attached to %(ref)s.") % {"ref": case.reference})
+
+
+def _run_assign(actor: Actor, case: CaseState, data: dict, button: str) -> str:
+    person = data["assignee"]
+    commands.case_assign(actor=actor, case_id=case.case_id, assignee=person,
+                         expected_version=data["expected_version"])
+    if person is None:
+        return str(_("%(ref)s is now unassigned.") % {"ref": case.reference})
+    return str(_("%(ref)s is now assigned to %(who)s.") % {
+        "ref": case.reference, "who": person.get_username()})
+
+
+def _link(case: CaseState, link_id: str):
+    link = next((lk for lk in case.links if lk.link_id == link_id), None)
+    if link is None:
+        raise NotFound(f"{case.reference} has no link {link_id}")
+    return link
+
+
+def _explain_link(case: CaseState, *, link_id: str) -> tuple[str, list[str]]:
+    link = _link(case, link_id)
+    return (str(_("Possibly the same incident as %(other)s, because:") % {
+        "other": link.other_reference}), list(link.reasons))
+
+
+def _run_link(actor: Actor, case: CaseState, data: dict, button: str, *, link_id: str) -> str:
+    link = _link(case, link_id)
+    if button == "merge":
+        cases_merge(actor=actor, case_id=case.case_id, link_id=link_id, reason=data["reason"])
+        return str(_("%(other)s was merged into %(ref)s; its sources are now here.") % {
+            "other": link.other_reference, "ref": case.reference})
+    if button == "dismiss":
+        link_dismiss(actor=actor, case_id=case.case_id, link_id=link_id, reason=data["reason"])
+        return str(_("The suggested link to %(other)s was dismissed.") % {
+            "other": link.other_reference})
+    raise InvalidCommand("choose Merge or Dismiss")
+
+
+def _run_waive(actor: Actor, case: CaseState, data: dict, button: str) -> str:
+    commands.criteria_waive(actor=actor, case_id=case.case_id, reason=data["reason"],
+                            expected_version=data["expected_version"])
+    return str(_("The independent-sources criterion is waived for %(ref)s.") % {
+        "ref": case.reference})
+
+
+ACTIONS = {action.name: action for action in (
+    Action("request", _("Ask to change the state"), admin_forms.ReasonForm, REQUESTERS,
+           _run_request, (Button("send", _("Send the request"), True),),
+           _explain_request, ("to_state",)),
+    Action("decide", _("Approve or reject the request"), admin_forms.ReasonForm,
+           (SUPERVISOR,), _run_decision,
+           (Button("approve", _("Approve"), True), Button("reject", _("Reject"))),
+           lambda case, **kw: _explain_decision(case)),
+    Action("withdraw", _("Withdraw your request"), admin_forms.ReasonForm, REQUESTERS,
+           _run_withdraw, (Button("withdraw", _("Withdraw the request"), True),)),
+    Action("note", _("Add a note"), admin_forms.NoteForm, CASE_WRITERS, _run_note,
+           (Button("add", _("Add the note"), True),)),
+    Action("source", _("Attach a source"), admin_forms.SourceForm, CASE_WRITERS, _run_source,
+           (Button("attach", _("Attach the source"), True),)),
+    Action("assign", _("Assign the case"), admin_forms.AssignForm, (SUPERVISOR, DOCUMENTER),
+           _run_assign, (Button("assign", _("Assign"), True),)),
+    Action("link", _("Suggested link"), admin_forms.OptionalReasonForm, LINK_DECIDERS,
+           _run_link, (Button("merge", _("Same incident: merge it into this case"), True),
+                       Button("dismiss", _("Not the same incident: dismiss"))),
+           _explain_link, ("link_id",)),
+    Action("waive", _("Waive the independent-sources criterion"), admin_forms.ReasonForm,
+           (SUPERVISOR,), _run_waive, (Button("waive", _("Record the waiver"), True),),
+           lambda case, **kw: ("", [str(_(
+               "Legal review normally needs sources from two independent origins. A "
+               "waiver lets the case go on with fewer; it is recorded with your reason."))])),
+)}

@@ -1,0 +1,50 @@
+"""The base every case-file ModelAdmin derives from: visible to role holders, and no
+generic write path at all (no add, change, delete, bulk delete or admin log entry).
+Writes happen only in the views that call commands."""
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+
+from casefiles.admin.access import holds_role
+
+
+class RecordAdmin(admin.ModelAdmin):
+    show_full_result_count = False  # a second COUNT(*) per page is wasted at 10,000 rows
+    list_per_page = 50
+
+    def has_module_permission(self, request):
+        return holds_role(request)
+
+    def has_view_permission(self, request, obj=None):
+        return holds_role(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        raise PermissionDenied("records change only through the case workflow")
+
+    def delete_model(self, request, obj):
+        raise PermissionDenied("records are never deleted")
+
+    def delete_queryset(self, request, queryset):
+        raise PermissionDenied("records are never deleted")
+
+    # The event log is the record of who changed what; a second, unverifiable log in
+    # django_admin_log would only compete with it.
+    def log_addition(self, request, obj, message):
+        return None
+
+    def log_change(self, request, obj, message):
+        return None

@@ -1,0 +1,296 @@
+"""The case list and case page. Saving the form calls case_open / case_edit; every
+other change is an action page calling its command (casefiles.admin.actions)."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import smart_split, unescape_string_literal
+from django.utils.translation import gettext_lazy as _
+
+from casefiles import blobs, commands
+from casefiles.admin import filters
+from casefiles.admin.access import actor_for, may
+from casefiles.admin.actions import ACTIONS, Action
+from casefiles.admin.base import RecordAdmin
+from casefiles.admin.context import CASE_WRITERS, case_page
+from casefiles.admin.forms import CaseForm
+from casefiles.domain import taxonomy, workflow
+from casefiles.domain.actors import LEGAL_REVIEWER, SUPERVISOR
+from casefiles.errors import CaseFileError, CriteriaNotMet, NotFound
+from casefiles.models import CaseFile, CaseSource, Source
+from casefiles.selectors import case_state
+
+WORKFLOW_FIELDS = ["reference", "state_label", "corroboration_label", "source_count",
+                   "independent_origins", "assignee_display", "opened", "updated_at",
+                   "version"]
+LEGAL_FIELDS = ["outcome", "legal_qualification"]
+
+
+class CommandRefused(Exception):
+    """A command said no while the admin form was being saved."""
+
+    def __init__(self, lines: list[str]):
+        super().__init__("; ".join(lines))
+        self.lines = lines
+
+
+def refusal_lines(error: CaseFileError) -> list[str]:
+    if isinstance(error, CriteriaNotMet):
+        return [str(_("Entry criteria are not met:")), *error.unmet]
+    return [error.message]
+
+
+@admin.register(CaseFile)
+class CaseFileAdmin(RecordAdmin):
+    form = CaseForm
+    change_form_template = "casefiles/admin/case_change_form.html"
+    list_display = ["reference", "title", "state", "category_list", "place_list", "incident",
+                    "source_count", "corroboration", "assignee_name", "updated_at"]
+    list_display_links = ["reference", "title"]
+    list_filter = ["state", filters.CategoryFilter, filters.PlaceFilter,
+                   filters.IncidentYearFilter, filters.SourceCountFilter, "corroboration",
+                   filters.AssigneeFilter, ("updated_at", admin.DateFieldListFilter)]
+    search_fields = ["reference", "title", "summary", "sources__excerpt"]
+    search_help_text = _("Searches references, titles, summaries and source excerpts. "
+                         "Every word must appear somewhere.")
+    ordering = ["-updated_at"]
+    sortable_by = ["reference", "title", "state", "incident", "source_count", "corroboration",
+                   "assignee_name", "updated_at"]
+
+    # --- permissions: what to show; the commands decide what is allowed ---------------
+
+    def has_add_permission(self, request):
+        return may(request, CASE_WRITERS)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and (obj.state == workflow.CLOSED or obj.merged_into):
+            # Presentation only: case_edit refuses these too, with its own message.
+            return False
+        return may(request, CASE_WRITERS)
+
+    # --- list ---------------------------------------------------------------------------
+
+    @admin.display(description=_("categories"))
+    def category_list(self, case: CaseFile) -> str:
+        known = taxonomy.categories()
+        return ", ".join(known[c]["label"] if c in known else c for c in case.categories)
+
+    @admin.display(description=_("places"))
+    def place_list(self, case: CaseFile) -> str:
+        return ", ".join(case.places)
+
+    @admin.display(description=_("incident"), ordering="incident_from")
+    def incident(self, case: CaseFile) -> str:
+        if case.incident_from and case.incident_to and case.incident_to != case.incident_from:
+            return f"{case.incident_from} – {case.incident_to}"
+        return str(case.incident_from or "")
+
+    def get_search_results(self, request, queryset, search_term):
+        """Each word must match the reference, title, summary or a source excerpt. The
+        excerpt test is an EXISTS subquery, so a case with many sources appears once."""
+        for word in smart_split(search_term):
+            if word.startswith(('"', "'")) and word[0] == word[-1]:
+                word = unescape_string_literal(word)
+            excerpts = CaseSource.objects.filter(case=OuterRef("pk"), excerpt__icontains=word)
+            queryset = queryset.filter(
+                Q(reference__icontains=word) | Q(title__icontains=word)
+                | Q(summary__icontains=word) | Exists(excerpts)
+            )
+        return queryset, False
+
+    # --- case page ------------------------------------------------------------------------
+
+    @admin.display(description=_("state"))
+    def state_label(self, case: CaseFile) -> str:
+        return case.get_state_display()
+
+    @admin.display(description=_("corroboration"))
+    def corroboration_label(self, case: CaseFile) -> str:
+        return case.get_corroboration_display()
+
+    @admin.display(description=_("assigned to"))
+    def assignee_display(self, case: CaseFile) -> str:
+        return case.assignee_name or _("nobody")
+
+    @admin.display(description=_("opened"))
+    def opened(self, case: CaseFile) -> str:
+        return _("%(when)s by %(who)s") % {"when": case.opened_at.strftime("%Y-%m-%d %H:%M"),
+                                           "who": case.opened_by}
+
+    def get_fieldsets(self, request, obj=None):
+        case_fields = ["title", "summary", "categories", "places", "incident_from",
+                       "incident_to"]
+        if obj is None:
+            return [(None, {"fields": case_fields})]
+        if self.has_change_permission(request, obj):
+            case_fields = [*case_fields, "expected_version"]
+        else:
+            # Read-only viewers see category labels and place names, not raw lists.
+            case_fields = ["title", "summary", "category_list", "place_list",
+                           "incident_from", "incident_to"]
+        return [
+            (_("Workflow (changes only through requests and approvals)"),
+             {"fields": WORKFLOW_FIELDS}),
+            (_("The case"), {"fields": case_fields}),
+            (_("Legal review"), {"fields": LEGAL_FIELDS}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        if not self.has_change_permission(request, obj):
+            return [*WORKFLOW_FIELDS, "title", "summary", "category_list", "place_list",
+                    "incident_from", "incident_to", *LEGAL_FIELDS]
+        if not may(request, (LEGAL_REVIEWER, SUPERVISOR)):
+            return [*WORKFLOW_FIELDS, *LEGAL_FIELDS]
+        return WORKFLOW_FIELDS
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        refusal = getattr(request, "_casefiles_refusal", None)
+        if refusal:
+            form = type(form.__name__, (form,), {"refusal": refusal})
+        return form
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "show_save_and_continue": False,
+                         "show_save_and_add_another": False}
+        if object_id is not None and request.method == "GET":
+            try:
+                extra_context.update(case_page(request, object_id))
+            except NotFound:
+                pass  # the stock view answers "does not exist" for a wrong id
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except CommandRefused as refused:
+            # Nothing was saved (the command raised inside the admin's transaction). Show
+            # the form again, with what the user typed and why it was refused.
+            request._casefiles_refusal = refused.lines
+            if object_id is not None:
+                extra_context.update(case_page(request, object_id))
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        actor = actor_for(request)
+        if actor is None:
+            raise PermissionDenied
+        data = form.cleaned_data
+        try:
+            if change:
+                changed = {name: data[name] for name in form.changed_data
+                           if name in CaseForm.Meta.fields}
+                commands.case_edit(actor=actor, case_id=obj.pk,
+                                   expected_version=data.get("expected_version"), **changed)
+            else:
+                outcome = commands.case_open(
+                    actor=actor, title=data["title"], summary=data["summary"],
+                    categories=data["categories"], places=data["places"],
+                    incident_from=data["incident_from"], incident_to=data["incident_to"])
+                obj.pk = outcome.case_id
+                obj.reference = case_state(outcome.case_id).reference
+        except CaseFileError as error:
+            raise CommandRefused(refusal_lines(error)) from error
+
+    def save_related(self, request, form, formsets, change):
+        """Nothing: a case has no directly editable related rows."""
+
+    def response_add(self, request, obj, post_url_continue=None):
+        messages.success(request, _("Case %(ref)s opened.") % {"ref": obj.reference})
+        return HttpResponseRedirect(reverse("admin:casefiles_casefile_change", args=[obj.pk]))
+
+    def response_change(self, request, obj):
+        # Stay on the case page: the next step (a request, a note) starts there.
+        messages.success(request, _("Saved. The change is recorded in the case's history."))
+        return HttpResponseRedirect(request.path)
+
+    # --- action pages ----------------------------------------------------------------------
+
+    def get_urls(self):
+        def view(name):
+            return self.admin_site.admin_view(
+                lambda request, object_id, **kwargs: self.action_view(
+                    request, object_id, ACTIONS[name], **kwargs))
+
+        return [
+            path("original/<str:sha>/", self.admin_site.admin_view(self.original_view),
+                 name="casefiles_casefile_original"),
+            path("<path:object_id>/request/<str:to_state>/", view("request"),
+                 name="casefiles_casefile_request"),
+            path("<path:object_id>/link/<str:link_id>/", view("link"),
+                 name="casefiles_casefile_link"),
+            *[path(f"<path:object_id>/{name}/", view(name), name=f"casefiles_casefile_{name}")
+              for name in ("decide", "withdraw", "note", "source", "assign", "waive")],
+            *super().get_urls(),
+        ]
+
+    def action_view(self, request, object_id, action: Action, **kwargs):
+        if not self.has_view_permission(request) or not may(request, action.allowed):
+            raise PermissionDenied
+        case_url = reverse("admin:casefiles_casefile_change", args=[object_id])
+        back = request.GET.get("next") or request.POST.get("next") or ""
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            back = ""
+        try:
+            case = case_state(object_id)
+            heading, points = action.explain(case, **kwargs)
+        except CaseFileError as error:
+            messages.error(request, error.message)
+            return HttpResponseRedirect(case_url if CaseFile.objects.filter(
+                pk=object_id).exists() else reverse("admin:casefiles_casefile_changelist"))
+        form = action.form(request.POST or None, initial={"expected_version": case.version})
+        if request.method == "POST" and form.is_valid():
+            try:
+                message = action.run(actor_for(request), case, form.cleaned_data,
+                                     request.POST.get("button", ""), **kwargs)
+            except CaseFileError as error:
+                form.add_error(None, refusal_lines(error))
+            else:
+                messages.success(request, message)
+                return HttpResponseRedirect(back or case_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": action.title,
+            "subtitle": f"{case.reference} {case.title}",
+            "case": case,
+            "state_label": workflow.STATE_LABELS.get(case.state, case.state),
+            "case_url": case_url,
+            "back": back,
+            "form": form,
+            "heading": heading,
+            "points": points,
+            "buttons": action.buttons,
+            "blocked": action.name == "request" and bool(points),
+            "own_request": action.name == "decide" and case.pending is not None
+            and case.pending.requested_by_id == request.user.pk,
+        }
+        return TemplateResponse(request, "casefiles/admin/action.html", context)
+
+    def original_view(self, request, sha: str):
+        """The stored original of a source, byte for byte, as a download (never rendered
+        in the admin's origin: an HTML original must not run there)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        attached = CaseSource.objects.filter(content_sha256=sha).first()
+        if attached is None:
+            raise Http404(_("No source with this original is attached to a case."))
+        try:
+            data = blobs.read(sha)
+        except blobs.BlobError as error:
+            messages.error(request, str(error))
+            return HttpResponseRedirect(
+                reverse("admin:casefiles_casefile_change", args=[attached.case_id]))
+        document = Source.objects.filter(content_sha256=sha).only("filename", "media_type").first()
+        response = FileResponse(
+            iter([data]), as_attachment=True,
+            filename=document.filename if document else f"{sha}.bin",
+            content_type=(document.media_type if document else "") or "application/octet-stream",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "sandbox"
+        return response
+

@@ -1,0 +1,124 @@
+"""List filters of the case list. Each is one indexed or simple condition, so a
+filtered page stays a single query whatever the number of cases."""
+
+import json
+
+from django.contrib import admin
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from casefiles.admin.forms import category_choices
+from casefiles.models import CaseFile
+
+
+class CategoryFilter(admin.SimpleListFilter):
+    title = _("violation category")
+    parameter_name = "category"
+
+    def lookups(self, request, model_admin):
+        return category_choices()
+
+    def queryset(self, request, queryset):
+        if self.value():
+            # Categories are stored as a JSON list of codes; the quoted code matches one
+            # whole element (no code contains another's quoted form).
+            return queryset.filter(categories__icontains=json.dumps(self.value()))
+        return queryset
+
+
+class TextFilter(admin.SimpleListFilter):
+    """A filter with a text box instead of a list of links."""
+
+    template = "casefiles/admin/text_filter.html"
+
+    def lookups(self, request, model_admin):
+        return ()
+
+    def has_output(self):
+        return True
+
+    def choices(self, changelist):
+        # The template needs the other parameters to keep them when this one is applied.
+        yield {
+            "value": self.value() or "",
+            "parameter_name": self.parameter_name,
+            "others": [(key, value) for key, value in changelist.params.items()
+                       if key != self.parameter_name],
+            "clear_url": changelist.get_query_string(remove=[self.parameter_name]),
+        }
+
+
+class PlaceFilter(TextFilter):
+    title = _("place")
+    parameter_name = "place"
+
+    def queryset(self, request, queryset):
+        name = (self.value() or "").strip()
+        if not name:
+            return queryset
+        # SQLite keeps JSON text ASCII-escaped (\u0411…), PostgreSQL keeps it as typed.
+        escaped = json.dumps(name)[1:-1]
+        return queryset.filter(Q(places__icontains=name) | Q(places__icontains=escaped))
+
+
+class IncidentYearFilter(admin.SimpleListFilter):
+    title = _("incident year")
+    parameter_name = "incident_year"
+    UNKNOWN = "unknown"
+
+    def lookups(self, request, model_admin):
+        years = CaseFile.objects.dates("incident_from", "year", order="DESC")
+        return [(str(day.year), str(day.year)) for day in years] + [
+            (self.UNKNOWN, _("Date unknown"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == self.UNKNOWN:
+            return queryset.filter(incident_from__isnull=True)
+        if value and value.isdigit():
+            year = int(value)
+            return queryset.filter(
+                Q(incident_from__year__lte=year)
+                & (Q(incident_to__year__gte=year)
+                   | Q(incident_to__isnull=True, incident_from__year=year))
+            )
+        return queryset
+
+
+class SourceCountFilter(admin.SimpleListFilter):
+    title = _("number of sources")
+    parameter_name = "sources"
+
+    def lookups(self, request, model_admin):
+        return [("0", _("None")), ("1", _("One")), ("2", _("Two or more"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value in ("0", "1"):
+            return queryset.filter(source_count=int(value))
+        if value == "2":
+            return queryset.filter(source_count__gte=2)
+        return queryset
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    title = _("assignee")
+    parameter_name = "assignee"
+    ME, NOBODY = "me", "nobody"
+
+    def lookups(self, request, model_admin):
+        people = (CaseFile.objects.exclude(assignee__isnull=True)
+                  .values_list("assignee_id", "assignee_name").distinct()
+                  .order_by("assignee_name"))
+        return [(self.ME, _("Assigned to me")), (self.NOBODY, _("Nobody"))] + [
+            (str(pk), name) for pk, name in people]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == self.ME:
+            return queryset.filter(assignee_id=request.user.pk)
+        if value == self.NOBODY:
+            return queryset.filter(assignee__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(assignee_id=int(value))
+        return queryset

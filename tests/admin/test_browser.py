@@ -1,0 +1,176 @@
+"""The admin in a real browser (Debian's Chromium, headless, driven by Playwright):
+a documenter finds an ingested case, edits it and asks to move it on; a supervisor
+approves; an auditor reads the history and can change nothing. Screenshots of every
+page go to artifacts/screenshots/ (kept by CI)."""
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.db import connections
+from django.test.testcases import LiveServerThread
+
+from casefiles.commands.ingestion import ingestion_submit
+from casefiles.models import CaseFile, Event
+from tests.conftest import make_user
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
+SEED = Path(settings.BASE_DIR) / "seeds" / "000_448653ccaf37dc7e.txt"
+
+ON_SQLITE = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium"),
+    # See server_url: SQLite shares the test's connection, PostgreSQL commits for real.
+    pytest.mark.django_db(transaction=not ON_SQLITE),
+]
+
+
+@pytest.fixture
+def server_url(request):
+    """A live server that sees the test's data.
+
+    SQLite's test database lives in memory, so the server thread shares the test's own
+    connection (as Django's LiveServerTestCase does) and the test's transaction is rolled
+    back afterwards: a flush would fail on SQLite, where the event table's triggers refuse
+    DELETE. PostgreSQL flushes with TRUNCATE, so pytest-django's live server works there.
+    """
+    if not ON_SQLITE:
+        yield request.getfixturevalue("live_server").url
+        return
+    shared = connections["default"]
+    shared.inc_thread_sharing()
+    server = LiveServerThread("localhost", StaticFilesHandler,
+                              connections_override={"default": shared})
+    server.daemon = True
+    server.start()
+    server.is_ready.wait()
+    try:
+        if server.error:
+            raise server.error
+        yield f"http://localhost:{server.port}"
+    finally:
+        server.terminate()
+        shared.dec_thread_sharing()
+
+
+@contextmanager
+def chromium():
+    """The browser, opened only after the test has written its data: inside Playwright's
+    event loop Django would hand this thread a different database connection, which
+    could not see (or would wait for) the test's open transaction."""
+    with playwright_sync.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class Session:
+    """One person's browser tab, saving a screenshot of each page it looks at."""
+
+    def __init__(self, browser, base: str, username: str):
+        self.page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        self.page.set_default_timeout(20_000)
+        self.base = base
+        self.page.goto(f"{base}/admin/login/")
+        self.page.fill("#id_username", username)
+        self.page.fill("#id_password", "x-" + username)
+        self.page.click("input[type=submit]")
+        self.page.wait_for_selector("#site-name")
+
+    def shot(self, name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    def text(self, selector: str = "#content") -> str:
+        return self.page.inner_text(selector)
+
+
+def test_documenter_supervisor_and_auditor_in_a_browser(server_url,
+                                                        django_capture_on_commit_callbacks):
+    make_user("dora", "documenter")
+    make_user("sam", "supervisor")
+    make_user("aud", "auditor")
+    with django_capture_on_commit_callbacks(execute=True):
+        ingestion_submit(data=SEED.read_bytes(), filename=SEED.name, submitted_by="dora")
+    wanted = CaseFile.objects.get(sources__excerpt__contains="captain ordered the execution")
+
+    with chromium() as browser:
+        # The documenter finds the ingested case by a phrase of its source's excerpt.
+        dora = Session(browser, server_url, "dora")
+        dora.shot("01-documenter-index")
+        assert "case files at a glance" in dora.text().lower()
+        dora.page.goto(f"{server_url}/admin/casefiles/casefile/")
+        dora.page.fill("#searchbar", "captain ordered the execution")
+        dora.page.press("#searchbar", "Enter")
+        dora.page.wait_for_selector("#result_list")
+        dora.shot("02-documenter-search")
+        rows = dora.page.locator("#result_list tbody tr")
+        assert rows.count() == 1
+        rows.first.locator("th a").click()
+        dora.page.wait_for_selector("#casefiles-timeline")
+        dora.shot("03-documenter-case")
+        assert wanted.reference in dora.text()
+
+        # Edits the summary (case_edit), then asks to move the case to sourcing.
+        dora.page.fill("#id_summary", "A captain ordered the execution of three detained men.")
+        dora.page.click("input[name=_save]")
+        dora.page.wait_for_selector(".messagelist .success")
+        dora.shot("04-documenter-saved")
+        dora.page.click("text=Ask to move to Sourcing")
+        dora.page.wait_for_selector("#id_reason")
+        assert "All entry criteria are met" in dora.text()
+        dora.page.fill("#id_reason", "Summary, category and source are in place.")
+        dora.shot("05-documenter-request")
+        dora.page.click("button[value=send]")
+        dora.page.wait_for_selector("#casefiles-pending")
+        dora.shot("06-documenter-pending-case")
+        assert "Approve" not in dora.text()
+        dora.page.goto(f"{server_url}/admin/casefiles/transitionrequest/pending/")
+        dora.shot("07-documenter-pending-list")
+        assert wanted.reference in dora.text() and "Approve" not in dora.text()
+
+        # A supervisor approves it from the pending page.
+        sam = Session(browser, server_url, "sam")
+        sam.page.click("text=Requests waiting for a decision")
+        sam.page.wait_for_selector(".casefiles-request")
+        sam.shot("08-supervisor-pending")
+        sam.page.locator(f"tr[data-reference='{wanted.reference}']").locator(
+            "text=Approve or reject").click()
+        sam.page.fill("#id_reason", "Checked the source; agreed.")
+        sam.shot("09-supervisor-decide")
+        sam.page.click("button[value=approve]")
+        sam.page.wait_for_selector(".messagelist .success")
+        sam.shot("10-supervisor-approved")
+        assert "No request is waiting for a decision" in sam.text()
+
+        # An auditor reads the case: the three people's events are in the timeline, and
+        # there is nothing to edit or save.
+        aud = Session(browser, server_url, "aud")
+        aud.page.goto(f"{server_url}/admin/casefiles/casefile/{wanted.pk}/change/")
+        aud.page.wait_for_selector("#casefiles-timeline")
+        aud.shot("11-auditor-case")
+        timeline = aud.text("#casefiles-timeline")
+        assert "Summary changed from" in timeline
+        assert "Requested Intake → Sourcing: Summary, category and source are in place." in timeline
+        assert "Approved Intake → Sourcing: Checked the source; agreed." in timeline
+        assert "History verified" in aud.text("#casefiles-chain")
+        content = aud.page.locator("#content")
+        assert content.locator("textarea, select, input:not([type=hidden])").count() == 0
+        assert content.locator("input[type=submit], button[type=submit]").count() == 0
+        assert "State: Sourcing" in aud.text()
+
+    types = list(Event.objects.filter(case_id=wanted.pk).order_by("-version")
+                 .values_list("type", "actor__username")[:3])
+    assert types == [("TransitionApproved", "sam"), ("TransitionRequested", "dora"),
+                     ("CaseEdited", "dora")]
