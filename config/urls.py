@@ -2,11 +2,22 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from casefiles import health
+from casefiles.export import views as export_views
+
 admin.site.site_header = "Case files"
 admin.site.site_title = "Case files"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    # Before "admin/" and "api/": their catch-all patterns would otherwise claim these.
+    path("admin/casefiles/casefile/<uuid:case_id>/export/",
+         admin.site.admin_view(export_views.export_download), name="casefiles-export-case"),
+    path("api/signing-key/", export_views.SigningKeyView.as_view(), name="signing-key"),
+    path("health/", health.health, name="health"),
+    path("health/ready/", health.ready, name="health-ready"),
     path("admin/", admin.site.urls),
     path("api/", include("casefiles.api.urls")),
 ]
+
+handler404 = "casefiles.api.problems.page_not_found"

@@ -1,0 +1,249 @@
+"""Build a `casefile-export/1` bundle: a signed ZIP of one case's full history.
+
+Everything is streamed: the events are read from the store with an iterator and
+written straight into the ZIP, each file hashed while it is written, so a case with
+a long history never sits in memory. The bundle shows the case exactly at one
+version: the version the case file had when the export started.
+"""
+
+import hashlib
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+from typing import IO
+
+from casefiles import blobs, eventstore
+from casefiles.domain.actors import AUDITOR, SUPERVISOR, Actor
+from casefiles.domain.hashing import canonical_json
+from casefiles.errors import CaseFileError, PermissionDenied
+from casefiles.export import report, signing
+from casefiles.models import CaseFile, Source
+from casefiles.selectors import get_case
+from casefiles.verify_export import FORMAT, MANIFEST, SIGNATURE, referenced_sha256
+
+EVENTS_FILE = "events.jsonl"
+EXPORT_ROLES = (AUDITOR, SUPERVISOR)
+MEDIA_EXTENSIONS = {
+    "text/html": "html",
+    "text/plain": "txt",
+    "text/markdown": "md",
+    "application/pdf": "pdf",
+}
+SAFE_EXTENSION = re.compile(r"^[a-z0-9]{1,8}$")
+
+
+class ExportError(CaseFileError):
+    """The bundle cannot be built (e.g. an original is missing from the blob store)."""
+
+
+def require_exporter(actor: Actor) -> None:
+    if not set(EXPORT_ROLES) & actor.roles:
+        held = ", ".join(sorted(actor.roles)) or "no role"
+        raise PermissionDenied(
+            f"{actor.username} ({held}) may not export a case: needs the role auditor "
+            "or supervisor"
+        )
+
+
+class HashingWriter:
+    """A file-like wrapper that counts and hashes what passes through it."""
+
+    def __init__(self, target: IO[bytes]):
+        self._target = target
+        self._digest = hashlib.sha256()
+        self.bytes = 0
+
+    def write(self, data: bytes) -> int:
+        self._digest.update(data)
+        self.bytes += len(data)
+        return self._target.write(data)
+
+    def flush(self) -> None:
+        self._target.flush()
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
+
+
+@dataclass
+class Digest:
+    """What one pass over the events learns for the manifest and the report: small
+    things only (counts, the head, sources and decisions), never the events."""
+
+    count: int = 0
+    head_hash: str = ""
+    referenced: dict[str, None] = field(default_factory=dict)
+    sources: dict[str, dict] = field(default_factory=dict)
+    decisions: dict[str, dict] = field(default_factory=dict)
+
+    def observe(self, record: dict) -> None:
+        self.count += 1
+        self.head_hash = record["hash"]
+        payload, kind = record["payload"], record["type"]
+        for sha in referenced_sha256(payload):
+            self.referenced.setdefault(sha, None)
+        who = record["actor"]["username"]
+        when = record["occurred_at"]
+        if kind == "SourceAttached":
+            self.sources[payload["source_id"]] = {
+                **payload, "attached_by": who, "attached_at": when, "grade": None}
+        elif kind == "SourceGraded" and payload["source_id"] in self.sources:
+            # The latest grade counts; earlier ones stay in the timeline.
+            self.sources[payload["source_id"]]["grade"] = {
+                **payload, "graded_by": who, "graded_at": when}
+        elif kind == "TransitionRequested":
+            self.decisions[payload["request_id"]] = {
+                **payload, "requested_by": who, "requested_at": when, "status": "pending",
+                "decided_by": "", "decided_at": "", "decision_reason": "",
+            }
+        elif kind in ("TransitionApproved", "TransitionRejected", "TransitionWithdrawn"):
+            decision = self.decisions.get(payload["request_id"])
+            if decision is not None:
+                decision.update(
+                    status=kind.removeprefix("Transition").lower(),
+                    decided_by=who, decided_at=when, decision_reason=payload["reason"],
+                )
+
+
+def source_path(sha: str) -> str:
+    stored = Source.objects.filter(content_sha256=sha).values("media_type", "filename").first()
+    extension = "bin"
+    if stored:
+        suffix = PurePosixPath(stored["filename"]).suffix.removeprefix(".").lower()
+        extension = MEDIA_EXTENSIONS.get(stored["media_type"]) or (
+            suffix if SAFE_EXTENSION.match(suffix) else "bin"
+        )
+    return f"sources/{sha}.{extension}"
+
+
+class BundleWriter:
+    def __init__(self, out: IO[bytes], exported_at: datetime):
+        self.zip = zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED)
+        self.stamp = exported_at.timetuple()[:6]
+        self.files: list[dict] = []
+
+    def open(self, path: str, *, listed: bool = True) -> "_Entry":
+        return _Entry(self, path, listed)
+
+    def write(self, path: str, data: bytes, *, listed: bool = True) -> None:
+        with self.open(path, listed=listed) as stream:
+            stream.write(data)
+
+    def __enter__(self) -> "BundleWriter":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.zip.close()
+
+
+class _Entry:
+    def __init__(self, bundle: BundleWriter, path: str, listed: bool):
+        self.bundle, self.path, self.listed = bundle, path, listed
+
+    def __enter__(self) -> HashingWriter:
+        info = zipfile.ZipInfo(self.path, date_time=self.bundle.stamp)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        self._raw = self.bundle.zip.open(info, "w")
+        self._writer = HashingWriter(self._raw)
+        return self._writer
+
+    def __exit__(self, *exc_info) -> None:
+        self._raw.close()
+        if self.listed:
+            self.bundle.files.append(
+                {"path": self.path, "sha256": self._writer.sha256, "bytes": self._writer.bytes}
+            )
+
+
+def _events(case: CaseFile) -> Iterator[dict]:
+    return eventstore.stream(case.pk, upto_version=case.version)
+
+
+def _write_events(bundle: BundleWriter, case: CaseFile) -> Digest:
+    digest = Digest()
+    with bundle.open(EVENTS_FILE) as stream:
+        for record in _events(case):
+            digest.observe(record)
+            stream.write(canonical_json(record).encode("utf-8") + b"\n")
+    if digest.count != case.version or digest.head_hash != case.head_hash:
+        # The read model and the store disagree: refuse rather than sign a bundle whose
+        # summary and history could contradict each other.
+        raise ExportError(
+            f"cannot export {case.reference}: the case file records version {case.version} "
+            f"but the event store holds {digest.count} event(s) up to it; run "
+            "`manage.py verify_events` and `manage.py rebuild_projections`"
+        )
+    return digest
+
+
+def _write_sources(bundle: BundleWriter, case: CaseFile, digest: Digest) -> dict[str, str]:
+    paths = {}
+    for sha in digest.referenced:
+        try:
+            data = blobs.read(sha)
+        except blobs.BlobError as exc:
+            raise ExportError(f"cannot export {case.reference}: {exc}") from None
+        paths[sha] = source_path(sha)
+        bundle.write(paths[sha], data)
+    return paths
+
+
+def export_case(
+    case_id: str, *, exported_by: str, out: IO[bytes], now: datetime | None = None
+) -> dict:
+    """Write the bundle of `case_id` to `out` (a binary file) and return its manifest."""
+    case = get_case(case_id)
+    key = signing.signing_key()
+    exported_at = now or datetime.now(UTC)
+    with BundleWriter(out, exported_at) as bundle:
+        digest = _write_events(bundle, case)
+        context = report.ReportContext(
+            case=case,
+            head_hash=digest.head_hash,
+            event_count=digest.count,
+            exported_at=eventstore.format_time(exported_at),
+            exported_by=exported_by,
+            key=key.public,
+            sources=list(digest.sources.values()),
+            source_paths=_write_sources(bundle, case, digest),
+            decisions=list(digest.decisions.values()),
+        )
+        with bundle.open("report.html") as stream:
+            report.write_html(stream, context, _events(case))
+        with bundle.open("report.pdf") as stream:
+            report.write_pdf(stream, context, _events(case))
+        manifest = _manifest(context, bundle.files)
+        manifest_bytes = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
+        bundle.write(MANIFEST, manifest_bytes, listed=False)
+        bundle.write(SIGNATURE, key.sign(manifest_bytes).encode("ascii"), listed=False)
+    return manifest
+
+
+def _manifest(context: report.ReportContext, files: list[dict]) -> dict:
+    case = context.case
+    return {
+        "format": FORMAT,
+        "case": {
+            "id": str(case.pk),
+            "reference": case.reference,
+            "state": case.state,
+            "version": case.version,
+        },
+        "exported_at": context.exported_at,
+        "exported_by": context.exported_by,
+        "events": {"file": EVENTS_FILE, "count": context.event_count,
+                   "head_hash": context.head_hash},
+        "files": files,
+        "signing": {"algorithm": signing.ALGORITHM, "public_key": context.key.base64,
+                    "key_id": context.key.key_id},
+    }
+
+
+def bundle_filename(manifest: dict) -> str:
+    case = manifest["case"]
+    return f"{case['reference']}-v{case['version']}-export.zip"

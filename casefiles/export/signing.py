@@ -1,0 +1,118 @@
+"""The export signing key: Ed25519, created on first use, never leaves the server.
+
+Only the public half is ever shown (manifest, GET /api/signing-key/). The private key
+file is written once with mode 0600 and refused if others can read it.
+"""
+
+import base64
+import hashlib
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.conf import settings
+
+ALGORITHM = "ed25519"
+
+
+class SigningKeyError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    raw: bytes
+
+    @property
+    def base64(self) -> str:
+        return base64.b64encode(self.raw).decode("ascii")
+
+    @property
+    def key_id(self) -> str:
+        return hashlib.sha256(self.raw).hexdigest()[:16]
+
+    @property
+    def fingerprint(self) -> str:
+        """The full SHA-256 of the raw key in groups of four, for reading aloud."""
+        digest = hashlib.sha256(self.raw).hexdigest()
+        return " ".join(digest[i : i + 4] for i in range(0, len(digest), 4))
+
+    def as_json(self) -> dict:
+        return {
+            "algorithm": ALGORITHM,
+            "public_key": self.base64,
+            "key_id": self.key_id,
+            "fingerprint": self.fingerprint,
+        }
+
+
+def key_path() -> Path:
+    return Path(settings.CASEFILES_SIGNING_KEY)
+
+
+def _load(path: Path) -> Ed25519PrivateKey:
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise SigningKeyError(
+            f"the signing key {path} can be read by other users (mode {stat.filemode(mode)}); "
+            f"run: chmod 600 {path}"
+        )
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except ValueError as exc:
+        raise SigningKeyError(f"the signing key {path} is not a PEM private key: {exc}") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise SigningKeyError(f"the signing key {path} is not an Ed25519 key")
+    return key
+
+
+def _create(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    # Written under a temporary name and linked into place: two processes creating the
+    # key at once end up sharing the first one, and nobody reads a half-written file.
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".signing-")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(pem)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o600)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    private: Ed25519PrivateKey
+
+    @property
+    def public(self) -> PublicKey:
+        return PublicKey(
+            self.private.public_key().public_bytes(
+                serialization.Encoding.Raw, serialization.PublicFormat.Raw
+            )
+        )
+
+    def sign(self, data: bytes) -> str:
+        """Base64 of the Ed25519 signature over exactly `data`."""
+        return base64.b64encode(self.private.sign(data)).decode("ascii")
+
+
+def signing_key() -> SigningKey:
+    path = key_path()
+    if not path.exists():
+        _create(path)
+    return SigningKey(_load(path))

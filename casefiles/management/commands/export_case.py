@@ -1,0 +1,72 @@
+import os
+import uuid
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from casefiles.domain.actors import Actor
+from casefiles.errors import CaseFileError, NotFound
+from casefiles.export.bundle import export_case, require_exporter
+from casefiles.export.signing import SigningKeyError
+from casefiles.selectors import get_case, get_case_by_reference
+
+COMMAND_LINE = "manage.py export_case"
+
+
+class Command(BaseCommand):
+    help = "Write a case's signed, self-verifying history bundle (casefile-export/1)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("case", help="a case reference (e.g. CF-2026-000001) or id")
+        parser.add_argument("--out", required=True, help="the ZIP file to write")
+        parser.add_argument(
+            "--user",
+            help="the auditor or supervisor the export is made for (recorded as exported_by; "
+                 f"default: {COMMAND_LINE!r})",
+        )
+
+    def handle(self, *args, **options):
+        exported_by = self._exporter(options["user"])
+        case = self._case(options["case"])
+        out = Path(options["out"])
+        if not out.parent.is_dir():
+            raise CommandError(f"cannot write {out}: {out.parent} is not a directory")
+        # Written beside the target and renamed: a failed export leaves no partial ZIP.
+        partial = out.with_name(f".{out.name}.partial")
+        try:
+            with open(partial, "wb") as stream:
+                manifest = export_case(case.pk, exported_by=exported_by, out=stream)
+            os.replace(partial, out)
+        except (CaseFileError, SigningKeyError) as exc:
+            raise CommandError(str(exc)) from None
+        finally:
+            partial.unlink(missing_ok=True)
+        events = manifest["events"]
+        self.stdout.write(
+            f"Wrote {out}: {case.reference}, {events['count']} events, head hash "
+            f"{events['head_hash']}, signed by key {manifest['signing']['key_id']}"
+        )
+
+    def _exporter(self, username: str | None) -> str:
+        if username is None:
+            return COMMAND_LINE
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise CommandError(f"no user {username!r}")
+        try:
+            actor = Actor.for_user(user)
+            require_exporter(actor)
+        except CaseFileError as exc:
+            raise CommandError(str(exc)) from None
+        return actor.username
+
+    def _case(self, value: str):
+        try:
+            return get_case_by_reference(value)
+        except NotFound:
+            pass
+        try:
+            return get_case(uuid.UUID(value))
+        except (ValueError, NotFound):
+            raise CommandError(f"no case with reference or id {value!r}") from None

@@ -1,0 +1,73 @@
+import shutil
+import subprocess
+import zipfile
+
+import pytest
+
+from casefiles.export import signing
+from casefiles.export.bundle import export_case
+from casefiles.selectors import case_state
+from tests.export.conftest import HOSTILE
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reports(case_id, tmp_path) -> dict[str, bytes]:
+    path = tmp_path / "bundle.zip"
+    with open(path, "wb") as out:
+        export_case(case_id, exported_by="aud", out=out)
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in ("report.html", "report.pdf")}
+
+
+def test_html_report_escapes_every_untrusted_text(reports):
+    page = reports["report.html"].decode()
+    assert "<script" not in page and "<img" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert 'href="javascript' not in page  # source URLs are shown, never linked
+    assert "Content-Security-Policy\" content=\"default-src 'none'" in page
+
+
+def test_html_report_shows_summary_sources_decisions_and_every_event(reports, case_id):
+    page = reports["report.html"].decode()
+    case = case_state(case_id)
+    key = signing.signing_key().public
+    first_section = page.split("<h2>Case summary</h2>")[0]
+    assert case.head_hash in first_section and key.fingerprint in first_section
+    assert page.count("<tr><td>") == case.version  # one timeline row per event
+    for text in ("Legal review", "Ірпінь", "Witness statement", "Kyiv Independent",
+                 "Human Rights Watch, AP", "no stored original",
+                 "Sourcing → Corroboration: requested by dora", "rejected by sofia",
+                 "“check the dates”", "Approved Corroboration → Legal review",
+                 "sam (supervisor)", "Assigned to dora", "not graded",
+                 "B2: source usually reliable, information probably true; graded by dora",
+                 "statement matches the imagery"):
+        assert text in page, text
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
+def test_pdf_report_renders_its_first_page(reports, tmp_path):
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(reports["report.pdf"])
+    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf),
+                    str(tmp_path / "page")], check=True, capture_output=True)
+    pages = list(tmp_path.glob("page*.png"))
+    assert len(pages) == 1
+    assert pages[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert pages[0].stat().st_size > 5000  # a page with text, not a blank
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_pdf_report_text_holds_the_head_hash_on_page_one_and_the_untrusted_text(
+        reports, case_id, tmp_path):
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(reports["report.pdf"])
+    first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], check=True,
+                           capture_output=True, text=True).stdout
+    everything = subprocess.run(["pdftotext", str(pdf), "-"], check=True,
+                                capture_output=True, text=True).stdout
+    assert case_state(case_id).head_hash in first
+    assert signing.signing_key().public.fingerprint.split()[0] in first
+    assert HOSTILE.split(" &")[0] in everything.replace("\n", " ")
+    assert "Ірпінь" in everything  # the font covers Cyrillic
