@@ -4,9 +4,10 @@ from django import template
 from django.urls import reverse
 
 from casefiles import selectors
-from casefiles.admin.access import holds_role
+from casefiles.admin.access import actor_for, holds_role
 from casefiles.domain import workflow
-from casefiles.models import Ingestion
+from casefiles.domain.actors import AUDITOR, SUPERVISOR
+from casefiles.models import Ingestion, IntegrityAlert
 
 register = template.Library()
 
@@ -27,4 +28,21 @@ def casefiles_counts(context) -> dict:
         "pending": counts["pending_approvals"],
         "old": counts["pending_older_than_7_days"],
         "failed": Ingestion.objects.filter(status=Ingestion.FAILED).count(),
+        # A broken chain found by the nightly run: shown until someone investigates.
+        "alerts": list(IntegrityAlert.objects.all()[:5]),
+        "signing_key": _signing_key(request),
     }
+
+
+def _signing_key(request) -> dict | None:
+    """The export key's fingerprint, for auditors and supervisors who check bundles."""
+    actor = actor_for(request)
+    if actor is None or not actor.roles & {AUDITOR, SUPERVISOR}:
+        return None
+    from casefiles.export.signing import SigningKeyError, signing_key
+
+    try:
+        public = signing_key().public
+    except SigningKeyError as exc:
+        return {"error": str(exc)}
+    return {"key_id": public.key_id, "fingerprint": public.fingerprint}

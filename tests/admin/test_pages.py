@@ -203,3 +203,22 @@ def test_note_and_source_and_assign_pages_call_commands(as_user, actors, users):
                  .values_list("type", flat=True))
     assert types == ["CaseOpened", "NoteAdded", "SourceAttached", "CaseAssigned"]
     assert case_state(case_id).assignee == "dmitri"
+
+
+def test_index_shows_integrity_alerts_and_the_signing_key_to_auditors(client, users, settings,
+                                                                     tmp_path):
+    from datetime import UTC, datetime
+
+    from casefiles.export.signing import signing_key
+    from casefiles.models import IntegrityAlert
+
+    settings.CASEFILES_SIGNING_KEY = tmp_path / "key" / "ed25519.key"
+    IntegrityAlert.objects.create(detected_at=datetime.now(UTC), reference="CF-2026-000001",
+                                  version=3, reason="rewritten since the checkpoint")
+    client.force_login(users["auditor"])
+    page = client.get("/admin/").content.decode()
+    assert "Integrity alert" in page and "rewritten since the checkpoint" in page
+    assert signing_key().public.fingerprint in page
+    client.force_login(users["documenter"])
+    page = client.get("/admin/").content.decode()
+    assert "Integrity alert" in page and signing_key().public.key_id not in page
