@@ -54,7 +54,7 @@ if SECRET_KEY is None:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "casefiles.admin_apps.CaseFilesAdminConfig",  # django.contrib.admin + optional TOTP
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -172,3 +172,26 @@ def test_nightly_verification_checkpoints_then_catches_a_rehashed_rewrite(actors
     assert (str(alert.case_id), alert.version) == (case_id, 3)
     assert any("event chain broken" in r.getMessage() for r in caplog.records)
     assert Event.objects.get(case_id=case_id, version=2).payload["text"] == "nothing happened"
+
+
+def test_totp_second_factor_for_users_who_set_one_up(client, users):
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=users["supervisor"], name="phone", confirmed=True)
+    login = {"username": "sam", "password": "x-sam"}
+    refused = client.post("/admin/login/?next=/admin/", login)
+    assert refused.status_code == 200 and not refused.wsgi_request.user.is_authenticated
+    token = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+    accepted = client.post("/admin/login/?next=/admin/", {
+        **login, "otp_device": device.persistent_id, "otp_token": token})
+    assert accepted.status_code == 302 and client.get("/admin/").status_code == 200
+    client.logout()
+    # A user without a device signs in with the password alone.
+    response = client.post("/admin/login/?next=/admin/",
+                           {"username": "aud", "password": "x-aud"})
+    assert response.status_code == 302
+    # A session authenticated without the device is not enough for a device owner.
+    client.logout()
+    client.force_login(users["supervisor"])
+    assert client.get("/admin/").status_code == 302
