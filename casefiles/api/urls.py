@@ -1,1 +1,35 @@
-urlpatterns: list = []
+"""The REST API: the second face of the command layer (docs/api.md)."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+
+from casefiles.api import approvals, auth, cases, sources
+
+app_name = "api"
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema",
+                                                 permission_classes=[AllowAny]), name="docs"),
+    path("auth/token/", auth.TokenView.as_view(), name="token"),
+    path("cases/", cases.CaseListView.as_view(), name="cases"),
+    path("cases/<uuid:case_id>/", cases.CaseView.as_view(), name="case"),
+    path("cases/<uuid:case_id>/events/", cases.CaseEventsView.as_view(), name="case-events"),
+    path("cases/<uuid:case_id>/sources/", cases.CaseSourcesView.as_view(),
+         name="case-sources"),
+    path("cases/<uuid:case_id>/notes/", cases.CaseNotesView.as_view(), name="case-notes"),
+    path("cases/<uuid:case_id>/transitions/", cases.CaseTransitionsView.as_view(),
+         name="case-transitions"),
+    path("approvals/", approvals.ApprovalListView.as_view(), name="approvals"),
+    path("approvals/<uuid:request_id>/approve/", approvals.ApproveView.as_view(),
+         name="approve"),
+    path("approvals/<uuid:request_id>/reject/", approvals.RejectView.as_view(), name="reject"),
+    path("sources/", sources.SourceListView.as_view(), name="sources"),
+    path("sources/<uuid:source_id>/", sources.SourceView.as_view(), name="source"),
+    path("sources/<uuid:source_id>/original/", sources.SourceOriginalView.as_view(),
+         name="source-original"),
+    path("ingestions/", sources.IngestionCreateView.as_view(), name="ingestions"),
+    path("ingestions/<uuid:ingestion_id>/", sources.IngestionView.as_view(),
+         name="ingestion"),
+]

@@ -1,0 +1,169 @@
+"""Cases: list, open, read (now or as of a version or time), edit, history, and the
+commands on a case (attach a source, add a note, request a transition)."""
+
+import re
+import uuid
+from datetime import UTC, datetime
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from casefiles import commands, selectors
+from casefiles.api import problems
+from casefiles.api.base import command_response, run_on_case, validated
+from casefiles.api.filters import CaseFilter
+from casefiles.api.headers import IDEMPOTENCY, IF_MATCH, etag, etag_header, idempotency_key
+from casefiles.api.selectors import case_events
+from casefiles.api.serializers import (
+    CaseDetail,
+    CaseEditInput,
+    CaseOpenInput,
+    CaseSummary,
+    CommandResult,
+    EventRecord,
+    NoteInput,
+    SourceAttachInput,
+    TransitionInput,
+)
+from casefiles.domain.state import CaseState
+from casefiles.errors import InvalidCommand, NotFound
+from casefiles.models import CaseFile
+
+# A retried case opening must land on the same case id, or the event store cannot
+# recognise the retry (it keys idempotency by case): derive the id from the key.
+OPEN_NAMESPACE = uuid.UUID("0b7d3f3e-8f0c-4b8e-9a57-2f1f6a8c4e10")
+VERSION = re.compile(r"^[0-9]{1,10}$")
+
+READ_PROBLEMS = problems.responses(401, 403, 404, 422, 429)
+WRITE_PROBLEMS = problems.responses(400, 401, 403, 404, 409, 412, 415, 422, 428, 429)
+AS_OF = OpenApiParameter(
+    "as_of", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False,
+    description="Time travel: a version number (e.g. 3) or an RFC 3339 time with offset "
+    "(e.g. 2025-01-31T12:00:00Z, URL-encode '+'). The case as it was, folded from its "
+    "events; no ETag (it is not the current case).",
+)
+
+
+def _written(status: int) -> dict:
+    return {status: CommandResult, **WRITE_PROBLEMS}
+
+
+class CaseListView(ListAPIView):
+    serializer_class = CaseSummary
+    filterset_class = CaseFilter
+    queryset = CaseFile.objects.all()
+
+    @extend_schema(operation_id="cases_list",
+                   responses={200: CaseSummary(many=True), **READ_PROBLEMS})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="cases_open", request=CaseOpenInput,
+        parameters=[IDEMPOTENCY, etag_header(201)],
+        responses={201: CommandResult, **problems.responses(400, 401, 403, 415, 422, 429)},
+        description="Open a case (case_open). 201 with the CaseOpened event; Location "
+        "names the new case.",
+    )
+    def post(self, request):
+        key = idempotency_key(request)
+        data = validated(CaseOpenInput, request)
+        case_id = uuid.uuid5(OPEN_NAMESPACE, key) if key else None
+        outcome = commands.case_open(actor=request.actor, case_id=case_id,
+                                     idempotency_key=key, **data)
+        location = reverse("api:case", kwargs={"case_id": outcome.case_id})
+        return command_response(outcome, 201, headers={"Location": location})
+
+
+def _moment(raw: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(raw)
+        if moment.tzinfo is None:
+            raise ValueError("no offset")
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise InvalidCommand(
+            f"as_of {raw!r} is neither a version number nor an RFC 3339 time with an "
+            "offset (e.g. 2025-01-31T12:00:00Z)"
+        ) from None
+
+
+def _as_of(case_id: uuid.UUID, raw: str) -> CaseState:
+    # Only a case's stream folds into a CaseState (a source's custody stream does not);
+    # cases are never deleted, so one that existed then exists now.
+    selectors.get_case(case_id)
+    if VERSION.match(raw):
+        version = int(raw)
+        case = selectors.case_at(case_id, version=version)
+        if case.version < version:
+            raise NotFound(f"{case.reference} has no version {version} yet "
+                           f"(it is at version {case.version})")
+        return case
+    return selectors.case_at(case_id, at=_moment(raw))
+
+
+class CaseView(APIView):
+    @extend_schema(
+        operation_id="cases_read", parameters=[AS_OF, etag_header(200)],
+        responses={200: CaseDetail, **READ_PROBLEMS},
+        description="The case now (with its ETag), or as it was (`as_of`).",
+    )
+    def get(self, request, case_id: uuid.UUID):
+        as_of = request.query_params.get("as_of")
+        if as_of is not None:
+            return Response(CaseDetail(_as_of(case_id, as_of)).data)
+        case = selectors.case_state(case_id)
+        return Response(CaseDetail(case).data, headers={"ETag": etag(case.version)})
+
+    @extend_schema(
+        operation_id="cases_edit", request=CaseEditInput,
+        parameters=[IF_MATCH, IDEMPOTENCY, etag_header(200)],
+        responses=_written(200),
+        description="Change fields of the case (case_edit); only the fields sent change. "
+        "No change at all appends nothing.",
+    )
+    def patch(self, request, case_id: uuid.UUID):
+        return run_on_case(request, commands.case_edit, CaseEditInput, case_id=case_id)
+
+
+class CaseEventsView(APIView):
+    @extend_schema(
+        operation_id="cases_events", parameters=[etag_header(200)],
+        responses={200: EventRecord(many=True), **READ_PROBLEMS},
+        description="The case's full event history in version order, exactly as hashed "
+        "(docs/event-format.md): verify it with any SHA-256 tool.",
+    )
+    def get(self, request, case_id: uuid.UUID):
+        records = case_events(case_id)
+        return Response(records, headers={"ETag": etag(records[-1]["version"])})
+
+
+class CaseSourcesView(APIView):
+    @extend_schema(operation_id="cases_attach_source", request=SourceAttachInput,
+                   parameters=[IF_MATCH, IDEMPOTENCY, etag_header(201)], responses=_written(201))
+    def post(self, request, case_id: uuid.UUID):
+        return run_on_case(request, commands.source_attach, SourceAttachInput, status=201,
+                           case_id=case_id)
+
+
+class CaseNotesView(APIView):
+    @extend_schema(operation_id="cases_add_note", request=NoteInput,
+                   parameters=[IF_MATCH, IDEMPOTENCY, etag_header(201)], responses=_written(201))
+    def post(self, request, case_id: uuid.UUID):
+        return run_on_case(request, commands.note_add, NoteInput, status=201, case_id=case_id)
+
+
+class CaseTransitionsView(APIView):
+    @extend_schema(
+        operation_id="cases_request_transition", request=TransitionInput,
+        parameters=[IF_MATCH, IDEMPOTENCY, etag_header(201)], responses=_written(201),
+        description="Ask to move the case (a supervisor decides). 422 lists the unmet "
+        "entry criteria; 409 when a request is already pending.",
+    )
+    def post(self, request, case_id: uuid.UUID):
+        return run_on_case(request, commands.transition_request, TransitionInput, status=201,
+                           case_id=case_id)

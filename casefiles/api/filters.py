@@ -1,0 +1,104 @@
+"""List filters for cases and sources (query parameters)."""
+
+import json
+
+import django_filters
+from django import forms
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from casefiles.domain import taxonomy
+from casefiles.models import CaseFile, CaseSource, Source
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A database id: an integer the id column can hold (not NumberFilter's decimal)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=2**31 - 1, **kwargs)
+
+
+def _list_has(field: str, value: str) -> Q:
+    """`value` is an element of the JSON list in `field`."""
+    if connection.vendor == "postgresql":
+        return Q(**{f"{field}__contains": [value]})
+    # SQLite has no JSON containment lookup: match the element with its quotes in the
+    # stored JSON text, encoded the way Django stored it (json.dumps, ASCII escapes).
+    return Q(**{f"{field}__icontains": json.dumps(value)})
+
+
+class CaseFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="_search", label="text in the title, summary or a source excerpt"
+    )
+    state = django_filters.MultipleChoiceFilter(choices=CaseFile.STATE_CHOICES)
+    category = django_filters.ChoiceFilter(
+        choices=[(code, code) for code in taxonomy.categories()], method="_category",
+        label="violation category code",
+    )
+    place = django_filters.CharFilter(method="_place", label="a place name, exactly")
+    assignee = IdFilter(field_name="assignee_id", label="user id")
+    unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
+    corroboration = django_filters.MultipleChoiceFilter(
+        choices=CaseFile.CORROBORATION_CHOICES
+    )
+    incident_after = django_filters.DateFilter(
+        method="_incident_after", label="incident period ends on or after this date"
+    )
+    incident_before = django_filters.DateFilter(
+        method="_incident_before", label="incident period starts on or before this date"
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=("updated_at", "opened_at", "reference", "incident_from")
+    )
+
+    class Meta:
+        model = CaseFile
+        fields: list[str] = []
+
+    @property
+    def qs(self) -> QuerySet:
+        # A unique last key keeps pages stable when the sort key ties.
+        queryset = super().qs
+        return queryset.order_by(*(queryset.query.order_by or ("-updated_at",)), "id")
+
+    def _search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        excerpts = CaseSource.objects.filter(case=OuterRef("pk"), excerpt__icontains=value)
+        return queryset.filter(
+            Q(title__icontains=value) | Q(summary__icontains=value) | Q(Exists(excerpts))
+        )
+
+    def _category(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(_list_has("categories", value))
+
+    def _place(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(_list_has("places", value))
+
+    def _incident_after(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return queryset.filter(
+            Q(incident_to__gte=value) | Q(incident_to__isnull=True, incident_from__gte=value)
+        )
+
+    def _incident_before(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return queryset.filter(
+            Q(incident_from__lte=value) | Q(incident_from__isnull=True, incident_to__lte=value)
+        )
+
+
+class SourceFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="_search", label="text in the title or outlet")
+    language = django_filters.CharFilter()
+    media_type = django_filters.CharFilter()
+
+    class Meta:
+        model = Source
+        fields: list[str] = []
+
+    @property
+    def qs(self) -> QuerySet:
+        return super().qs.order_by("-ingested_at", "id")
+
+    def _search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Q(title__icontains=value) | Q(outlet__icontains=value))

@@ -1,0 +1,160 @@
+"""Errors as RFC 9457 problem details (application/problem+json).
+
+Domain errors keep the command layer's message as `detail`: it is written for a person.
+"""
+
+import json
+import logging
+from http import HTTPStatus
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpResponse
+from django.views import defaults
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers
+from rest_framework.views import set_rollback
+
+from casefiles import blobs
+from casefiles.errors import (
+    CaseFileError,
+    ConcurrencyError,
+    CriteriaNotMet,
+    DecisionConflict,
+    IdempotencyKeyReused,
+    InvalidCommand,
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+)
+
+log = logging.getLogger(__name__)
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:casefiles:problem:"
+
+# Most specific first: the first matching class decides.
+DOMAIN_PROBLEMS: tuple[tuple[type[CaseFileError], int, str, str], ...] = (
+    (CriteriaNotMet, 422, "criteria-not-met", "Entry criteria not met"),
+    (StaleVersion, 412, "stale-version", "The case changed since you read it"),
+    (DecisionConflict, 409, "decision-conflict", "Already decided or pending"),
+    (ConcurrencyError, 409, "concurrent-change", "Concurrent change"),
+    (IdempotencyKeyReused, 422, "idempotency-key-reused", "Idempotency key reused"),
+    (PermissionDenied, 403, "permission-denied", "Not allowed"),
+    (NotFound, 404, "not-found", "Not found"),
+    (InvalidCommand, 422, "invalid-command", "Invalid command"),
+)
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = 428
+    default_detail = "this request changes a case: send If-Match with the ETag you read"
+    default_code = "precondition_required"
+
+
+class Problem(serializers.Serializer):
+    """The problem details object (for the schema)."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    instance = serializers.CharField(required=False)
+    unmet = serializers.ListField(
+        child=serializers.CharField(), required=False,
+        help_text="criteria-not-met: each unmet entry criterion in plain words",
+    )
+    errors = serializers.JSONField(
+        required=False, help_text="invalid-request: messages per field"
+    )
+    expected_version = serializers.IntegerField(required=False)
+    current_version = serializers.IntegerField(required=False)
+
+
+def problem_response(
+    status: int, detail: str, *, kind: str | None = None, title: str | None = None,
+    instance: str | None = None, headers: dict | None = None, **extra,
+) -> HttpResponse:
+    body = {
+        "type": TYPE_PREFIX + kind if kind else "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        **({"instance": instance} if instance else {}),
+        **extra,
+    }
+    response = HttpResponse(
+        json.dumps(body, ensure_ascii=False), status=status, content_type=MEDIA_TYPE
+    )
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _domain(exc: CaseFileError, instance: str | None) -> HttpResponse:
+    status, kind, title = next(
+        ((status, kind, title) for cls, status, kind, title in DOMAIN_PROBLEMS
+         if isinstance(exc, cls)),
+        (422, "invalid-command", "Invalid command"),
+    )
+    extra = {}
+    if isinstance(exc, CriteriaNotMet):
+        extra["unmet"] = exc.unmet
+    if isinstance(exc, StaleVersion) and exc.actual is not None:
+        extra["expected_version"] = exc.expected
+        extra["current_version"] = exc.actual
+    return problem_response(status, exc.message, kind=kind, title=title, instance=instance,
+                            **extra)
+
+
+def _api(exc: exceptions.APIException, instance: str | None) -> HttpResponse:
+    headers = {}
+    if auth := getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = auth
+    if wait := getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(wait))
+    if isinstance(exc, exceptions.ValidationError):
+        # The request was well-formed but its content is not: 422, like InvalidCommand.
+        return problem_response(
+            422, "the request has invalid fields; see errors", kind="invalid-request",
+            title="Invalid request", instance=instance, errors=exc.detail,
+        )
+    return problem_response(exc.status_code, str(exc.detail), instance=instance,
+                            headers=headers)
+
+
+def exception_handler(exc: Exception, context: dict) -> HttpResponse:
+    """DRF's EXCEPTION_HANDLER: every error of the API becomes a problem document."""
+    request = context.get("request")
+    instance = request.path if request is not None else None
+    set_rollback()  # with ATOMIC_REQUESTS, an error must not commit half a request
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, CaseFileError):
+        return _domain(exc, instance)
+    if isinstance(exc, exceptions.APIException):
+        return _api(exc, instance)
+    if isinstance(exc, blobs.BlobError):
+        log.error("blob store: %s", exc)
+        return problem_response(500, str(exc), kind="original-unavailable",
+                                title="Stored original unavailable", instance=instance)
+    log.error("unexpected error in %s", instance, exc_info=exc)
+    return problem_response(500, "unexpected error; it was logged", instance=instance)
+
+
+def responses(*statuses: int) -> dict:
+    """Schema entries for the problem responses an operation can give."""
+    return {
+        (status, MEDIA_TYPE): OpenApiResponse(Problem, description=HTTPStatus(status).phrase)
+        for status in statuses
+    }
+
+
+def page_not_found(request, exception) -> HttpResponse:
+    """handler404: API clients get a problem document for unknown URLs too (e.g. a
+    malformed id in the path); everyone else Django's page."""
+    if request.path.startswith("/api/"):
+        return problem_response(404, f"there is no resource at {request.path}",
+                                instance=request.path)
+    return defaults.page_not_found(request, exception)

@@ -1,0 +1,332 @@
+"""Small input serializers (types only: the commands decide what is valid) and output
+serializers for the read models, CaseState and event records."""
+
+from collections.abc import Mapping
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from casefiles.domain import taxonomy, workflow
+from casefiles.domain.state import CaseState
+
+
+def _text(**kwargs) -> serializers.CharField:
+    # The commands strip and check text themselves, with their own messages.
+    return serializers.CharField(trim_whitespace=False, allow_blank=True, **kwargs)
+
+
+def _texts(**kwargs) -> serializers.ListField:
+    return serializers.ListField(child=_text(), **kwargs)
+
+
+class Strict(serializers.Serializer):
+    """Unknown fields are refused, not dropped: a misspelt field must not lose an edit."""
+
+    def validate(self, attrs):
+        if isinstance(self.initial_data, Mapping):
+            unknown = sorted(set(self.initial_data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [f"unknown field; allowed: {', '.join(self.fields)}"]
+                     for name in unknown}
+                )
+        return attrs
+
+
+# --- input -----------------------------------------------------------------------------
+
+class CaseOpenInput(Strict):
+    title = _text()
+    summary = _text(required=False, default="")
+    categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(taxonomy.categories())), required=False,
+        default=list,
+    )
+    places = _texts(required=False, default=list)
+    incident_from = serializers.DateField(required=False, allow_null=True, default=None)
+    incident_to = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class CaseEditInput(Strict):
+    """Only the fields sent are changed (null clears an optional field)."""
+
+    title = _text(required=False)
+    summary = _text(required=False, allow_null=True)
+    categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(taxonomy.categories())), required=False
+    )
+    places = _texts(required=False)
+    incident_from = serializers.DateField(required=False, allow_null=True)
+    incident_to = serializers.DateField(required=False, allow_null=True)
+    outcome = serializers.ChoiceField(choices=workflow.OUTCOMES, required=False,
+                                      allow_null=True)
+    legal_qualification = _text(required=False, allow_null=True)
+
+
+class SourceAttachInput(Strict):
+    title = _text()
+    url = _text(required=False, default="")
+    origins = _texts(required=False, default=list,
+                     help_text="originating organisations; sources sharing one count once")
+    excerpt = _text(required=False, default="")
+    content_sha256 = serializers.RegexField(r"^[0-9a-f]{64}$", required=False,
+                                            allow_null=True, default=None)
+    published_on = serializers.DateField(required=False, allow_null=True, default=None)
+    source_id = serializers.UUIDField(required=False, allow_null=True, default=None,
+                                      help_text="an ingested source's id, to attach it")
+
+
+class NoteInput(Strict):
+    text = _text()
+
+
+class TransitionInput(Strict):
+    to_state = serializers.ChoiceField(choices=workflow.STATES)
+    reason = _text()
+
+
+class DecisionInput(Strict):
+    reason = _text()
+
+
+class IngestionUpload(Strict):
+    file = serializers.FileField(allow_empty_file=True)
+
+
+# --- output ----------------------------------------------------------------------------
+
+class UserRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+
+
+class EventActor(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True)
+    username = serializers.CharField()
+    role = serializers.CharField()
+
+
+class EventRecord(serializers.Serializer):
+    """An event exactly as hashed (docs/event-format.md); views return the records as
+    they are, this describes them."""
+
+    case_id = serializers.UUIDField()
+    version = serializers.IntegerField()
+    type = serializers.CharField()
+    schema = serializers.IntegerField()
+    payload = serializers.DictField()
+    actor = EventActor()
+    occurred_at = serializers.CharField(help_text="RFC 3339 UTC, as hashed")
+    prev_hash = serializers.CharField()
+    hash = serializers.CharField()
+
+
+class CommandResult(serializers.Serializer):
+    case_id = serializers.UUIDField()
+    version = serializers.IntegerField(help_text="the case's version after the command")
+    replayed = serializers.BooleanField(
+        help_text="true when an Idempotency-Key repeated an earlier request: its first "
+        "result is returned and nothing new was written"
+    )
+    events = EventRecord(many=True, help_text="the events the command appended")
+
+
+class CaseSummary(serializers.Serializer):
+    id = serializers.UUIDField()
+    reference = serializers.CharField()
+    title = serializers.CharField()
+    state = serializers.ChoiceField(choices=workflow.STATES)
+    categories = serializers.ListField(child=serializers.CharField())
+    places = serializers.ListField(child=serializers.CharField())
+    incident_from = serializers.DateField(allow_null=True)
+    incident_to = serializers.DateField(allow_null=True)
+    outcome = serializers.CharField(allow_null=True)
+    assignee = serializers.SerializerMethodField()
+    corroboration = serializers.CharField()
+    independent_origins = serializers.IntegerField()
+    source_count = serializers.IntegerField()
+    version = serializers.IntegerField()
+    opened_at = serializers.DateTimeField()
+    opened_by = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+    merged_into = serializers.UUIDField(allow_null=True)
+
+    @extend_schema_field(UserRef(allow_null=True))
+    def get_assignee(self, case) -> dict | None:
+        if case.assignee_id is None:
+            return None
+        return {"id": case.assignee_id, "username": case.assignee_name}
+
+
+class AttachedSource(serializers.Serializer):
+    source_id = serializers.UUIDField()
+    title = serializers.CharField()
+    url = serializers.CharField()
+    origins = serializers.ListField(child=serializers.CharField())
+    excerpt = serializers.CharField()
+    content_sha256 = serializers.CharField(allow_null=True)
+    published_on = serializers.DateField(allow_null=True)
+    attached_at = serializers.DateTimeField()
+    attached_by = serializers.CharField()
+    grade = serializers.DictField(allow_null=True,
+                                  help_text="reliability, credibility, reason, by whom, when")
+    provenance = serializers.ListField(child=serializers.DictField())
+    verifications = serializers.ListField(child=serializers.DictField())
+
+
+class Note(serializers.Serializer):
+    note_id = serializers.UUIDField()
+    text = serializers.CharField()
+    author = serializers.CharField()
+    added_at = serializers.DateTimeField()
+
+
+class Pending(serializers.Serializer):
+    request_id = serializers.UUIDField()
+    from_state = serializers.CharField()
+    to_state = serializers.CharField()
+    reason = serializers.CharField()
+    requested_by = serializers.CharField()
+    requested_at = serializers.DateTimeField()
+
+
+class WaiverOut(serializers.Serializer):
+    to_state = serializers.CharField()
+    reason = serializers.CharField()
+    waived_by = serializers.CharField()
+    waived_at = serializers.DateTimeField()
+
+
+class Link(serializers.Serializer):
+    link_id = serializers.UUIDField()
+    other_case_id = serializers.UUIDField()
+    other_reference = serializers.CharField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    status = serializers.CharField()
+
+
+class Transition(serializers.Serializer):
+    to_state = serializers.CharField()
+    unmet = serializers.ListField(
+        child=serializers.CharField(), help_text="entry criteria not met, in plain words"
+    )
+
+
+class CaseDetail(serializers.Serializer):
+    """A case (its CaseState): live, or as it was (`as_of`), in the same shape."""
+
+    id = serializers.UUIDField(source="case_id")
+    reference = serializers.CharField()
+    version = serializers.IntegerField()
+    head_hash = serializers.CharField()
+    state = serializers.ChoiceField(choices=workflow.STATES)
+    title = serializers.CharField()
+    summary = serializers.CharField()
+    categories = serializers.ListField(child=serializers.CharField())
+    places = serializers.ListField(child=serializers.CharField())
+    incident_from = serializers.DateField(allow_null=True)
+    incident_to = serializers.DateField(allow_null=True)
+    outcome = serializers.CharField(allow_null=True)
+    legal_qualification = serializers.CharField()
+    assignee = serializers.SerializerMethodField()
+    opened_at = serializers.DateTimeField()
+    opened_by = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+    corroboration = serializers.CharField()
+    independent_origins = serializers.IntegerField()
+    sources = AttachedSource(many=True)
+    notes = Note(many=True)
+    pending = Pending(allow_null=True)
+    waivers = WaiverOut(many=True)
+    links = Link(many=True)
+    merged_into = serializers.UUIDField(allow_null=True)
+    transitions = serializers.SerializerMethodField()
+    extraction = serializers.DictField(allow_null=True)
+    facts = serializers.ListField(child=serializers.DictField())
+    qualifications = serializers.ListField(child=serializers.DictField())
+    persons = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="pseudonymous: a protected person's name is never here",
+    )
+    related = serializers.ListField(child=serializers.DictField())
+
+    @extend_schema_field(UserRef(allow_null=True))
+    def get_assignee(self, case: CaseState) -> dict | None:
+        if case.assignee_id is None:
+            return None
+        return {"id": case.assignee_id, "username": case.assignee}
+
+    @extend_schema_field(Transition(many=True))
+    def get_transitions(self, case: CaseState) -> list[dict]:
+        """Where the workflow lets the case go from here, and what still blocks each."""
+        return [
+            {"to_state": target, "unmet": workflow.unmet_criteria(case, target)}
+            for target in workflow.targets(case.state)
+        ]
+
+
+class Approval(serializers.Serializer):
+    request_id = serializers.UUIDField()
+    case_id = serializers.UUIDField()
+    case_reference = serializers.CharField(source="case.reference")
+    case_title = serializers.CharField(source="case.title")
+    case_version = serializers.IntegerField(
+        source="case.version", help_text="send it as If-Match to approve or reject"
+    )
+    from_state = serializers.CharField()
+    to_state = serializers.CharField()
+    reason = serializers.CharField()
+    requested_by = serializers.CharField()
+    requested_at = serializers.DateTimeField()
+
+
+class SourceSummary(serializers.Serializer):
+    id = serializers.UUIDField()
+    title = serializers.CharField()
+    outlet = serializers.CharField()
+    byline = serializers.CharField()
+    published_on = serializers.DateField(allow_null=True)
+    url = serializers.CharField()
+    language = serializers.CharField()
+    media_type = serializers.CharField()
+    bytes = serializers.IntegerField()
+    filename = serializers.CharField()
+    content_sha256 = serializers.CharField()
+    ingested_at = serializers.DateTimeField()
+    submitted_by = serializers.CharField()
+    version = serializers.IntegerField()
+
+
+class SourceCase(serializers.Serializer):
+    case_id = serializers.UUIDField()
+    reference = serializers.CharField(source="case.reference")
+    title = serializers.CharField(source="case.title")
+    excerpt = serializers.CharField()
+
+
+class SourceDetail(SourceSummary):
+    title_derived = serializers.BooleanField()
+    published_reason = serializers.CharField()
+    encoding = serializers.CharField()
+    normalized_sha256 = serializers.CharField()
+    text_sha256 = serializers.CharField()
+    extractor_version = serializers.CharField()
+    origins = serializers.ListField(child=serializers.DictField())
+    variants = serializers.ListField(child=serializers.DictField())
+    cases = SourceCase(many=True, source="attachments",
+                       help_text="the cases this source is attached to")
+
+
+class IngestionOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    filename = serializers.CharField()
+    bytes = serializers.IntegerField()
+    content_sha256 = serializers.CharField()
+    status = serializers.CharField()
+    reason = serializers.CharField()
+    source_id = serializers.UUIDField(allow_null=True)
+    case_references = serializers.ListField(child=serializers.CharField())
+    submitted_by = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    attempts = serializers.IntegerField()

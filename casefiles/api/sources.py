@@ -1,0 +1,132 @@
+"""Ingested sources (read models), their stored originals, and document uploads."""
+
+import base64
+import uuid
+from urllib.parse import quote
+
+from django.http import HttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.generics import ListAPIView
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from casefiles import blobs
+from casefiles.api import problems
+from casefiles.api.base import validated
+from casefiles.api.filters import SourceFilter
+from casefiles.api.selectors import get_ingestion, get_source, source_detail
+from casefiles.api.serializers import (
+    IngestionOut,
+    IngestionUpload,
+    SourceDetail,
+    SourceSummary,
+)
+from casefiles.commands.ingestion import ingestion_submit
+from casefiles.domain.actors import DOCUMENTER, LEGAL_REVIEWER, SUPERVISOR
+from casefiles.ingestion.decode import MAX_BYTES
+from casefiles.models import Ingestion, Source
+
+READ_PROBLEMS = problems.responses(401, 403, 404, 429)
+# Who may hand documents to ingestion: the people who work cases (never an auditor).
+SUBMITTERS = (DOCUMENTER, LEGAL_REVIEWER, SUPERVISOR)
+
+
+class SourceListView(ListAPIView):
+    serializer_class = SourceSummary
+    filterset_class = SourceFilter
+    queryset = Source.objects.all()
+
+    @extend_schema(operation_id="sources_list",
+                   responses={200: SourceSummary(many=True), **READ_PROBLEMS,
+                              **problems.responses(422)})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class SourceView(APIView):
+    @extend_schema(operation_id="sources_read", responses={200: SourceDetail, **READ_PROBLEMS})
+    def get(self, request, source_id: uuid.UUID):
+        return Response(SourceDetail(source_detail(source_id)).data)
+
+
+class AnyMediaType(BaseContentNegotiation):
+    """The original is served as it was received, whatever the client's Accept says."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def _content_type(source: Source) -> str:
+    media_type = source.media_type or "application/octet-stream"
+    if media_type.startswith("text/") and source.encoding and "charset" not in media_type:
+        return f"{media_type}; charset={source.encoding}"
+    return media_type
+
+
+class SourceOriginalView(APIView):
+    content_negotiation_class = AnyMediaType
+
+    @extend_schema(
+        operation_id="sources_original",
+        parameters=[OpenApiParameter(
+            "X-Content-SHA256", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200],
+            description="lowercase hex SHA-256 of the bytes (the chain-of-custody hash)")],
+        responses={(200, "*/*"): OpenApiTypes.BINARY, **READ_PROBLEMS,
+                   **problems.responses(500)},
+        description="The original bytes as received, with their stored media type. Always "
+        "an attachment: a received web page is never rendered by the API's origin.",
+    )
+    def get(self, request, source_id: uuid.UUID):
+        source = get_source(source_id)
+        data = blobs.read(source.content_sha256)  # verifies the bytes against the hash
+        response = HttpResponse(data, content_type=_content_type(source))
+        response["X-Content-SHA256"] = source.content_sha256
+        digest = base64.b64encode(bytes.fromhex(source.content_sha256)).decode()
+        response["Repr-Digest"] = f"sha-256=:{digest}:"
+        response["Content-Disposition"] = (
+            f"attachment; filename*=UTF-8''{quote(source.filename or str(source.pk))}"
+        )
+        response["Content-Security-Policy"] = "sandbox"
+        return response
+
+
+class IngestionCreateView(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="ingestions_submit", request={"multipart/form-data": IngestionUpload},
+        responses={202: IngestionOut,
+                   **problems.responses(400, 401, 403, 413, 415, 422, 429)},
+        description="Upload a document (field `file`). 202: the original is stored and "
+        "queued; poll Location. Identical bytes give a `duplicate` job.",
+    )
+    def post(self, request):
+        request.actor.role_for("submit a document for ingestion", SUBMITTERS)
+        upload = validated(IngestionUpload, request)["file"]
+        oversized = upload.size > MAX_BYTES
+        job = ingestion_submit(
+            data=None if oversized else upload.read(), size=upload.size,
+            filename=upload.name or "upload", submitted_by=request.user.get_username(),
+        )
+        if oversized:
+            return problems.problem_response(
+                413, job.reason, kind="document-too-large", title="Document too large",
+                instance=request.path, ingestion=str(job.id),
+            )
+        return Response(IngestionOut(job).data, status=202,
+                        headers={"Location": reverse("api:ingestion",
+                                                     kwargs={"ingestion_id": job.id})})
+
+
+class IngestionView(APIView):
+    @extend_schema(operation_id="ingestions_read",
+                   responses={200: IngestionOut, **READ_PROBLEMS},
+                   description="Status (queued, ingested, duplicate, near_duplicate, "
+                   "failed), the failure reason, and the source and cases it produced.")
+    def get(self, request, ingestion_id: uuid.UUID):
+        job: Ingestion = get_ingestion(ingestion_id)
+        return Response(IngestionOut(job).data)

@@ -1,0 +1,98 @@
+"""Schemathesis against the live OpenAPI schema, as a documenter and as a supervisor:
+no 5xx, and every response (status, media type, headers, body) matches the schema."""
+
+from pathlib import Path
+
+import pytest
+import schemathesis
+from django.conf import settings as django_settings
+from django.core import signals
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from casefiles import commands
+from casefiles.commands.ingestion import document_ingest, ingestion_submit
+from casefiles.models import CaseFile
+from tests.factories import attach, open_case
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+ROLES = ("documenter", "supervisor")
+SEED = Path(django_settings.BASE_DIR) / "seeds" / "004_06b981fa41532c02.txt"
+
+
+# Loaded from the running application at collection time (no database needed).
+# The coverage phase (every boundary case of every parameter) alone takes over a minute;
+# the fuzzing phase, positive and negative, stays within the time budget.
+CONFIG = schemathesis.Config.from_dict({"phases": {"coverage": {"enabled": False}}})
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application(),
+                                        config=CONFIG)
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Requests go through the real WSGI handler: keep them on the test's connection and
+    transaction, as Django's test client does (no closing between requests)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def known(users, actors) -> dict:
+    """Records for the generated requests to find: a case with a source and a pending
+    request, an ingested document."""
+    doc = actors["documenter"]
+    case_id = open_case(doc)
+    attach(doc, case_id, ["NYT"])
+    outcome = commands.transition_request(actor=doc, case_id=case_id, to_state="sourcing",
+                                          reason="ready")
+    job = ingestion_submit(data=SEED.read_bytes(), filename=SEED.name, submitted_by="dora")
+    job = document_ingest(ingestion_id=str(job.id))
+    return {"case_id": case_id, "request_id": outcome.events[0].payload["request_id"],
+            "source_id": str(job.source_id), "ingestion_id": str(job.id)}
+
+
+@pytest.fixture
+def tokens(users) -> dict:
+    return {role: Token.objects.create(user=users[role]).key for role in ROLES}
+
+
+def on_known_records(case, known: dict) -> dict:
+    """Point the case at existing records and send the case's current version as
+    If-Match, so the generated bodies reach the commands (2xx, 403, 409, 422 paths)."""
+    for name in list(case.path_parameters or {}):
+        if name in known:
+            case.path_parameters[name] = known[name]
+    if case.headers and "If-Match" in case.headers:
+        return {"If-Match": f'"{CaseFile.objects.get(pk=known["case_id"]).version}"'}
+    return {}
+
+
+@schema.parametrize()
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@pytest.mark.django_db
+def test_api_conforms_to_its_schema(case, tokens, known):
+    for role in ROLES:
+        auth = {"Authorization": f"Token {tokens[role]}"}
+        case.call_and_validate(headers=auth, checks=CHECKS)  # as generated: mostly 404s
+    for role in ROLES:
+        auth = {"Authorization": f"Token {tokens[role]}"}
+        case.call_and_validate(headers={**auth, **on_known_records(case, known)},
+                               checks=CHECKS)
