@@ -226,3 +226,13 @@ def test_concurrent_append_loses_cleanly_through_the_unique_constraint():
     finally:
         del Event.objects.bulk_create
     assert Event.objects.filter(case_id=case_id).count() == 1
+
+
+@pytest.mark.django_db
+def test_case_open_retry_with_the_same_key_returns_the_first_case(actors):
+    first = commands.case_open(actor=actors["documenter"], title="Looting in Bucha",
+                               idempotency_key="open-1")
+    again = commands.case_open(actor=actors["documenter"], title="Looting in Bucha",
+                               idempotency_key="open-1")
+    assert again.replayed and again.case_id == first.case_id
+    assert Event.objects.filter(type="CaseOpened").count() == 1

@@ -1,7 +1,7 @@
 """The REST API: the second face of the command layer (docs/api.md)."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
 from casefiles.api import approvals, auth, cases, sources
@@ -10,7 +10,7 @@ app_name = "api"
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema",
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema",
                                                  permission_classes=[AllowAny]), name="docs"),
     path("auth/token/", auth.TokenView.as_view(), name="token"),
     path("cases/", cases.CaseListView.as_view(), name="cases"),

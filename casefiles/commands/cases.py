@@ -37,7 +37,7 @@ from casefiles.domain.events import (
 from casefiles.domain.state import EDITABLE_FIELDS, LIST_FIELDS, CaseState
 from casefiles.errors import InvalidCommand, PermissionDenied
 from casefiles.eventstore import NewEvent
-from casefiles.models import CaseFile
+from casefiles.models import CaseFile, IdempotencyRecord
 from casefiles.selectors import case_state
 
 CASE_WRITERS = (DOCUMENTER, LEGAL_REVIEWER, SUPERVISOR)
@@ -125,6 +125,10 @@ def case_open(
     idempotency_key: str | None = None,
 ) -> Outcome:
     role = actor.role_for("open a case", (*CASE_WRITERS, SYSTEM))
+    if case_id is None and idempotency_key is not None:
+        # A retry must find the case its first attempt opened.
+        case_id = IdempotencyRecord.objects.filter(key=idempotency_key).values_list(
+            "case_id", flat=True).first()
     case_id = str(case_id or new_id())
     request = ("case_open", title, summary, list(categories), list(places),
                str(incident_from), str(incident_to))
