@@ -1,6 +1,7 @@
 """Real concurrency on PostgreSQL: threads with their own connections and transactions."""
 
 import threading
+import uuid
 
 import pytest
 from django.core.management import call_command
@@ -87,3 +88,23 @@ def test_concurrent_case_openings_get_distinct_references(actors):
     references = {case_state(case_id).reference for case_id in results}
     assert len(references) == 6
     assert connection.vendor == "postgresql"
+
+
+def test_verification_is_not_fooled_by_a_command_committing_mid_check(actors, monkeypatch):
+    """The case file's head and its chain are read in one snapshot: a note committed by
+    another connection between the two reads must not look like missing events."""
+    from casefiles import eventstore, integrity
+
+    case_id = open_case(actors["documenter"])
+    real = eventstore.verify_case
+
+    def verify_case_after_a_concurrent_commit(case):
+        run_together(lambda: commands.note_add(actor=actors["documenter"], case_id=case_id,
+                                               text="written during verification"))
+        return real(case)
+
+    monkeypatch.setattr(eventstore, "verify_case", verify_case_after_a_concurrent_commit)
+    summary = integrity.verify([uuid.UUID(case_id)])
+    assert summary.broken is None and summary.events == 1  # the snapshot's view
+    monkeypatch.undo()
+    assert integrity.verify().events == 2

@@ -1,0 +1,193 @@
+"""The docker-compose stack without Docker: gunicorn + a Celery worker + Celery beat on the
+machine's PostgreSQL and Redis, under production settings, exercised end to end:
+ingest the seeds through the worker, approve a transition over HTTP, export and verify a
+case, see beat's verification run and /health/ answer 200. Exit 0 only if all of it works.
+
+Usage: python .ci/stack_e2e.py   (needs PostgreSQL on 127.0.0.1:5432 and Redis on :6379)
+"""
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+PG = os.environ.get("E2E_PG", "postgres://postgres@127.0.0.1:5432")
+DB = f"stack_e2e_{secrets.token_hex(4)}"
+PORT = int(os.environ.get("E2E_PORT", "8765"))
+BASE = f"http://127.0.0.1:{PORT}"
+WORK = Path(tempfile.mkdtemp(prefix="casefiles-e2e-"))
+ENV = {
+    **os.environ,
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "SECURE_SSL_REDIRECT": "0",  # no TLS proxy on loopback
+    "DATABASE_URL": f"{PG}/{DB}",
+    "REDIS_URL": "redis://127.0.0.1:6379/7",
+    "CELERY_QUEUE": f"e2e-{secrets.token_hex(4)}",
+    "CASEFILES_VAR_DIR": str(WORK / "var"),
+    "STATIC_ROOT": str(WORK / "static"),
+    "VERIFY_INTERVAL_SECONDS": "5",
+    "AXES_ENABLED": "1",
+}
+ENV.pop("DEBUG", None)
+processes: list[subprocess.Popen] = []
+
+
+def step(message: str) -> None:
+    print(f"--- {message}", flush=True)
+
+
+def manage(*args: str) -> str:
+    result = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=ENV,
+                            capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def start(name: str, *command: str) -> None:
+    log = open(WORK / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
+    processes.append(subprocess.Popen(command, cwd=ROOT, env=ENV, stdout=log,
+                                      stderr=subprocess.STDOUT, start_new_session=True))
+
+
+def http(method: str, path: str, body=None, token=None, headers=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(BASE + path, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    request.add_header("X-Forwarded-Proto", "https")
+    if token:
+        request.add_header("Authorization", f"Token {token}")
+    for key, value in (headers or {}).items():
+        request.add_header(key, value)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), json.loads(error.read() or b"{}")
+
+
+def wait_for_health(deadline: float) -> dict:
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            status, _, body = http("GET", "/health/")
+            last = body
+            if status == 200:
+                return body
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        time.sleep(1)
+    raise SystemExit(f"/health/ never answered 200: {last}")
+
+
+def main() -> None:
+    step(f"database {DB}, work dir {WORK}")
+    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB], check=True)
+    manage("migrate", "--noinput")
+    manage("collectstatic", "--noinput")
+    passwords = dict(re.findall(r"username: (\w+)\s+password: (\S+)", manage("demo_users")))
+
+    step("start gunicorn, a Celery worker and Celery beat")
+    start("web", PYTHON, "-m", "gunicorn", "config.wsgi:application", "--bind",
+          f"127.0.0.1:{PORT}", "--workers", "2")
+    start("worker", PYTHON, "-m", "celery", "-A", "config", "worker", "-Q", ENV["CELERY_QUEUE"],
+          "--concurrency=2", "--loglevel=INFO", "--without-gossip", "--without-mingle")
+    start("beat", PYTHON, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO",
+          "--schedule", str(WORK / "celerybeat-schedule"))
+    health = wait_for_health(time.monotonic() + 90)
+    step(f"/health/: {health['checks']}")
+
+    step("ingest the seeds through the worker")
+    summary = manage("ingest_seeds", "--wait", "180").strip().splitlines()[-1]
+    print(summary)
+    assert summary == "5 ingested, 0 duplicate(s), 0 near-duplicate(s), 0 failed", summary
+
+    step("request intake → sourcing as the documenter, approve as the supervisor, over HTTP")
+    tokens = {}
+    for user in ("doc", "sup"):
+        status, _, body = http("POST", "/api/auth/token/",
+                               {"username": user, "password": passwords[user]})
+        assert status == 200, (status, body)
+        tokens[user] = body["token"]
+    status, _, cases = http("GET", "/api/cases/?state=intake", token=tokens["doc"])
+    assert status == 200 and cases["results"], (status, cases)
+    case = cases["results"][0]
+    status, headers, detail = http("GET", f"/api/cases/{case['id']}/", token=tokens["doc"])
+    status, _, body = http("POST", f"/api/cases/{case['id']}/transitions/",
+                           {"to_state": "sourcing", "reason": "title, summary and category set"},
+                           token=tokens["doc"], headers={"If-Match": headers["ETag"]})
+    assert status == 201 or status == 200, (status, body)
+    status, _, queue = http("GET", "/api/approvals/", token=tokens["sup"])
+    request = next(r for r in queue["results"] if r["case_id"] == case["id"])
+    status, _, body = http("POST", f"/api/approvals/{request['request_id']}/approve/",
+                           {"reason": "criteria hold"}, token=tokens["sup"],
+                           headers={"If-Match": f'"{request["case_version"]}"'})
+    assert status in (200, 201), (status, body)
+    status, _, detail = http("GET", f"/api/cases/{case['id']}/", token=tokens["sup"])
+    assert detail["state"] == "sourcing", detail
+    print(f"{detail['reference']} is now in sourcing")
+
+    step("export the case and verify the bundle without Django")
+    bundle = WORK / "bundle.zip"
+    manage("export_case", detail["reference"], "--out", str(bundle), "--user", "audit")
+    verified = subprocess.run([PYTHON, "-m", "casefiles.verify_export", str(bundle)], cwd=ROOT,
+                              env={"PATH": os.environ["PATH"]}, capture_output=True, text=True)
+    print(verified.stdout.strip())
+    assert verified.returncode == 0 and verified.stdout.startswith("OK"), verified
+
+    step("beat ran the nightly verification (interval 5 s here)")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        out = manage("shell", "-c", "from casefiles.models import Checkpoint, IntegrityAlert;"
+                     "print(Checkpoint.objects.count(), IntegrityAlert.objects.count())")
+        # The last line: Django's shell may print an auto-import notice first.
+        checkpoints, alerts = map(int, out.strip().splitlines()[-1].split())
+        if checkpoints:
+            break
+        time.sleep(2)
+    assert checkpoints > 0 and alerts == 0, (checkpoints, alerts)
+    print(f"{checkpoints} checkpoint(s), {alerts} alert(s)")
+    print(manage("verify_events").strip())
+    print(manage("rebuild_projections", "--check").strip())
+    step("stack end to end: OK")
+
+
+def cleanup() -> None:
+    for process in processes:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", DB])
+    if os.environ.get("E2E_KEEP") != "1":
+        shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BaseException:
+        for log in sorted(WORK.glob("*.log")):
+            print(f"===== {log.name} (last 40 lines)")
+            print("\n".join(log.read_text(errors="replace").splitlines()[-40:]))
+        raise
+    finally:
+        cleanup()
