@@ -7,7 +7,8 @@ the role. The command still decides; a refusal is shown as a message.
 
 from django.http import HttpRequest
 
-from casefiles.domain.actors import Actor
+from casefiles.commands.cases import CASE_WRITERS
+from casefiles.domain.actors import AUDITOR, Actor
 from casefiles.errors import PermissionDenied
 
 _CACHE = "_casefiles_actor"
@@ -41,3 +42,13 @@ def may(request: HttpRequest, allowed: tuple[str, ...]) -> bool:
     except PermissionDenied:
         return False
     return True
+
+
+def may_see_identities(request: HttpRequest) -> bool:
+    """Would identity_reveal accept this user? Clearance is individual (a permission, not
+    a role); a cleared auditor may look too, since looking changes nothing and the look
+    itself is recorded."""
+    actor = actor_for(request)
+    if actor is None or not actor.cleared:
+        return False
+    return AUDITOR in actor.roles or may(request, CASE_WRITERS)

@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +18,8 @@ from casefiles.admin.access import actor_for, may
 from casefiles.admin.actions import ACTIONS, Action
 from casefiles.admin.base import RecordAdmin
 from casefiles.admin.context import CASE_WRITERS, case_page
-from casefiles.admin.forms import CaseForm
+from casefiles.admin.evaluation import ShownOnce
+from casefiles.admin.forms import CaseBoundForm, CaseForm
 from casefiles.domain import taxonomy, workflow
 from casefiles.domain.actors import LEGAL_REVIEWER, SUPERVISOR
 from casefiles.errors import CaseFileError, CriteriaNotMet, NotFound
@@ -222,13 +224,19 @@ class CaseFileAdmin(RecordAdmin):
                  name="casefiles_casefile_request"),
             path("<path:object_id>/link/<str:link_id>/", view("link"),
                  name="casefiles_casefile_link"),
+            *[path(f"<path:object_id>/{name}/<str:{kwarg}>/", view(name),
+                   name=f"casefiles_casefile_{name}")
+              for name, kwarg in (("grade", "source_id"), ("provenance", "source_id"),
+                                  ("verification", "source_id"),
+                                  ("assess", "qualification_id"), ("reveal", "person_id"))],
             *[path(f"<path:object_id>/{name}/", view(name), name=f"casefiles_casefile_{name}")
-              for name in ("decide", "withdraw", "note", "source", "assign", "waive")],
+              for name in ("decide", "withdraw", "note", "source", "assign", "waive", "fact",
+                           "support", "qualification", "person", "split")],
             *super().get_urls(),
         ]
 
     def action_view(self, request, object_id, action: Action, **kwargs):
-        if not self.has_view_permission(request) or not may(request, action.allowed):
+        if not self.has_view_permission(request) or not action.offered_to(request):
             raise PermissionDenied
         case_url = reverse("admin:casefiles_casefile_change", args=[object_id])
         back = request.GET.get("next") or request.POST.get("next") or ""
@@ -241,16 +249,19 @@ class CaseFileAdmin(RecordAdmin):
             messages.error(request, error.message)
             return HttpResponseRedirect(case_url if CaseFile.objects.filter(
                 pk=object_id).exists() else reverse("admin:casefiles_casefile_changelist"))
-        form = action.form(request.POST or None, initial={"expected_version": case.version})
+        form = self._action_form(request, action, case, kwargs)
+        shown = None
         if request.method == "POST" and form.is_valid():
             try:
-                message = action.run(actor_for(request), case, form.cleaned_data,
-                                     request.POST.get("button", ""), **kwargs)
+                result = action.run(actor_for(request), case, form.cleaned_data,
+                                    request.POST.get("button", ""), **kwargs)
             except CaseFileError as error:
                 form.add_error(None, refusal_lines(error))
             else:
-                messages.success(request, message)
-                return HttpResponseRedirect(back or case_url)
+                if not isinstance(result, ShownOnce):
+                    messages.success(request, result)
+                    return HttpResponseRedirect(back or case_url)
+                shown = result
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -267,8 +278,22 @@ class CaseFileAdmin(RecordAdmin):
             "blocked": action.name == "request" and bool(points),
             "own_request": action.name == "decide" and case.pending is not None
             and case.pending.requested_by_id == request.user.pk,
+            "shown": shown,
         }
-        return TemplateResponse(request, "casefiles/admin/action.html", context)
+        response = TemplateResponse(request, "casefiles/admin/action.html", context)
+        if shown is not None:
+            add_never_cache_headers(response)
+        return response
+
+    @staticmethod
+    def _action_form(request, action: Action, case, url_kwargs: dict):
+        # A link may preselect a choice (?element=…, ?fact=…); the version is the one
+        # the user saw when the page was drawn.
+        initial = {**{key: value for key, value in request.GET.items() if key != "next"},
+                   "expected_version": case.version}
+        if issubclass(action.form, CaseBoundForm):
+            return action.form(request.POST or None, initial=initial, case=case, **url_kwargs)
+        return action.form(request.POST or None, initial=initial)
 
     def original_view(self, request, sha: str):
         """The stored original of a source, byte for byte, as a download (never rendered

@@ -1,5 +1,6 @@
 """What the case page shows besides the form: workflow, sources, links, notes, timeline
-and chain status. A fixed number of queries whatever the case's size."""
+and chain status, and the evaluation sections (casefiles.admin.panels). A fixed number
+of queries whatever the case's size."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,6 +10,7 @@ from django.urls import NoReverseMatch, reverse
 
 from casefiles import eventstore
 from casefiles.admin.access import actor_for, may
+from casefiles.admin.panels import evaluation_page
 from casefiles.domain import workflow
 from casefiles.domain.actors import DOCUMENTER, LEGAL_REVIEWER, SUPERVISOR
 from casefiles.domain.describe import describe
@@ -106,4 +108,5 @@ def case_page(request: HttpRequest, case_id: str) -> dict:
         "timeline": timeline(case.case_id),
         "chain": eventstore.verify_case(case.case_id),
         "export_url": export_url(case.case_id),
+        **evaluation_page(request, case, open_for_work=open_for_work),
     }

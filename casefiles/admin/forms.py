@@ -5,8 +5,16 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from casefiles.domain import taxonomy
+from casefiles.commands.evaluation import (
+    CREDIBILITY,
+    PERSON_ROLES,
+    RELIABILITY,
+    VERIFICATION_METHODS,
+    VERIFICATION_RESULTS,
+)
+from casefiles.domain import qualifications, taxonomy, workflow
 from casefiles.domain.actors import AUDITOR, DOCUMENTER, LEGAL_REVIEWER, SUPERVISOR
+from casefiles.domain.state import CaseState, SourceRef
 from casefiles.models import CaseFile
 
 
@@ -151,3 +159,187 @@ class DecideForm(ReasonForm):
     def __init__(self, *args, request_ids: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["requests"].choices = [(pk, pk) for pk in request_ids]
+
+
+# --- issue 7: grading, provenance, verification, facts, legal review, persons, split --
+
+def _words(code: str) -> str:
+    return code.replace("_", " ")
+
+
+def _source_choices(case: CaseState) -> list[tuple[str, str]]:
+    return [(s.source_id, s.title) for s in case.sources]
+
+
+def _find_source(case: CaseState, source_id: str) -> SourceRef | None:
+    return next((s for s in case.sources if s.source_id == source_id), None)
+
+
+class CaseBoundForm(forms.Form):
+    """A form whose choices or initial values come from the case (its sources, facts,
+    qualifications) and from the action's URL (which source, which qualification)."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, data=None, *, case: CaseState, initial=None, **url_kwargs):
+        super().__init__(data, initial=initial)
+        self.bind(case, **url_kwargs)
+
+    def bind(self, case: CaseState, **url_kwargs) -> None:
+        """Fill choices and initial values from the case."""
+
+
+class GradeForm(CaseBoundForm):
+    reliability = forms.ChoiceField(
+        label=_("Reliability of the source"), widget=forms.RadioSelect,
+        choices=[(code, f"{code} — {words}") for code, words in RELIABILITY.items()])
+    credibility = forms.ChoiceField(
+        label=_("Credibility of the information"), widget=forms.RadioSelect,
+        choices=[(code, f"{code} — {words}") for code, words in CREDIBILITY.items()])
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
+        help_text=_("Why this grade. A new grade replaces the current one; every grade "
+                    "stays in the case's history."))
+
+    def bind(self, case: CaseState, *, source_id: str) -> None:
+        source = _find_source(case, source_id)
+        if source is not None and source.grade:
+            self.initial.setdefault("reliability", source.grade["reliability"])
+            self.initial.setdefault("credibility", source.grade["credibility"])
+
+
+class ProvenanceForm(CaseBoundForm):
+    """The whole chain, one row per link (role + organisation); saving replaces the
+    recorded chain, so the rows start from it."""
+
+    SPARE_ROWS = 2
+
+    def bind(self, case: CaseState, *, source_id: str) -> None:
+        source = _find_source(case, source_id)
+        chain = list(source.provenance) if source else []
+        roles = [("", "—"), *((role, _words(role)) for role in workflow.PROVENANCE_ROLES)]
+        self.row_count = max(len(chain) + self.SPARE_ROWS, 4)
+        for n in range(self.row_count):
+            link = chain[n] if n < len(chain) else {}
+            role_label = _("Role %(n)d") % {"n": n + 1}
+            organisation_label = _("Organisation %(n)d") % {"n": n + 1}
+            # The table shows no labels next to the boxes; screen readers need them.
+            self.fields[f"role_{n}"] = forms.ChoiceField(
+                label=role_label, choices=roles, required=False, initial=link.get("role", ""),
+                widget=forms.Select(attrs={"aria-label": role_label}))
+            self.fields[f"organisation_{n}"] = forms.CharField(
+                label=organisation_label, required=False, max_length=300,
+                initial=link.get("organisation", ""),
+                widget=forms.TextInput(attrs={"aria-label": organisation_label, "size": 50}))
+
+    @property
+    def table_rows(self) -> list[tuple]:
+        return [(self[f"role_{n}"], self[f"organisation_{n}"]) for n in range(self.row_count)]
+
+    def clean(self):
+        cleaned = super().clean()
+        chain = []
+        for n in range(self.row_count):
+            role = cleaned.get(f"role_{n}") or ""
+            organisation = (cleaned.get(f"organisation_{n}") or "").strip()
+            if not role and not organisation:
+                continue
+            if not role or not organisation:
+                raise forms.ValidationError(
+                    _("Row %(n)d needs both a role and an organisation.") % {"n": n + 1})
+            chain.append({"role": role, "organisation": organisation})
+        cleaned["chain"] = chain
+        return cleaned
+
+
+class VerificationForm(forms.Form):
+    method = forms.ChoiceField(label=_("Method"),
+                               choices=[(m, _words(m)) for m in VERIFICATION_METHODS])
+    result = forms.ChoiceField(label=_("Result"), widget=forms.RadioSelect,
+                               choices=[(r, _words(r)) for r in VERIFICATION_RESULTS])
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
+        help_text=_("What was compared with what, and what was found."))
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class FactForm(forms.Form):
+    text = forms.CharField(
+        label=_("Fact"), widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
+        help_text=_("One statement the sources may support, e.g. “Two captured soldiers "
+                    "were shot near Bakhmut on 2023-03-05”."))
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class SupportForm(CaseBoundForm):
+    fact = forms.ChoiceField(label=_("Fact"))
+    source = forms.ChoiceField(label=_("Source"))
+    excerpt = forms.CharField(
+        label=_("Supporting excerpt"), widget=forms.Textarea(attrs={"rows": 4, "cols": 70}),
+        help_text=_("The passage of the source that supports the fact, quoted exactly."))
+
+    def bind(self, case: CaseState) -> None:
+        self.fields["fact"].choices = [(f["fact_id"], f["text"][:120]) for f in case.facts]
+        self.fields["source"].choices = _source_choices(case)
+
+
+class QualificationForm(CaseBoundForm):
+    code = forms.ChoiceField(label=_("Provision (Rome Statute art. 8)"))
+
+    def bind(self, case: CaseState) -> None:
+        recorded = {q["code"] for q in case.qualifications}
+        self.fields["code"].choices = [(code, qualifications.title(code))
+                                       for code in qualifications.provisions()
+                                       if code not in recorded]
+
+
+class AssessForm(CaseBoundForm):
+    element = forms.ChoiceField(label=_("Element of crime"))
+    finding = forms.ChoiceField(
+        label=_("Finding"), widget=forms.RadioSelect,
+        choices=[(f, qualifications.FINDING_WORDS[f]) for f in qualifications.FINDINGS])
+    sources = forms.MultipleChoiceField(
+        label=_("Supporting sources"), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text=_("Required when the element is met: the excerpts it rests on."))
+    note = forms.CharField(label=_("Note"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 3, "cols": 70}))
+
+    def bind(self, case: CaseState, *, qualification_id: str) -> None:
+        qualification = next((q for q in case.qualifications
+                              if q["qualification_id"] == qualification_id), None)
+        if qualification is None:
+            return
+        entry = qualifications.provisions()[qualification["code"]]
+        self.fields["element"].choices = [(e["id"], e["text"]) for e in entry["elements"]]
+        self.fields["sources"].choices = _source_choices(case)
+        current = qualification["elements"].get(self.initial.get("element"))
+        if current:
+            self.initial.update(finding=current["finding"], sources=current["source_ids"],
+                                note=current["note"])
+
+
+class PersonForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=[(r, _words(r)) for r in PERSON_ROLES])
+    name = forms.CharField(label=_("Name"), max_length=300,
+                           widget=forms.TextInput(attrs={"autocomplete": "off", "size": 50}))
+    protected = forms.BooleanField(
+        label=_("Protected person"), required=False,
+        help_text=_("The name is kept out of the case's history; people without clearance "
+                    "see only the pseudonym, and every look at the name is recorded."))
+    pseudonym = forms.CharField(
+        label=_("Pseudonym"), required=False, max_length=100,
+        help_text=_("Leave empty for an automatic one such as “Witness 2”."))
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class SplitForm(CaseBoundForm):
+    sources = forms.MultipleChoiceField(
+        label=_("Sources for the new case"), widget=forms.CheckboxSelectMultiple,
+        help_text=_("They are attached to the new case; this case keeps them too."))
+    title = forms.CharField(label=_("Title of the new case"), max_length=500)
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
+        help_text=_("Recorded in the history of both cases."))
+
+    def bind(self, case: CaseState) -> None:
+        self.fields["sources"].choices = _source_choices(case)

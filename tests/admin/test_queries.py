@@ -1,12 +1,17 @@
 """The case list and the case page cost the same number of SQL queries whatever the
-number of cases, sources or events."""
+number of cases, sources, events, grades, verifications, facts, qualifications or
+persons."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from casefiles import commands
+from casefiles.commands import evaluation
+from casefiles.domain import qualifications
+from casefiles.selectors import case_state
 from tests.factories import attach, move, open_case
 
 pytestmark = pytest.mark.django_db
@@ -25,14 +30,48 @@ def grow_case(actors, case_id, sources: int) -> None:
         commands.note_add(actor=actors["documenter"], case_id=case_id, text=f"note {n}")
 
 
+def grow_evaluation(actors, case_id) -> None:
+    """Per source a grade, a provenance chain, verification steps, a fact it supports and
+    a protected person; per source (up to the provisions known) a qualification with an
+    assessed element: every section of the case page gets longer."""
+    writer, legal = actors["documenter"], actors["legal"]
+    codes = list(qualifications.provisions())
+    for n, source in enumerate(case_state(case_id).sources):
+        ids = {"case_id": case_id, "source_id": source.source_id}
+        evaluation.source_grade(actor=writer, **ids, reliability="B", credibility="2",
+                                reason=f"grade {n}")
+        evaluation.provenance_record(actor=writer, **ids, chain=[
+            {"role": "captured", "organisation": f"Org {n}"},
+            {"role": "relayed", "organisation": "Wire"}])
+        for method in ("geolocation", "chronolocation"):
+            evaluation.verification_record(actor=writer, **ids, method=method,
+                                           result="confirmed")
+        fact = evaluation.fact_record(actor=writer, case_id=case_id, text=f"fact {n}")
+        evaluation.fact_support(actor=writer, **ids, excerpt="…",
+                                fact_id=fact.events[0].payload["fact_id"])
+        evaluation.person_add(actor=writer, case_id=case_id, role="witness",
+                              name=f"Person {n}", protected=True)
+        if n < len(codes):
+            added = evaluation.qualification_add(actor=legal, case_id=case_id, code=codes[n])
+            element = qualifications.provisions()[codes[n]]["elements"][0]["id"]
+            evaluation.element_assess(
+                actor=legal, case_id=case_id, element=element, finding="met",
+                qualification_id=added.events[0].payload["qualification_id"],
+                source_ids=[source.source_id])
+
+
 def test_case_page_queries_do_not_grow_with_sources_and_events(client, users, actors):
     small, large = open_case(actors["documenter"]), open_case(actors["documenter"])
     grow_case(actors, small, 1)
     grow_case(actors, large, 15)
+    for case_id in (small, large):
+        grow_evaluation(actors, case_id)
     move(actors["documenter"], actors["supervisor"], large, "sourcing")
     commands.case_assign(actor=actors["supervisor"], case_id=large,
                          assignee=users["documenter"])
-    for name in ("documenter", "auditor"):
+    users["documenter2"].user_permissions.add(
+        Permission.objects.get(codename="reveal_identity"))  # cleared: "Show identity…"
+    for name in ("documenter", "legal", "auditor", "documenter2"):
         client.force_login(users[name])
         url = "admin:casefiles_casefile_change"
         queries(client, reverse(url, args=[small]))  # warms per-process caches

@@ -150,10 +150,11 @@ def test_stale_save_writes_nothing(world, users, actors):
 @pytest.mark.parametrize("who", ["auditor", "superuser without role"])
 def test_every_action_page_refuses_people_who_may_not_act(client, world, everyone, who):
     client.force_login(everyone[who])
-    link_id = "00000000-0000-0000-0000-000000000000"
+    some_id = "00000000-0000-0000-0000-000000000000"
     before = everything()
-    for name in ACTIONS:
-        args = {"request": [world, "sourcing"], "link": [world, link_id]}.get(name, [world])
+    for name, action in ACTIONS.items():
+        args = [world, *("sourcing" if kwarg == "to_state" else some_id
+                         for kwarg in action.url_kwargs)]
         url = reverse(f"admin:casefiles_casefile_{name}", args=args)
         response = client.post(url, {"reason": "x", "text": "x", "title": "x",
                                      "button": "approve", "expected_version": 5})
