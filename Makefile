@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install lint clean-demo
+.PHONY: demo test install lint clean-demo soak
 
 install: $(VENV)/.installed
 
@@ -24,3 +24,9 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+
+# Longer reliability runs (issue 9, docs/benchmarks.md): PostgreSQL restarted under a
+# stream of commands, on a throwaway server of its own (port 55432); needs the
+# PostgreSQL server binaries (PG_BIN, default /usr/lib/postgresql/15/bin).
+soak: install
+	$(BIN)/python bench/soak_pg_restart.py

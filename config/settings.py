@@ -165,6 +165,14 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "casefiles")
+# With acks_late, a message taken by a worker that is then killed (SIGKILL, OOM) stays
+# unacknowledged in Redis and goes back to the queue only once older than this; at the
+# transport's default (1 hour) its document stays "queued" that long (issue 9,
+# tests/reliability/test_worker_kill.py). A task running longer than this is delivered
+# twice, which is harmless: document_ingest locks its job and returns a finished one.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(env_str("CELERY_VISIBILITY_TIMEOUT", "300")),
+}
 
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes DRF answer 401 (not 403) to anonymous.
