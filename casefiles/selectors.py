@@ -1,6 +1,7 @@
 """Reads. Each selector owns its queries (and their select/prefetch)."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, Q
@@ -41,6 +42,33 @@ def get_case_by_reference(reference: str) -> CaseFile:
         return CaseFile.objects.get(reference=reference)
     except CaseFile.DoesNotExist:
         raise NotFound(f"no case with reference {reference}") from None
+
+
+@dataclass(frozen=True)
+class CaseHead:
+    """What commands that do not decide on sources, notes or links need: a constant
+    cost whatever the size of the case."""
+
+    case_id: str
+    reference: str
+    version: int
+    state: str
+    merged_into: str | None
+    assignee_id: int | None
+    assignee: str | None
+
+
+def case_head(case_id: uuid.UUID | str, *, lock: bool = False) -> CaseHead:
+    row = get_case(case_id, lock=lock)
+    return CaseHead(
+        case_id=str(row.pk),
+        reference=row.reference,
+        version=row.version,
+        state=row.state,
+        merged_into=str(row.merged_into) if row.merged_into else None,
+        assignee_id=row.assignee_id,
+        assignee=row.assignee_name or None,
+    )
 
 
 def case_state(case_id: uuid.UUID | str, *, lock: bool = False) -> CaseState:

@@ -92,7 +92,7 @@ def _moment(raw: str) -> datetime:
         ) from None
 
 
-def _as_of(case_id: uuid.UUID, raw: str) -> CaseState:
+def case_as_of(case_id: uuid.UUID, raw: str) -> CaseState:
     # Only a case's stream folds into a CaseState (a source's custody stream does not);
     # cases are never deleted, so one that existed then exists now.
     selectors.get_case(case_id)
@@ -115,7 +115,7 @@ class CaseView(APIView):
     def get(self, request, case_id: uuid.UUID):
         as_of = request.query_params.get("as_of")
         if as_of is not None:
-            return Response(CaseDetail(_as_of(case_id, as_of)).data)
+            return Response(CaseDetail(case_as_of(case_id, as_of)).data)
         case = selectors.case_state(case_id)
         return Response(CaseDetail(case).data, headers={"ETag": etag(case.version)})
 

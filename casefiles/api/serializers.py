@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from casefiles.domain import taxonomy, workflow
+from casefiles.commands import evaluation
+from casefiles.domain import qualifications, taxonomy, workflow
 from casefiles.domain.state import CaseState
 
 
@@ -19,18 +20,29 @@ def _texts(**kwargs) -> serializers.ListField:
     return serializers.ListField(child=_text(), **kwargs)
 
 
+def _refuse_unknown(data, fields) -> None:
+    if isinstance(data, Mapping):
+        unknown = sorted(set(data) - set(fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {name: [f"unknown field; allowed: {', '.join(fields)}"] for name in unknown}
+            )
+
+
 class Strict(serializers.Serializer):
     """Unknown fields are refused, not dropped: a misspelt field must not lose an edit."""
 
     def validate(self, attrs):
-        if isinstance(self.initial_data, Mapping):
-            unknown = sorted(set(self.initial_data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    {name: [f"unknown field; allowed: {', '.join(self.fields)}"]
-                     for name in unknown}
-                )
+        _refuse_unknown(self.initial_data, self.fields)
         return attrs
+
+
+class StrictNested(serializers.Serializer):
+    """Strict for an object inside a request body (it has no initial_data of its own)."""
+
+    def to_internal_value(self, data):
+        _refuse_unknown(data, self.fields)
+        return super().to_internal_value(data)
 
 
 # --- input -----------------------------------------------------------------------------
@@ -91,6 +103,86 @@ class DecisionInput(Strict):
 
 class IngestionUpload(Strict):
     file = serializers.FileField(allow_empty_file=True)
+
+
+# --- input: evaluation (issue 7) ---------------------------------------------------------
+
+class GradeInput(Strict):
+    reliability = serializers.ChoiceField(
+        choices=list(evaluation.RELIABILITY), help_text="of the source, A (completely "
+        "reliable) to F (cannot be judged)")
+    credibility = serializers.ChoiceField(
+        choices=list(evaluation.CREDIBILITY), help_text="of the information, 1 (confirmed "
+        "by other sources) to 6 (cannot be judged)")
+    reason = _text()
+
+
+class ProvenanceLink(StrictNested):
+    role = serializers.ChoiceField(
+        choices=workflow.PROVENANCE_ROLES, help_text="captured, obtained, verified and "
+        "documented name an origin; relayed and published add none")
+    organisation = _text()
+
+
+class ProvenanceInput(Strict):
+    chain = ProvenanceLink(many=True, help_text="replaces the source's recorded chain")
+
+
+class VerificationInput(Strict):
+    method = serializers.ChoiceField(choices=evaluation.VERIFICATION_METHODS)
+    result = serializers.ChoiceField(choices=evaluation.VERIFICATION_RESULTS)
+    notes = _text(required=False, default="")
+
+
+class FactInput(Strict):
+    text = _text()
+
+
+class FactSupportInput(Strict):
+    source_id = serializers.UUIDField(help_text="a source attached to this case")
+    excerpt = _text(help_text="the passage of the source that supports the fact")
+
+
+class QualificationInput(Strict):
+    code = serializers.ChoiceField(
+        choices=[(code, qualifications.title(code)) for code in qualifications.provisions()],
+        help_text="a Rome Statute article 8 provision")
+
+
+class ElementInput(Strict):
+    element = _text(help_text="an element id of the qualification's provision")
+    finding = serializers.ChoiceField(choices=qualifications.FINDINGS)
+    source_ids = serializers.ListField(
+        child=serializers.UUIDField(), required=False, default=list,
+        help_text="supporting sources of this case; at least one when the finding is met")
+    note = _text(required=False, default="")
+
+
+class PersonInput(Strict):
+    role = serializers.ChoiceField(choices=evaluation.PERSON_ROLES)
+    name = _text(help_text="for a protected person this goes to the protected store only: "
+                 "the event records the pseudonym and a salted commitment")
+    pseudonym = _text(required=False, default="",
+                      help_text='default: the role and a number, e.g. "Witness 2"')
+    protected = serializers.BooleanField(required=False, default=False)
+
+
+class RevealInput(Strict):
+    reason = _text(help_text="why you need the name; recorded in the case's chain and "
+                   "exported, so never write the name itself here")
+
+
+class SplitInput(Strict):
+    source_ids = serializers.ListField(child=serializers.UUIDField(),
+                                       help_text="the sources the new case carries")
+    title = _text()
+    reason = _text()
+
+
+class LinkDecisionInput(Strict):
+    reason = _text(required=False, default="",
+                   help_text='default: "same incident" (merge), "not the same incident" '
+                   "(dismiss)")
 
 
 # --- output ----------------------------------------------------------------------------
@@ -263,6 +355,25 @@ class CaseDetail(serializers.Serializer):
             {"to_state": target, "unmet": workflow.unmet_criteria(case, target)}
             for target in workflow.targets(case.state)
         ]
+
+
+class PanelRow(serializers.Serializer):
+    text = serializers.CharField(help_text="the fact, or a source's excerpt when the case "
+                                 "has no recorded facts")
+    sources = serializers.ListField(child=serializers.CharField(),
+                                    help_text="titles of the supporting sources")
+    origins = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="the independent origins they reach: organisations sharing one origin "
+        "are grouped")
+    status = serializers.ChoiceField(choices=(workflow.UNCORROBORATED, workflow.SINGLE_ORIGIN,
+                                              workflow.CORROBORATED))
+    label = serializers.CharField(help_text='e.g. "corroborated by 2 independent origins"')
+
+
+class RevealedIdentity(serializers.Serializer):
+    person_id = serializers.UUIDField()
+    name = serializers.CharField()
 
 
 class Approval(serializers.Serializer):

@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-from casefiles.api import approvals, auth, cases, sources
+from casefiles.api import approvals, auth, cases, evaluation, sources
 
 app_name = "api"
 
@@ -21,6 +21,30 @@ urlpatterns = [
     path("cases/<uuid:case_id>/notes/", cases.CaseNotesView.as_view(), name="case-notes"),
     path("cases/<uuid:case_id>/transitions/", cases.CaseTransitionsView.as_view(),
          name="case-transitions"),
+    path("cases/<uuid:case_id>/sources/<uuid:source_id>/grade/",
+         evaluation.SourceGradeView.as_view(), name="case-source-grade"),
+    path("cases/<uuid:case_id>/sources/<uuid:source_id>/provenance/",
+         evaluation.SourceProvenanceView.as_view(), name="case-source-provenance"),
+    path("cases/<uuid:case_id>/sources/<uuid:source_id>/verifications/",
+         evaluation.SourceVerificationsView.as_view(), name="case-source-verifications"),
+    path("cases/<uuid:case_id>/facts/", evaluation.FactsView.as_view(), name="case-facts"),
+    path("cases/<uuid:case_id>/facts/<uuid:fact_id>/support/",
+         evaluation.FactSupportView.as_view(), name="case-fact-support"),
+    path("cases/<uuid:case_id>/corroboration/", evaluation.CorroborationView.as_view(),
+         name="case-corroboration"),
+    path("cases/<uuid:case_id>/qualifications/", evaluation.QualificationsView.as_view(),
+         name="case-qualifications"),
+    path("cases/<uuid:case_id>/qualifications/<uuid:qualification_id>/elements/",
+         evaluation.ElementsView.as_view(), name="case-qualification-elements"),
+    path("cases/<uuid:case_id>/persons/", evaluation.PersonsView.as_view(),
+         name="case-persons"),
+    path("cases/<uuid:case_id>/persons/<uuid:person_id>/reveal/",
+         evaluation.PersonRevealView.as_view(), name="case-person-reveal"),
+    path("cases/<uuid:case_id>/split/", evaluation.SplitView.as_view(), name="case-split"),
+    path("cases/<uuid:case_id>/links/<uuid:link_id>/merge/", evaluation.LinkMergeView.as_view(),
+         name="case-link-merge"),
+    path("cases/<uuid:case_id>/links/<uuid:link_id>/dismiss/",
+         evaluation.LinkDismissView.as_view(), name="case-link-dismiss"),
     path("approvals/", approvals.ApprovalListView.as_view(), name="approvals"),
     path("approvals/<uuid:request_id>/approve/", approvals.ApproveView.as_view(),
          name="approve"),

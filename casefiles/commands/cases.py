@@ -38,7 +38,7 @@ from casefiles.domain.state import EDITABLE_FIELDS, LIST_FIELDS, CaseState
 from casefiles.errors import InvalidCommand, PermissionDenied
 from casefiles.eventstore import NewEvent
 from casefiles.models import CaseFile, IdempotencyRecord
-from casefiles.selectors import case_state
+from casefiles.selectors import CaseHead, case_head, case_state
 
 CASE_WRITERS = (DOCUMENTER, LEGAL_REVIEWER, SUPERVISOR)
 LEGAL_FIELDS = ("outcome", "legal_qualification")
@@ -84,7 +84,7 @@ def _incident(start: str | None, end: str | None) -> None:
         raise InvalidCommand(f"incident end {end} is before its start {start}")
 
 
-def _writable(case: CaseState) -> None:
+def _writable(case: CaseState | CaseHead) -> None:
     if case.merged_into:
         raise InvalidCommand(
             f"{case.reference} was merged into another case; work on that case instead"
@@ -300,7 +300,7 @@ def note_add(
     request = ("note_add", str(case_id), text)
     if earlier := replayed(idempotency_key, str(case_id), actor, request):
         return earlier
-    case = case_state(case_id, lock=True)
+    case = case_head(case_id, lock=True)
     check_expected(case, expected_version)
     payload = {"note_id": new_id(), "text": require_text(text, "note", max_length=TEXT_MAX)}
     return write(
@@ -329,7 +329,7 @@ def case_assign(
     request = ("case_assign", str(case_id), assignee_id)
     if earlier := replayed(idempotency_key, str(case_id), actor, request):
         return earlier
-    case = case_state(case_id, lock=True)
+    case = case_head(case_id, lock=True)
     check_expected(case, expected_version)
     _writable(case)
     new = None
@@ -377,7 +377,7 @@ def criteria_waive(
     request = ("criteria_waive", str(case_id), to_state, reason)
     if earlier := replayed(idempotency_key, str(case_id), actor, request):
         return earlier
-    case = case_state(case_id, lock=True)
+    case = case_head(case_id, lock=True)
     check_expected(case, expected_version)
     _writable(case)
     payload = {"to_state": to_state, "reason": require_text(reason, "reason", max_length=TEXT_MAX)}

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from django.db import transaction
 
 from casefiles import blobs, eventstore
-from casefiles.commands.base import Outcome, command, write
+from casefiles.commands.base import Outcome, check_expected, command, write
 from casefiles.commands.cases import case_open, source_attach
 from casefiles.commands.evaluation import provenance_record
 from casefiles.domain import workflow
@@ -38,10 +38,11 @@ from casefiles.ingestion.extract import (
 )
 from casefiles.ingestion.model import Allegation, Place, Span, TimeRef
 from casefiles.models import CaseFile, Ingestion, Source
-from casefiles.selectors import case_state
+from casefiles.selectors import case_head, case_state
 
 SOURCE_STREAM_NAMESPACE = uuid.UUID("6f1c2b1e-2f7a-4c7e-9a55-3c0de5f1ca5e")
 INGEST = Actor.system("ingest")
+MAX_SUGGESTIONS = 3  # links suggested per new candidate case
 
 
 def source_stream_id(content_sha256: str) -> str:
@@ -318,19 +319,25 @@ def _suggest_links(case_id: str, allegation: Allegation, sha: str) -> None:
     candidates = (
         CaseFile.objects.filter(extraction_category__in=related, merged_into__isnull=True)
         .exclude(pk=case_id)
-        .only("id", "reference", "extraction")
+        .only("id", "reference", "extraction", "opened_at")
         .order_by("opened_at")
     )
+    scored = []
     for other in candidates:
         if other.extraction["content_sha256"] == sha:
             continue
         theirs = allegation_from_dict(other.extraction["allegation"])
-        if not should_link(allegation, theirs):
-            continue
+        if should_link(allegation, theirs):
+            scored.append((len(link_reasons(allegation, theirs)), other.opened_at, other.pk,
+                           theirs))
+    # The strongest few only: every candidate of a busy pattern would otherwise link to
+    # every other (quadratic events); the rest stay reachable through those links.
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    for _, _, other_id, theirs in scored[:MAX_SUGGESTIONS]:
         reasons = link_reasons(allegation, theirs)
         link_id = str(uuid.uuid4())
-        this_case = case_state(case_id, lock=True)
-        other_case = case_state(other.pk, lock=True)
+        this_case = case_head(case_id, lock=True)
+        other_case = case_head(other_id, lock=True)
         for this, that in ((this_case, other_case), (other_case, this_case)):
             write(
                 this.case_id,
@@ -346,8 +353,9 @@ def _suggest_links(case_id: str, allegation: Allegation, sha: str) -> None:
             )
 
 
-def _link(case_id: str, link_id: str):
+def _link(case_id: str, link_id: str, expected_version: int | None = None):
     case = case_state(case_id, lock=True)
+    check_expected(case, expected_version)
     link = next((lk for lk in case.links if lk.link_id == str(link_id)), None)
     if link is None:
         raise NotFound(f"{case.reference} has no link {link_id}")
@@ -357,10 +365,11 @@ def _link(case_id: str, link_id: str):
 
 
 @command
-def link_dismiss(*, actor: Actor, case_id: str, link_id: str, reason: str) -> Outcome:
+def link_dismiss(*, actor: Actor, case_id: str, link_id: str, reason: str,
+                 expected_version: int | None = None) -> Outcome:
     """Not the same incident: an event on both cases."""
     role = actor.role_for("dismiss a suggested link", (DOCUMENTER, SUPERVISOR))
-    case, link = _link(case_id, link_id)
+    case, link = _link(case_id, link_id, expected_version)
     other = case_state(link.other_case_id, lock=True)
     reason = (reason or "").strip() or "not the same incident"
     outcomes = [
@@ -376,11 +385,12 @@ def link_dismiss(*, actor: Actor, case_id: str, link_id: str, reason: str) -> Ou
 
 
 @command
-def cases_merge(*, actor: Actor, case_id: str, link_id: str, reason: str) -> Outcome:
+def cases_merge(*, actor: Actor, case_id: str, link_id: str, reason: str,
+                expected_version: int | None = None) -> Outcome:
     """Merge the linked case into `case_id`: its sources are attached here, both
     histories are kept, and the absorbed case is marked merged (no longer editable)."""
     role = actor.role_for("merge cases", (DOCUMENTER, SUPERVISOR))
-    case, link = _link(case_id, link_id)
+    case, link = _link(case_id, link_id, expected_version)
     other = case_state(link.other_case_id, lock=True)
     if other.merged_into:
         raise InvalidCommand(f"{other.reference} was already merged")
