@@ -382,7 +382,9 @@ def _person(record: Record) -> None:
 
 
 @handles("IdentityRevealed")
-def _revealed(record: Record) -> None:
+@handles("CaseExported")
+def _audit_record(record: Record) -> None:
+    # Who looked (a protected identity, an export): recorded, changes nothing else.
     _touch(record)
 
 

@@ -35,6 +35,8 @@ SAMPLES = {
     "IdentityRevealed": {"reason": "interview preparation"},
     "CaseSplitOff": {"new_reference": "CF-2026-000009", "reason": "second incident"},
     "CaseSplitFrom": {"from_reference": "CF-2026-000001", "reason": "second incident"},
+    "CaseExported": {"exported_version": 7, "kind": "complete", "format": "casefile-export/1",
+                     "head_hash": "ab" * 32},
 }
 
 

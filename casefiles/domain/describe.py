@@ -122,4 +122,8 @@ def describe(event: Mapping[str, Any]) -> str:
         return f"Split off {payload['new_reference']}: {payload['reason']}"
     if kind == "CaseSplitFrom":
         return f"Split from {payload['from_reference']}: {payload['reason']}"
+    if kind == "CaseExported":
+        return (f"Exported the history up to version {payload['exported_version']} "
+                f"({payload['kind']} {payload['format']} bundle, head hash "
+                f"{payload['head_hash'][:12]}…)")
     raise ValueError(f"no description for event type {kind!r}")

@@ -119,3 +119,8 @@ CASE_SPLIT_OFF = register(
     "CaseSplitOff", 1, ("new_case_id", "new_reference", "source_ids", "reason")
 )
 CASE_SPLIT_FROM = register("CaseSplitFrom", 1, ("from_case_id", "from_reference", "reason"))
+
+# Exports (issue 6): the audit trail includes its own reading.
+CASE_EXPORTED = register(
+    "CaseExported", 1, ("export_id", "kind", "exported_version", "head_hash", "format")
+)

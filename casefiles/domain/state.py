@@ -25,7 +25,7 @@ EDITABLE_FIELDS = (
 LIST_FIELDS = ("categories", "places")
 # Registered event types that are recorded in a case's chain but change nothing the
 # CaseState holds; every other type must be handled explicitly below.
-EVENTS_WITHOUT_STATE: frozenset[str] = frozenset()
+EVENTS_WITHOUT_STATE: frozenset[str] = frozenset({"CaseExported", "IdentityRevealed"})
 
 
 @dataclass(frozen=True)
@@ -246,8 +246,6 @@ def evolve(case: CaseState | None, event: Mapping[str, Any]) -> CaseState:
     elif kind == "PersonAdded":
         person = {k: payload[k] for k in ("person_id", "role", "pseudonym", "protected", "name")}
         case = replace(case, persons=(*case.persons, person))
-    elif kind == "IdentityRevealed":
-        pass  # an audit record: who saw a protected identity, and why
     elif kind == "CaseSplitOff":
         ref = {"relation": "split_off", "case_id": payload["new_case_id"],
                "reference": payload["new_reference"]}
