@@ -5,6 +5,7 @@ a read model never shows a change whose event is not stored (and vice versa).
 `rebuild()` replays every event from scratch; `snapshot()` makes two states comparable.
 """
 
+import contextvars
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
@@ -47,13 +48,96 @@ def project(records: Iterable[Record]) -> None:
             handler(record)
 
 
+class LiveStore:
+    """Writes each change as it comes: the command path."""
+
+    def create(self, model, **fields) -> None:
+        model.objects.create(**fields)
+
+    def update(self, model, key: dict, **fields) -> None:
+        model.objects.filter(**key).update(**fields)
+
+    def value(self, model, key: dict, field: str):
+        return model.objects.values_list(field, flat=True).get(**key)
+
+    def rows(self, model, fields: tuple[str, ...], **key) -> list[dict]:
+        return list(model.objects.filter(**key).values(*fields))
+
+
+# Each read model's identity as the events define it (not its surrogate id).
+NATURAL_KEYS = {
+    "Source": ("id",),
+    "CaseFile": ("id",),
+    "CaseSource": ("case_id", "source_id"),
+    "CaseNote": ("note_id",),
+    "TransitionRequest": ("request_id",),
+    "CaseLink": ("case_id", "link_id"),
+}
+
+
+class BufferStore:
+    """Keeps rows in memory and inserts them in bulk: the rebuild path. The same handlers
+    run against it, so a rebuild and the live projection cannot drift apart in logic."""
+
+    def __init__(self):
+        self.buffer: dict[str, dict[tuple, dict]] = {m.__name__: {} for m in READ_MODELS}
+
+    def _key(self, model, key: dict) -> tuple:
+        names = NATURAL_KEYS[model.__name__]
+        if "pk" in key:
+            key = {names[0]: key["pk"]}
+        return tuple(str(key[name]) for name in names)
+
+    def create(self, model, **fields) -> None:
+        # The row as the database would hold it, model defaults included.
+        row = {field.attname: field.get_default() for field in model._meta.concrete_fields
+               if not field.auto_created}
+        row.update(fields)
+        self.buffer[model.__name__][self._key(model, fields)] = row
+
+    def update(self, model, key: dict, **fields) -> None:
+        row = self.buffer[model.__name__].get(self._key(model, key))
+        if row is not None:
+            row.update(fields)
+
+    def value(self, model, key: dict, field: str):
+        return self.buffer[model.__name__][self._key(model, key)][field]
+
+    def rows(self, model, fields: tuple[str, ...], **key) -> list[dict]:
+        return [
+            {name: row[name] for name in fields}
+            for row in self.buffer[model.__name__].values()
+            if all(str(row[k]) == str(v) for k, v in key.items())
+        ]
+
+    def size(self) -> int:
+        return sum(len(rows) for rows in self.buffer.values())
+
+    def flush(self) -> None:
+        for model in READ_MODELS:
+            rows = self.buffer[model.__name__]
+            model.objects.bulk_create([model(**fields) for fields in rows.values()],
+                                      batch_size=1000)
+            rows.clear()
+
+
+LIVE = LiveStore()
+_store: contextvars.ContextVar = contextvars.ContextVar("projection_store", default=None)
+
+
+def store() -> LiveStore | BufferStore:
+    return _store.get() or LIVE
+
+
 def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
 def _touch(record: Record, **fields) -> None:
     """Every event moves the case's version, head hash and last-change time."""
-    CaseFile.objects.filter(pk=record["case_id"]).update(
+    store().update(
+        CaseFile,
+        {"pk": record["case_id"]},
         version=record["version"],
         head_hash=record["hash"],
         updated_at=parse_time(record["occurred_at"]),
@@ -65,7 +149,8 @@ def _touch(record: Record, **fields) -> None:
 def _opened(record: Record) -> None:
     payload = record["payload"]
     at = parse_time(record["occurred_at"])
-    CaseFile.objects.create(
+    store().create(
+        CaseFile,
         id=record["case_id"],
         reference=payload["reference"],
         title=payload["title"],
@@ -108,7 +193,8 @@ def _assigned(record: Record) -> None:
 @handles("SourceAttached")
 def _source_attached(record: Record) -> None:
     payload = record["payload"]
-    CaseSource.objects.create(
+    store().create(
+        CaseSource,
         case_id=record["case_id"],
         source_id=payload["source_id"],
         title=payload["title"],
@@ -130,8 +216,10 @@ def _refresh_corroboration(record: Record) -> None:
     sources = [
         SourceRef("", "", "", tuple(origins), "", None, None, "", "",
                   provenance=tuple(provenance))
-        for origins, provenance in CaseSource.objects.filter(
-            case_id=record["case_id"]).values_list("origins", "provenance")
+        for origins, provenance in (
+            (row["origins"], row["provenance"])
+            for row in store().rows(CaseSource, ("origins", "provenance"),
+                                    case_id=record["case_id"]))
     ]
     count = workflow.independent_origins(sources)
     _touch(
@@ -144,7 +232,8 @@ def _refresh_corroboration(record: Record) -> None:
 
 @handles("NoteAdded")
 def _note_added(record: Record) -> None:
-    CaseNote.objects.create(
+    store().create(
+        CaseNote,
         note_id=record["payload"]["note_id"],
         case_id=record["case_id"],
         text=record["payload"]["text"],
@@ -158,7 +247,8 @@ def _note_added(record: Record) -> None:
 @handles("TransitionRequested")
 def _requested(record: Record) -> None:
     payload = record["payload"]
-    TransitionRequest.objects.create(
+    store().create(
+        TransitionRequest,
         request_id=payload["request_id"],
         case_id=record["case_id"],
         from_state=payload["from_state"],
@@ -173,7 +263,9 @@ def _requested(record: Record) -> None:
 
 
 def _decide(record: Record, status: str) -> None:
-    TransitionRequest.objects.filter(pk=record["payload"]["request_id"]).update(
+    store().update(
+        TransitionRequest,
+        {"pk": record["payload"]["request_id"]},
         status=status,
         decided_by_id=record["actor"]["id"],
         decided_by=record["actor"]["username"],
@@ -203,7 +295,7 @@ def _withdrawn(record: Record) -> None:
 @handles("CriteriaWaived")
 def _waived(record: Record) -> None:
     payload = record["payload"]
-    waivers = CaseFile.objects.values_list("waivers", flat=True).get(pk=record["case_id"])
+    waivers = store().value(CaseFile, {"pk": record["case_id"]}, "waivers")
     waivers = [w for w in waivers if w["to_state"] != payload["to_state"]]
     waivers.append(
         {
@@ -220,7 +312,8 @@ def _waived(record: Record) -> None:
 def _source_ingested(record: Record) -> None:
     payload = record["payload"]
     meta = payload["metadata"]
-    Source.objects.create(
+    store().create(
+        Source,
         id=record["case_id"],
         content_sha256=payload["content_sha256"],
         normalized_sha256=payload["normalized_sha256"],
@@ -248,9 +341,11 @@ def _source_ingested(record: Record) -> None:
 @handles("SourceVariantReceived")
 def _variant(record: Record) -> None:
     payload = record["payload"]
-    variants = Source.objects.values_list("variants", flat=True).get(pk=record["case_id"])
+    variants = store().value(Source, {"pk": record["case_id"]}, "variants")
     variant = {k: payload[k] for k in ("content_sha256", "bytes", "filename", "submitted_by")}
-    Source.objects.filter(pk=record["case_id"]).update(
+    store().update(
+        Source,
+        {"pk": record["case_id"]},
         variants=[*variants, {**variant, "received_at": record["occurred_at"]}],
         version=record["version"],
     )
@@ -265,7 +360,8 @@ def _allegation(record: Record) -> None:
 @handles("LinkSuggested")
 def _link_suggested(record: Record) -> None:
     payload = record["payload"]
-    CaseLink.objects.create(
+    store().create(
+        CaseLink,
         case_id=record["case_id"],
         link_id=payload["link_id"],
         other_case_id=payload["other_case_id"],
@@ -278,9 +374,11 @@ def _link_suggested(record: Record) -> None:
 
 
 def _link_status(record: Record, status: str, **case_fields) -> None:
-    CaseLink.objects.filter(
-        case_id=record["case_id"], link_id=record["payload"]["link_id"]
-    ).update(status=status)
+    store().update(
+        CaseLink,
+        {"case_id": record["case_id"], "link_id": record["payload"]["link_id"]},
+        status=status,
+    )
     _touch(record, **case_fields)
 
 
@@ -300,9 +398,11 @@ def _absorbed(record: Record) -> None:
 
 
 def _source_json(record: Record, **fields) -> None:
-    CaseSource.objects.filter(
-        case_id=record["case_id"], source_id=record["payload"]["source_id"]
-    ).update(**fields)
+    store().update(
+        CaseSource,
+        {"case_id": record["case_id"], "source_id": record["payload"]["source_id"]},
+        **fields,
+    )
 
 
 @handles("SourceGraded")
@@ -325,8 +425,9 @@ def _provenance(record: Record) -> None:
 @handles("VerificationRecorded")
 def _verification(record: Record) -> None:
     payload = record["payload"]
-    steps = CaseSource.objects.values_list("verifications", flat=True).get(
-        case_id=record["case_id"], source_id=payload["source_id"])
+    steps = store().value(
+        CaseSource, {"case_id": record["case_id"], "source_id": payload["source_id"]},
+        "verifications")
     step = {"verification_id": payload["verification_id"], "method": payload["method"],
             "result": payload["result"], "notes": payload["notes"],
             "by": record["actor"]["username"], "at": record["occurred_at"]}
@@ -335,7 +436,7 @@ def _verification(record: Record) -> None:
 
 
 def _case_json(record: Record, field: str, change) -> None:
-    current = CaseFile.objects.values_list(field, flat=True).get(pk=record["case_id"])
+    current = store().value(CaseFile, {"pk": record["case_id"]}, field)
     _touch(record, **{field: change(current)})
 
 
@@ -405,21 +506,32 @@ def _split_from(record: Record) -> None:
 
 
 def rebuild() -> int:
-    """Throw the read models away and replay every event; returns the event count."""
+    """Throw the read models away and replay every event; returns the event count.
+
+    Streams are replayed one after another (events ordered by stream and version) into
+    a BufferStore, flushed in bulk between streams: a stream's rows depend on its own
+    events only, so memory stays bounded by the largest case."""
     with transaction.atomic(), projecting():
         for model in reversed(READ_MODELS):
             model.objects.all().delete()
-        count = 0
-        events = Event.objects.order_by("case_id", "version")
-        batch: list[Record] = []
-        for event in events.iterator(chunk_size=5000):
-            batch.append(event.as_record())
-            if len(batch) == 5000:
-                project(batch)
-                count += len(batch)
-                batch = []
-        project(batch)
-        return count + len(batch)
+        buffer = BufferStore()
+        token = _store.set(buffer)
+        try:
+            count = 0
+            current = None
+            events = Event.objects.order_by("case_id", "version")
+            for event in events.iterator(chunk_size=5000):
+                if event.case_id != current:
+                    if buffer.size() >= 5000:
+                        buffer.flush()
+                    current = event.case_id
+                record = event.as_record()
+                HANDLERS[record["type"]](record)
+                count += 1
+            buffer.flush()
+        finally:
+            _store.reset(token)
+        return count
 
 
 SURROGATE_FIELDS = {"id"}  # CaseSource's auto id; every other pk comes from an event
