@@ -27,6 +27,11 @@ lint: install
 
 # Longer reliability runs (issue 9, docs/benchmarks.md): PostgreSQL restarted under a
 # stream of commands, on a throwaway server of its own (port 55432); needs the
-# PostgreSQL server binaries (PG_BIN, default /usr/lib/postgresql/15/bin).
+# PostgreSQL server binaries (PG_BIN, default /usr/lib/postgresql/15/bin). Then, on the
+# PostgreSQL at BENCH_PG (bench_* databases): 50 conflicting API clients for 60 s and
+# schemathesis against gunicorn; and the whole hostile corpus, 20 MiB lines included.
 soak: install
 	$(BIN)/python bench/soak_pg_restart.py
+	$(BIN)/python bench/api_conflicts.py --seconds 60 --clients 50
+	$(BIN)/python bench/api_fuzz.py
+	HOSTILE_BIG=1 $(BIN)/python -m pytest tests/reliability/test_hostile_corpus.py -q -p no:randomly -k refused_with_a_reason

@@ -3,10 +3,11 @@
     .venv/bin/python bench/export_bench.py [--events 10000]
 
 Runs on a throwaway SQLite database, blob store and signing key in a temporary
-directory (DATABASE_URL is ignored). The export (`manage.py export_case`) and the
-verification (`python -m casefiles.verify_export`) each run in their own process, so
-their peak RSS is their own; a bare `manage.py check` gives the baseline of a Django
-process. Results go in docs/benchmarks.md.
+directory (DATABASE_URL is ignored). The export (`manage.py export_case`), the
+verification (`python -m casefiles.verify_export`), a signed checkpoint taken before the
+export (`manage.py checkpoint`) and the verification against it each run in their own
+process, so their peak RSS is their own; a bare `manage.py check` gives the baseline of
+a Django process. Results go in docs/benchmarks.md.
 """
 
 import argparse
@@ -119,6 +120,12 @@ def main() -> None:
         print(f"build: {args.events} events in {seconds:.1f} s (peak RSS {rss // 1024} MiB)")
         _, baseline, _ = child([python, "manage.py", "check"], env)
         print(f"baseline: manage.py check, peak RSS {baseline // 1024} MiB")
+        # Taken before the export: the export's own CaseExported event comes after the
+        # bundle's last version, so a checkpoint taken after it would be ahead of it.
+        checkpoint = workdir / "checkpoint.json"
+        seconds, rss, out = child([python, "manage.py", "checkpoint", "--out",
+                                   str(checkpoint)], env)
+        print(f"checkpoint: {seconds:.1f} s, peak RSS {rss // 1024} MiB: {out}")
         bundle = workdir / "bundle.zip"
         seconds, rss, out = child([python, "manage.py", "export_case", case_id,
                                    "--out", str(bundle), "--user", auditor], env)
@@ -132,6 +139,9 @@ def main() -> None:
         seconds, rss, out = child([python, "-m", "casefiles.verify_export", str(bundle)],
                                   verify_env)
         print(f"verify: {seconds:.1f} s, peak RSS {rss // 1024} MiB: {out}")
+        seconds, rss, out = child([python, "-m", "casefiles.verify_export", str(bundle),
+                                   "--checkpoint", str(checkpoint)], verify_env)
+        print(f"verify --checkpoint: {seconds:.1f} s, peak RSS {rss // 1024} MiB: {out}")
 
 
 if __name__ == "__main__":

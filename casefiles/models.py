@@ -405,3 +405,29 @@ class IntegrityAlert(models.Model):
 
     def __str__(self):
         return f"{self.reference} v{self.version}: {self.reason}"
+
+
+class ExportJob(models.Model):
+    """A bundle requested through the API, built by a Celery task (operational record,
+    not a read model: the export itself is the CaseExported event on the case)."""
+
+    QUEUED, READY, FAILED = "queued", "ready", "failed"
+    STATUS_CHOICES = [(QUEUED, "Queued"), (READY, "Ready"), (FAILED, "Failed")]
+    KIND_CHOICES = [("redacted", "Redacted"), ("complete", "Complete")]
+
+    id = models.UUIDField(primary_key=True)
+    case_id = models.UUIDField(db_index=True)
+    # PROTECT: who asked for a bundle stays known (accounts are deactivated, not deleted).
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+")
+    kind = models.CharField(max_length=10, choices=KIND_CHOICES)
+    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=QUEUED)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"export {self.id} ({self.status})"

@@ -4,9 +4,11 @@ the command re-checks state (a finished ingestion is returned as it is)."""
 import logging
 
 from celery import Task, shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
+from casefiles.commands.exports import export_job_fail
 from casefiles.commands.ingestion import document_ingest, ingestion_fail
 
 log = logging.getLogger(__name__)
@@ -48,4 +50,41 @@ def verify_chains() -> str:
     from casefiles import integrity
 
     summary = integrity.nightly()
-    return str(summary.broken) if summary.broken else f"OK {summary.events} events"
+    if summary.broken:
+        return str(summary.broken)
+    # Only an intact store is vouched for by a signed checkpoint (docs/export.md).
+    from casefiles.export import checkpoint
+
+    path = checkpoint.write_into(settings.CASEFILES_CHECKPOINT_DIR)
+    return f"OK {summary.events} events; signed checkpoint {path}"
+
+
+class ExportTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        # Retries exhausted or an unexpected error: the job must not stay "queued".
+        export_id = args[0] if args else kwargs.get("export_id")
+        log.error("export %s failed: %r", export_id, exc)
+        try:
+            export_job_fail(export_id=export_id,
+                            reason=f"export failed after {self.request.retries} retries: "
+                                   f"{type(exc).__name__}: {exc}")
+        except Exception:  # noqa: BLE001 - the database itself may be what is down
+            log.exception("could not record the failure of export %s", export_id)
+
+
+@shared_task(
+    base=ExportTask,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=6,
+)
+def export_bundle(self, export_id: str) -> str:
+    """Build an API export job's bundle and record the export; idempotent by export id."""
+    from casefiles.export import jobs
+
+    return jobs.run(export_id).status

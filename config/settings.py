@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "casefiles.observability.RequestIdMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language cookie (set by /i18n/setlang/), else Accept-Language, else English.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -100,7 +102,9 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Searched before the apps, so casefiles/templates/admin/base_site.html (the
+        # language switch) overrides django.contrib.admin's, which is installed first.
+        "DIRS": [BASE_DIR / "casefiles" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -136,6 +140,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+# The admin's own strings are translated to Ukrainian (casefiles/locale, docs/admin.md).
+LANGUAGES = [("en", "English"), ("uk", "Українська")]
+LOCALE_PATHS = [BASE_DIR / "casefiles" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -152,6 +159,12 @@ CASEFILES_BLOB_DIR = Path(env_str("CASEFILES_BLOB_DIR", str(VAR_DIR / "blobs")))
 CASEFILES_SIGNING_KEY = Path(
     env_str("CASEFILES_SIGNING_KEY", str(VAR_DIR / "signing" / "ed25519.key"))
 )
+# Signed checkpoints written after each successful nightly verification, and bundles
+# built for the API (docs/export.md).
+CASEFILES_CHECKPOINT_DIR = Path(
+    env_str("CASEFILES_CHECKPOINT_DIR", str(VAR_DIR / "checkpoints"))
+)
+CASEFILES_EXPORT_DIR = Path(env_str("CASEFILES_EXPORT_DIR", str(VAR_DIR / "exports")))
 
 # Celery: no broker configured means tasks run eagerly, in-process.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", env_str("REDIS_URL"))

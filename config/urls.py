@@ -1,12 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from casefiles import health
 from casefiles.export import views as export_views
 
-admin.site.site_header = "Case files"
-admin.site.site_title = "Case files"
+admin.site.site_header = _("Case files")
+admin.site.site_title = _("Case files")
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
@@ -14,8 +15,15 @@ urlpatterns = [
     path("admin/casefiles/casefile/<uuid:case_id>/export/",
          admin.site.admin_view(export_views.export_download), name="casefiles-export-case"),
     path("api/signing-key/", export_views.SigningKeyView.as_view(), name="signing-key"),
+    path("api/cases/<uuid:case_id>/exports/", export_views.CaseExportsView.as_view(),
+         name="case-exports"),
+    path("api/exports/<uuid:export_id>/", export_views.ExportJobView.as_view(), name="export"),
+    path("api/exports/<uuid:export_id>/download/", export_views.ExportDownloadView.as_view(),
+         name="export-download"),
     path("health/", health.health, name="health"),
     path("health/ready/", health.ready, name="health-ready"),
+    # Django's set_language view: the admin's language switch posts here.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("casefiles.api.urls")),
 ]

@@ -16,6 +16,7 @@ from casefiles.admin import evaluation
 from casefiles.admin import forms as admin_forms
 from casefiles.admin.access import may, may_see_identities
 from casefiles.admin.context import CASE_WRITERS, LINK_DECIDERS, REQUESTERS
+from casefiles.admin.labels import state_label
 from casefiles.commands.ingestion import cases_merge, link_dismiss
 from casefiles.domain import workflow
 from casefiles.domain.actors import DOCUMENTER, LEGAL_REVIEWER, SUPERVISOR, Actor
@@ -50,10 +51,6 @@ class Action:
         return self.offered(request) if self.offered else may(request, self.allowed)
 
 
-def _label(state: str) -> str:
-    return workflow.STATE_LABELS.get(state, state)
-
-
 def _pending(case: CaseState):
     if case.pending is None:
         raise NotFound(f"{case.reference} has no pending request")
@@ -74,15 +71,15 @@ def _run_request(actor: Actor, case: CaseState, data: dict, button: str, *,
                                 reason=data["reason"],
                                 expected_version=data["expected_version"])
     return str(_("Requested %(from)s → %(to)s for %(ref)s; a supervisor will decide.") % {
-        "from": _label(case.state), "to": _label(to_state), "ref": case.reference})
+        "from": state_label(case.state), "to": state_label(to_state), "ref": case.reference})
 
 
 def _explain_decision(case: CaseState) -> tuple[str, list[str]]:
     pending = _pending(case)
     lines = [
         str(_("Requested by %(who)s: %(from)s → %(to)s") % {
-            "who": pending.requested_by, "from": _label(pending.from_state),
-            "to": _label(pending.to_state)}),
+            "who": pending.requested_by, "from": state_label(pending.from_state),
+            "to": state_label(pending.to_state)}),
         str(_("Their reason: %(reason)s") % {"reason": pending.reason}),
     ]
     unmet = workflow.unmet_criteria(case, pending.to_state)
@@ -101,7 +98,7 @@ def _run_decision(actor: Actor, case: CaseState, data: dict, button: str) -> str
            expected_version=data["expected_version"])
     verb = _("Approved") if button == "approve" else _("Rejected")
     return str(_("%(verb)s %(from)s → %(to)s for %(ref)s.") % {
-        "verb": verb, "from": _label(pending.from_state), "to": _label(pending.to_state),
+        "verb": verb, "from": state_label(pending.from_state), "to": state_label(pending.to_state),
         "ref": case.reference})
 
 

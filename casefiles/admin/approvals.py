@@ -15,6 +15,7 @@ from casefiles import commands, selectors
 from casefiles.admin.access import actor_for, may
 from casefiles.admin.base import RecordAdmin
 from casefiles.admin.forms import DecideForm
+from casefiles.admin.labels import state_label
 from casefiles.domain import workflow
 from casefiles.domain.actors import SUPERVISOR
 from casefiles.errors import CaseFileError
@@ -43,8 +44,7 @@ class TransitionRequestAdmin(RecordAdmin):
 
     @admin.display(description=_("change"))
     def move(self, row: TransitionRequest) -> str:
-        return (f"{workflow.STATE_LABELS.get(row.from_state, row.from_state)} → "
-                f"{workflow.STATE_LABELS.get(row.to_state, row.to_state)}")
+        return f"{state_label(row.from_state)} → {state_label(row.to_state)}"
 
     def get_urls(self):
         return [
@@ -71,8 +71,8 @@ class TransitionRequestAdmin(RecordAdmin):
             case = selectors.case_state(row.case_id)
             rows.append(PendingRow(
                 request=row,
-                from_label=workflow.STATE_LABELS.get(row.from_state, row.from_state),
-                to_label=workflow.STATE_LABELS.get(row.to_state, row.to_state),
+                from_label=state_label(row.from_state),
+                to_label=state_label(row.to_state),
                 unmet=workflow.unmet_criteria(case, row.to_state),
                 # Four-eyes, for display: the command refuses a requester's own decision.
                 decidable=supervisor and row.requested_by_id != request.user.pk,

@@ -13,7 +13,7 @@ from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext_lazy as _
 
 from casefiles import blobs, commands
-from casefiles.admin import filters
+from casefiles.admin import filters, labels
 from casefiles.admin.access import actor_for, may
 from casefiles.admin.actions import ACTIONS, Action
 from casefiles.admin.base import RecordAdmin
@@ -50,18 +50,20 @@ def refusal_lines(error: CaseFileError) -> list[str]:
 class CaseFileAdmin(RecordAdmin):
     form = CaseForm
     change_form_template = "casefiles/admin/case_change_form.html"
-    list_display = ["reference", "title", "state", "category_list", "place_list", "incident",
-                    "source_count", "corroboration", "assignee_name", "updated_at"]
+    list_display = ["reference", "title", "state_label", "category_list", "place_list",
+                    "incident", "source_count", "corroboration_label", "assignee_name",
+                    "updated_at"]
     list_display_links = ["reference", "title"]
-    list_filter = ["state", filters.CategoryFilter, filters.PlaceFilter,
-                   filters.IncidentYearFilter, filters.SourceCountFilter, "corroboration",
-                   filters.AssigneeFilter, ("updated_at", admin.DateFieldListFilter)]
+    list_filter = [filters.StateFilter, filters.CategoryFilter, filters.PlaceFilter,
+                   filters.IncidentYearFilter, filters.SourceCountFilter,
+                   filters.CorroborationFilter, filters.AssigneeFilter,
+                   ("updated_at", admin.DateFieldListFilter)]
     search_fields = ["reference", "title", "summary", "sources__excerpt"]
     search_help_text = _("Searches references, titles, summaries and source excerpts. "
                          "Every word must appear somewhere.")
     ordering = ["-updated_at"]
-    sortable_by = ["reference", "title", "state", "incident", "source_count", "corroboration",
-                   "assignee_name", "updated_at"]
+    sortable_by = ["reference", "title", "state_label", "incident", "source_count",
+                   "corroboration_label", "assignee_name", "updated_at"]
 
     # --- permissions: what to show; the commands decide what is allowed ---------------
 
@@ -106,13 +108,13 @@ class CaseFileAdmin(RecordAdmin):
 
     # --- case page ------------------------------------------------------------------------
 
-    @admin.display(description=_("state"))
+    @admin.display(description=_("state"), ordering="state")
     def state_label(self, case: CaseFile) -> str:
-        return case.get_state_display()
+        return labels.state_label(case.state)
 
-    @admin.display(description=_("corroboration"))
+    @admin.display(description=_("corroboration"), ordering="corroboration")
     def corroboration_label(self, case: CaseFile) -> str:
-        return case.get_corroboration_display()
+        return labels.corroboration_label(case.corroboration)
 
     @admin.display(description=_("assigned to"))
     def assignee_display(self, case: CaseFile) -> str:
@@ -268,7 +270,7 @@ class CaseFileAdmin(RecordAdmin):
             "title": action.title,
             "subtitle": f"{case.reference} {case.title}",
             "case": case,
-            "state_label": workflow.STATE_LABELS.get(case.state, case.state),
+            "state_label": labels.state_label(case.state),
             "case_url": case_url,
             "back": back,
             "form": form,

@@ -10,6 +10,7 @@ from django.urls import NoReverseMatch, reverse
 
 from casefiles import eventstore
 from casefiles.admin.access import actor_for, may
+from casefiles.admin.labels import state_label
 from casefiles.admin.panels import evaluation_page
 from casefiles.domain import workflow
 from casefiles.domain.actors import DOCUMENTER, LEGAL_REVIEWER, SUPERVISOR
@@ -64,7 +65,7 @@ def timeline(case_id: str) -> list[TimelineEntry]:
 
 def moves(case: CaseState) -> list[Move]:
     return [
-        Move(to_state=target, label=workflow.STATE_LABELS[target],
+        Move(to_state=target, label=state_label(target),
              forward=workflow.is_forward(case.state, target),
              unmet=workflow.unmet_criteria(case, target))
         for target in workflow.targets(case.state)
@@ -90,9 +91,9 @@ def case_page(request: HttpRequest, case_id: str) -> dict:
     open_for_work = case.state != workflow.CLOSED and not case.merged_into
     return {
         "case": case,
-        "state_label": workflow.STATE_LABELS.get(case.state, case.state),
-        "pending_from": workflow.STATE_LABELS.get(pending.from_state, "") if pending else "",
-        "pending_to": workflow.STATE_LABELS.get(pending.to_state, "") if pending else "",
+        "state_label": state_label(case.state),
+        "pending_from": state_label(pending.from_state) if pending else "",
+        "pending_to": state_label(pending.to_state) if pending else "",
         "moves": moves(case) if pending is None and open_for_work else [],
         "can_request": may(request, REQUESTERS) and open_for_work,
         "can_decide": pending is not None and may(request, (SUPERVISOR,)) and not own_request,

@@ -6,9 +6,42 @@ import json
 from django.contrib import admin
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from casefiles.admin import labels
 from casefiles.admin.forms import category_choices
 from casefiles.models import CaseFile
+
+
+class ChoiceFilter(admin.SimpleListFilter):
+    """A field's fixed values with the admin's translated labels (the model's choices
+    stay English, see casefiles.admin.labels). The parameter keeps the stock filter's
+    name, so links such as ?state__exact=intake still work."""
+
+    field: str
+    words: dict
+
+    def lookups(self, request, model_admin):
+        return list(self.words.items())
+
+    def queryset(self, request, queryset):
+        if self.value() in self.words:
+            return queryset.filter(**{self.field: self.value()})
+        return queryset
+
+
+class StateFilter(ChoiceFilter):
+    title = _("state")
+    parameter_name = "state__exact"
+    field = "state"
+    words = labels.STATE_LABELS
+
+
+class CorroborationFilter(ChoiceFilter):
+    title = _("corroboration")
+    parameter_name = "corroboration__exact"
+    field = "corroboration"
+    words = labels.CORROBORATION_LABELS
 
 
 class CategoryFilter(admin.SimpleListFilter):
@@ -90,7 +123,9 @@ class SourceCountFilter(admin.SimpleListFilter):
     parameter_name = "sources"
 
     def lookups(self, request, model_admin):
-        return [("0", _("None")), ("1", _("One")), ("2", _("Two or more"))]
+        # A context of its own: Django's catalog has a plain "None" with another sense.
+        return [("0", pgettext_lazy("number of sources", "None")), ("1", _("One")),
+                ("2", _("Two or more"))]
 
     def queryset(self, request, queryset):
         value = self.value()

@@ -3,12 +3,14 @@
 Everything is streamed: the events are read from the store with an iterator and
 written straight into the ZIP, each file hashed while it is written, so a case with
 a long history never sits in memory. The bundle shows the case exactly at one
-version: the version the case file had when the export started.
+version: the version the case file had when the export started. `export_recorded`
+then records the export as a CaseExported event on the case (docs/export.md).
 """
 
 import hashlib
 import json
 import re
+import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,16 +19,24 @@ from pathlib import PurePosixPath
 from typing import IO
 
 from casefiles import blobs, eventstore
-from casefiles.domain.actors import AUDITOR, SUPERVISOR, Actor
+from casefiles.commands.exports import export_kind, export_role, record_bundle
+from casefiles.domain.actors import Actor
 from casefiles.domain.hashing import canonical_json
-from casefiles.errors import CaseFileError, PermissionDenied
+from casefiles.errors import CaseFileError
 from casefiles.export import report, signing
-from casefiles.models import CaseFile, Source
+from casefiles.models import CaseFile, ProtectedIdentity, Source
 from casefiles.selectors import get_case
-from casefiles.verify_export import FORMAT, MANIFEST, SIGNATURE, referenced_sha256
+from casefiles.verify_export import (
+    COMPLETE,
+    FORMAT,
+    IDENTITIES,
+    MANIFEST,
+    REDACTED,
+    SIGNATURE,
+    referenced_sha256,
+)
 
 EVENTS_FILE = "events.jsonl"
-EXPORT_ROLES = (AUDITOR, SUPERVISOR)
 MEDIA_EXTENSIONS = {
     "text/html": "html",
     "text/plain": "txt",
@@ -38,15 +48,6 @@ SAFE_EXTENSION = re.compile(r"^[a-z0-9]{1,8}$")
 
 class ExportError(CaseFileError):
     """The bundle cannot be built (e.g. an original is missing from the blob store)."""
-
-
-def require_exporter(actor: Actor) -> None:
-    if not set(EXPORT_ROLES) & actor.roles:
-        held = ", ".join(sorted(actor.roles)) or "no role"
-        raise PermissionDenied(
-            f"{actor.username} ({held}) may not export a case: needs the role auditor "
-            "or supervisor"
-        )
 
 
 class HashingWriter:
@@ -78,6 +79,7 @@ class Digest:
     count: int = 0
     head_hash: str = ""
     referenced: dict[str, None] = field(default_factory=dict)
+    protected: dict[str, None] = field(default_factory=dict)
     sources: dict[str, dict] = field(default_factory=dict)
     decisions: dict[str, dict] = field(default_factory=dict)
 
@@ -92,6 +94,8 @@ class Digest:
         if kind == "SourceAttached":
             self.sources[payload["source_id"]] = {
                 **payload, "attached_by": who, "attached_at": when, "grade": None}
+        elif kind == "PersonAdded" and payload["protected"]:
+            self.protected.setdefault(payload["person_id"], None)
         elif kind == "SourceGraded" and payload["source_id"] in self.sources:
             # The latest grade counts; earlier ones stay in the timeline.
             self.sources[payload["source_id"]]["grade"] = {
@@ -193,15 +197,41 @@ def _write_sources(bundle: BundleWriter, case: CaseFile, digest: Digest) -> dict
     return paths
 
 
+def _write_identities(bundle: BundleWriter, case: CaseFile, digest: Digest) -> None:
+    """A complete bundle's protected/identities.json: each protected person of the
+    exported events with the name and salt behind its commitment, in event order."""
+    stored = {
+        str(row["person_id"]): row
+        for row in ProtectedIdentity.objects.filter(person_id__in=list(digest.protected))
+        .values("person_id", "name", "salt")
+    }
+    missing = [person for person in digest.protected if person not in stored]
+    if missing:
+        raise ExportError(f"cannot make a complete export of {case.reference}: the protected "
+                          f"identity of person {missing[0]} is missing from its store")
+    identities = [{"person_id": person, "name": stored[person]["name"],
+                   "salt": stored[person]["salt"]} for person in digest.protected]
+    bundle.write(IDENTITIES, (json.dumps(identities, indent=2, ensure_ascii=False)
+                              + "\n").encode("utf-8"))
+
+
 def export_case(
-    case_id: str, *, exported_by: str, out: IO[bytes], now: datetime | None = None
+    case_id: str, *, exported_by: str, out: IO[bytes], kind: str = REDACTED,
+    export_id: str | None = None, now: datetime | None = None,
 ) -> dict:
-    """Write the bundle of `case_id` to `out` (a binary file) and return its manifest."""
+    """Write the bundle of `case_id` to `out` (a binary file) and return its manifest.
+
+    Only builds: who may export, and which kind, is decided by `export_recorded`."""
+    if kind not in (REDACTED, COMPLETE):
+        raise ValueError(f"unknown bundle kind {kind!r}")
     case = get_case(case_id)
     key = signing.signing_key()
     exported_at = now or datetime.now(UTC)
     with BundleWriter(out, exported_at) as bundle:
         digest = _write_events(bundle, case)
+        source_paths = _write_sources(bundle, case, digest)
+        if kind == COMPLETE:
+            _write_identities(bundle, case, digest)
         context = report.ReportContext(
             case=case,
             head_hash=digest.head_hash,
@@ -210,24 +240,27 @@ def export_case(
             exported_by=exported_by,
             key=key.public,
             sources=list(digest.sources.values()),
-            source_paths=_write_sources(bundle, case, digest),
+            source_paths=source_paths,
             decisions=list(digest.decisions.values()),
+            kind=kind,
         )
         with bundle.open("report.html") as stream:
             report.write_html(stream, context, _events(case))
         with bundle.open("report.pdf") as stream:
             report.write_pdf(stream, context, _events(case))
-        manifest = _manifest(context, bundle.files)
+        manifest = _manifest(context, bundle.files, export_id or str(uuid.uuid4()))
         manifest_bytes = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
         bundle.write(MANIFEST, manifest_bytes, listed=False)
         bundle.write(SIGNATURE, key.sign(manifest_bytes).encode("ascii"), listed=False)
     return manifest
 
 
-def _manifest(context: report.ReportContext, files: list[dict]) -> dict:
+def _manifest(context: report.ReportContext, files: list[dict], export_id: str) -> dict:
     case = context.case
     return {
         "format": FORMAT,
+        "kind": context.kind,
+        "export_id": export_id,
         "case": {
             "id": str(case.pk),
             "reference": case.reference,
@@ -247,3 +280,16 @@ def _manifest(context: report.ReportContext, files: list[dict]) -> dict:
 def bundle_filename(manifest: dict) -> str:
     case = manifest["case"]
     return f"{case['reference']}-v{case['version']}-export.zip"
+
+
+def export_recorded(actor: Actor, case_id, *, out: IO[bytes], kind: str | None = None,
+                    export_id: str | None = None) -> dict:
+    """Build the bundle for `actor` and record the export on the case; returns the
+    manifest. Nothing may leave unrecorded: if recording fails, so does the export."""
+    export_role(actor)  # refused before any work, and re-checked by the command
+    kind = export_kind(actor, kind)
+    export_id = export_id or str(uuid.uuid4())
+    manifest = export_case(case_id, exported_by=actor.username, out=out, kind=kind,
+                           export_id=export_id)
+    record_bundle(actor, manifest)
+    return manifest

@@ -32,6 +32,12 @@ from casefiles.models import CaseFile
 Record = dict[str, Any]
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MONO_ROWS = ("Head hash", "Key fingerprint (SHA-256)")
+# The report never names a protected person; a complete bundle adds a separate file.
+KIND_WORDS = {
+    "redacted": "redacted: protected persons appear under their pseudonyms only",
+    "complete": "complete: protected persons' identities are in protected/identities.json "
+                "(this report still shows pseudonyms)",
+}
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,7 @@ class ReportContext:
     sources: list[dict]
     source_paths: dict[str, str]
     decisions: list[dict]
+    kind: str
 
 
 def when(value: str) -> str:
@@ -100,6 +107,7 @@ def verification_rows(context: ReportContext) -> list[tuple[str, str]]:
         ("Signing key id", context.key.key_id),
         ("Key fingerprint (SHA-256)", context.key.fingerprint),
         ("Exported", f"{when(context.exported_at)} by {context.exported_by}"),
+        ("Bundle kind", KIND_WORDS[context.kind]),
     ]
 
 

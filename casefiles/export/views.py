@@ -1,20 +1,30 @@
-"""Web entry points of the export: the public signing key (API) and the auditors'
-download (admin). Both only read; exporting changes nothing."""
+"""Web entry points of the export: the public signing key and the asynchronous export
+jobs (API), and the auditors' download (admin). Exporting changes nothing but the
+record of who exported: each export is a CaseExported event on the case."""
 
 import tempfile
+import uuid
 
 from django.http import FileResponse, HttpResponse
+from django.urls import reverse
 from django.views.decorators.http import require_safe
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from casefiles.api import problems
+from casefiles.api.base import validated
+from casefiles.api.sources import AnyMediaType
+from casefiles.commands.exports import KINDS, export_job_get, export_request, export_role
 from casefiles.domain.actors import Actor
-from casefiles.errors import NotFound, PermissionDenied
-from casefiles.export.bundle import ExportError, bundle_filename, export_case, require_exporter
+from casefiles.errors import CaseFileError, ConcurrencyError, NotFound, PermissionDenied
+from casefiles.export.bundle import ExportError, bundle_filename, export_recorded
+from casefiles.export.jobs import bundle_path
 from casefiles.export.signing import SigningKeyError, signing_key
+from casefiles.models import ExportJob
 from casefiles.selectors import get_case
 
 
@@ -48,26 +58,118 @@ def _text(message: str, status: int) -> HttpResponse:
 
 @require_safe
 def export_download(request, case_id):
-    """The bundle as a download, for auditors and supervisors (admin site)."""
+    """The bundle as a download, for auditors and supervisors (admin site); the export is
+    recorded on the case before the first byte is sent. `?kind=redacted` lets a cleared
+    exporter leave the protected identities out."""
     try:
         actor = Actor.for_user(request.user)
-        require_exporter(actor)
+        export_role(actor)
         case = get_case(case_id)
     except PermissionDenied as exc:
         return _text(exc.message, 403)
     except NotFound as exc:
         return _text(exc.message, 404)
     # Spooled to a temporary file: the bundle may be large, and it must be complete
-    # (signed) before the first byte is sent.
+    # (signed, recorded) before the first byte is sent.
     spool = tempfile.TemporaryFile()
     try:
-        manifest = export_case(case.pk, exported_by=actor.username, out=spool)
-    except ExportError as exc:
+        manifest = export_recorded(actor, case.pk, out=spool, kind=request.GET.get("kind"))
+    except PermissionDenied as exc:
         spool.close()
-        return _text(exc.message, 409)
+        return _text(exc.message, 403)
+    except CaseFileError as exc:
+        spool.close()
+        conflict = isinstance(exc, ExportError | ConcurrencyError)
+        return _text(exc.message, 409 if conflict else 400)
     except SigningKeyError as exc:
         spool.close()
         return _text(f"exports cannot be signed: {exc}", 503)
     spool.seek(0)
     return FileResponse(spool, as_attachment=True, filename=bundle_filename(manifest),
                         content_type="application/zip")
+
+
+class ExportRequest(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=KINDS, required=False,
+        help_text="default: complete for exporters cleared for protected identities, "
+                  "redacted otherwise; complete needs clearance",
+    )
+
+
+class ExportJobOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    case_id = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=KINDS)
+    status = serializers.ChoiceField(choices=[c for c, _ in ExportJob.STATUS_CHOICES])
+    reason = serializers.CharField(help_text="why the export failed; empty otherwise")
+    requested_by = serializers.CharField(source="requested_by.username")
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    status_url = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField(
+        help_text="where to fetch the ZIP once the status is ready; null before")
+
+    def get_status_url(self, job: ExportJob) -> str:
+        return reverse("export", kwargs={"export_id": job.id})
+
+    def get_download_url(self, job: ExportJob) -> str | None:
+        if job.status != ExportJob.READY:
+            return None
+        return reverse("export-download", kwargs={"export_id": job.id})
+
+
+JOB_PROBLEMS = problems.responses(401, 403, 404, 429)
+
+
+class CaseExportsView(APIView):
+    @extend_schema(
+        operation_id="cases_export", request=ExportRequest,
+        responses={202: ExportJobOut, **problems.responses(400, 401, 403, 404, 415, 422, 429)},
+        description="Queue a signed bundle of the case's history (casefile-export/1), for "
+        "auditors and supervisors. 202: poll Location; once ready, download it. The "
+        "export is recorded on the case as a CaseExported event when the bundle is built.",
+    )
+    def post(self, request, case_id: uuid.UUID):
+        kind = validated(ExportRequest, request).get("kind")
+        job = export_request(actor=request.actor, case_id=case_id, kind=kind)
+        body = ExportJobOut(job).data
+        return Response(body, status=202, headers={"Location": body["status_url"]})
+
+
+class ExportJobView(APIView):
+    @extend_schema(operation_id="exports_read", responses={200: ExportJobOut, **JOB_PROBLEMS},
+                   description="An export job's status (queued, ready, failed), for its "
+                   "requester and auditors.")
+    def get(self, request, export_id: uuid.UUID):
+        return Response(ExportJobOut(export_job_get(actor=request.actor,
+                                                    export_id=export_id)).data)
+
+
+class ExportDownloadView(APIView):
+    content_negotiation_class = AnyMediaType
+
+    @extend_schema(
+        operation_id="exports_download",
+        responses={(200, "application/zip"): OpenApiTypes.BINARY,
+                   **problems.responses(401, 403, 404, 409, 410, 429)},
+        description="The bundle, once the job is ready (409 before, or if it failed), for "
+        "its requester and auditors. Verify it with python -m casefiles.verify_export.",
+    )
+    def get(self, request, export_id: uuid.UUID):
+        job = export_job_get(actor=request.actor, export_id=export_id)
+        if job.status != ExportJob.READY:
+            detail = (f"export {job.id} failed: {job.reason}" if job.status == ExportJob.FAILED
+                      else f"export {job.id} is still queued; poll "
+                           f"{reverse('export', kwargs={'export_id': job.id})}")
+            return problems.problem_response(409, detail, kind="export-not-ready",
+                                             title="Export not ready", instance=request.path)
+        path = bundle_path(job)
+        if not path.is_file():
+            return problems.problem_response(
+                410, f"the bundle of export {job.id} is no longer stored; request a new "
+                "export", kind="export-gone", title="Export no longer stored",
+                instance=request.path)
+        # FileResponse streams the file and closes it.
+        return FileResponse(path.open("rb"), as_attachment=True,
+                            filename=f"export-{job.id}.zip", content_type="application/zip")

@@ -4,6 +4,7 @@ from django import template
 from django.urls import reverse
 
 from casefiles import selectors
+from casefiles.admin import labels
 from casefiles.admin.access import actor_for, holds_role
 from casefiles.domain import workflow
 from casefiles.domain.actors import AUDITOR, SUPERVISOR
@@ -22,8 +23,9 @@ def casefiles_counts(context) -> dict:
     return {
         "show": True,
         "states": [
-            (label, counts["by_state"].get(state, 0), f"{cases}?state__exact={state}")
-            for state, label in workflow.STATE_LABELS.items()
+            (labels.state_label(state), counts["by_state"].get(state, 0),
+             f"{cases}?state__exact={state}")
+            for state in workflow.STATES
         ],
         "pending": counts["pending_approvals"],
         "old": counts["pending_older_than_7_days"],
@@ -46,3 +48,11 @@ def _signing_key(request) -> dict | None:
     except SigningKeyError as exc:
         return {"error": str(exc)}
     return {"key_id": public.key_id, "fingerprint": public.fingerprint}
+
+
+@register.filter
+def web_link(url: str) -> str:
+    """The URL if it is http(s), else "": a stored `javascript:` or `data:` URL must never
+    become a link (escaping the attribute does not neutralise a scheme)."""
+    url = (url or "").strip()
+    return url if url.lower().startswith(("http://", "https://")) else ""

@@ -48,6 +48,7 @@ def test_case_detail_and_events(api, actors, django_assert_num_queries):
     detail, events = (queries(client, f"/api/cases/{case_id}/"),
                       queries(client, f"/api/cases/{case_id}/events/"))
     as_of = queries(client, f"/api/cases/{case_id}/?as_of=3")
+    panel = queries(client, f"/api/cases/{case_id}/corroboration/")
     for n in range(2, 20):
         attach(doc, case_id, [f"Org {n}"], title=f"S{n}")
         commands.note_add(actor=doc, case_id=case_id, text=f"note {n}")
@@ -57,6 +58,8 @@ def test_case_detail_and_events(api, actors, django_assert_num_queries):
         assert len(client.get(f"/api/cases/{case_id}/events/").json()) == 41
     with django_assert_num_queries(as_of):
         client.get(f"/api/cases/{case_id}/?as_of=40")
+    with django_assert_num_queries(panel):
+        assert len(client.get(f"/api/cases/{case_id}/corroboration/").json()) == 20
 
 
 def test_approval_queue(api, actors, django_assert_num_queries):

@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from casefiles import commands
+from casefiles.commands.evaluation import fact_record, person_add, qualification_add
 from casefiles.commands.ingestion import document_ingest, ingestion_submit
 from casefiles.models import CaseFile
 from tests.factories import attach, open_case
@@ -56,17 +57,26 @@ def _keep_the_test_connection():
 
 @pytest.fixture
 def known(users, actors) -> dict:
-    """Records for the generated requests to find: a case with a source and a pending
-    request, an ingested document."""
+    """Records for the generated requests to find: an ingested document, and a case with
+    that source attached, a fact, a qualification, a protected person and a pending
+    request."""
     doc = actors["documenter"]
-    case_id = open_case(doc)
-    attach(doc, case_id, ["NYT"])
-    outcome = commands.transition_request(actor=doc, case_id=case_id, to_state="sourcing",
-                                          reason="ready")
     job = ingestion_submit(data=SEED.read_bytes(), filename=SEED.name, submitted_by="dora")
     job = document_ingest(ingestion_id=str(job.id))
+    case_id = open_case(doc)
+    attach(doc, case_id, ["NYT"], source_id=job.source_id)
+    fact = fact_record(actor=doc, case_id=case_id, text="Civilians were shot")
+    qualification = qualification_add(actor=actors["legal"], case_id=case_id,
+                                      code="wilful_killing")
+    person = person_add(actor=doc, case_id=case_id, role="witness", name="A. B.",
+                        protected=True)
+    outcome = commands.transition_request(actor=doc, case_id=case_id, to_state="sourcing",
+                                          reason="ready")
     return {"case_id": case_id, "request_id": outcome.events[0].payload["request_id"],
-            "source_id": str(job.source_id), "ingestion_id": str(job.id)}
+            "source_id": str(job.source_id), "ingestion_id": str(job.id),
+            "fact_id": fact.events[0].payload["fact_id"],
+            "qualification_id": qualification.events[0].payload["qualification_id"],
+            "person_id": person.events[0].payload["person_id"]}
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@ import base64
 import hashlib
 import json
 import re
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -47,9 +48,11 @@ def test_the_manifest_describes_the_case_and_every_file(bundle, case_id):
     manifest = tampering.manifest(files)
     case = case_state(case_id)
     key = signing.signing_key().public
-    assert list(manifest) == ["format", "case", "exported_at", "exported_by", "events",
-                              "files", "signing"]
+    assert list(manifest) == ["format", "kind", "export_id", "case", "exported_at",
+                              "exported_by", "events", "files", "signing"]
     assert manifest["format"] == "casefile-export/1"
+    assert manifest["kind"] == "redacted"
+    assert str(uuid.UUID(manifest["export_id"])) == manifest["export_id"]
     assert manifest["case"] == {"id": case_id, "reference": case.reference,
                                 "state": "legal_review", "version": case.version}
     assert manifest["exported_by"] == "aud"

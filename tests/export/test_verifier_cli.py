@@ -47,7 +47,8 @@ def test_pinned_key_and_exit_codes(bundle):
     key = signing.signing_key().public
     ok = run(str(bundle), "--public-key", key.base64)
     assert ok.returncode == 0
-    assert ok.stdout.strip().endswith(f"signed by the expected key {key.key_id}")
+    assert ok.stdout.strip().endswith(f"signed by the expected key {key.key_id}, redacted "
+                                      "bundle")
     forged = tampering.write(bundle.with_name("forged.zip"), {
         **tampering.members(bundle), "extra.txt": b"x"})
     failed = run(str(forged), "--public-key", key.base64)

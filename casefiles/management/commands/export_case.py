@@ -5,29 +5,34 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from casefiles.commands.exports import KINDS, export_kind, export_role
 from casefiles.domain.actors import Actor
 from casefiles.errors import CaseFileError, NotFound
-from casefiles.export.bundle import export_case, require_exporter
+from casefiles.export.bundle import export_recorded
 from casefiles.export.signing import SigningKeyError
 from casefiles.selectors import get_case, get_case_by_reference
 
-COMMAND_LINE = "manage.py export_case"
-
 
 class Command(BaseCommand):
-    help = "Write a case's signed, self-verifying history bundle (casefile-export/1)."
+    help = ("Write a case's signed, self-verifying history bundle (casefile-export/1) and "
+            "record the export on the case.")
 
     def add_arguments(self, parser):
         parser.add_argument("case", help="a case reference (e.g. CF-2026-000001) or id")
         parser.add_argument("--out", required=True, help="the ZIP file to write")
         parser.add_argument(
-            "--user",
-            help="the auditor or supervisor the export is made for (recorded as exported_by; "
-                 f"default: {COMMAND_LINE!r})",
+            "--user", required=True,
+            help="the auditor or supervisor who exports: recorded as exported_by and in the "
+                 "CaseExported event",
+        )
+        parser.add_argument(
+            "--kind", choices=KINDS,
+            help="complete (with protected identities; needs clearance) or redacted; "
+                 "default: complete for cleared users, redacted otherwise",
         )
 
     def handle(self, *args, **options):
-        exported_by = self._exporter(options["user"])
+        actor = self._exporter(options["user"], options["kind"])
         case = self._case(options["case"])
         out = Path(options["out"])
         if not out.parent.is_dir():
@@ -36,7 +41,7 @@ class Command(BaseCommand):
         partial = out.with_name(f".{out.name}.partial")
         try:
             with open(partial, "wb") as stream:
-                manifest = export_case(case.pk, exported_by=exported_by, out=stream)
+                manifest = export_recorded(actor, case.pk, out=stream, kind=options["kind"])
             os.replace(partial, out)
         except (CaseFileError, SigningKeyError) as exc:
             raise CommandError(str(exc)) from None
@@ -45,21 +50,21 @@ class Command(BaseCommand):
         events = manifest["events"]
         self.stdout.write(
             f"Wrote {out}: {case.reference}, {events['count']} events, head hash "
-            f"{events['head_hash']}, signed by key {manifest['signing']['key_id']}"
+            f"{events['head_hash']}, {manifest['kind']}, signed by key "
+            f"{manifest['signing']['key_id']}; recorded as export {manifest['export_id']}"
         )
 
-    def _exporter(self, username: str | None) -> str:
-        if username is None:
-            return COMMAND_LINE
+    def _exporter(self, username: str, kind: str | None) -> Actor:
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"no user {username!r}")
         try:
             actor = Actor.for_user(user)
-            require_exporter(actor)
+            export_role(actor)
+            export_kind(actor, kind)
         except CaseFileError as exc:
             raise CommandError(str(exc)) from None
-        return actor.username
+        return actor
 
     def _case(self, value: str):
         try:

@@ -1,0 +1,31 @@
+"""Workflow words as the admin shows them, in the reader's language.
+
+The domain's labels (casefiles.domain.workflow.STATE_LABELS, the model choices) stay
+English on purpose: they end up in event descriptions and in signed exports, which must
+read the same whoever produced them. Only the admin's own display is translated."""
+
+from django.utils.translation import gettext_lazy as _
+
+from casefiles.domain import workflow
+
+STATE_LABELS = {
+    workflow.INTAKE: _("Intake"),
+    workflow.SOURCING: _("Sourcing"),
+    workflow.CORROBORATION: _("Corroboration"),
+    workflow.LEGAL_REVIEW: _("Legal review"),
+    workflow.CLOSED: _("Closed"),
+}
+
+CORROBORATION_LABELS = {
+    workflow.UNCORROBORATED: _("Uncorroborated"),
+    workflow.SINGLE_ORIGIN: _("Single origin"),
+    workflow.CORROBORATED: _("Corroborated"),
+}
+
+
+def state_label(state: str) -> str:
+    return str(STATE_LABELS.get(state, state))
+
+
+def corroboration_label(status: str) -> str:
+    return str(CORROBORATION_LABELS.get(status, status))

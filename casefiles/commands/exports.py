@@ -1,0 +1,156 @@
+"""Exports: recording each one on the case, and the API's export jobs.
+
+Exporting reads; it changes nothing but the record of who read. So auditors, whom
+`Actor.role_for` refuses for every change, may export: the rule is checked here, as
+`identity_reveal` does for looking at a protected identity.
+"""
+
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.db import transaction
+
+from casefiles.commands.base import Outcome, command, write
+from casefiles.domain.actors import AUDITOR, SUPERVISOR, Actor
+from casefiles.domain.events import CASE_EXPORTED
+from casefiles.errors import InvalidCommand, NotFound, PermissionDenied
+from casefiles.eventstore import NewEvent
+from casefiles.models import Event, ExportJob
+from casefiles.selectors import case_head
+from casefiles.verify_export import COMPLETE, FORMAT, REDACTED
+
+EXPORT_ROLES = (AUDITOR, SUPERVISOR)
+KINDS = (REDACTED, COMPLETE)
+
+
+def export_role(actor: Actor) -> str:
+    """The role an export is recorded under: auditor before supervisor."""
+    for role in EXPORT_ROLES:
+        if role in actor.roles:
+            return role
+    held = ", ".join(sorted(actor.roles)) or "no role"
+    raise PermissionDenied(
+        f"{actor.username} ({held}) may not export a case: needs the role auditor or "
+        "supervisor"
+    )
+
+
+def export_kind(actor: Actor, requested: str | None = None) -> str:
+    """Complete (with protected identities) for cleared exporters, redacted otherwise;
+    a cleared exporter may ask for a redacted bundle."""
+    if requested is None:
+        return COMPLETE if actor.cleared else REDACTED
+    if requested not in KINDS:
+        raise InvalidCommand(f"kind must be one of {', '.join(KINDS)}")
+    if requested == COMPLETE and not actor.cleared:
+        raise PermissionDenied(
+            f"{actor.username} has no clearance for protected identities: only a redacted "
+            "export is possible"
+        )
+    return requested
+
+
+@command
+def case_export_record(*, actor: Actor, case_id, export_id, kind: str,
+                       exported_version: int, head_hash: str) -> Outcome:
+    """Record that `actor` exported versions 1..exported_version (ending in head_hash).
+
+    Idempotent by export id: recording the same export again returns the first event."""
+    role = export_role(actor)
+    kind = export_kind(actor, kind)
+    export_id = str(export_id)
+    head = case_head(case_id, lock=True)
+    if isinstance(exported_version, bool) or not isinstance(exported_version, int) or not (
+            1 <= exported_version <= head.version):
+        raise InvalidCommand(f"exported_version must be a version of {head.reference} "
+                             f"(1 to {head.version})")
+    stored = Event.objects.filter(case_id=head.case_id, version=exported_version).values_list(
+        "hash", flat=True).first()
+    if stored != head_hash:
+        # The record must describe a bundle the store can vouch for.
+        raise InvalidCommand(f"head_hash {head_hash} is not the hash of version "
+                             f"{exported_version} of {head.reference}")
+    return write(
+        head.case_id, actor=actor, role=role, expected_version=head.version,
+        events=[NewEvent(CASE_EXPORTED.name, {
+            "export_id": export_id, "kind": kind, "exported_version": exported_version,
+            "head_hash": head_hash, "format": FORMAT})],
+        idempotency_key=f"case-export:{export_id}",
+        request=(head.case_id, export_id, kind, exported_version, head_hash),
+    )
+
+
+def record_bundle(actor: Actor, manifest: dict) -> Outcome:
+    """Record the export a bundle's manifest describes."""
+    return case_export_record(
+        actor=actor, case_id=manifest["case"]["id"], export_id=manifest["export_id"],
+        kind=manifest["kind"], exported_version=manifest["case"]["version"],
+        head_hash=manifest["events"]["head_hash"])
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@command
+def export_request(*, actor: Actor, case_id, kind: str | None = None) -> ExportJob:
+    """Queue a bundle for the API; the task builds it after commit."""
+    from casefiles.tasks import export_bundle
+
+    export_role(actor)
+    kind = export_kind(actor, kind)
+    head = case_head(case_id)
+    job = ExportJob.objects.create(
+        id=uuid.uuid4(), case_id=head.case_id, requested_by_id=actor.user_id, kind=kind,
+        status=ExportJob.QUEUED, created_at=_now())
+    transaction.on_commit(lambda: export_bundle.delay(str(job.id)))
+    return job
+
+
+def export_job_get(*, actor: Actor, export_id) -> ExportJob:
+    """A job as its requester or an auditor may see it; nobody else."""
+    job = ExportJob.objects.select_related("requested_by").filter(pk=export_id).first()
+    if job is None:
+        raise NotFound(f"no export {export_id}")
+    if job.requested_by_id != actor.user_id and AUDITOR not in actor.roles:
+        raise PermissionDenied(
+            f"export {export_id} was requested by {job.requested_by.get_username()}; only "
+            "they and auditors may see it"
+        )
+    return job
+
+
+def _locked_job(export_id) -> ExportJob:
+    try:
+        # Lock the job: a redelivered task waits for the first run and then sees it done.
+        return ExportJob.objects.select_for_update().get(pk=export_id)
+    except (ExportJob.DoesNotExist, ValueError):
+        raise NotFound(f"no export {export_id}") from None
+
+
+@command
+def export_job_finish(*, actor: Actor, manifest: dict, built: Path, target: Path
+                      ) -> ExportJob:
+    """Record the export on the case, put the built bundle in place and mark the job
+    ready, together; a job finished meanwhile (a redelivered task) is left as it is."""
+    job = _locked_job(manifest["export_id"])
+    if job.status != ExportJob.QUEUED:
+        return job
+    record_bundle(actor, manifest)
+    # Renamed inside the transaction: whoever commits the job also placed its file.
+    os.replace(built, target)
+    job.status, job.finished_at = ExportJob.READY, _now()
+    job.save(update_fields=["status", "finished_at"])
+    return job
+
+
+@command
+def export_job_fail(*, export_id, reason: str) -> ExportJob:
+    job = _locked_job(export_id)
+    if job.status != ExportJob.QUEUED:
+        return job
+    job.status, job.reason, job.finished_at = ExportJob.FAILED, reason, _now()
+    job.save(update_fields=["status", "reason", "finished_at"])
+    return job
