@@ -77,8 +77,8 @@ def ingestion_submit(*, data: bytes | None, filename: str, submitted_by: str,
     )
     if data is None or size > MAX_BYTES:
         job.status = Ingestion.FAILED
-        job.reason = (f"file is {size / 1_048_576:.1f} MB; the limit is "
-                      f"{MAX_BYTES // 1_048_576} MB")
+        job.reason = (f"file is {size:,} bytes; the limit is {MAX_BYTES // 1_048_576} MB "
+                      f"({MAX_BYTES:,} bytes)")
         job.finished_at = job.submitted_at
         job.save()
         return job
