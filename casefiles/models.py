@@ -193,7 +193,7 @@ class CaseSource(ReadModel):
     case = models.ForeignKey(CaseFile, on_delete=models.CASCADE, related_name="sources")
     source_id = models.UUIDField()
     title = models.CharField(max_length=500, blank=True)
-    url = models.CharField(max_length=2000, blank=True)
+    url = models.TextField(blank=True)
     origins = models.JSONField(default=list)
     excerpt = models.TextField(blank=True)
     content_sha256 = models.CharField(  # noqa: DJ001 - None: a source with no stored original
@@ -286,23 +286,24 @@ class CaseLink(ReadModel):
 
 
 class Source(ReadModel):
-    """An ingested document: its custody record and extracted metadata."""
+    """An ingested document: its custody record and extracted metadata. Text fields are
+    unbounded: whatever a document states is kept as stated, never cut by the database."""
 
     id = models.UUIDField(primary_key=True)  # the source's custody stream
     content_sha256 = models.CharField(max_length=64, unique=True)
     normalized_sha256 = models.CharField(max_length=64, db_index=True)
     text_sha256 = models.CharField(max_length=64)
     bytes = models.PositiveBigIntegerField()
-    filename = models.CharField(max_length=500)
+    filename = models.TextField()
     media_type = models.CharField(max_length=100)
     encoding = models.CharField(max_length=50)
-    title = models.CharField(max_length=1000)
+    title = models.TextField()
     title_derived = models.BooleanField(default=False)
-    outlet = models.CharField(max_length=300, blank=True)
-    byline = models.CharField(max_length=300, blank=True)
+    outlet = models.TextField(blank=True)
+    byline = models.TextField(blank=True)
     published_on = models.DateField(null=True, blank=True)
-    published_reason = models.CharField(max_length=500, blank=True)
-    url = models.CharField(max_length=2000, blank=True)
+    published_reason = models.TextField(blank=True)
+    url = models.TextField(blank=True)
     language = models.CharField(max_length=10, blank=True)
     origins = models.JSONField(default=list)
     extractor_version = models.CharField(max_length=100)
