@@ -16,30 +16,46 @@ log = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, InterfaceError, BrokerError)
 
 
-class IngestTask(Task):
+class JobTask(Task):
+    """A task working one job row: when retries are exhausted or an unexpected error
+    ends it, the job is marked failed with the reason instead of staying "queued"."""
+
+    job_kind = ""
+
+    def record_failure(self, job_id: str, reason: str) -> None:
+        raise NotImplementedError
+
     def on_failure(self, exc, task_id, args, kwargs, einfo):
-        # Retries exhausted or an unexpected error: the job must not stay "queued".
-        ingestion_id = args[0] if args else kwargs.get("ingestion_id")
-        log.error("ingestion %s failed: %r", ingestion_id, exc)
+        job_id = args[0] if args else next(iter(kwargs.values()), None)
+        log.error("%s %s failed: %r", self.job_kind, job_id, exc)
         try:
-            ingestion_fail(ingestion_id=ingestion_id,
-                           reason=f"ingestion failed after {self.request.retries} retries: "
-                                  f"{type(exc).__name__}: {exc}")
+            self.record_failure(job_id, f"{self.job_kind} failed after "
+                                        f"{self.request.retries} retries: "
+                                        f"{type(exc).__name__}: {exc}")
         except Exception:  # noqa: BLE001 - the database itself may be what is down
-            log.exception("could not record the failure of ingestion %s", ingestion_id)
+            log.exception("could not record the failure of %s %s", self.job_kind, job_id)
 
 
-@shared_task(
-    base=IngestTask,
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=2,
-    retry_backoff_max=60,
-    retry_jitter=True,
-    max_retries=6,
-)
+class IngestTask(JobTask):
+    job_kind = "ingestion"
+
+    def record_failure(self, job_id: str, reason: str) -> None:
+        ingestion_fail(ingestion_id=job_id, reason=reason)
+
+
+RETRYING = {
+    "bind": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 6,
+}
+
+
+@shared_task(base=IngestTask, **RETRYING)
 def ingest_document(self, ingestion_id: str) -> str:
     return document_ingest(ingestion_id=ingestion_id).status
 
@@ -59,30 +75,14 @@ def verify_chains() -> str:
     return f"OK {summary.events} events; signed checkpoint {path}"
 
 
-class ExportTask(Task):
-    def on_failure(self, exc, task_id, args, kwargs, einfo):
-        # Retries exhausted or an unexpected error: the job must not stay "queued".
-        export_id = args[0] if args else kwargs.get("export_id")
-        log.error("export %s failed: %r", export_id, exc)
-        try:
-            export_job_fail(export_id=export_id,
-                            reason=f"export failed after {self.request.retries} retries: "
-                                   f"{type(exc).__name__}: {exc}")
-        except Exception:  # noqa: BLE001 - the database itself may be what is down
-            log.exception("could not record the failure of export %s", export_id)
+class ExportTask(JobTask):
+    job_kind = "export"
+
+    def record_failure(self, job_id: str, reason: str) -> None:
+        export_job_fail(export_id=job_id, reason=reason)
 
 
-@shared_task(
-    base=ExportTask,
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=2,
-    retry_backoff_max=60,
-    retry_jitter=True,
-    max_retries=6,
-)
+@shared_task(base=ExportTask, **RETRYING)
 def export_bundle(self, export_id: str) -> str:
     """Build an API export job's bundle and record the export; idempotent by export id."""
     from casefiles.export import jobs

@@ -217,3 +217,18 @@ def test_merge_and_dismiss_suggested_links(ingest, actors):
 
         case_edit(actor=actors["documenter"], case_id=absorbed, title="x")
     call_command("rebuild_projections", "--check", stdout=StringIO())
+
+
+def test_a_task_that_gives_up_marks_its_job_failed_with_the_reason(tmp_path):
+    from django.db import OperationalError
+
+    from casefiles.commands.ingestion import ingestion_submit
+    from casefiles.tasks import ingest_document
+
+    job = ingestion_submit(data=b"Looting reported in Bucha.", filename="a.txt",
+                           submitted_by="test")
+    ingest_document.on_failure(OperationalError("database is down"), "task-1",
+                               (str(job.id),), {}, None)
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert "ingestion failed after 0 retries: OperationalError: database is down" == job.reason
