@@ -9,7 +9,7 @@ import contextvars
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import transaction
 
@@ -210,16 +210,18 @@ def _source_attached(record: Record) -> None:
     _refresh_corroboration(record)
 
 
-def _refresh_corroboration(record: Record) -> None:
-    from casefiles.domain.state import SourceRef
+class _SourceOrigins(NamedTuple):
+    """The two fields workflow.origin_names reads from a source."""
 
+    origins: tuple[str, ...]
+    provenance: tuple[dict, ...]
+
+
+def _refresh_corroboration(record: Record) -> None:
     sources = [
-        SourceRef("", "", "", tuple(origins), "", None, None, "", "",
-                  provenance=tuple(provenance))
-        for origins, provenance in (
-            (row["origins"], row["provenance"])
-            for row in store().rows(CaseSource, ("origins", "provenance"),
-                                    case_id=record["case_id"]))
+        _SourceOrigins(tuple(row["origins"]), tuple(row["provenance"]))
+        for row in store().rows(CaseSource, ("origins", "provenance"),
+                                case_id=record["case_id"])
     ]
     count = workflow.independent_origins(sources)
     _touch(
