@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
+from casefiles import statements
 from casefiles.domain.chain import ChainReport, check_chain
 from casefiles.domain.events import validate_payload
 from casefiles.domain.hashing import GENESIS_HASH, NotCanonical, canonical_json, event_hash
@@ -71,13 +72,7 @@ def append(
         if earlier is not None:
             return earlier, True
 
-    head = (
-        Event.objects.filter(case_id=case_id)
-        .order_by("-version")
-        .values_list("version", "hash")
-        .first()
-    )
-    current_version, prev_hash = head if head else (0, GENESIS_HASH)
+    current_version, prev_hash = head(case_id)
     if current_version != expected_version:
         raise StaleVersion(
             f"the case changed since you read it (you had version {expected_version}, "
@@ -105,18 +100,17 @@ def append(
         fields["hash"] = prev_hash = event_hash(fields)
         rows.append(Event(**fields))
     try:
-        # A savepoint, so a lost race surfaces as StaleVersion and leaves the caller's
-        # transaction usable (PostgreSQL aborts a transaction on a failed statement).
-        with transaction.atomic():
-            Event.objects.bulk_create(rows)
-            if idempotency_key is not None:
-                IdempotencyRecord.objects.create(
-                    key=idempotency_key,
-                    case_id=case_id,
-                    fingerprint=request_fingerprint or "",
-                    first_version=rows[0].version,
-                    last_version=rows[-1].version,
-                )
+        # No savepoint of its own: a lost race ends the command, whose transaction (or,
+        # nested, its savepoint) is rolled back as the error leaves it.
+        statements.insert(rows)
+        if idempotency_key is not None:
+            IdempotencyRecord.objects.create(
+                key=idempotency_key,
+                case_id=case_id,
+                fingerprint=request_fingerprint or "",
+                first_version=rows[0].version,
+                last_version=rows[-1].version,
+            )
     except IntegrityError as exc:
         # Another transaction appended the same version (or used the same key) after
         # we read the head: the unique constraint decided, nothing of ours is written.
@@ -125,6 +119,21 @@ def append(
             "reload and try again"
         ) from exc
     return rows, False
+
+
+def head(case_id: uuid.UUID | str) -> tuple[int, str]:
+    """The chain's last (version, hash), read from the events themselves (not from a read
+    model), so a new event always links to what is stored. Plain SQL, as every command
+    runs it (casefiles/statements.py says why)."""
+    field = Event._meta.get_field("case_id")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT version, hash FROM {Event._meta.db_table} WHERE case_id = %s "  # noqa: S608
+            "ORDER BY version DESC LIMIT 1",
+            [field.get_db_prep_value(case_id, connection)],
+        )
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else (0, GENESIS_HASH)
 
 
 def replay(

@@ -84,7 +84,7 @@ def projecting():
         _projecting.reset(token)
 
 
-def _check_writable(model):
+def check_writable(model):
     if not _projecting.get():
         raise ReadModelWriteError(
             f"{model.__name__} is a read model: change it through a command "
@@ -94,23 +94,23 @@ def _check_writable(model):
 
 class ReadModelQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        _check_writable(self.model)
+        check_writable(self.model)
         return super().update(**kwargs)
 
     def delete(self):
-        _check_writable(self.model)
+        check_writable(self.model)
         return super().delete()
 
     def bulk_create(self, objs, *args, **kwargs):
-        _check_writable(self.model)
+        check_writable(self.model)
         return super().bulk_create(objs, *args, **kwargs)
 
     def bulk_update(self, objs, *args, **kwargs):
-        _check_writable(self.model)
+        check_writable(self.model)
         return super().bulk_update(objs, *args, **kwargs)
 
     def update_or_create(self, *args, **kwargs):
-        _check_writable(self.model)
+        check_writable(self.model)
         return super().update_or_create(*args, **kwargs)
 
 
@@ -121,11 +121,11 @@ class ReadModel(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
-        _check_writable(type(self))
+        check_writable(type(self))
         return super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        _check_writable(type(self))
+        check_writable(type(self))
         return super().delete(*args, **kwargs)
 
 

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from django.db import transaction
 
+from casefiles import statements
 from casefiles.domain import workflow
 from casefiles.eventstore import parse_time
 from casefiles.models import (
@@ -23,6 +24,7 @@ from casefiles.models import (
     Event,
     Source,
     TransitionRequest,
+    check_writable,
     projecting,
 )
 
@@ -49,13 +51,16 @@ def project(records: Iterable[Record]) -> None:
 
 
 class LiveStore:
-    """Writes each change as it comes: the command path."""
+    """Writes each change as it comes: the command path, in plain SQL built from the
+    models' fields (casefiles/statements.py says why)."""
 
     def create(self, model, **fields) -> None:
-        model.objects.create(**fields)
+        check_writable(model)
+        statements.insert([model(**fields)])
 
     def update(self, model, key: dict, **fields) -> None:
-        model.objects.filter(**key).update(**fields)
+        check_writable(model)
+        statements.update(model, key, fields)
 
     def value(self, model, key: dict, field: str):
         return model.objects.values_list(field, flat=True).get(**key)

@@ -4,9 +4,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 
-from casefiles import eventstore
+from casefiles import eventstore, statements
 from casefiles.domain.state import (
     CaseState,
     LinkRef,
@@ -59,15 +60,29 @@ class CaseHead:
 
 
 def case_head(case_id: uuid.UUID | str, *, lock: bool = False) -> CaseHead:
-    row = get_case(case_id, lock=lock)
+    # Most commands start here, under the row lock of get_case(); plain SQL, as the
+    # statement every command runs (casefiles/statements.py says why).
+    try:
+        row = statements.select_one(
+            CaseFile,
+            ("id", "reference", "version", "state", "merged_into", "assignee_id",
+             "assignee_name"),
+            {"pk": case_id},
+            lock=lock,
+        )
+    except (ValidationError, ValueError, TypeError):
+        row = None
+    if row is None:
+        raise NotFound(f"no case with id {case_id}")
+    pk, reference, version, state, merged_into, assignee_id, assignee = row
     return CaseHead(
-        case_id=str(row.pk),
-        reference=row.reference,
-        version=row.version,
-        state=row.state,
-        merged_into=str(row.merged_into) if row.merged_into else None,
-        assignee_id=row.assignee_id,
-        assignee=row.assignee_name or None,
+        case_id=str(pk),
+        reference=reference,
+        version=version,
+        state=state,
+        merged_into=str(merged_into) if merged_into else None,
+        assignee_id=assignee_id,
+        assignee=assignee or None,
     )
 
 

@@ -1,4 +1,5 @@
 import uuid
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -211,20 +212,21 @@ def test_concurrent_append_loses_cleanly_through_the_unique_constraint():
         eventstore.append(case_id, expected_version=0, actor=ACTOR, events=[note()])
     # Simulate the race deterministically: write version 2 behind append's back
     # between its head read and its insert.
-    original = Event.objects.bulk_create
+    read_head = eventstore.head
 
-    def racing_bulk_create(rows, *args, **kwargs):
-        competitor = Event(**{**rows[0].as_record(), "hash": "e" * 64})
-        original([competitor])
-        return original(rows, *args, **kwargs)
+    def racing_head(stream_id):
+        version, head_hash = read_head(stream_id)
+        competitor = eventstore.NewEvent("NoteAdded", {"note_id": str(uuid.uuid4()),
+                                                       "text": "competitor"})
+        Event.objects.create(case_id=stream_id, version=version + 1, type=competitor.type,
+                             schema=1, payload=competitor.payload, actor=ACTOR,
+                             occurred_at=eventstore.now(), prev_hash=head_hash, hash="e" * 64)
+        return version, head_hash
 
-    Event.objects.bulk_create = racing_bulk_create
-    try:
+    with mock.patch.object(eventstore, "head", racing_head):
         with pytest.raises(ConcurrencyError):
             with transaction.atomic():
                 eventstore.append(case_id, expected_version=1, actor=ACTOR, events=[note()])
-    finally:
-        del Event.objects.bulk_create
     assert Event.objects.filter(case_id=case_id).count() == 1
 
 
