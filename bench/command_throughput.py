@@ -7,8 +7,10 @@ version check, hash chain, append, projection; one transaction each) with 1 writ
 with 8 writer processes (each on its own case), divided by the rate of bare single-row
 INSERTs of the same event rows into a plain table, measured by pgbench on the same
 server in the same run (same durability settings: one commit per row, as one command
-is one commit). In database bench_commands. When the 1-writer ratio is below the goal
-(0.5) it profiles the command (cProfile, queries per command) and reports where time goes.
+is one commit). In database bench_commands. It also runs the same transaction
+hand-written with psycopg from Python (the floor for a Python client). When the
+1-writer ratio is below the goal (0.5) it profiles the command (cProfile, queries per
+command) and reports where time goes.
 """
 
 import argparse
@@ -52,7 +54,7 @@ def prepare(url: str) -> tuple[int, list[str]]:
         commands.case_open(actor=actor, title=f"Benchmark case {n}",
                            summary="Shelling of a residential block.",
                            categories=["wilful_killing"], places=["Irpin"]).case_id
-        for n in range(WRITERS + 1)
+        for n in range(WRITERS + 2)  # 1 writer, 8 writers, the Python floor
     ]
     return user.pk, cases
 
@@ -97,6 +99,52 @@ def run_writers(url: str, user_id: int, cases: list[str], count: int) -> dict:
         "late": (window - 1) / (ends[-1] - ends[-window]),
         "window": window,
     }
+
+
+def python_floor(url: str, case_id: str, count: int) -> dict:
+    """The same transaction as `note_add`, hand-written with psycopg and nothing else:
+    lock the case row, read the chain head, insert the event, insert the note, update
+    the case row, commit; the hash and payload are built as cheaply as Python allows.
+    What a Python client can reach at best, so the gap to pgbench splits into the
+    client's share (pgbench → this) and casefiles' own (this → note_add)."""
+    import hashlib
+    import json
+    import uuid
+    from datetime import UTC, datetime
+
+    import psycopg
+
+    ends = []
+    text = "Witness statement received by phone; details in the attached transcript. " * 3
+    actor = json.dumps({"id": 1, "username": "bench-documenter", "role": "documenter"})
+    with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as conn:
+        for number in range(count):
+            with conn.transaction(), conn.cursor() as cursor:
+                cursor.execute("SELECT version FROM casefiles_casefile WHERE id = %s "
+                               "FOR UPDATE", (case_id,))
+                cursor.execute("SELECT version, hash FROM casefiles_event WHERE case_id = %s "
+                               "ORDER BY version DESC LIMIT 1", (case_id,))
+                version, prev_hash = cursor.fetchone()
+                note_id = str(uuid.uuid4())
+                payload = json.dumps({"note_id": note_id, "text": f"{text} ({number})"})
+                at = datetime.now(UTC)
+                digest = hashlib.sha256(f"{prev_hash}{payload}".encode()).hexdigest()
+                cursor.execute(
+                    "INSERT INTO casefiles_event (case_id, version, type, schema, payload, "
+                    "actor, occurred_at, prev_hash, hash) VALUES (%s, %s, 'NoteAdded', 1, "
+                    "%s, %s, %s, %s, %s)",
+                    (case_id, version + 1, payload, actor,
+                     at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), prev_hash, digest))
+                cursor.execute(
+                    "INSERT INTO casefiles_casenote (note_id, case_id, text, author, added_at,"
+                    " added_version) VALUES (%s, %s, %s, %s, %s, %s)",
+                    (note_id, case_id, text, "bench-documenter", at, version + 1))
+                cursor.execute(
+                    "UPDATE casefiles_casefile SET version = %s, head_hash = %s, "
+                    "updated_at = %s WHERE id = %s", (version + 1, digest, at, case_id))
+            ends.append(time.perf_counter())
+    return {"rate": (count - 1) / (ends[-1] - ends[0]), "commands": count,
+            "seconds": ends[-1] - ends[0]}
 
 
 def sample_event_row(url: str) -> dict:
@@ -188,7 +236,8 @@ def main() -> None:
 
     connection.close()  # no idle connection of ours during the measurements
     one = run_writers(url, user_id, cases[:1], args.commands)
-    many = run_writers(url, user_id, cases[1:], args.commands // 4)
+    many = run_writers(url, user_id, cases[1:WRITERS + 1], args.commands // 4)
+    floor = python_floor(url, cases[-1], args.commands)
     with connection.cursor() as cursor:
         cursor.execute(PLAIN_TABLE)
     row = sample_event_row(url)
@@ -205,6 +254,10 @@ def main() -> None:
 {_row(WRITERS, many, limit_many)}
 
 Goal ≥ {GOAL} with 1 writer: {verdict}.
+The same transaction hand-written with psycopg from Python (lock, head read, two
+INSERTs, UPDATE, COMMIT; no Django, no checks): {floor['rate']:.0f}/s, **{floor['rate'] /
+limit_one:.2f}** of pgbench, so casefiles' full write path runs at {one['rate'] /
+floor['rate']:.2f} of what a Python client can reach over the same transaction.
 The single writer's rate falls as its case grows: {one['early']:.0f} commands/s over its
 first {one['window']} notes, {one['late']:.0f} commands/s over its last {one['window']}
 (case at {args.commands} notes).

@@ -201,7 +201,7 @@ def document_ingest(*, ingestion_id: str) -> Ingestion:
     for allegation in document.allegations:
         case_id = _open_candidate(document, allegation, sha, text_sha, source_id, origins,
                                   chain)
-        references.append(case_state(case_id).reference)
+        references.append(case_head(case_id).reference)
     return _finish(job, Ingestion.INGESTED, source_id=source_id, case_references=references)
 
 
@@ -275,7 +275,7 @@ def _open_candidate(document, allegation: Allegation, sha: str, text_sha: str,
     )
     if any(link["role"] in workflow.ORIGIN_ROLES for link in chain):
         provenance_record(actor=INGEST, case_id=case_id, source_id=source_id, chain=chain)
-    case = case_state(case_id)
+    case = case_head(case_id, lock=True)
     write(
         case_id,
         actor=INGEST,
