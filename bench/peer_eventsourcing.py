@@ -103,8 +103,9 @@ def main() -> None:
 
     connection.close()
     rows = []
+    writers_many = command_throughput.WRITERS
     for writers, count, ours in ((1, args.commands, cases[:1]),
-                                 (8, args.commands // 4, cases[1:])):
+                                 (writers_many, args.commands // 4, cases[1:writers_many + 1])):
         mine = command_throughput.run_writers(url, user_id, ours, count)
         theirs = run_peer(peer_url, writers, count)
         rows.append((writers, mine, theirs, mine["rate"] / theirs["rate"]))

@@ -3,7 +3,8 @@
 Every text shown comes from people or from ingested documents, so all of it is
 escaped (HTML: html.escape plus a Content-Security-Policy that forbids scripts;
 PDF: reportlab's paragraph markup escaped). Both renderers take the events as an
-iterator and write as they go, so a long history is never held in memory.
+iterator and never hold the events; the HTML is written as it goes, but reportlab's
+Canvas keeps every finished page until `save` (see `_Pages`).
 """
 
 import html
@@ -277,8 +278,10 @@ def _row(label: str, value: str, style: ParagraphStyle, mono: bool = False) -> P
 
 class _Pages:
     """Lays flowables onto pages one at a time (platypus' doc templates want the whole
-    list up front); each finished page is compressed into the PDF, so memory grows with
-    the compressed PDF only, not with the events."""
+    list up front), so no flowable outlives its page. reportlab's Canvas still keeps
+    each finished page's content stream, uncompressed, in its document until `save`,
+    which then builds the whole file in memory: the PDF costs about 7 MiB of RSS per
+    10,000 events (~18 events and ~6 KiB of stream per page)."""
 
     def __init__(self, out: IO[bytes], context: ReportContext):
         self.canvas = Canvas(out, pagesize=A4, pageCompression=1)
