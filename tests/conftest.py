@@ -47,9 +47,12 @@ def _fast_password_hashing(settings):
 def _isolated_blobs_and_eager_tasks(settings, tmp_path):
     """Each test gets its own blob store, and tasks run in-process unless a test starts
     a real worker (tests/test_worker.py)."""
+    from casefiles.commands import ingestion
     from config.celery import app
 
     settings.CASEFILES_BLOB_DIR = tmp_path / "blobs"
+    # Each test's database starts empty; so does the allegation cache ingestion keeps.
+    ingestion._ALLEGATIONS.clear()
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = True
     yield

@@ -106,6 +106,28 @@ def test_cross_source_links_are_suggested_not_merged(ingest):
     assert link.reasons and any("categor" in r for r in link.reasons) and len(link.reasons) >= 2
 
 
+@pytest.mark.parametrize("cache_size", [2, 20_000])
+def test_link_suggestions_do_not_depend_on_the_allegation_cache(ingest, monkeypatch,
+                                                                 cache_size):
+    """The parsed allegations each process keeps give the same suggestions as reading
+    every extraction afresh, whether the cache is warm or too small and starts again."""
+    from django.db import transaction
+
+    from casefiles.commands import ingestion
+
+    def links(cache_max: int) -> list:
+        monkeypatch.setattr(ingestion, "_ALLEGATIONS_MAX", cache_max)
+        savepoint = transaction.savepoint()
+        ingest("ingest_seeds")
+        found = sorted(CaseLink.objects.values_list("case_id", "other_case_id", "reasons"))
+        transaction.savepoint_rollback(savepoint)
+        return found
+
+    uncached = links(0)  # every call starts afresh: every extraction read and parsed
+    assert uncached
+    assert links(cache_size) == uncached  # warm from the first run: its case ids recur
+
+
 def test_rerunning_ingest_seeds_changes_nothing(ingest):
     ingest("ingest_seeds")
     events, live = Event.objects.count(), projections.snapshot()

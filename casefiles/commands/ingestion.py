@@ -317,20 +317,18 @@ def _suggest_links(case_id: str, allegation: Allegation, sha: str) -> None:
     incident or pattern. Suggestions only: nothing is merged without a person."""
     related = {allegation.category}.union(*(
         members for members in rules().families.values() if allegation.category in members))
-    candidates = (
+    # Every unmerged case of a related category, oldest first (ties by id, so the
+    # choice below is deterministic); their allegations come from _earlier_allegations.
+    others = [str(other) for other in (
         CaseFile.objects.filter(extraction_category__in=related, merged_into__isnull=True)
         .exclude(pk=case_id)
-        .only("id", "reference", "extraction", "opened_at")
-        .order_by("opened_at")
-    )
+        .order_by("opened_at", "id")
+        .values_list("id", flat=True)
+    )]
     scored = []
-    for other in candidates:
-        if other.extraction["content_sha256"] == sha:
-            continue
-        theirs = allegation_from_dict(other.extraction["allegation"])
-        if should_link(allegation, theirs):
-            scored.append((len(link_reasons(allegation, theirs)), other.opened_at, other.pk,
-                           theirs))
+    for age, (other_id, (their_sha, theirs)) in enumerate(_earlier_allegations(others)):
+        if their_sha != sha and should_link(allegation, theirs):
+            scored.append((len(link_reasons(allegation, theirs)), age, other_id, theirs))
     # The strongest few only: every candidate of a busy pattern would otherwise link to
     # every other (quadratic events); the rest stay reachable through those links.
     scored.sort(key=lambda item: (-item[0], item[1]))
@@ -352,6 +350,33 @@ def _suggest_links(case_id: str, allegation: Allegation, sha: str) -> None:
                     "reasons": reasons,
                 })],
             )
+
+
+# The parsed allegations of earlier candidate cases, by case id, kept by each process.
+# Every new candidate is compared with every case of a related category; reading and
+# parsing their extractions each time made ingestion slow down as the corpus grew
+# (1.7 documents/s over the first 100 documents, 0.4 after 500; docs/benchmarks.md).
+# An entry cannot go stale: a case's extraction is written once, by the
+# AllegationExtracted event ingestion appends when it opens the case, and events never
+# change. Entries for cases that were not committed are never looked up (only ids
+# read from the database are). Bounded; when full it starts again.
+_ALLEGATIONS: dict[str, tuple[str, Allegation]] = {}
+_ALLEGATIONS_MAX = 20_000
+
+
+def _earlier_allegations(case_ids: list[str]) -> list[tuple[str, tuple[str, Allegation]]]:
+    missing = [case_id for case_id in case_ids if case_id not in _ALLEGATIONS]
+    if len(_ALLEGATIONS) + len(missing) > _ALLEGATIONS_MAX:
+        _ALLEGATIONS.clear()
+        missing = case_ids
+    for start in range(0, len(missing), 1000):
+        rows = CaseFile.objects.filter(pk__in=missing[start:start + 1000]).values_list(
+            "id", "extraction")
+        for case_id, extraction in rows:
+            _ALLEGATIONS[str(case_id)] = (
+                extraction["content_sha256"], allegation_from_dict(extraction["allegation"]))
+    return [(case_id, _ALLEGATIONS[case_id]) for case_id in case_ids
+            if case_id in _ALLEGATIONS]
 
 
 def _link(case_id: str, link_id: str, expected_version: int | None = None):
