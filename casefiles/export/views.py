@@ -7,7 +7,7 @@ import uuid
 
 from django.http import FileResponse, HttpResponse
 from django.urls import reverse
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -56,11 +56,13 @@ def _text(message: str, status: int) -> HttpResponse:
     return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
 
 
-@require_safe
+@require_POST
 def export_download(request, case_id):
     """The bundle as a download, for auditors and supervisors (admin site); the export is
-    recorded on the case before the first byte is sent. `?kind=redacted` lets a cleared
-    exporter leave the protected identities out."""
+    recorded on the case before the first byte is sent, so it takes a POST (a form with
+    the CSRF token): a GET, from a prefetching browser or a link checker, must not add a
+    CaseExported event to the case's history. `kind=redacted` lets a cleared exporter
+    leave the protected identities out."""
     try:
         actor = Actor.for_user(request.user)
         export_role(actor)
@@ -73,7 +75,7 @@ def export_download(request, case_id):
     # (signed, recorded) before the first byte is sent.
     spool = tempfile.TemporaryFile()
     try:
-        manifest = export_recorded(actor, case.pk, out=spool, kind=request.GET.get("kind"))
+        manifest = export_recorded(actor, case.pk, out=spool, kind=request.POST.get("kind"))
     except PermissionDenied as exc:
         spool.close()
         return _text(exc.message, 403)

@@ -95,7 +95,7 @@ def test_exporters_without_clearance_download_a_pseudonymous_verifiable_bundle(
         client, users, protected_case, tmp_path, who):
     version = case_state(protected_case).version
     client.force_login(users[who])
-    response = client.get(reverse("casefiles-export-case", args=[protected_case]))
+    response = client.post(reverse("casefiles-export-case", args=[protected_case]))
     assert response.status_code == 200
     body = b"".join(response.streaming_content)
     files = _members(body)
@@ -114,6 +114,6 @@ def test_users_who_may_not_export_get_a_refusal_without_the_name(client, users,
     if who.startswith("cleared"):
         _cleared(user)
     client.force_login(user)
-    response = client.get(reverse("casefiles-export-case", args=[protected_case]))
+    response = client.post(reverse("casefiles-export-case", args=[protected_case]))
     assert response.status_code == 403
     assert b"kovalenko" not in response.content.lower()

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from casefiles.export import signing
+from casefiles.models import Event
 from casefiles.verify_export import verify
 from tests.conftest import make_user
 
@@ -31,7 +32,7 @@ def test_signing_key_endpoint_refuses_strangers(client, db):
 def test_auditors_and_supervisors_download_a_verifiable_bundle(client, users, case_id,
                                                                tmp_path, who):
     client.force_login(users[who])
-    response = client.get(reverse("casefiles-export-case", args=[case_id]))
+    response = client.post(reverse("casefiles-export-case", args=[case_id]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
     body = b"".join(response.streaming_content)
@@ -47,7 +48,7 @@ def test_auditors_and_supervisors_download_a_verifiable_bundle(client, users, ca
 
 def test_other_roles_cannot_export(client, users, case_id):
     client.force_login(users["documenter"])
-    response = client.get(reverse("casefiles-export-case", args=[case_id]))
+    response = client.post(reverse("casefiles-export-case", args=[case_id]))
     assert response.status_code == 403
     assert response.content.decode() == (
         "dora (documenter) may not export a case: needs the role auditor or supervisor")
@@ -58,7 +59,16 @@ def test_unknown_case_and_anonymous(client, users):
     response = client.get(url)
     assert response.status_code == 302 and "/admin/login/" in response.url
     client.force_login(users["auditor"])
-    response = client.get(url)
+    response = client.post(url)
     assert response.status_code == 404
     assert "no case with id 00000000-0000-4000-8000-000000000000" in response.content.decode()
-    assert client.post(url).status_code == 405
+
+
+def test_a_get_exports_nothing_and_records_nothing(client, users, case_id):
+    """Recording an export is a change to the case: a prefetch or a followed link (GET)
+    must not add a CaseExported event."""
+    client.force_login(users["auditor"])
+    events = Event.objects.filter(case_id=case_id).count()
+    response = client.get(reverse("casefiles-export-case", args=[case_id]))
+    assert response.status_code == 405
+    assert Event.objects.filter(case_id=case_id).count() == events
