@@ -259,9 +259,7 @@ def main() -> None:
     args = parser.parse_args()
     url = benchlib.recreate_database(DATABASE)
     benchlib.setup_django(url)
-    migrated = benchlib.manage(url, "migrate", "--noinput")
-    if migrated.returncode:
-        raise SystemExit(migrated.output)
+    benchlib.migrate(url)
     tokens, case_ids = prepare(args.cases, args.clients)
     from casefiles.models import Event
 

@@ -80,9 +80,7 @@ def main() -> None:
     args = parser.parse_args()
     url = benchlib.recreate_database(DATABASE)
     benchlib.setup_django(url)
-    migrated = benchlib.manage(url, "migrate", "--noinput")
-    if migrated.returncode:
-        raise SystemExit(migrated.output)
+    benchlib.migrate(url)
     tokens, _ = api_conflicts.prepare(cases=3, clients=len(api_conflicts.ROLES))
     by_role = {role: token for role, token in tokens}
     port = api_conflicts.free_port()

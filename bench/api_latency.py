@@ -258,7 +258,7 @@ def main() -> None:
         raise SystemExit("wrk not found: apt-get install -y wrk")
     url = benchlib.recreate_database(DATABASE)
     benchlib.setup_django(url)
-    checked(benchlib.manage(url, "migrate", "--noinput"), "migrate")
+    benchlib.migrate(url)
     started = time.perf_counter()
     ids = generate(url, args.cases, args.events_per_case)
     generated = time.perf_counter() - started

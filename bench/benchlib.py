@@ -69,6 +69,14 @@ def manage(url: str, *args: str, **extra: str) -> "Run":
     return run_measured([PYTHON, str(ROOT / "manage.py"), *args], django_env(url, **extra))
 
 
+def migrate(url: str) -> None:
+    """Migrate the database at `url` in a child process; stop the benchmark with
+    migrate's own output if it fails."""
+    migrated = manage(url, "migrate", "--noinput")
+    if migrated.returncode:
+        raise SystemExit(migrated.output)
+
+
 @dataclass(frozen=True)
 class Run:
     seconds: float

@@ -38,9 +38,7 @@ CREATE TABLE bench_plain_event (
 
 def prepare(url: str) -> tuple[int, list[str]]:
     """Migrated database, one documenter, one fresh case per writer."""
-    run = benchlib.manage(url, "migrate", "--noinput")
-    if run.returncode:
-        raise SystemExit(run.output)
+    benchlib.migrate(url)
     benchlib.setup_django(url)
     from django.contrib.auth.models import Group, User
 

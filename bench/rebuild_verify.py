@@ -74,9 +74,7 @@ def generate(url: str, total: int) -> float:
 
 def measure(url: str, total: int) -> dict:
     benchlib.recreate_database(DATABASE)
-    migrated = benchlib.manage(url, "migrate", "--noinput")
-    if migrated.returncode:
-        raise SystemExit(migrated.output)
+    benchlib.migrate(url)
     generated = generate(url, total)
     rebuild = benchlib.manage(url, "rebuild_projections")
     verify = benchlib.manage(url, "verify_events")

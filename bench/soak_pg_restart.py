@@ -136,9 +136,7 @@ def prepare(url: str, writers: int) -> tuple[int, list[str]]:
 
     with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    migrated = benchlib.manage(url, "migrate", "--noinput")
-    if migrated.returncode:
-        raise SystemExit(migrated.output)
+    benchlib.migrate(url)
     benchlib.setup_django(url)
     from django.contrib.auth.models import Group, User
     from django.db import connection
