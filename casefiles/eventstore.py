@@ -22,6 +22,10 @@ from casefiles.errors import (
 from casefiles.models import Event, IdempotencyRecord
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+# PostgreSQL advisory lock held shared by every transaction that appends, from before
+# its events get positions until it ends; the log's sequencer takes it exclusively for
+# an instant (casefiles/transparency.py).
+WRITERS_LOCK = 0x6361_7365_6C6F_6701
 
 
 def format_time(moment: datetime) -> str:
@@ -126,14 +130,19 @@ def head(case_id: uuid.UUID | str) -> tuple[int, str]:
     model), so a new event always links to what is stored. Plain SQL, as every command
     runs it (casefiles/statements.py says why)."""
     field = Event._meta.get_field("case_id")
+    sql = (f"SELECT version, hash FROM {Event._meta.db_table} WHERE case_id = %s "  # noqa: S608
+           "ORDER BY version DESC LIMIT 1")
+    if connection.vendor == "postgresql":
+        # In the same round trip, the lock that tells the log's sequencer this
+        # transaction may still add events (casefiles/transparency.py): taken before
+        # the events get their positions, held until commit.
+        sql = ("SELECT head.version, head.hash FROM "  # noqa: S608
+               f"(SELECT pg_advisory_xact_lock_shared({WRITERS_LOCK})) AS lock "
+               f"LEFT JOIN LATERAL ({sql}) AS head ON TRUE")
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT version, hash FROM {Event._meta.db_table} WHERE case_id = %s "  # noqa: S608
-            "ORDER BY version DESC LIMIT 1",
-            [field.get_db_prep_value(case_id, connection)],
-        )
+        cursor.execute(sql, [field.get_db_prep_value(case_id, connection)])
         row = cursor.fetchone()
-    return (row[0], row[1]) if row else (0, GENESIS_HASH)
+    return (row[0], row[1]) if row and row[0] is not None else (0, GENESIS_HASH)
 
 
 def replay(

@@ -114,6 +114,12 @@ def take_checkpoints() -> int:
     return len(new)
 
 
+def case_versions() -> dict[str, int]:
+    """Each case file's recorded version (the read model), to compare with its chain."""
+    return {str(case_id): version
+            for case_id, version in CaseFile.objects.values_list("pk", "version").iterator()}
+
+
 def nightly() -> Summary:
     """Verify everything; on a break raise an alert and log an error (never repair);
     when intact, checkpoint the heads so later tampering is caught against them."""

@@ -392,6 +392,76 @@ class Checkpoint(models.Model):
         return f"{self.case_id} v{self.version} {self.head_hash[:12]}"
 
 
+class LogLeaf(models.Model):
+    """Leaf `index` of the transparency log: the event at `position`, whose hash is the
+    leaf's data (docs/transparency-log.md). Append-only, like the events."""
+
+    index = models.BigIntegerField(primary_key=True)
+    position = models.BigIntegerField(unique=True)
+    hash = models.CharField(max_length=64)  # the leaf hash, SHA-256(0x00 ‖ event hash)
+
+    class Meta:
+        ordering = ["index"]
+
+    def __str__(self):
+        return f"leaf {self.index} (event {self.position})"
+
+
+class LogNode(models.Model):
+    """A perfect subtree of the log above the leaves: level `level` (2^level leaves),
+    `index` counted from the left at that level. Written once, when it completes, so
+    proofs read O(log n) rows and the tree is never re-hashed."""
+
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["level", "index"], name="lognode_level_index"),
+        ]
+
+    def __str__(self):
+        return f"node {self.level}/{self.index}"
+
+
+class TreeHead(models.Model):
+    """A signed tree head (C2SP checkpoint) as published. The copy that counts is the
+    file in CASEFILES_CHECKPOINT_DIR; this row is a cache for the API."""
+
+    size = models.BigIntegerField(primary_key=True)
+    root_hash = models.CharField(max_length=64)
+    note = models.TextField()
+    taken_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-size"]
+
+    def __str__(self):
+        return f"tree head {self.size}"
+
+
+class Cosignature(models.Model):
+    """A witness's cosignature of a tree head, as the witness sent it (its note
+    signature line), checked against the configured witness key before storing."""
+
+    tree_size = models.BigIntegerField()
+    witness = models.CharField(max_length=300)  # the witness's vkey
+    line = models.TextField()
+    timestamp = models.BigIntegerField()
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tree_size", "witness"],
+                                    name="cosignature_size_witness"),
+        ]
+        ordering = ["tree_size", "witness"]
+
+    def __str__(self):
+        return f"cosignature of {self.tree_size} by {self.witness.split('+', 1)[0]}"
+
+
 class IntegrityAlert(models.Model):
     """A broken chain found by a verification run: shown to staff, never auto-repaired."""
 

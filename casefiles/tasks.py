@@ -4,7 +4,6 @@ the command re-checks state (a finished ingestion is returned as it is)."""
 import logging
 
 from celery import Task, shared_task
-from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -62,17 +61,34 @@ def ingest_document(self, ingestion_id: str) -> str:
 
 @shared_task(acks_late=True)
 def verify_chains() -> str:
-    """Nightly (Celery beat): a broken chain becomes an alert and an error log line."""
-    from casefiles import integrity
+    """Nightly (Celery beat): every chain, then the whole log against every signed tree
+    head; anything broken becomes an alert and an error log line, never a repair."""
+    from casefiles import integrity, transparency
 
     summary = integrity.nightly()
     if summary.broken:
         return str(summary.broken)
-    # Only an intact store is vouched for by a signed checkpoint (docs/export.md).
-    from casefiles.export import checkpoint
+    report = transparency.verify_log(case_versions=integrity.case_versions())
+    if not report.ok:
+        transparency.alert(report)
+        return str(report)
+    head = transparency.publish()
+    return f"{report}; tree head {head.size}"
 
-    path = checkpoint.write_into(settings.CASEFILES_CHECKPOINT_DIR)
-    return f"OK {summary.events} events; signed checkpoint {path}"
+
+@shared_task
+def publish_tree_head() -> str:
+    """Every CASEFILES_TREE_HEAD_INTERVAL seconds (Celery beat): sequence the new events
+    and sign a tree head, which witnesses then fetch and cosign."""
+    from casefiles import transparency
+
+    try:
+        head = transparency.publish()
+    except transparency.LogInconsistent as exc:
+        report = transparency.LogReport(problems=[str(exc)])
+        transparency.alert(report)
+        return f"REFUSED: {exc}"
+    return f"tree head {head.size}"
 
 
 class ExportTask(JobTask):

@@ -166,6 +166,16 @@ CASEFILES_CHECKPOINT_DIR = Path(
 )
 CASEFILES_EXPORT_DIR = Path(env_str("CASEFILES_EXPORT_DIR", str(VAR_DIR / "exports")))
 
+# The transparency log (docs/transparency-log.md): its name in every signed tree head
+# (unique per deployment: a schema-less URL), the witnesses whose cosignatures it
+# accepts (their vkeys, separated by spaces or commas) and how often beat publishes a
+# tree head: the longest an event waits before a signed tree head covers it.
+CASEFILES_LOG_ORIGIN = env_str("CASEFILES_LOG_ORIGIN", "casefiles.localhost/log")
+CASEFILES_WITNESSES = [
+    vkey for vkey in env_str("CASEFILES_WITNESSES", "").replace(",", " ").split() if vkey
+]
+CASEFILES_TREE_HEAD_INTERVAL = int(env_str("CASEFILES_TREE_HEAD_INTERVAL", "60"))
+
 # Celery: no broker configured means tasks run eagerly, in-process.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", env_str("REDIS_URL"))
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
@@ -246,6 +256,10 @@ HEALTH_WORKER_TIMEOUT = float(env_str("HEALTH_WORKER_TIMEOUT", "2"))
 
 # Celery beat: nightly verification of every chain, and head checkpoints.
 CELERY_BEAT_SCHEDULE = {
+    "publish-tree-head": {
+        "task": "casefiles.tasks.publish_tree_head",
+        "schedule": CASEFILES_TREE_HEAD_INTERVAL,
+    },
     "verify-chains-nightly": {
         "task": "casefiles.tasks.verify_chains",
         "schedule": int(env_str("VERIFY_INTERVAL_SECONDS", str(24 * 3600))),

@@ -2,27 +2,33 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from casefiles.export import checkpoint
+from casefiles import transparency
 from casefiles.export.signing import SigningKeyError
 
 
 class Command(BaseCommand):
-    help = ("Write a signed checkpoint (casefile-checkpoint/1): every stream's head and the "
-            "global position, for auditors to keep outside the system.")
+    help = ("Sequence new events into the transparency log and publish a signed tree head "
+            "(a C2SP checkpoint) in CASEFILES_CHECKPOINT_DIR; print it.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--out", required=True, help="the JSON file to write")
+        parser.add_argument("--out", help="also copy the signed tree head to this file")
 
     def handle(self, *args, **options):
-        out = Path(options["out"])
-        if not out.parent.is_dir():
-            raise CommandError(f"cannot write {out}: {out.parent} is not a directory")
         try:
-            document = checkpoint.take()
-            checkpoint.write(out, document)
+            head = transparency.publish()
         except SigningKeyError as exc:
             raise CommandError(str(exc)) from None
-        self.stdout.write(
-            f"Wrote {out}: {len(document['cases'])} stream(s) at global position "
-            f"{document['global_position']}, signed by key {document['signing']['key_id']}"
-        )
+        except transparency.LogInconsistent as exc:
+            transparency.alert(transparency.LogReport(problems=[str(exc)]))
+            raise CommandError(f"REFUSED to sign: {exc}") from None
+        note = transparency.cosigned_note(head)
+        if options["out"]:
+            out = Path(options["out"])
+            if not out.parent.is_dir():
+                raise CommandError(f"cannot write {out}: {out.parent} is not a directory")
+            out.write_text(note, encoding="utf-8")
+        self.stdout.write(note, ending="")
+        path = transparency.head_dir() / transparency.HEAD_FILE.format(size=head.size)
+        self.stderr.write(f"tree head {head.size} published in {path}")
+
+
