@@ -34,6 +34,26 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_truncate_triggers():
+    """Transactional tests end with a flush, which PostgreSQL runs as one TRUNCATE of
+    every table, and the append-only tables refuse TRUNCATE (migration 0009). The tests
+    connect as a superuser, so the flush's own transaction may run in replica mode, where
+    triggers do not fire: what the application's runtime role cannot do
+    (tests/test_dbroles.py)."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, **options):
+        statements = original(self, style, tables, **options)
+        return ["SET LOCAL session_replication_role = replica", *statements] if statements else []
+
+    DatabaseOperations.sql_flush = sql_flush
+    yield
+    DatabaseOperations.sql_flush = original
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Real hashing costs ~0.3 s per user; tests create many users.
@@ -51,6 +71,8 @@ def _isolated_blobs_and_eager_tasks(settings, tmp_path):
     from config.celery import app
 
     settings.CASEFILES_BLOB_DIR = tmp_path / "blobs"
+    # Signed tree heads are never overwritten: each test publishes into its own folder.
+    settings.CASEFILES_CHECKPOINT_DIR = tmp_path / "tree-heads"
     # Each test's database starts empty; so does the allegation cache ingestion keeps.
     ingestion._ALLEGATIONS.clear()
     eager = app.conf.task_always_eager

@@ -32,7 +32,7 @@ from casefiles.models import CaseFile
 
 Record = dict[str, Any]
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-MONO_ROWS = ("Head hash", "Key fingerprint (SHA-256)")
+MONO_ROWS = ("Head hash", "Verifier key", "Key fingerprint (SHA-256)")
 # The report never names a protected person; a complete bundle adds a separate file.
 KIND_WORDS = {
     "redacted": "redacted: protected persons appear under their pseudonyms only",
@@ -105,6 +105,7 @@ def verification_rows(context: ReportContext) -> list[tuple[str, str]]:
         ("Case", f"{context.case.reference} (id {context.case.pk})"),
         ("History", f"{context.event_count} events, versions 1–{context.event_count}"),
         ("Head hash", context.head_hash),
+        ("Verifier key", context.key.vkey),
         ("Signing key id", context.key.key_id),
         ("Key fingerprint (SHA-256)", context.key.fingerprint),
         ("Exported", f"{when(context.exported_at)} by {context.exported_by}"),
@@ -175,8 +176,9 @@ def write_html(out: IO[bytes], context: ReportContext, events: Iterable[Record])
         f"{_html_table(verification_rows(context), mono=MONO_ROWS)}"
         "<p>This report is a reading aid. The signed record is <code>manifest.json</code> "
         "with <code>events.jsonl</code>; check the bundle with "
-        "<code>python -m casefiles.verify_export BUNDLE.zip</code> and compare the key "
-        "fingerprint above with the one you received independently.</p></section>\n")
+        "<code>python -m casefiles.verify_export --public-key VERIFIER-KEY BUNDLE.zip</code>, "
+        "with the verifier key you received independently (not the one above: a forger "
+        "would print their own).</p></section>\n")
     put(f"<h2>Case summary</h2>{_html_table(summary_rows(context))}\n")
     _html_waivers(put, case)
     put(f"<h2>Sources ({len(context.sources)})</h2>\n")
@@ -337,8 +339,9 @@ def write_pdf(out: IO[bytes], context: ReportContext, events: Iterable[Record]) 
     pages.add(Paragraph(
         "This report is a reading aid. The signed record is manifest.json with "
         f"events.jsonl; check the bundle with <font name=\"{fonts()[2]}\">python -m "
-        "casefiles.verify_export BUNDLE.zip</font> and compare the key fingerprint above "
-        "with the one you received independently.", styles["body"]))
+        "casefiles.verify_export --public-key VERIFIER-KEY BUNDLE.zip</font>, with the "
+        "verifier key you received independently (not the one above: a forger would "
+        "print their own).", styles["body"]))
     pages.add(Paragraph("Case summary", styles["h2"]))
     for label, value in summary_rows(context):
         pages.add(_row(label, value, styles["body"]))

@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 
+from casefiles import tlog
+
 ALGORITHM = "ed25519"
 
 
@@ -41,9 +43,16 @@ class PublicKey:
         digest = hashlib.sha256(self.raw).hexdigest()
         return " ".join(digest[i : i + 4] for i in range(0, len(digest), 4))
 
+    @property
+    def vkey(self) -> str:
+        """The key in the one form every verifier takes (`verify_export --public-key`,
+        trust files, witnesses): a C2SP vkey named after the log's origin."""
+        return tlog.Verifier(settings.CASEFILES_LOG_ORIGIN, tlog.ED25519, self.raw).vkey
+
     def as_json(self) -> dict:
         return {
             "algorithm": ALGORITHM,
+            "vkey": self.vkey,
             "public_key": self.base64,
             "key_id": self.key_id,
             "fingerprint": self.fingerprint,

@@ -40,6 +40,8 @@ class SigningKeyView(APIView):
         operation_id="signing_key",
         responses=inline_serializer("SigningKey", {
             "algorithm": serializers.CharField(),
+            "vkey": serializers.CharField(help_text="the key as verify_export --public-key, "
+                                          "trust files and witnesses take it (C2SP vkey)"),
             "public_key": serializers.CharField(help_text="base64 of the raw 32-byte key"),
             "key_id": serializers.CharField(help_text="first 16 hex digits of its SHA-256"),
             "fingerprint": serializers.CharField(help_text="SHA-256 of the raw key, grouped"),

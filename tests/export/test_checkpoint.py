@@ -43,7 +43,9 @@ def _export(case_id, path: Path) -> Path:
 
 
 def _take(path: Path) -> Path:
-    call_command("checkpoint", "--out", str(path))
+    """A legacy casefile-checkpoint/1, as issued before the transparency log: the
+    verifier still reads them for the bundles checked against them."""
+    checkpoint.write(path, checkpoint.take())
     return path
 
 
@@ -64,12 +66,10 @@ def _store(path: Path, document: dict) -> Path:
     return path
 
 
-def test_the_checkpoint_holds_every_head_and_the_position_signed(case_id, actors, tmp_path,
-                                                                 capsys):
+def test_the_checkpoint_holds_every_head_and_the_position_signed(case_id, actors, tmp_path):
     other = open_case(actors["documenter"])
     path = _take(tmp_path / "cp.json")
     document = _document(path)
-    assert capsys.readouterr().out.startswith(f"Wrote {path}: 2 stream(s) at global position ")
     key = signing.signing_key().public
     assert list(document) == ["format", "taken_at", "global_position", "cases", "signing",
                               "signature"]
@@ -218,22 +218,20 @@ def test_the_command_line_exit_codes(case_id, actors, tmp_path):
     assert missing.stdout.startswith(f"FAILED: cannot read the checkpoint {tmp_path}")
 
 
-def test_the_nightly_task_writes_a_signed_checkpoint_only_when_intact(actors, settings,
-                                                                      tmp_path):
+def test_the_nightly_task_signs_a_tree_head_only_when_intact(actors, settings, tmp_path):
     settings.CASEFILES_CHECKPOINT_DIR = tmp_path / "checkpoints"
     case_id = open_case(actors["documenter"])
     for text in ("shot near the forest", "second witness"):
         commands.note_add(actor=actors["documenter"], case_id=case_id, text=text)
     result = verify_chains()
-    [written] = list((tmp_path / "checkpoints").glob("checkpoint-*.json"))
-    assert result == f"OK 3 events; signed checkpoint {written}"
-    cp = load_checkpoint(str(written), expected_key=signing.signing_key().public.raw)
-    assert cp.cases[case_id] == (3, case_state(case_id).head_hash)
+    [written] = list((tmp_path / "checkpoints").glob("tree-head-*.txt"))
+    assert result.startswith("OK 3 event(s)") and result.endswith("tree head 3")
+    assert written.name == "tree-head-000000000003.txt"
     # The database checkpoints of the integrity check are still taken.
     assert DatabaseCheckpoint.objects.get(case_id=case_id).version == 3
     _rewrite_history(case_id)
     assert verify_chains().startswith("BROKEN ")
-    assert list((tmp_path / "checkpoints").glob("checkpoint-*.json")) == [written]
+    assert list((tmp_path / "checkpoints").glob("tree-head-*.txt")) == [written]
 
 
 def test_checkpoint_files_are_written_whole_and_named_apart(case_id, tmp_path):

@@ -17,7 +17,7 @@ def test_signing_key_endpoint_gives_the_public_half_to_anyone_with_a_role(client
     response = client.get("/api/signing-key/")
     key = signing.signing_key().public
     assert response.status_code == 200
-    assert response.json() == {"algorithm": "ed25519", "public_key": key.base64,
+    assert response.json() == {"algorithm": "ed25519", "vkey": key.vkey, "public_key": key.base64,
                                "key_id": key.key_id, "fingerprint": key.fingerprint}
     assert b"PRIVATE" not in response.content
 

@@ -14,6 +14,9 @@ class Command(BaseCommand):
         parser.add_argument("--out", help="also copy the signed tree head to this file")
 
     def handle(self, *args, **options):
+        out = Path(options["out"]) if options["out"] else None
+        if out is not None and not out.parent.is_dir():
+            raise CommandError(f"cannot write {out}: {out.parent} is not a directory")
         try:
             head = transparency.publish()
         except SigningKeyError as exc:
@@ -22,10 +25,7 @@ class Command(BaseCommand):
             transparency.alert(transparency.LogReport(problems=[str(exc)]))
             raise CommandError(f"REFUSED to sign: {exc}") from None
         note = transparency.cosigned_note(head)
-        if options["out"]:
-            out = Path(options["out"])
-            if not out.parent.is_dir():
-                raise CommandError(f"cannot write {out}: {out.parent} is not a directory")
+        if out is not None:
             out.write_text(note, encoding="utf-8")
         self.stdout.write(note, ending="")
         path = transparency.head_dir() / transparency.HEAD_FILE.format(size=head.size)
