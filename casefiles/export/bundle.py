@@ -1,4 +1,6 @@
-"""Build a `casefile-export/1` bundle: a signed ZIP of one case's full history.
+"""Build a `casefile-export/2` bundle: a signed ZIP of one case's full history, with the
+signed tree head of the transparency log it was taken at and the proof that its last
+event is in that log (docs/export.md, docs/transparency-log.md).
 
 Everything is streamed: the events are read from the store with an iterator and
 written straight into the ZIP, each file hashed while it is written, so a case with
@@ -18,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import IO
 
-from casefiles import blobs, eventstore
+from casefiles import blobs, eventstore, tlog, transparency
 from casefiles.commands.exports import export_kind, export_role, record_bundle
 from casefiles.domain.actors import Actor
 from casefiles.domain.hashing import canonical_json
@@ -33,6 +35,7 @@ from casefiles.verify_export import (
     MANIFEST,
     REDACTED,
     SIGNATURE,
+    TREE_HEAD,
     referenced_sha256,
 )
 
@@ -248,14 +251,30 @@ def export_case(
             report.write_html(stream, context, _events(case))
         with bundle.open("report.pdf") as stream:
             report.write_pdf(stream, context, _events(case))
-        manifest = _manifest(context, bundle.files, export_id or str(uuid.uuid4()))
+        log = _write_log(bundle, case)
+        manifest = _manifest(context, bundle.files, export_id or str(uuid.uuid4()), log)
         manifest_bytes = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
         bundle.write(MANIFEST, manifest_bytes, listed=False)
         bundle.write(SIGNATURE, key.sign(manifest_bytes).encode("ascii"), listed=False)
     return manifest
 
 
-def _manifest(context: report.ReportContext, files: list[dict], export_id: str) -> dict:
+def _write_log(bundle: BundleWriter, case: CaseFile) -> dict:
+    """The tree head the bundle is taken at (published now, so that it covers the last
+    exported event) with the cosignatures it has, and that event's inclusion proof."""
+    head = transparency.publish()
+    leaf = transparency.leaf_of(case.pk, case.version)
+    if leaf is None or leaf.index >= head.size:
+        raise ExportError(f"cannot export {case.reference}: version {case.version} is not "
+                          "in the transparency log; run `manage.py verify_log`")
+    bundle.write(TREE_HEAD, transparency.cosigned_note(head).encode("utf-8"))
+    proof = transparency.inclusion_proof(leaf.index, head.size)
+    return {"tree_head": TREE_HEAD, "tree_size": head.size, "leaf_index": leaf.index,
+            "inclusion_proof": tlog.hashes_to_b64(proof)}
+
+
+def _manifest(context: report.ReportContext, files: list[dict], export_id: str,
+              log: dict) -> dict:
     case = context.case
     return {
         "format": FORMAT,
@@ -273,7 +292,8 @@ def _manifest(context: report.ReportContext, files: list[dict], export_id: str) 
                    "head_hash": context.head_hash},
         "files": files,
         "signing": {"algorithm": signing.ALGORITHM, "public_key": context.key.base64,
-                    "key_id": context.key.key_id},
+                    "key_id": context.key.key_id, "vkey": context.key.vkey},
+        "log": log,
     }
 
 

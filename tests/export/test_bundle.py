@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 
-from casefiles import commands
+from casefiles import commands, tlog
 from casefiles.commands.ingestion import document_ingest, ingestion_submit
 from casefiles.domain.hashing import canonical_json
 from casefiles.export import signing
@@ -49,8 +49,8 @@ def test_the_manifest_describes_the_case_and_every_file(bundle, case_id):
     case = case_state(case_id)
     key = signing.signing_key().public
     assert list(manifest) == ["format", "kind", "export_id", "case", "exported_at",
-                              "exported_by", "events", "files", "signing"]
-    assert manifest["format"] == "casefile-export/1"
+                              "exported_by", "events", "files", "signing", "log"]
+    assert manifest["format"] == "casefile-export/2"
     assert manifest["kind"] == "redacted"
     assert str(uuid.UUID(manifest["export_id"])) == manifest["export_id"]
     assert manifest["case"] == {"id": case_id, "reference": case.reference,
@@ -60,7 +60,15 @@ def test_the_manifest_describes_the_case_and_every_file(bundle, case_id):
     assert manifest["events"] == {"file": "events.jsonl", "count": case.version,
                                   "head_hash": case.head_hash}
     assert manifest["signing"] == {"algorithm": "ed25519", "public_key": key.base64,
-                                   "key_id": hashlib.sha256(key.raw).hexdigest()[:16]}
+                                   "key_id": hashlib.sha256(key.raw).hexdigest()[:16],
+                                   "vkey": key.vkey}
+    # The tree head the bundle was taken at, and the proof that its last event is in it.
+    log = manifest["log"]
+    assert list(log) == ["tree_head", "tree_size", "leaf_index", "inclusion_proof"]
+    head, _ = tlog.open_checkpoint(files[log["tree_head"]], tlog.parse_vkey(key.vkey))
+    assert head.size == log["tree_size"] == Event.objects.count()
+    tlog.verify_inclusion(tlog.event_leaf(case.head_hash), log["leaf_index"], head.size,
+                          tlog.hashes_from_b64(log["inclusion_proof"], "proof"), head.root)
     listed = {entry["path"]: entry for entry in manifest["files"]}
     assert set(listed) | {"manifest.json", "manifest.sig"} == set(files)
     for path, entry in listed.items():

@@ -27,7 +27,7 @@ def test_export_case_writes_a_verifiable_bundle_and_records_it(case_id, users, t
     assert recorded.payload == {
         "export_id": manifest["export_id"], "kind": "redacted",
         "exported_version": before.version, "head_hash": before.head_hash,
-        "format": "casefile-export/1"}
+        "format": "casefile-export/2"}
     call_command("export_case", case_id, "--out", str(tmp_path / "by-id.zip"), "--user", "sam")
     again = tampering.manifest(tampering.members(tmp_path / "by-id.zip"))
     assert again["case"]["version"] == before.version + 1  # the first export is in it

@@ -33,7 +33,7 @@ def test_the_export_is_recorded_with_the_bundles_version_and_hash(case_id, actor
                            "role": role}
     assert event.payload == {"export_id": manifest["export_id"], "kind": "redacted",
                              "exported_version": before.version,
-                             "head_hash": before.head_hash, "format": "casefile-export/1"}
+                             "head_hash": before.head_hash, "format": "casefile-export/2"}
     result = verify(str(path))
     assert (result.count, result.head_hash) == (before.version, before.head_hash)
     assert after.state == before.state  # reading changes nothing else
