@@ -496,6 +496,12 @@ def _audit_record(record: Record) -> None:
     _touch(record)
 
 
+@handles("SigningKeyRotated")
+def _key_rotated(record: Record) -> None:
+    # The log's own stream: no read model; the log's keys are read from the events.
+    return None
+
+
 @handles("CaseSplitOff")
 def _split_off(record: Record) -> None:
     payload = record["payload"]

@@ -36,7 +36,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from casefiles.domain.chain import check_chain
 from casefiles.domain.hashing import HASHED_FIELDS, canonical_json
 
-FORMAT = "casefile-export/1"
+FORMAT = "casefile-export/2"
+FORMAT_V1 = "casefile-export/1"  # before the transparency log; still verified
+TREE_HEAD = "log/tree-head.txt"
+KEY_ROTATIONS = "log/key-rotations.json"
 CHECKPOINT_FORMAT = "casefile-checkpoint/1"
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"

@@ -4,6 +4,10 @@ from casefiles.domain.describe import describe
 from casefiles.domain.events import REGISTRY
 
 SAMPLES = {
+    "SigningKeyRotated": {"origin": "casefiles.test/log",
+                          "old_vkey": "casefiles.test/log+0a0b0c0d+AQ==",
+                          "new_vkey": "casefiles.test/log+01020304+AQ==",
+                          "announcement": "…"},
     "CaseOpened": {"reference": "CF-2026-000001", "title": "Looting in Bucha"},
     "CaseEdited": {"changes": {"title": {"old": "Draft", "new": "Looting"}}},
     "CaseAssigned": {"assignee": {"id": 1, "username": "dora"}, "previous": None},

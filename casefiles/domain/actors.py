@@ -12,7 +12,7 @@ ROLES = (DOCUMENTER, SUPERVISOR, LEGAL_REVIEWER, AUDITOR)
 
 SYSTEM = "system"
 # System processes that may act through commands, and nothing else.
-SYSTEM_ACTORS = ("ingest",)
+SYSTEM_ACTORS = ("ingest", "log")
 
 
 @dataclass(frozen=True)

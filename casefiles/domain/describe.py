@@ -69,6 +69,9 @@ def describe(event: Mapping[str, Any]) -> str:
     if kind == "CriteriaWaived":
         return (f"Waived the independent-sources criterion for {_state(payload['to_state'])}: "
                 f"{payload['reason']}")
+    if kind == "SigningKeyRotated":
+        return (f"Replaced the log's signing key {payload['old_vkey'].split('+')[1]} with "
+                f"{payload['new_vkey'].split('+')[1]}, announced and signed by both keys")
     if kind == "SourceIngested":
         meta = payload["metadata"]
         return (f"Ingested {payload['filename']} ({payload['bytes']} bytes, SHA-256 "

@@ -124,3 +124,9 @@ CASE_SPLIT_FROM = register("CaseSplitFrom", 1, ("from_case_id", "from_reference"
 CASE_EXPORTED = register(
     "CaseExported", 1, ("export_id", "kind", "exported_version", "head_hash", "format")
 )
+
+# The transparency log's own stream, uuid5(LOG_STREAM_NAMESPACE, origin): a new signing
+# key announced by the old one (docs/transparency-log.md, "Key rotation").
+SIGNING_KEY_ROTATED = register(
+    "SigningKeyRotated", 1, ("origin", "old_vkey", "new_vkey", "announcement")
+)

@@ -32,6 +32,7 @@ from casefiles.verify_export import (
     COMPLETE,
     FORMAT,
     IDENTITIES,
+    KEY_ROTATIONS,
     MANIFEST,
     REDACTED,
     SIGNATURE,
@@ -269,8 +270,15 @@ def _write_log(bundle: BundleWriter, case: CaseFile) -> dict:
                           "in the transparency log; run `manage.py verify_log`")
     bundle.write(TREE_HEAD, transparency.cosigned_note(head).encode("utf-8"))
     proof = transparency.inclusion_proof(leaf.index, head.size)
-    return {"tree_head": TREE_HEAD, "tree_size": head.size, "leaf_index": leaf.index,
-            "inclusion_proof": tlog.hashes_to_b64(proof)}
+    log = {"tree_head": TREE_HEAD, "tree_size": head.size, "leaf_index": leaf.index,
+           "inclusion_proof": tlog.hashes_to_b64(proof)}
+    rotations = transparency.key_rotations()
+    if rotations:
+        # So that a verifier who trusts an earlier key can follow it to this one.
+        bundle.write(KEY_ROTATIONS, (json.dumps(rotations, indent=2, ensure_ascii=False)
+                                     + "\n").encode("utf-8"))
+        log["key_rotations"] = KEY_ROTATIONS
+    return log
 
 
 def _manifest(context: report.ReportContext, files: list[dict], export_id: str,

@@ -79,9 +79,9 @@ def _load(path: Path) -> Ed25519PrivateKey:
     return key
 
 
-def _create(path: Path) -> None:
+def _create(path: Path, private: Ed25519PrivateKey | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    pem = Ed25519PrivateKey.generate().private_bytes(
+    pem = (private or Ed25519PrivateKey.generate()).private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
@@ -125,3 +125,25 @@ def signing_key() -> SigningKey:
     if not path.exists():
         _create(path)
     return SigningKey(_load(path))
+
+
+def next_key_path() -> Path:
+    return key_path().with_name(key_path().name + ".next")
+
+
+def prepare_next_key() -> SigningKey:
+    """The key that will replace the current one, kept beside it until the rotation is
+    recorded (a rotation interrupted half-way resumes with the same key)."""
+    path = next_key_path()
+    if not path.exists():
+        _create(path)
+    return SigningKey(_load(path))
+
+
+def install_next_key(retired_key_id: str) -> Path:
+    """Retire the current key file (renamed, never deleted) and put the next one in place."""
+    current, following = key_path(), next_key_path()
+    retired = current.with_name(f"{current.name}.retired-{retired_key_id}")
+    os.link(current, retired)
+    os.replace(following, current)
+    return retired

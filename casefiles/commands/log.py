@@ -1,0 +1,59 @@
+"""The transparency log's own commands: replacing its signing key (docs/transparency-log.md,
+"Key rotation"). The announcement is an event in the log's own stream, so a tree head
+signed by the old key covers it before the new key signs anything."""
+
+import uuid
+
+from casefiles import eventstore, tlog
+from casefiles.commands.base import Outcome, command, write
+from casefiles.domain.actors import SYSTEM, Actor
+from casefiles.domain.events import SIGNING_KEY_ROTATED
+from casefiles.errors import InvalidCommand
+from casefiles.eventstore import NewEvent
+
+LOG_STREAM_NAMESPACE = uuid.UUID("2f0c7f4e-6b1d-5a8e-9c3a-6c6f672d6b65")
+ANNOUNCEMENT = "casefiles key rotation/v1"
+
+
+def log_stream(origin: str) -> uuid.UUID:
+    return uuid.uuid5(LOG_STREAM_NAMESPACE, origin)
+
+
+def announcement_text(origin: str, old: tlog.Verifier, new: tlog.Verifier) -> str:
+    return f"{ANNOUNCEMENT}\norigin {origin}\nold {old.vkey}\nnew {new.vkey}\n"
+
+
+def read_announcement(note_text: str, trusted: tlog.Verifier) -> tlog.Verifier:
+    """The new key an announcement introduces, if `trusted` (the old key) signed it and
+    the new key signed it too; LogError otherwise."""
+    note = tlog.parse_note(note_text)
+    lines = note.text.split("\n")
+    if len(lines) != 5 or lines[0] != ANNOUNCEMENT or not lines[1].startswith("origin ") \
+            or not lines[2].startswith("old ") or not lines[3].startswith("new "):
+        raise tlog.LogError("not a casefiles key rotation announcement")
+    old, new = tlog.parse_vkey(lines[2][4:]), tlog.parse_vkey(lines[3][4:])
+    if old != trusted or new.name != old.name or lines[1][7:] != old.name:
+        raise tlog.LogError(f"the announcement does not rotate the key {trusted.vkey}")
+    tlog.verify_note(note, old)
+    tlog.verify_note(note, new)
+    return new
+
+
+@command
+def signing_key_rotate(*, origin: str, old_private, new_private) -> Outcome:
+    """Record that the log's key `old_private` hands over to `new_private`, signed by both."""
+    old = tlog.verifier_for(old_private, origin)
+    new = tlog.verifier_for(new_private, origin)
+    if old == new:
+        raise InvalidCommand("the new key is the old key")
+    text = announcement_text(origin, old, new)
+    note = tlog.Note(text, (*tlog.sign_note(text, old_private, origin).signatures,
+                            *tlog.sign_note(text, new_private, origin).signatures))
+    stream = log_stream(origin)
+    version, _ = eventstore.head(stream)
+    return write(
+        str(stream), actor=Actor.system("log"), role=SYSTEM, expected_version=version,
+        events=[NewEvent(SIGNING_KEY_ROTATED.name, {
+            "origin": origin, "old_vkey": old.vkey, "new_vkey": new.vkey,
+            "announcement": note.render()})],
+    )
