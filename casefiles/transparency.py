@@ -59,6 +59,37 @@ def log_verifier(key: signing.SigningKey | None = None) -> tlog.Verifier:
     return tlog.Verifier(origin(), tlog.ED25519, key.public.raw)
 
 
+def key_rotations() -> list[str]:
+    """The announcements of the log's key rotations, oldest first (SigningKeyRotated
+    events in the log's own stream)."""
+    from casefiles.commands.log import log_stream
+
+    return [payload["announcement"] for payload in Event.objects.filter(
+        case_id=log_stream(origin()), type="SigningKeyRotated").order_by(
+        "version").values_list("payload", flat=True)]
+
+
+def log_verifiers() -> list[tlog.Verifier]:
+    """Every key the log has signed with: the first one announced as replaced, each key
+    its announcement introduced (checked: signed by the key before and by itself), and
+    the current key, newest first."""
+    from casefiles.commands.log import read_announcement
+
+    keys: list[tlog.Verifier] = []
+    for text in key_rotations():
+        note = tlog.parse_note(text)
+        old = tlog.parse_vkey(note.text.split("\n")[2][4:])
+        if keys and old != keys[-1]:
+            raise tlog.LogError(f"a key rotation replaces {old.vkey}, which is not the "
+                                f"key the previous rotation introduced")
+        new = read_announcement(text, old)
+        keys.extend([old, new] if not keys else [new])
+    current = log_verifier()
+    if current not in keys:
+        keys.append(current)
+    return list(reversed(keys))
+
+
 def witnesses() -> list[tlog.Verifier]:
     return [tlog.parse_vkey(text) for text in settings.CASEFILES_WITNESSES]
 
@@ -248,7 +279,7 @@ def stored_heads(extra: Iterable[Path] = (), verifiers: list[tlog.Verifier] | No
                  ) -> Iterator[SignedHead]:
     """Every signed tree head kept: the files outside the database first, the cache,
     and any file an auditor brings. A head that does not verify is an error."""
-    verifiers = verifiers or [log_verifier()]
+    verifiers = verifiers or log_verifiers()
     directory = head_dir()
     files = sorted(directory.glob("tree-head-*.txt")) if directory.is_dir() else []
     for path in [*files, *extra]:
@@ -275,7 +306,7 @@ def publish(now: datetime | None = None) -> TreeHead:
     latest = TreeHead.objects.order_by("-size").first()
     if latest is not None and latest.size == size:
         return latest
-    previous = latest_file_head([verifier])
+    previous = latest_file_head(log_verifiers())
     if previous is not None:
         if previous.size > size:
             raise LogInconsistent(f"the log has {size} leaves but {previous.source} was "
@@ -470,3 +501,67 @@ def alert(report: LogReport) -> None:
                                       reference="transparency log", version=None,
                                       reason=problem[:2000])
         log.error("transparency log: %s", problem)
+
+
+# --- Reads and writes for the HTTP API (casefiles/api/log.py) --------------------------
+
+
+class UnknownWitness(tlog.LogError):
+    """A cosignature by a key that is not among CASEFILES_WITNESSES."""
+
+
+def tree_head(size: int) -> TreeHead | None:
+    """The tree head published at `size`, if any."""
+    return TreeHead.objects.filter(size=size).first()
+
+
+@dataclass(frozen=True)
+class EventInclusion:
+    leaf_index: int
+    tree_size: int
+    event_hash: str
+    proof: list[bytes]
+
+
+def event_inclusion(case_id, version: int, size: int) -> EventInclusion | None:
+    """The inclusion proof of a case's event in the tree of `size` leaves (size at most
+    log_size()); None when the event is not among that tree's leaves."""
+    leaf = leaf_of(case_id, version)
+    if leaf is None or leaf.index >= size:
+        return None
+    event_hash_hex = Event.objects.values_list("hash", flat=True).get(position=leaf.position)
+    return EventInclusion(leaf.index, size, event_hash_hex, inclusion_proof(leaf.index, size))
+
+
+def cosignature_receive(size: int, line: str) -> tuple[Cosignature, bool]:
+    """A cosignature as a witness sends it over HTTP: one note signature line for the
+    published tree head `size`. Returns the stored cosignature and whether it is new (a
+    witness sending again gets the one stored first). Raises UnknownWitness when the
+    signer is not a configured witness, LogError when the line does not parse or verify
+    or no tree head of that size was published, LogInconsistent when another
+    cosignature of that witness for that size is already kept outside the database."""
+    line = line.rstrip("\n")
+    if "\n" in line:
+        raise tlog.LogError("a cosignature is a single note signature line")
+    head = tree_head(size)
+    if head is None:
+        raise tlog.LogError(f"there is no tree head of size {size}")
+    signature = tlog.parse_note(head.note + line + "\n").signatures[-1]
+    witness = next((w for w in witnesses()
+                    if w.name == signature.name and w.key_id == signature.key_id), None)
+    if witness is None:
+        raise UnknownWitness(f"{signature.name} (key id {signature.key_id.hex()}) is not a "
+                             "witness this log knows (CASEFILES_WITNESSES)")
+    stored = Cosignature.objects.filter(tree_size=size, witness=witness.vkey)
+    existed = stored.exists()
+    try:
+        with transaction.atomic():
+            return cosignature_add(size, line), not existed
+    except IntegrityError:
+        # Two deliveries of the same witness's cosignature at once: the first one won.
+        return stored.get(), False
+    except LogInconsistent:
+        kept = stored.first()
+        if kept is None:
+            raise
+        return kept, False
