@@ -490,3 +490,30 @@ def hashes_from_b64(values: object, what: str) -> list[bytes]:
             raise LogError(f"{what} holds a hash that is not 32 bytes")
         hashes.append(digest)
     return hashes
+
+
+# --- Key rotation ---------------------------------------------------------------------
+# A log hands over from one key to the next with an announcement, a signed note signed
+# by both keys (docs/transparency-log.md, "Key rotation").
+
+ROTATION = "casefiles key rotation/v1"
+
+
+def rotation_text(origin: str, old: Verifier, new: Verifier) -> str:
+    return f"{ROTATION}\norigin {origin}\nold {old.vkey}\nnew {new.vkey}\n"
+
+
+def read_rotation(note_text: str, trusted: Verifier) -> Verifier:
+    """The new key an announcement introduces, if `trusted` (the old key) signed it and
+    the new key signed it too; LogError otherwise."""
+    note = parse_note(note_text)
+    lines = note.text.split("\n")
+    if len(lines) != 5 or lines[0] != ROTATION or not lines[1].startswith("origin ") \
+            or not lines[2].startswith("old ") or not lines[3].startswith("new "):
+        raise LogError("not a casefiles key rotation announcement")
+    old, new = parse_vkey(lines[2][4:]), parse_vkey(lines[3][4:])
+    if old != trusted or new.name != old.name or lines[1][7:] != old.name:
+        raise LogError(f"the announcement does not rotate the key {trusted.vkey}")
+    verify_note(note, old)
+    verify_note(note, new)
+    return new

@@ -73,8 +73,6 @@ def log_verifiers() -> list[tlog.Verifier]:
     """Every key the log has signed with: the first one announced as replaced, each key
     its announcement introduced (checked: signed by the key before and by itself), and
     the current key, newest first."""
-    from casefiles.commands.log import read_announcement
-
     keys: list[tlog.Verifier] = []
     for text in key_rotations():
         note = tlog.parse_note(text)
@@ -82,7 +80,7 @@ def log_verifiers() -> list[tlog.Verifier]:
         if keys and old != keys[-1]:
             raise tlog.LogError(f"a key rotation replaces {old.vkey}, which is not the "
                                 f"key the previous rotation introduced")
-        new = read_announcement(text, old)
+        new = tlog.read_rotation(text, old)
         keys.extend([old, new] if not keys else [new])
     current = log_verifier()
     if current not in keys:

@@ -12,31 +12,10 @@ from casefiles.errors import InvalidCommand
 from casefiles.eventstore import NewEvent
 
 LOG_STREAM_NAMESPACE = uuid.UUID("2f0c7f4e-6b1d-5a8e-9c3a-6c6f672d6b65")
-ANNOUNCEMENT = "casefiles key rotation/v1"
 
 
 def log_stream(origin: str) -> uuid.UUID:
     return uuid.uuid5(LOG_STREAM_NAMESPACE, origin)
-
-
-def announcement_text(origin: str, old: tlog.Verifier, new: tlog.Verifier) -> str:
-    return f"{ANNOUNCEMENT}\norigin {origin}\nold {old.vkey}\nnew {new.vkey}\n"
-
-
-def read_announcement(note_text: str, trusted: tlog.Verifier) -> tlog.Verifier:
-    """The new key an announcement introduces, if `trusted` (the old key) signed it and
-    the new key signed it too; LogError otherwise."""
-    note = tlog.parse_note(note_text)
-    lines = note.text.split("\n")
-    if len(lines) != 5 or lines[0] != ANNOUNCEMENT or not lines[1].startswith("origin ") \
-            or not lines[2].startswith("old ") or not lines[3].startswith("new "):
-        raise tlog.LogError("not a casefiles key rotation announcement")
-    old, new = tlog.parse_vkey(lines[2][4:]), tlog.parse_vkey(lines[3][4:])
-    if old != trusted or new.name != old.name or lines[1][7:] != old.name:
-        raise tlog.LogError(f"the announcement does not rotate the key {trusted.vkey}")
-    tlog.verify_note(note, old)
-    tlog.verify_note(note, new)
-    return new
 
 
 @command
@@ -46,7 +25,7 @@ def signing_key_rotate(*, origin: str, old_private, new_private) -> Outcome:
     new = tlog.verifier_for(new_private, origin)
     if old == new:
         raise InvalidCommand("the new key is the old key")
-    text = announcement_text(origin, old, new)
+    text = tlog.rotation_text(origin, old, new)
     note = tlog.Note(text, (*tlog.sign_note(text, old_private, origin).signatures,
                             *tlog.sign_note(text, new_private, origin).signatures))
     stream = log_stream(origin)
