@@ -240,7 +240,9 @@ def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: 
                        f"{old_size} that was signed: history was rewritten or removed")
     if sr != new_root:
         raise LogError(f"the consistency proof does not lead to the root of the tree of "
-                       f"size {new_size}")
+                       f"size {new_size}: that tree does not extend the tree of size "
+                       f"{old_size} (history was rewritten or removed, or the proof is "
+                       "wrong)")
 
 
 # --- Keys and signed notes ------------------------------------------------------------

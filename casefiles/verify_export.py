@@ -23,16 +23,20 @@ import binascii
 import hashlib
 import io
 import json
+import os
 import re
 import sys
 import zipfile
+import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from casefiles import tlog, trust
 from casefiles.domain.chain import check_chain
 from casefiles.domain.hashing import HASHED_FIELDS, canonical_json
 
@@ -50,6 +54,20 @@ SOURCE_NAME = re.compile(r"^sources/([0-9a-f]{64})\.[A-Za-z0-9]{1,8}$")
 RECORD_FIELDS = frozenset((*HASHED_FIELDS, "hash"))
 CHUNK = 1 << 20
 
+# What a hostile bundle can make this tool read or keep, so that it is refused at once
+# and in bounded memory instead of read first (a 1 MB ZIP can hold a 1 GiB
+# manifest.json). Each is far above what the exporter writes; docs/export.md lists
+# them with their reasons.
+MAX_ENTRIES = 50_000  # files in the ZIP (zipfile keeps about 560 bytes for each)
+MAX_DIRECTORY_BYTES = 8 << 20  # the ZIP's central directory, checked before zipfile reads it
+MAX_DOCUMENT_BYTES = 16 << 20  # a file read whole: manifest.json, identities.json
+MAX_SIGNATURE_BYTES = 256  # manifest.sig is 88 characters of base64
+MAX_JSON_VALUES = 250_000  # in a document read whole; a manifest needs 4 per file
+MAX_EVENT_LINE = 4 << 20  # characters in one line of events.jsonl, newline included
+MAX_PROTECTED_PERSONS = 50_000
+MAX_IDENTIFIER = 64  # characters in a protected person's id or commitment
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
 
 class Failed(Exception):
     """The bundle does not verify; the message names the first failure."""
@@ -59,12 +77,109 @@ class NotInCheckpoint(Exception):
     """The bundle verifies, but the checkpoint holds nothing for its case to compare."""
 
 
+def _check_directory(path: str) -> None:
+    """Refuse a central directory too large to hold before zipfile reads it: zipfile
+    reads it whole, makes an object of every entry (a million entries: 576 MB, 5.6 s)
+    and counts entries by parsing them, not by the number the ZIP declares. The end
+    record is read with zipfile's own reader so that both see the same directory."""
+    read_end = getattr(zipfile, "_EndRecData", None)
+    try:
+        with open(path, "rb") as stream:
+            end = read_end(stream) if read_end else None
+    except OSError:
+        return  # zipfile.ZipFile says why
+    if not end or len(end) < 6:
+        return  # not a ZIP (zipfile says so), or a zipfile this code does not know
+    entries, size = end[4], end[5]  # zipfile's _ECD_ENTRIES_TOTAL and _ECD_SIZE
+    if entries > MAX_ENTRIES:
+        raise Failed(f"the ZIP declares {entries:,} entries; a bundle holds at most "
+                     f"{MAX_ENTRIES:,} files")
+    if size > MAX_DIRECTORY_BYTES:
+        raise Failed(f"the ZIP's central directory is {size:,} bytes; this tool reads at "
+                     f"most {MAX_DIRECTORY_BYTES:,} (a bundle holds at most "
+                     f"{MAX_ENTRIES:,} files)")
+
+
+def _check_entries(archive: zipfile.ZipFile, archive_bytes: int) -> None:
+    entries = archive.infolist()
+    if len(entries) > MAX_ENTRIES:
+        raise Failed(f"the ZIP holds {len(entries):,} entries; a bundle holds at most "
+                     f"{MAX_ENTRIES:,} files")
+    seen: set[str] = set()
+    duplicates: set[str] = set()
+    for info in entries:
+        (duplicates if info.filename in seen else seen).add(info.filename)
+    if duplicates:
+        raise Failed(f"the ZIP holds {min(duplicates)} more than once")
+    compressed = 0
+    for info in entries:
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise Failed(f"{info.filename} is compressed with method {info.compress_type}; "
+                         "this tool reads only stored and deflated files, as the exporter "
+                         "writes them")
+        compressed += info.compress_size
+    # Deflate expands at most 1032-fold, so the work of reading every entry is bounded
+    # by the size of the file, unless entries share their compressed bytes (an
+    # overlapping ZIP bomb: each entry decompresses the same data again).
+    if compressed > archive_bytes:
+        raise Failed(f"the ZIP's entries take {compressed:,} compressed bytes but the file "
+                     f"has only {archive_bytes:,}: entries overlap (a ZIP bomb) or the "
+                     "central directory is wrong")
+
+
+def _open_archive(path: str) -> zipfile.ZipFile:
+    _check_directory(path)
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, EOFError, ValueError, NotImplementedError, zipfile.BadZipFile) as exc:
+        raise Failed(f"cannot open {path} as a ZIP file: {exc}") from None
+    try:
+        _check_entries(archive, os.stat(path).st_size)
+    except BaseException:
+        archive.close()
+        raise
+    return archive
+
+
+@contextmanager
+def _reading(name: str) -> Iterator[None]:
+    """What zipfile raises on a corrupt, encrypted or truncated entry, as a failure."""
+    try:
+        yield
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as exc:
+        raise Failed(f"{name} cannot be read from the ZIP: {exc}") from None
+
+
+def _load_json(data: bytes, name: str) -> Any:
+    # json.loads makes an object of every value (72 bytes for the 3 of "[],"), so even
+    # a capped document could take gigabytes; commas and brackets count its values
+    # from above without parsing it.
+    values = data.count(b",") + data.count(b"[") + data.count(b"{")
+    if values > MAX_JSON_VALUES:
+        raise Failed(f"{name} has {values:,} commas and brackets; this tool reads at most "
+                     f"{MAX_JSON_VALUES:,} JSON values in it")
+    try:
+        return json.loads(data)
+    except ValueError:
+        raise Failed(f"{name} is not valid JSON") from None
+    except RecursionError:
+        raise Failed(f"{name} is nested too deeply") from None
+
+
+class Unpinned(Exception):
+    """The bundle is self-consistent, but no trust anchor says whose key signed it."""
+
+
+EXIT_FAILED, EXIT_USAGE, EXIT_NOT_IN_CHECKPOINT, EXIT_UNPINNED = 1, 2, 3, 4
+
+
 @dataclass(frozen=True)
 class Checkpoint:
     taken_at: str
     global_position: int
     cases: dict[str, tuple[int, str]]
     key_id: str
+    public: bytes = b""
 
     def __str__(self) -> str:
         return (f"checkpoint taken {self.taken_at} (global position "
@@ -81,11 +196,22 @@ class Verified:
     kind: str = REDACTED
     checkpoint_version: int | None = None
     checkpoint: Checkpoint | None = None
+    leaf_index: int | None = None
+    tree_size: int | None = None
+    held_size: int | None = None
+    witnesses: int = 0
 
     def __str__(self) -> str:
         key = "the expected key" if self.key_pinned else "the key in the manifest"
         line = (f"OK {self.reference}: {self.count} events, head hash {self.head_hash}, "
                 f"signed by {key} {self.key_id}, {self.kind} bundle")
+        if self.tree_size is not None:
+            line += (f"; in the transparency log as leaf {self.leaf_index} of the signed "
+                     f"tree head of size {self.tree_size}")
+        if self.held_size is not None:
+            line += f", consistent with the tree head of size {self.held_size} you hold"
+        if self.witnesses:
+            line += f", cosigned by {self.witnesses} witness(es) you trust"
         if self.checkpoint is not None:
             line += f"; version {self.checkpoint_version} matches the {self.checkpoint}"
         return line
@@ -124,11 +250,22 @@ def _field(mapping: Any, name: str, kind: type, where: str,
     return value
 
 
-def _read_member(archive: zipfile.ZipFile, name: str) -> bytes:
+def _read_member(archive: zipfile.ZipFile, name: str,
+                 limit: int = MAX_DOCUMENT_BYTES) -> bytes:
+    """The whole of `name`, refused before reading when the ZIP says it is larger than
+    `limit`, and read no further than that in case the ZIP lies."""
     try:
-        return archive.read(name)
+        size = archive.getinfo(name).file_size
     except KeyError:
         raise Failed(f"{name} is missing from the bundle") from None
+    if size > limit:
+        raise Failed(f"{name} is {size:,} bytes; this tool reads at most {limit:,}")
+    with _reading(name), archive.open(name) as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise Failed(f"{name} holds more than {limit:,} bytes although the ZIP says "
+                     f"{size:,}")
+    return data
 
 
 def _signer(document: dict, expected_key: bytes | None, *, what: str, holder: str,
@@ -152,7 +289,9 @@ def _signer(document: dict, expected_key: bytes | None, *, what: str, holder: st
 
 
 def check_signature(manifest_bytes: bytes, signature: bytes, manifest: dict,
-                    expected_key: bytes | None) -> str:
+                    expected_key: bytes | None = None) -> bytes:
+    """The manifest's signature with the key it names; returns that key. Whether the key
+    is one the auditor trusts is decided afterwards (check_pinned)."""
     public = _signer(manifest, expected_key, what="bundle", holder="manifest")
     try:
         public.verify(_b64(signature.decode("ascii", "replace"), "manifest.sig"),
@@ -160,7 +299,16 @@ def check_signature(manifest_bytes: bytes, signature: bytes, manifest: dict,
     except InvalidSignature:
         raise Failed("the signature in manifest.sig does not match manifest.json: the "
                      "manifest or the signature was changed") from None
-    return key_id(public.public_bytes_raw())
+    return public.public_bytes_raw()
+
+
+def check_pinned(anchors: trust.Trust, public: bytes) -> None:
+    if anchors.pinned and not anchors.trusts(public):
+        pinned = ", ".join([*(log.vkey for log in anchors.logs),
+                            *(key_id(raw) for raw in anchors.raw_keys)])
+        raise Failed(f"the bundle is signed by key {key_id(public)}, which you do not trust "
+                     f"(you pinned {pinned}): it was not made by the log you trust, or it "
+                     "was re-signed")
 
 
 def check_files(archive: zipfile.ZipFile, manifest: dict) -> dict[str, dict]:
@@ -177,11 +325,16 @@ def check_files(archive: zipfile.ZipFile, manifest: dict) -> dict[str, dict]:
     for name in present:
         if name not in listed:
             raise Failed(f"{name} is in the bundle but not listed in the manifest")
+    present_names = set(present)
     for path, entry in listed.items():
-        if path not in present:
+        if path not in present_names:
             raise Failed(f"{path} is listed in the manifest but missing from the bundle")
+        size = archive.getinfo(path).file_size
+        if size != entry["bytes"]:
+            # Said before reading: the ZIP's own size bounds what is read below.
+            raise Failed(f"{path} is {size} bytes; the manifest says {entry['bytes']}")
         digest, size = hashlib.sha256(), 0
-        with archive.open(path) as stream:
+        with _reading(path), archive.open(path) as stream:
             for chunk in iter(lambda stream=stream: stream.read(CHUNK), b""):
                 digest.update(chunk)
                 size += len(chunk)
@@ -203,28 +356,67 @@ class _EventLines:
         self.watched_hash: str | None = None
 
     def __iter__(self) -> Iterator[dict]:
-        for number, line in enumerate(self.stream, start=1):
+        number = 0
+        while line := self._line(number + 1):
+            number += 1
             try:
                 record = json.loads(line)
             except ValueError:
                 raise Failed(f"{self.name} line {number} is not valid JSON") from None
+            except RecursionError:
+                raise Failed(f"{self.name} line {number} is nested too deeply") from None
             if not isinstance(record, dict):
                 raise Failed(f"{self.name} line {number} is not a JSON object")
             if set(record) != RECORD_FIELDS:
                 raise Failed(f"{self.name} line {number} has the fields "
                              f"{', '.join(sorted(record))}; an event has exactly "
                              f"{', '.join(sorted(RECORD_FIELDS))}")
-            payload = record["payload"]
-            for sha in referenced_sha256(payload):
-                self.referenced.setdefault(sha, None)
-            if (record["type"] == "PersonAdded" and isinstance(payload, dict)
-                    and payload.get("protected") is True):
-                self.protected[str(payload.get("person_id"))] = str(
-                    payload.get("identity_commitment"))
             if number == self.watch:
                 # Line n holds version n once check_chain has passed the whole file.
                 self.watched_hash = record["hash"]
             yield record
+            # check_chain asks for the next line only once this one has passed it, so a
+            # changed line is reported as a broken chain rather than by the limits here.
+            self._keep(record["payload"], record["type"], number)
+
+    def _line(self, number: int) -> str:
+        with _reading(self.name):
+            line = self.stream.readline(MAX_EVENT_LINE + 1)
+        if len(line) > MAX_EVENT_LINE:
+            raise Failed(f"{self.name} line {number} is longer than {MAX_EVENT_LINE:,} "
+                         "characters; this tool reads no longer event")
+        return line
+
+    def _keep(self, payload: Any, kind: Any, number: int) -> None:
+        """Note what later checks need, no more than a bundle can hold: each line is
+        bounded, but what is kept from all of them must be too."""
+        try:
+            referenced = list(referenced_sha256(payload))
+        except RecursionError:
+            raise Failed(f"{self.name} line {number} is nested too deeply") from None
+        for sha in referenced:
+            if sha in self.referenced:
+                continue
+            if not SHA256_HEX.fullmatch(sha):
+                raise Failed(f"{self.name} line {number} refers to the original "
+                             f"{sha[:80]!r}, which is not a SHA-256 (64 lowercase "
+                             "hexadecimal digits)")
+            if len(self.referenced) >= MAX_ENTRIES:
+                raise Failed(f"{self.name} refers to more than {MAX_ENTRIES:,} originals; "
+                             f"a bundle holds at most {MAX_ENTRIES:,} files")
+            self.referenced[sha] = None
+        if (kind == "PersonAdded" and isinstance(payload, dict)
+                and payload.get("protected") is True):
+            person = str(payload.get("person_id"))
+            committed = str(payload.get("identity_commitment"))
+            if len(person) > MAX_IDENTIFIER or len(committed) > MAX_IDENTIFIER:
+                raise Failed(f"{self.name} line {number} adds a protected person whose "
+                             "person_id or identity_commitment is longer than "
+                             f"{MAX_IDENTIFIER} characters")
+            if person not in self.protected and len(self.protected) >= MAX_PROTECTED_PERSONS:
+                raise Failed(f"{self.name} adds more than {MAX_PROTECTED_PERSONS:,} "
+                             "protected persons")
+            self.protected[person] = committed
 
 
 def check_events(archive: zipfile.ZipFile, manifest: dict, listed: dict,
@@ -293,10 +485,7 @@ def bundle_kind(manifest: dict) -> str:
 
 
 def _identities(archive: zipfile.ZipFile) -> list[dict]:
-    try:
-        entries = json.loads(archive.read(IDENTITIES))
-    except (ValueError, UnicodeDecodeError):
-        raise Failed(f"{IDENTITIES} is not valid JSON") from None
+    entries = _load_json(_read_member(archive, IDENTITIES), IDENTITIES)
     if not isinstance(entries, list):
         raise Failed(f"{IDENTITIES} is not a JSON list")
     for index, entry in enumerate(entries):
@@ -384,6 +573,7 @@ def load_checkpoint(path: str, *, expected_key: bytes | None = None) -> Checkpoi
         global_position=_field(document, "global_position", int, "", source),
         cases=_checkpoint_cases(document, source),
         key_id=key_id(public.public_bytes_raw()),
+        public=public.public_bytes_raw(),
     )
 
 
@@ -407,28 +597,40 @@ def check_checkpoint(checkpoint: Checkpoint, case_id: str, reference: str, count
 
 
 def verify(path: str, *, expected_key: bytes | None = None,
-           checkpoint: Checkpoint | None = None) -> Verified:
-    try:
-        archive = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise Failed(f"cannot open {path} as a ZIP file: {exc}") from None
-    with archive:
-        names = archive.namelist()
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise Failed(f"the ZIP holds {duplicates[0]} more than once")
+           checkpoint: Checkpoint | None = None, anchors: trust.Trust | None = None,
+           log_checkpoint: bytes | None = None,
+           log_proof: tuple[int, int, list[bytes]] | None = None,
+           allow_v1: bool = False) -> Verified:
+    """Verify the bundle at `path`. Trust comes from `anchors` (or `expected_key`, a raw
+    key): without any, everything is checked against the bundle's own key and the
+    result says so (Verified.key_pinned is False; the command line prints UNPINNED).
+    A bundle made before the transparency log (casefile-export/1) proves less, and
+    whoever holds the key can strip a new bundle down to that form: it is verified only
+    when asked (`allow_v1`)."""
+    anchors = anchors or trust.Trust()
+    if expected_key is not None:
+        anchors.raw_keys.append(expected_key)
+    with _open_archive(path) as archive:
         manifest_bytes = _read_member(archive, MANIFEST)
-        signature = _read_member(archive, SIGNATURE)
-        try:
-            manifest = json.loads(manifest_bytes)
-        except ValueError:
-            raise Failed("manifest.json is not valid JSON") from None
+        signature = _read_member(archive, SIGNATURE, MAX_SIGNATURE_BYTES)
+        manifest = _load_json(manifest_bytes, MANIFEST)
         if not isinstance(manifest, dict):
             raise Failed("manifest.json is not a JSON object")
-        signer = check_signature(manifest_bytes, signature, manifest, expected_key)
-        if manifest.get("format") != FORMAT:
-            raise Failed(f"the bundle's format is {manifest.get('format')!r}; this tool "
-                         f"verifies {FORMAT}")
+        public = check_signature(manifest_bytes, signature, manifest)
+        signer = key_id(public)
+        bundle_format = manifest.get("format")
+        if bundle_format not in (FORMAT, FORMAT_V1):
+            raise Failed(f"the bundle's format is {bundle_format!r}; this tool verifies "
+                         f"{FORMAT} and {FORMAT_V1}")
+        if bundle_format == FORMAT_V1 and not allow_v1:
+            raise Failed(f"this is a {FORMAT_V1} bundle, made before the transparency log: "
+                         "it carries no tree head, so nothing outside the bundle vouches for "
+                         "it (and anyone holding the key can strip a new bundle down to this "
+                         "form). Verify it with --allow-v1, and against a --checkpoint of its "
+                         "time")
+        # Whose key it is, before anything else is read: a stranger's bundle stops here.
+        origin = _pin(archive, manifest, public, anchors) if bundle_format == FORMAT \
+            else check_pinned(anchors, public)
         kind = bundle_kind(manifest)
         listed = check_files(archive, manifest)
         case_id = _field(_field(manifest, "case", dict, ""), "id", str, "case.")
@@ -436,48 +638,162 @@ def verify(path: str, *, expected_key: bytes | None = None,
         count, head_hash, lines = check_events(archive, manifest, listed, watch)
         check_sources(listed, lines.referenced)
         check_identities(archive, listed, kind, lines.protected)
+        log = None
+        if bundle_format == FORMAT:
+            log = _check_log(archive, manifest, listed, public, origin, head_hash, anchors,
+                             log_checkpoint, log_proof)
+        elif log_checkpoint is not None:
+            raise Failed(f"a {FORMAT_V1} bundle carries no tree head to check against "
+                         "--log-checkpoint; use --checkpoint with a checkpoint of that time")
     reference = _field(manifest["case"], "reference", str, "case.")
     checked = None
     if checkpoint is not None:
+        if checkpoint.public != public and not anchors.trusts(checkpoint.public):
+            raise Failed(f"the checkpoint is signed by key {checkpoint.key_id} but the bundle "
+                         f"by key {signer}: one of them is not from the log you trust")
         checked = check_checkpoint(checkpoint, case_id, reference, count, lines.watched_hash)
-    return Verified(reference, count, head_hash, signer, expected_key is not None, kind,
-                    checked, checkpoint)
+    verified = Verified(reference, count, head_hash, signer, anchors.pinned, kind,
+                        checked, checkpoint, **(log or {}))
+    if not anchors.pinned:
+        raise Unpinned(verified)
+    return verified
+
+
+def _pin(archive: zipfile.ZipFile, manifest: dict, public: bytes,
+         anchors: trust.Trust) -> str:
+    """casefile-export/2: the log's origin (from the tree head) and the pinning of the
+    bundle's key, directly or through the key rotations the bundle carries."""
+    log = _field(manifest, "log", dict, "")
+    if _field(log, "tree_head", str, "log.") != TREE_HEAD:
+        raise Failed(f"manifest.json is malformed: log.tree_head is not {TREE_HEAD}")
+    try:
+        origin = trust.note_origin(_read_member(archive, TREE_HEAD))
+        rotations = log.get("key_rotations")
+        if rotations is not None:
+            if rotations != KEY_ROTATIONS:
+                raise Failed(f"manifest.json is malformed: log.key_rotations is not "
+                             f"{KEY_ROTATIONS}")
+            try:
+                announcements = json.loads(_read_member(archive, KEY_ROTATIONS))
+            except (ValueError, UnicodeDecodeError):
+                raise Failed(f"{KEY_ROTATIONS} is not valid JSON") from None
+            if not isinstance(announcements, list):
+                raise Failed(f"{KEY_ROTATIONS} is not a JSON list")
+            trust.follow_rotations(anchors, origin, announcements)
+    except tlog.LogError as exc:
+        raise Failed(str(exc)) from None
+    check_pinned(anchors, public)
+    return origin
+
+
+def _check_log(archive: zipfile.ZipFile, manifest: dict, listed: dict, public: bytes,
+               origin: str, head_hash: str, anchors: trust.Trust,
+               log_checkpoint: bytes | None,
+               log_proof: tuple[int, int, list[bytes]] | None) -> dict:
+    """casefile-export/2: the tree head the bundle was taken at, signed by the bundle's
+    own key; the last event's inclusion in it; the auditor's later tree head; the
+    witnesses."""
+    log = manifest["log"]
+    for path in listed:
+        if path.startswith("log/") and path not in (TREE_HEAD, KEY_ROTATIONS):
+            raise Failed(f"{path} is not a file a bundle may hold under log/")
+    for path in (TREE_HEAD, *([KEY_ROTATIONS] if "key_rotations" in log else [])):
+        if path not in listed:
+            raise Failed(f"{path} is not listed in the manifest")
+    try:
+        signer = trust.log_verifier(anchors, origin, public)
+        head = trust.open_head(_read_member(archive, TREE_HEAD), [signer],
+                               f"{TREE_HEAD} is not signed by the bundle's own key")
+        leaf_index = trust.check_inclusion(head, head_hash, log)
+        relied, held_size = head, None
+        if log_checkpoint is not None:
+            keys = [signer, *(key for key in anchors.logs if key.name == origin)]
+            held = trust.open_head(log_checkpoint, keys,
+                                   "the tree head given with --log-checkpoint does not verify")
+            trust.check_consistency(head, held, log_proof)
+            held_size = held.checkpoint.size
+            if held.checkpoint.size >= head.checkpoint.size:
+                relied = held
+        witnesses = trust.check_witnesses(anchors, relied)
+    except tlog.LogError as exc:
+        raise Failed(str(exc)) from None
+    return {"leaf_index": leaf_index, "tree_size": head.checkpoint.size,
+            "held_size": held_size, "witnesses": witnesses}
+
+
+def _read_small(path: str, what: str) -> bytes:
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read(tlog.MAX_NOTE_BYTES + 1)
+    except OSError as exc:
+        raise Failed(f"cannot read {what} {path}: {exc.strerror}") from None
+    if len(data) > tlog.MAX_NOTE_BYTES:
+        raise Failed(f"{what} {path} is larger than {tlog.MAX_NOTE_BYTES} bytes")
+    return data
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m casefiles.verify_export",
-        description="Verify a casefile-export/1 bundle (signature, files, chain, sources, "
-                    "protected identities), optionally against a signed checkpoint.",
+        description=f"Verify a {FORMAT} (or {FORMAT_V1}) bundle: signature, files, chain, "
+                    "sources, protected identities, and its place in the transparency log, "
+                    "against the log key you trust.",
     )
     parser.add_argument("bundle", help="the export ZIP")
     parser.add_argument(
-        "--public-key",
-        help="the signing key you trust (base64 of the raw 32-byte Ed25519 key, as given "
-             "by GET /api/signing-key/); without it the key in the manifest is used",
-    )
+        "--public-key", action="append", default=[],
+        help="the log's key you trust: its verifier key (vkey, name+keyid+key, as the "
+             "admin and GET /api/signing-key/ show it) or the base64 of the raw 32-byte "
+             "Ed25519 key (repeatable)")
+    parser.add_argument(
+        "--trust", help="a trust file: 'log <vkey>', 'witness <vkey>', "
+                        "'witnesses-required <n>' lines (docs/transparency-log.md)")
+    parser.add_argument(
+        "--log-checkpoint",
+        help="a later signed tree head you hold (e.g. from GET /api/log/checkpoint or a "
+             "witness): the bundle's tree head must be consistent with it")
+    parser.add_argument(
+        "--log-proof",
+        help="the consistency proof between the bundle's tree head and --log-checkpoint "
+             "(the JSON of GET /api/log/proof?from=M&to=N)")
     parser.add_argument(
         "--checkpoint",
-        help="a signed checkpoint (casefile-checkpoint/1) you kept: the bundle must hold, "
-             "at the checkpoint's version of the case, the very event it recorded",
-    )
+        help=f"a signed {CHECKPOINT_FORMAT} you kept (before the transparency log): the "
+             "bundle must hold, at the checkpoint's version of the case, the very event it "
+             "recorded")
+    parser.add_argument(
+        "--allow-v1", action="store_true",
+        help=f"also verify a {FORMAT_V1} bundle (made before the transparency log)")
     args = parser.parse_args(argv)
+    if args.log_proof and not args.log_checkpoint:
+        parser.error("--log-proof goes with --log-checkpoint")
     try:
-        expected = None
-        if args.public_key:
-            expected = _b64(args.public_key, "--public-key")
-            if len(expected) != 32:
-                raise Failed(f"--public-key is {len(expected)} bytes; an Ed25519 key is 32")
-        checkpoint = None
-        if args.checkpoint:
-            checkpoint = load_checkpoint(args.checkpoint, expected_key=expected)
-        print(verify(args.bundle, expected_key=expected, checkpoint=checkpoint))
+        anchors = trust.Trust()
+        try:
+            for text in args.public_key:
+                trust.add_key(anchors, text)
+            if args.trust:
+                trust.read_trust_file(args.trust, anchors)
+            proof = trust.read_proof(args.log_proof) if args.log_proof else None
+        except tlog.LogError as exc:
+            raise Failed(str(exc)) from None
+        held = _read_small(args.log_checkpoint, "the tree head") if args.log_checkpoint \
+            else None
+        checkpoint = load_checkpoint(args.checkpoint) if args.checkpoint else None
+        print(verify(args.bundle, checkpoint=checkpoint, anchors=anchors,
+                     log_checkpoint=held, log_proof=proof, allow_v1=args.allow_v1))
     except Failed as failure:
         print(f"FAILED: {failure}")
-        return 1
+        return EXIT_FAILED
     except NotInCheckpoint as gap:
         print(f"NOT IN CHECKPOINT: {gap}")
-        return 3
+        return EXIT_NOT_IN_CHECKPOINT
+    except Unpinned as unpinned:
+        verified = unpinned.args[0]
+        print(f"UNPINNED: {str(verified).removeprefix('OK ')}. Nothing says whose key "
+              f"{verified.key_id} is: anyone can sign a bundle with a key of their own. "
+              "Pass the log's key with --public-key, or --trust")
+        return EXIT_UNPINNED
     return 0
 
 

@@ -11,6 +11,29 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from casefiles.export import signing
 
 
+def verified(path, **kwargs):
+    """verify() with the log's key pinned, as an auditor who obtained it would run it."""
+    from casefiles.verify_export import verify
+
+    return verify(str(path), expected_key=signing.signing_key().public.raw, **kwargs)
+
+
+def as_v1(files: dict[str, bytes]) -> dict[str, bytes]:
+    """Strip a bundle down to casefile-export/1 (no tree head), signed again: what a key
+    holder could do to escape the log's checks, and what bundles made before it look like."""
+    stripped = {name: data for name, data in files.items() if not name.startswith("log/")}
+    document = manifest(stripped)
+    document.pop("log")
+    document["format"] = "casefile-export/1"
+    document["files"] = [entry for entry in document["files"]
+                         if not entry["path"].startswith("log/")]
+    signing_block = {key: value for key, value in document["signing"].items() if key != "vkey"}
+    document["signing"] = signing_block
+    raw = json.dumps(document, indent=2).encode()
+    return {**stripped, "manifest.json": raw, "manifest.sig": signing.signing_key().sign(
+        raw).encode()}
+
+
 def members(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as archive:
         return {name: archive.read(name) for name in archive.namelist()}

@@ -10,7 +10,6 @@ from rest_framework.test import APIClient
 from casefiles.models import Event, ExportJob
 from casefiles.selectors import case_state
 from casefiles.tasks import export_bundle
-from casefiles.verify_export import verify
 from tests.export import tampering
 from tests.factories import attach, open_case
 
@@ -51,7 +50,7 @@ def test_request_poll_download_and_the_record(case_id, users, tmp_path,
     assert download["Content-Type"] == "application/zip"
     path = tmp_path / "api.zip"
     path.write_bytes(b"".join(download.streaming_content))
-    result = verify(str(path))
+    result = tampering.verified(path)
     assert (result.count, result.head_hash) == (before.version, before.head_hash)
     manifest = tampering.manifest(tampering.members(path))
     assert (manifest["export_id"], manifest["exported_by"]) == (job["id"], "aud")
@@ -162,7 +161,7 @@ def test_a_cleared_requester_gets_a_complete_bundle(case_id, users, tmp_path,
     path = tmp_path / "c.zip"
     path.write_bytes(b"".join(client.get(f"/api/exports/{job['id']}/download/")
                               .streaming_content))
-    assert verify(str(path)).kind == "complete"
+    assert tampering.verified(path).kind == "complete"
     redacted = _request(client, case_id, django_capture_on_commit_callbacks,
                         {"kind": "redacted"}).json()
     assert redacted["kind"] == "redacted"

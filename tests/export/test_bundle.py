@@ -18,7 +18,7 @@ from casefiles.export import signing
 from casefiles.export.bundle import ExportError, export_case
 from casefiles.models import Event
 from casefiles.selectors import case_state, get_case_by_reference
-from casefiles.verify_export import Failed, referenced_sha256, verify
+from casefiles.verify_export import Failed, Unpinned, referenced_sha256, verify
 from tests.export import tampering
 from tests.export.conftest import ORIGINAL_A, ORIGINAL_B
 from tests.factories import attach, open_case
@@ -106,7 +106,7 @@ def test_the_bundle_shows_the_case_at_the_version_it_started_from(bundle, case_i
     with open(tmp_path / "later.zip", "wb") as out:
         after = export_case(case_id, exported_by="aud", out=out)
     assert after["events"]["count"] == before["events"]["count"] + 1
-    assert verify(str(tmp_path / "later.zip")).count == after["case"]["version"]
+    assert tampering.verified(tmp_path / "later.zip").count == after["case"]["version"]
 
 
 def test_a_missing_original_stops_the_export(actors, tmp_path):
@@ -159,6 +159,10 @@ def _signed_by_other_key(files):
     raw = base64.b64decode(_raw(key))
     block = {"algorithm": "ed25519", "public_key": _raw(key),
              "key_id": hashlib.sha256(raw).hexdigest()[:16]}
+    # A thorough forger signs the tree head with their key too, under the same origin.
+    note = tlog.parse_note(files["log/tree-head.txt"])
+    head = tlog.parse_checkpoint(note.text)
+    files = {**files, "log/tree-head.txt": tlog.sign_checkpoint(head, key).render().encode()}
     return tampering.resign(files, {"signing": block}, key=key)
 
 
@@ -245,7 +249,7 @@ TAMPERING = {
                                                 "id": "00000000-0000-4000-8000-000000000000"}}),
         "event chain broken at version 1: event belongs to case {case_id}"),
     "signed by another key": (
-        _signed_by_other_key, "not by the expected key {key_id}"),
+        _signed_by_other_key, "which you do not trust (you pinned {key_id})"),
     "not a ZIP": (
         lambda f: None, "as a ZIP file"),
 }
@@ -274,14 +278,20 @@ def test_each_kind_of_tampering_is_named(name, bundle, case_id):
     assert expected in str(failure.value)
 
 
-def test_without_the_expected_key_a_self_consistent_forgery_shows_a_different_key(bundle):
-    """Anyone can sign a bundle with their own key: the OK line names the key, and
-    --public-key pins the one the auditor trusts (previous test)."""
+def test_without_a_pinned_key_a_self_consistent_forgery_is_unpinned_not_ok(bundle):
+    """Anyone can sign a bundle with their own key: without a key to trust the verifier
+    says UNPINNED (never OK) and names the key; with the real key pinned it fails."""
     forged = tampering.write(bundle.with_name("forged.zip"),
                              _signed_by_other_key(tampering.members(bundle)))
-    result = verify(str(forged))
+    with pytest.raises(Unpinned) as unpinned:
+        verify(str(forged))
+    result = unpinned.value.args[0]
     assert result.key_id != signing.signing_key().public.key_id
     assert "signed by the key in the manifest" in str(result)
+    with pytest.raises(Failed, match="which you do not trust"):
+        tampering.verified(forged)
+    with pytest.raises(Unpinned):
+        verify(str(bundle))  # the genuine bundle too: nothing says whose key it is
 
 
 def test_the_bundle_is_a_standard_zip(bundle):
@@ -306,4 +316,4 @@ def test_an_ingested_document_travels_with_its_media_type_as_extension(
     sha = hashlib.sha256(data).hexdigest()
     assert [name for name in files if name.startswith("sources/")] == [f"sources/{sha}.txt"]
     assert files[f"sources/{sha}.txt"] == data
-    assert verify(str(path)).count == case.version
+    assert tampering.verified(path).count == case.version

@@ -27,7 +27,6 @@ from casefiles.verify_export import (
     NotInCheckpoint,
     key_id,
     load_checkpoint,
-    verify,
 )
 from tests.export import tampering
 from tests.factories import open_case
@@ -98,7 +97,7 @@ def test_a_bundle_made_after_the_checkpoint_verifies_against_it(case_id, actors,
     version = case_state(case_id).version
     cp = load_checkpoint(str(_take(tmp_path / "cp.json")))
     commands.note_add(actor=actors["documenter"], case_id=case_id, text="after the checkpoint")
-    result = verify(str(_export(case_id, tmp_path / "b.zip")), checkpoint=cp)
+    result = tampering.verified(_export(case_id, tmp_path / "b.zip"), checkpoint=cp)
     assert (result.count, result.checkpoint_version) == (version + 1, version)
     assert str(result).endswith(f"; version {version} matches the checkpoint taken "
                                 f"{cp.taken_at} (global position {cp.global_position}, "
@@ -126,11 +125,19 @@ def test_a_history_rewritten_after_the_checkpoint_fails(case_id, tmp_path, at):
     cp = load_checkpoint(str(_take(tmp_path / "cp.json")))
     version = case_state(case_id).version
     bundle = _export(case_id, tmp_path / "b.zip")
-    forged = tampering.write(tmp_path / "forged.zip", _rewritten(
-        tampering.members(bundle), version if at.startswith("the") else 3))
-    assert verify(str(forged)).count == version  # self-consistent without the checkpoint
+    rewritten = _rewritten(tampering.members(bundle), version if at.startswith("the") else 3)
+    # As casefile-export/2, the bundle's own tree head no longer includes its last event.
+    forged = tampering.write(tmp_path / "forged.zip", rewritten)
+    with pytest.raises(Failed, match="inclusion proof of leaf .* does not lead to the root"):
+        tampering.verified(forged)
+    # Stripped down to casefile-export/1 it is self-consistent: refused unless asked
+    # for, and then the checkpoint kept from before catches it.
+    forged = tampering.write(tmp_path / "forged-v1.zip", tampering.as_v1(rewritten))
+    with pytest.raises(Failed, match="made before the transparency log"):
+        tampering.verified(forged)
+    assert tampering.verified(forged, allow_v1=True).count == version
     with pytest.raises(Failed) as failure:
-        verify(str(forged), checkpoint=cp)
+        tampering.verified(forged, checkpoint=cp, allow_v1=True)
     assert str(failure.value).startswith(
         f"{case_state(case_id).reference} was rewritten after the checkpoint taken "
         f"{cp.taken_at}")
@@ -143,7 +150,7 @@ def test_a_bundle_shorter_than_the_checkpoint_fails(case_id, actors, tmp_path):
     commands.note_add(actor=actors["documenter"], case_id=case_id, text="later")
     cp = load_checkpoint(str(_take(tmp_path / "cp.json")))
     with pytest.raises(Failed) as failure:
-        verify(str(bundle), checkpoint=cp)
+        tampering.verified(bundle, checkpoint=cp)
     assert f"the bundle ends at version {old} but the checkpoint taken" in str(failure.value)
     assert f"recorded version {old + 1} of " in str(failure.value)
 
@@ -152,7 +159,7 @@ def test_a_case_opened_after_the_checkpoint_is_reported_not_passed(case_id, acto
     cp = load_checkpoint(str(_take(tmp_path / "cp.json")))
     newer = open_case(actors["documenter"])
     with pytest.raises(NotInCheckpoint) as gap:
-        verify(str(_export(newer, tmp_path / "new.zip")), checkpoint=cp)
+        tampering.verified(_export(newer, tmp_path / "new.zip"), checkpoint=cp)
     assert f"(case {newer}) is not in the checkpoint taken {cp.taken_at}" in str(gap.value)
 
 
@@ -205,13 +212,24 @@ def test_the_command_line_exit_codes(case_id, actors, tmp_path):
     ok = _cli(str(bundle), "--checkpoint", str(path), "--public-key", key)
     assert ok.returncode == 0 and ok.stdout.startswith("OK "), ok.stdout + ok.stderr
     assert "matches the checkpoint taken" in ok.stdout
-    forged = tampering.write(tmp_path / "forged.zip", _rewritten(
-        tampering.members(bundle), case_state(case_id).version))
-    failed = _cli(str(forged), "--checkpoint", str(path))
+    forged = tampering.write(tmp_path / "forged.zip", tampering.as_v1(_rewritten(
+        tampering.members(bundle), case_state(case_id).version)))
+    failed = _cli(str(forged), "--checkpoint", str(path), "--public-key", key, "--allow-v1")
     assert failed.returncode == 1 and failed.stdout.startswith("FAILED: ")
     assert "was rewritten after the checkpoint" in failed.stdout
+    # The attack of a genuine checkpoint and a bundle re-signed with another key.
+    other = Ed25519PrivateKey.generate()
+    resigned = tampering.write(tmp_path / "resigned.zip", tampering.resign(
+        tampering.as_v1(tampering.members(bundle)), {"signing": _other_key_block(other)},
+        key=other))
+    stranger = _cli(str(resigned), "--checkpoint", str(path), "--allow-v1")
+    assert stranger.returncode == 1
+    assert "the checkpoint is signed by key" in stranger.stdout
+    assert "but the bundle by key" in stranger.stdout
+    unpinned = _cli(str(bundle), "--checkpoint", str(path))
+    assert unpinned.returncode == 4 and unpinned.stdout.startswith("UNPINNED: ")
     newer = _export(open_case(actors["documenter"]), tmp_path / "new.zip")
-    gap = _cli(str(newer), "--checkpoint", str(path))
+    gap = _cli(str(newer), "--checkpoint", str(path), "--public-key", key)
     assert gap.returncode == 3 and gap.stdout.startswith("NOT IN CHECKPOINT: ")
     missing = _cli(str(bundle), "--checkpoint", str(tmp_path / "none.json"))
     assert missing.returncode == 1

@@ -12,7 +12,6 @@ from casefiles.errors import InvalidCommand, PermissionDenied
 from casefiles.export.bundle import export_recorded
 from casefiles.models import Event
 from casefiles.selectors import case_state
-from casefiles.verify_export import verify
 from tests.export import tampering
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +33,7 @@ def test_the_export_is_recorded_with_the_bundles_version_and_hash(case_id, actor
     assert event.payload == {"export_id": manifest["export_id"], "kind": "redacted",
                              "exported_version": before.version,
                              "head_hash": before.head_hash, "format": "casefile-export/2"}
-    result = verify(str(path))
+    result = tampering.verified(path)
     assert (result.count, result.head_hash) == (before.version, before.head_hash)
     assert after.state == before.state  # reading changes nothing else
 
@@ -50,7 +49,7 @@ def test_the_next_bundle_holds_the_earlier_export_in_its_history(case_id, actors
     assert second["case"]["version"] == first["case"]["version"] + 1
     assert (f"Exported the history up to version {first['case']['version']}"
             in files["report.html"].decode())
-    assert verify(str(tmp_path / "second.zip")).count == second["case"]["version"]
+    assert tampering.verified(tmp_path / "second.zip").count == second["case"]["version"]
 
 
 @pytest.mark.parametrize("who", ["documenter", "legal"])

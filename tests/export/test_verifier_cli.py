@@ -1,5 +1,6 @@
 """The verifier as auditors run it: a separate Python process, no Django, no database."""
 
+import base64
 import os
 import re
 import subprocess
@@ -34,7 +35,8 @@ def run(*args: str, importtime: bool = False) -> subprocess.CompletedProcess:
 
 
 def test_verifies_in_a_clean_process_without_importing_django(bundle):
-    result = run(str(bundle), importtime=True)
+    result = run(str(bundle), "--public-key", signing.signing_key().public.vkey,
+                 importtime=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("OK CF-") and result.stdout.count("\n") == 1
     imported = re.findall(r"^import time:.*\|\s*(\S+)$", result.stderr, re.MULTILINE)
@@ -45,10 +47,17 @@ def test_verifies_in_a_clean_process_without_importing_django(bundle):
 
 def test_pinned_key_and_exit_codes(bundle):
     key = signing.signing_key().public
-    ok = run(str(bundle), "--public-key", key.base64)
-    assert ok.returncode == 0
-    assert ok.stdout.strip().endswith(f"signed by the expected key {key.key_id}, redacted "
-                                      "bundle")
+    for form in (key.vkey, key.base64):
+        ok = run(str(bundle), "--public-key", form)
+        assert ok.returncode == 0, ok.stdout
+        assert f"signed by the expected key {key.key_id}, redacted bundle; in the " \
+               "transparency log as leaf " in ok.stdout
+    unpinned = run(str(bundle))
+    assert unpinned.returncode == 4
+    assert unpinned.stdout.startswith("UNPINNED: CF-")
+    assert "Pass the log's key with --public-key, or --trust" in unpinned.stdout
+    foreign = run(str(bundle), "--public-key", base64.b64encode(bytes(32)).decode())
+    assert foreign.returncode == 1 and "which you do not trust" in foreign.stdout
     forged = tampering.write(bundle.with_name("forged.zip"), {
         **tampering.members(bundle), "extra.txt": b"x"})
     failed = run(str(forged), "--public-key", key.base64)
