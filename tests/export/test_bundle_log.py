@@ -166,3 +166,30 @@ def test_after_a_key_rotation_the_old_pinned_key_still_verifies_new_bundles(
 def test_unpinned_is_never_ok(case_id, tmp_path):
     with pytest.raises(Unpinned):
         verify(str(export(case_id, tmp_path / "b.zip")))
+
+
+def test_the_by_hand_inclusion_check_in_the_docs_works(case_id, tmp_path):
+    """docs/export.md step 6, run as printed, in an unzipped bundle."""
+    import re
+    import subprocess
+    import sys
+    import zipfile
+    from pathlib import Path
+
+    from django.conf import settings
+
+    docs = (Path(settings.BASE_DIR) / "docs" / "export.md").read_text()
+    script = re.search(r"python3 -c '\n(import base64, hashlib, json\n.*?)'\n```", docs,
+                       re.DOTALL).group(1)
+    folder = tmp_path / "case"
+    with zipfile.ZipFile(export(case_id, tmp_path / "b.zip")) as archive:
+        archive.extractall(folder)
+    run = subprocess.run([sys.executable, "-c", script], cwd=folder, capture_output=True,
+                         text=True, timeout=30)
+    assert run.stdout == "included\n", run.stderr
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["log"]["leaf_index"] -= 1
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    run = subprocess.run([sys.executable, "-c", script], cwd=folder, capture_output=True,
+                         text=True, timeout=30)
+    assert run.stdout == "NOT INCLUDED\n", run.stderr
