@@ -37,7 +37,8 @@ def casefiles_counts(context) -> dict:
 
 
 def _signing_key(request) -> dict | None:
-    """The export key's fingerprint, for auditors and supervisors who check bundles."""
+    """The log's key as the verifier takes it (and its fingerprint), for auditors and
+    supervisors who check bundles."""
     actor = actor_for(request)
     if actor is None or not actor.roles & {AUDITOR, SUPERVISOR}:
         return None
@@ -47,7 +48,7 @@ def _signing_key(request) -> dict | None:
         public = signing_key().public
     except SigningKeyError as exc:
         return {"error": str(exc)}
-    return {"key_id": public.key_id, "fingerprint": public.fingerprint}
+    return {"vkey": public.vkey, "key_id": public.key_id, "fingerprint": public.fingerprint}
 
 
 @register.filter

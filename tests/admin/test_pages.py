@@ -219,6 +219,8 @@ def test_index_shows_integrity_alerts_and_the_signing_key_to_auditors(client, us
     page = client.get("/admin/").content.decode()
     assert "Integrity alert" in page and "rewritten since the checkpoint" in page
     assert signing_key().public.fingerprint in page
+    # The key in the one form the verifier, trust files and witnesses take.
+    assert signing_key().public.vkey in page
     client.force_login(users["documenter"])
     page = client.get("/admin/").content.decode()
     assert "Integrity alert" in page and signing_key().public.key_id not in page
