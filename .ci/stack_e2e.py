@@ -1,7 +1,11 @@
 """The docker-compose stack without Docker: gunicorn + a Celery worker + Celery beat on the
 machine's PostgreSQL and Redis, under production settings, exercised end to end:
 ingest the seeds through the worker, approve a transition over HTTP, export and verify a
-case, see beat's verification run and /health/ answer 200. Exit 0 only if all of it works.
+case (pinned to the log's key), see beat's verification run and /health/ answer 200; and
+a witness, a separate process with its own key (python -m casefiles.witness), cosigns the
+tree heads beat publishes, checking consistency proofs between its rounds, and the bundle
+verifies against a later tree head with the witness's cosignature required. Exit 0 only if
+all of it works.
 
 Usage: python .ci/stack_e2e.py   (needs PostgreSQL on 127.0.0.1:5432 and Redis on :6379)
 """
@@ -18,6 +22,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +48,9 @@ ENV = {
 }
 ENV.pop("DEBUG", None)
 processes: list[subprocess.Popen] = []
+WITNESS = "e2e.witness.test/w1"
+WITNESS_KEY = WORK / "witness" / "ed25519.pem"
+WITNESS_STATE = WORK / "witness" / "state.json"
 
 
 def step(message: str) -> None:
@@ -93,7 +101,84 @@ def wait_for_health(deadline: float) -> dict:
     raise SystemExit(f"/health/ never answered 200: {last}")
 
 
+def witness(*args: str) -> subprocess.CompletedProcess:
+    """The witness as a third party runs it: its own process, no Django settings."""
+    return subprocess.run([PYTHON, "-m", "casefiles.witness", *args], cwd=ROOT,
+                          env={"PATH": os.environ["PATH"]}, capture_output=True, text=True,
+                          timeout=120)
+
+
+def verify_export(*args: str) -> str:
+    """The auditor's verifier, without Django settings; it must print OK."""
+    result = subprocess.run([PYTHON, "-m", "casefiles.verify_export", *args], cwd=ROOT,
+                            env={"PATH": os.environ["PATH"]}, capture_output=True, text=True)
+    print(result.stdout.strip())
+    assert result.returncode == 0 and result.stdout.startswith("OK"), result
+    return result.stdout
+
+
+def get_text(path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(BASE + path, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def wait_for_tree_head(larger_than: int, deadline: float) -> int:
+    """The size of the latest tree head once beat has published one above `larger_than`."""
+    from casefiles import tlog
+
+    size = None
+    while time.monotonic() < deadline:
+        status, text = get_text("/api/log/checkpoint")
+        if status == 200:
+            size = tlog.parse_checkpoint(tlog.parse_note(text).text).size
+            if size > larger_than:
+                return size
+        time.sleep(1)
+    raise SystemExit(f"beat published no tree head larger than {larger_than} (last: {size})")
+
+
+def witness_round(log_key: str) -> tuple[int, str]:
+    """One round of the witness; the size it cosigned and the line it printed."""
+    result = witness("run", "--log-url", BASE, "--log-key", log_key, "--key",
+                     str(WITNESS_KEY), "--name", WITNESS, "--state", str(WITNESS_STATE),
+                     "--once")
+    line = result.stdout.strip()
+    print(line)
+    assert result.returncode == 0 and line.startswith("COSIGNED "), result
+    return int(re.search(r" size (\d+) ", line).group(1)), line
+
+
+def check_cosigned(log_key: str, witness_vkey: str, size: int) -> tuple[int, str]:
+    """GET /api/log/checkpoint carries the witness's cosignature of the size it cosigned
+    (another round if beat published a larger tree head meanwhile); returns that size and
+    the cosigned tree head."""
+    from casefiles import tlog
+
+    for _ in range(5):
+        status, text = get_text("/api/log/checkpoint")
+        assert status == 200, text
+        checkpoint, note = tlog.open_checkpoint(text, tlog.parse_vkey(log_key))
+        if checkpoint.size == size:
+            witness_key = tlog.parse_vkey(witness_vkey)
+            assert witness_key.vkey in tlog.cosigned_by(note, [witness_key]), text
+            print(f"GET /api/log/checkpoint: size {size}, cosigned by {WITNESS}")
+            return size, text
+        size, _ = witness_round(log_key)
+    raise SystemExit("the checkpoint never carried the witness's cosignature")
+
+
 def main() -> None:
+    step("a witness key, made before the server starts: the server accepts its cosignatures")
+    made = witness("keygen", "--name", WITNESS, "--key", str(WITNESS_KEY))
+    assert made.returncode == 0, made
+    witness_vkey = made.stdout.strip()
+    ENV["CASEFILES_WITNESSES"] = witness_vkey
+    ENV["CASEFILES_TREE_HEAD_INTERVAL"] = "2"  # beat publishes a tree head every 2 s
+    print(witness_vkey)
+
     step(f"database {DB}, work dir {WORK}")
     subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB], check=True)
     manage("migrate", "--noinput")
@@ -114,6 +199,15 @@ def main() -> None:
     summary = manage("ingest_seeds", "--wait", "180").strip().splitlines()[-1]
     print(summary)
     assert summary == "5 ingested, 0 duplicate(s), 0 near-duplicate(s), 0 failed", summary
+
+    step("the witness's first round: first contact, trust on first use, cosign")
+    # The log's key, as its operator reads it on the server and hands it to the witness's
+    # operator out of band (never taken from the server the witness is checking).
+    log_key = manage("shell", "-c", "from casefiles import transparency;"
+                     "print(transparency.log_verifier().vkey)").strip().splitlines()[-1]
+    wait_for_tree_head(0, time.monotonic() + 60)
+    first, line = witness_round(log_key)
+    assert "first contact" in line, line
 
     step("request intake → sourcing as the documenter, approve as the supervisor, over HTTP")
     tokens = {}
@@ -140,13 +234,36 @@ def main() -> None:
     assert detail["state"] == "sourcing", detail
     print(f"{detail['reference']} is now in sourcing")
 
-    step("export the case and verify the bundle without Django")
+    step("the witness's second round: beat's new tree head extends the one it cosigned")
+    second = wait_for_tree_head(first, time.monotonic() + 60)
+    cosigned, line = witness_round(log_key)
+    assert cosigned >= second and "consistency proof of" in line, line
+    check_cosigned(log_key, witness_vkey, cosigned)
+
+    step("export the case and verify the bundle without Django, pinned to the log's key")
     bundle = WORK / "bundle.zip"
     manage("export_case", detail["reference"], "--out", str(bundle), "--user", "audit")
-    verified = subprocess.run([PYTHON, "-m", "casefiles.verify_export", str(bundle)], cwd=ROOT,
-                              env={"PATH": os.environ["PATH"]}, capture_output=True, text=True)
-    print(verified.stdout.strip())
-    assert verified.returncode == 0 and verified.stdout.startswith("OK"), verified
+    verify_export(str(bundle), "--public-key", log_key)
+
+    step("the witness cosigns a tree head after the export; the bundle verifies against "
+         "it, with the witness's cosignature required")
+    with zipfile.ZipFile(bundle) as archive:
+        from casefiles import tlog
+
+        head = archive.read("log/tree-head.txt").decode()
+        bundle_size = tlog.parse_checkpoint(tlog.parse_note(head).text).size
+    wait_for_tree_head(bundle_size - 1, time.monotonic() + 60)
+    cosigned, _ = witness_round(log_key)
+    held = check_cosigned(log_key, witness_vkey, cosigned)
+    status, _, proof = http("GET", f"/api/log/proof?from={bundle_size}&to={held[0]}")
+    assert status == 200, proof
+    (WORK / "held-tree-head.txt").write_text(held[1])
+    (WORK / "proof.json").write_text(json.dumps(proof))
+    (WORK / "trust.txt").write_text(f"log {log_key}\nwitness {witness_vkey}\n"
+                                    "witnesses-required 1\n")
+    out = verify_export(str(bundle), "--trust", str(WORK / "trust.txt"), "--log-checkpoint",
+                        str(WORK / "held-tree-head.txt"), "--log-proof", str(WORK / "proof.json"))
+    assert "cosigned by 1 witness(es) you trust" in out, out
 
     step("beat ran the nightly verification (interval 5 s here)")
     deadline = time.monotonic() + 60

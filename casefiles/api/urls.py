@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-from casefiles.api import approvals, auth, cases, evaluation, sources
+from casefiles.api import approvals, auth, cases, evaluation, log, sources
 
 app_name = "api"
 
@@ -56,4 +56,9 @@ urlpatterns = [
     path("ingestions/", sources.IngestionCreateView.as_view(), name="ingestions"),
     path("ingestions/<uuid:ingestion_id>/", sources.IngestionView.as_view(),
          name="ingestion"),
+    path("log/checkpoint", log.CheckpointView.as_view(), name="log-checkpoint"),
+    path("log/tree-heads/<int:size>", log.TreeHeadView.as_view(), name="log-tree-head"),
+    path("log/proof", log.ProofView.as_view(), name="log-proof"),
+    path("log/inclusion", log.InclusionView.as_view(), name="log-inclusion"),
+    path("log/cosignatures", log.CosignaturesView.as_view(), name="log-cosignatures"),
 ]
