@@ -167,7 +167,10 @@ class ProofView(PublicLogView):
                          "proof": tlog.hashes_to_b64(proof)})
 
 
-class InclusionView(PublicLogView):
+class InclusionView(APIView):
+    """Not public like the rest of the log: it takes a case id and tells how many events
+    the case has and their hashes. Anyone with a role may ask (auditors, above all)."""
+
     @extend_schema(
         operation_id="log_inclusion_proof",
         parameters=[
@@ -183,7 +186,7 @@ class InclusionView(PublicLogView):
             "event_hash": serializers.CharField(
                 help_text="the event's hash (hex), the leaf's data"),
             "proof": HASHES}),
-            **problems.responses(404, 422, 429)},
+            **problems.responses(401, 403, 404, 422, 429)},
         description="The RFC 6962 inclusion proof of a case's event in the tree of `size` "
         "leaves: leaf = SHA-256(0x00 ‖ event hash bytes); check it with RFC 9162 "
         "§2.1.3.2 against the root of the signed tree head of that size. 404 when the "

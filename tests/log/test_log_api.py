@@ -31,6 +31,14 @@ def anon():
 
 
 @pytest.fixture
+def member(users):
+    """Inclusion proofs name a case: they need a role, unlike the rest of the log."""
+    client = APIClient()
+    client.force_authenticate(users["auditor"])
+    return client
+
+
+@pytest.fixture
 def witness_key(settings):
     key = Ed25519PrivateKey.generate()
     settings.CASEFILES_WITNESSES = [tlog.verifier_for(key, WITNESS, tlog.COSIGNATURE_V1).vkey]
@@ -94,6 +102,17 @@ def test_checkpoint_is_the_latest_signed_tree_head_as_text(anon, actors):
     problem(anon.get("/api/log/tree-heads/99999999999999999999999"), 404)
     problem(anon.get("/api/log/tree-heads/-1"), 404)
     problem(anon.get("/api/log/tree-heads/x"), 404)
+
+
+def test_inclusion_proofs_need_a_role(anon, actors):
+    [case_id] = history(actors, cases=1, notes=0)
+    transparency.publish()
+    query = f"/api/log/inclusion?case={case_id}&version=1&size=1"
+    assert anon.get(query).status_code == 401
+    from tests.conftest import make_user
+
+    anon.force_authenticate(make_user("norole"))
+    assert anon.get(query).status_code == 403
 
 
 def test_the_log_endpoints_are_public_and_ignore_credentials(anon, actors):
@@ -171,14 +190,14 @@ def test_bad_proof_queries_are_422_with_the_reason(anon, actors, query, field, m
 # --- Inclusion proofs -----------------------------------------------------------------
 
 
-def test_inclusion_proofs_verify_against_the_signed_tree_head(anon, actors):
+def test_inclusion_proofs_verify_against_the_signed_tree_head(member, actors):
     ids = history(actors, cases=2, notes=3)
     head = transparency.publish()
     root = opened(head.note)[0].root
     seen = set()
     for case_id in ids:
         for event in Event.objects.filter(case_id=case_id):
-            response = anon.get(f"/api/log/inclusion?case={case_id}&version={event.version}"
+            response = member.get(f"/api/log/inclusion?case={case_id}&version={event.version}"
                                 f"&size={head.size}")
             assert response.status_code == 200, response.content
             body = response.json()
@@ -189,19 +208,19 @@ def test_inclusion_proofs_verify_against_the_signed_tree_head(anon, actors):
     assert seen == set(range(head.size))
 
 
-def test_an_event_not_in_the_tree_is_404(anon, actors):
+def test_an_event_not_in_the_tree_is_404(member, actors):
     ids = history(actors, cases=1, notes=1)
     head = transparency.publish()
     commands.note_add(actor=actors["documenter"], case_id=ids[0], text="not logged yet")
     later = f"/api/log/inclusion?case={ids[0]}&version=3"
-    body = problem(anon.get(f"{later}&size={head.size}"), 404)
+    body = problem(member.get(f"{later}&size={head.size}"), 404)
     assert "is not in the log's tree of size 2" in body["detail"]
     transparency.publish()  # now logged, but not in the older tree
-    problem(anon.get(f"{later}&size={head.size}"), 404)
-    assert anon.get(f"{later}&size=3").status_code == 200
-    problem(anon.get(f"/api/log/inclusion?case={uuid.uuid4()}&version=1&size=3"), 404)
-    problem(anon.get(f"/api/log/inclusion?case={ids[0]}&version=9&size=3"), 404)
-    problem(anon.get(f"/api/log/inclusion?case={ids[0]}&version=1&size=0"), 404)
+    problem(member.get(f"{later}&size={head.size}"), 404)
+    assert member.get(f"{later}&size=3").status_code == 200
+    problem(member.get(f"/api/log/inclusion?case={uuid.uuid4()}&version=1&size=3"), 404)
+    problem(member.get(f"/api/log/inclusion?case={ids[0]}&version=9&size=3"), 404)
+    problem(member.get(f"/api/log/inclusion?case={ids[0]}&version=1&size=0"), 404)
 
 
 @pytest.mark.parametrize(("query", "field", "message"), [
@@ -218,10 +237,10 @@ def test_an_event_not_in_the_tree_is_404(anon, actors):
     ("case={case}&version=1&size=1&from=0", "from", "unknown query parameter"),
     ("case={case}&case={case}&version=1&size=1", "case", "given more than once"),
 ])
-def test_bad_inclusion_queries_are_422_with_the_reason(anon, actors, query, field, message):
+def test_bad_inclusion_queries_are_422_with_the_reason(member, actors, query, field, message):
     ids = history(actors, cases=1, notes=1)
     transparency.publish()
-    body = problem(anon.get("/api/log/inclusion?" + query.format(case=ids[0])), 422)
+    body = problem(member.get("/api/log/inclusion?" + query.format(case=ids[0])), 422)
     assert message in body["errors"][field][0], body
 
 
