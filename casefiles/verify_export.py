@@ -141,13 +141,20 @@ def _open_archive(path: str) -> zipfile.ZipFile:
     return archive
 
 
+# What zipfile raises on a corrupt, encrypted or truncated entry.
+_UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError)
+
+
+def _unreadable(name: str, exc: Exception) -> Failed:
+    return Failed(f"{name} cannot be read from the ZIP: {exc}")
+
+
 @contextmanager
 def _reading(name: str) -> Iterator[None]:
-    """What zipfile raises on a corrupt, encrypted or truncated entry, as a failure."""
     try:
         yield
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as exc:
-        raise Failed(f"{name} cannot be read from the ZIP: {exc}") from None
+    except _UNREADABLE as exc:
+        raise _unreadable(name, exc) from None
 
 
 def _load_json(data: bytes, name: str) -> Any:
@@ -357,8 +364,17 @@ class _EventLines:
 
     def __iter__(self) -> Iterator[dict]:
         number = 0
-        while line := self._line(number + 1):
+        while True:
+            try:
+                line = self.stream.readline(MAX_EVENT_LINE + 1)
+            except _UNREADABLE as exc:
+                raise _unreadable(self.name, exc) from None
+            if not line:
+                return
             number += 1
+            if len(line) > MAX_EVENT_LINE:
+                raise Failed(f"{self.name} line {number} is longer than {MAX_EVENT_LINE:,} "
+                             "characters; this tool reads no longer event")
             try:
                 record = json.loads(line)
             except ValueError:
@@ -379,32 +395,23 @@ class _EventLines:
             # changed line is reported as a broken chain rather than by the limits here.
             self._keep(record["payload"], record["type"], number)
 
-    def _line(self, number: int) -> str:
-        with _reading(self.name):
-            line = self.stream.readline(MAX_EVENT_LINE + 1)
-        if len(line) > MAX_EVENT_LINE:
-            raise Failed(f"{self.name} line {number} is longer than {MAX_EVENT_LINE:,} "
-                         "characters; this tool reads no longer event")
-        return line
-
     def _keep(self, payload: Any, kind: Any, number: int) -> None:
         """Note what later checks need, no more than a bundle can hold: each line is
         bounded, but what is kept from all of them must be too."""
         try:
-            referenced = list(referenced_sha256(payload))
+            for sha in referenced_sha256(payload):
+                if sha in self.referenced:
+                    continue
+                if not SHA256_HEX.fullmatch(sha):
+                    raise Failed(f"{self.name} line {number} refers to the original "
+                                 f"{sha[:80]!r}, which is not a SHA-256 (64 lowercase "
+                                 "hexadecimal digits)")
+                if len(self.referenced) >= MAX_ENTRIES:
+                    raise Failed(f"{self.name} refers to more than {MAX_ENTRIES:,} "
+                                 f"originals; a bundle holds at most {MAX_ENTRIES:,} files")
+                self.referenced[sha] = None
         except RecursionError:
             raise Failed(f"{self.name} line {number} is nested too deeply") from None
-        for sha in referenced:
-            if sha in self.referenced:
-                continue
-            if not SHA256_HEX.fullmatch(sha):
-                raise Failed(f"{self.name} line {number} refers to the original "
-                             f"{sha[:80]!r}, which is not a SHA-256 (64 lowercase "
-                             "hexadecimal digits)")
-            if len(self.referenced) >= MAX_ENTRIES:
-                raise Failed(f"{self.name} refers to more than {MAX_ENTRIES:,} originals; "
-                             f"a bundle holds at most {MAX_ENTRIES:,} files")
-            self.referenced[sha] = None
         if (kind == "PersonAdded" and isinstance(payload, dict)
                 and payload.get("protected") is True):
             person = str(payload.get("person_id"))
