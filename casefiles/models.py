@@ -462,6 +462,26 @@ class Cosignature(models.Model):
         return f"cosignature of {self.tree_size} by {self.witness.split('+', 1)[0]}"
 
 
+class TreeHeadTimestamp(models.Model):
+    """An RFC 3161 time-stamp of a signed tree head by the time-stamping authority the
+    operator configured (CASEFILES_TSA_URL): a third party's signed statement that the
+    tree head existed at `gen_time` (casefiles/timestamps.py). The copy that counts is
+    the file next to the head, `tree-head-<size>.tsr`; this row is a cache, append-only
+    like the heads."""
+
+    size = models.BigIntegerField(primary_key=True)  # the tree head's
+    # base64 of the TSA's DER TimeStampResp (status and signed token), as received
+    token = models.TextField()
+    gen_time = models.DateTimeField()  # the time the TSA signed, copied from the token
+    tsa = models.CharField(max_length=500)  # the URL it was asked at
+
+    class Meta:
+        ordering = ["-size"]
+
+    def __str__(self):
+        return f"time-stamp of tree head {self.size}"
+
+
 class IntegrityAlert(models.Model):
     """A broken chain found by a verification run: shown to staff, never auto-repaired."""
 

@@ -32,6 +32,7 @@ from casefiles.domain.hashing import GENESIS_HASH, HASHED_FIELDS, event_hash
 from casefiles.eventstore import WRITERS_LOCK
 from casefiles.export import signing
 from casefiles.models import Cosignature, Event, IntegrityAlert, LogLeaf, LogNode, TreeHead
+from casefiles.timestamps import stamp_tree_head
 
 log = logging.getLogger("casefiles.transparency")
 
@@ -319,6 +320,7 @@ def publish(now: datetime | None = None) -> TreeHead:
     head, _ = TreeHead.objects.get_or_create(size=size, defaults={
         "root_hash": checkpoint.root.hex(), "note": text, "taken_at": now or datetime.now(UTC)})
     log.info("published tree head %d", size)
+    stamp_tree_head(head)  # when a TSA is configured; never raises
     return head
 
 

@@ -36,7 +36,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from casefiles import tlog, trust
+from casefiles import timestamp_tokens, tlog, trust
 from casefiles.domain.chain import check_chain
 from casefiles.domain.hashing import HASHED_FIELDS, canonical_json
 
@@ -44,6 +44,7 @@ FORMAT = "casefile-export/2"
 FORMAT_V1 = "casefile-export/1"  # before the transparency log; still verified
 TREE_HEAD = "log/tree-head.txt"
 KEY_ROTATIONS = "log/key-rotations.json"
+TIMESTAMP = "log/tree-head.tsr"
 CHECKPOINT_FORMAT = "casefile-checkpoint/1"
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
@@ -207,6 +208,7 @@ class Verified:
     tree_size: int | None = None
     held_size: int | None = None
     witnesses: int = 0
+    timestamp: str | None = None
 
     def __str__(self) -> str:
         key = "the expected key" if self.key_pinned else "the key in the manifest"
@@ -219,6 +221,8 @@ class Verified:
             line += f", consistent with the tree head of size {self.held_size} you hold"
         if self.witnesses:
             line += f", cosigned by {self.witnesses} witness(es) you trust"
+        if self.timestamp:
+            line += f", {self.timestamp}"
         if self.checkpoint is not None:
             line += f"; version {self.checkpoint_version} matches the {self.checkpoint}"
         return line
@@ -607,7 +611,7 @@ def verify(path: str, *, expected_key: bytes | None = None,
            checkpoint: Checkpoint | None = None, anchors: trust.Trust | None = None,
            log_checkpoint: bytes | None = None,
            log_proof: tuple[int, int, list[bytes]] | None = None,
-           allow_v1: bool = False) -> Verified:
+           allow_v1: bool = False, tsa_ca: bytes | None = None) -> Verified:
     """Verify the bundle at `path`. Trust comes from `anchors` (or `expected_key`, a raw
     key): without any, everything is checked against the bundle's own key and the
     result says so (Verified.key_pinned is False; the command line prints UNPINNED).
@@ -648,7 +652,7 @@ def verify(path: str, *, expected_key: bytes | None = None,
         log = None
         if bundle_format == FORMAT:
             log = _check_log(archive, manifest, listed, public, origin, head_hash, anchors,
-                             log_checkpoint, log_proof)
+                             log_checkpoint, log_proof, tsa_ca)
         elif log_checkpoint is not None:
             raise Failed(f"a {FORMAT_V1} bundle carries no tree head to check against "
                          "--log-checkpoint; use --checkpoint with a checkpoint of that time")
@@ -696,22 +700,27 @@ def _pin(archive: zipfile.ZipFile, manifest: dict, public: bytes,
 def _check_log(archive: zipfile.ZipFile, manifest: dict, listed: dict, public: bytes,
                origin: str, head_hash: str, anchors: trust.Trust,
                log_checkpoint: bytes | None,
-               log_proof: tuple[int, int, list[bytes]] | None) -> dict:
+               log_proof: tuple[int, int, list[bytes]] | None,
+               tsa_ca: bytes | None = None) -> dict:
     """casefile-export/2: the tree head the bundle was taken at, signed by the bundle's
     own key; the last event's inclusion in it; the auditor's later tree head; the
     witnesses."""
     log = manifest["log"]
     for path in listed:
-        if path.startswith("log/") and path not in (TREE_HEAD, KEY_ROTATIONS):
+        if path.startswith("log/") and path not in (TREE_HEAD, KEY_ROTATIONS, TIMESTAMP):
             raise Failed(f"{path} is not a file a bundle may hold under log/")
-    for path in (TREE_HEAD, *([KEY_ROTATIONS] if "key_rotations" in log else [])):
+    for path in (TREE_HEAD, *([KEY_ROTATIONS] if "key_rotations" in log else []),
+                 *([TIMESTAMP] if "timestamp" in log else [])):
         if path not in listed:
             raise Failed(f"{path} is not listed in the manifest")
+    if TIMESTAMP in listed and "timestamp" not in log:
+        raise Failed(f"{TIMESTAMP} is in the bundle but log.timestamp does not name it")
     try:
         signer = trust.log_verifier(anchors, origin, public)
         head = trust.open_head(_read_member(archive, TREE_HEAD), [signer],
                                f"{TREE_HEAD} is not signed by the bundle's own key")
         leaf_index = trust.check_inclusion(head, head_hash, log)
+        timestamp = _check_timestamp(archive, log, head, signer, tsa_ca)
         relied, held_size = head, None
         if log_checkpoint is not None:
             keys = [signer, *(key for key in anchors.logs if key.name == origin)]
@@ -725,7 +734,36 @@ def _check_log(archive: zipfile.ZipFile, manifest: dict, listed: dict, public: b
     except tlog.LogError as exc:
         raise Failed(str(exc)) from None
     return {"leaf_index": leaf_index, "tree_size": head.checkpoint.size,
-            "held_size": held_size, "witnesses": witnesses}
+            "held_size": held_size, "witnesses": witnesses, "timestamp": timestamp}
+
+
+def _check_timestamp(archive: zipfile.ZipFile, log: dict, head: trust.Head,
+                     signer: tlog.Verifier, tsa_ca: bytes | None) -> str | None:
+    """The TSA's time-stamp of the tree head, when the bundle carries one: over SHA-256 of
+    the tree head as the log published it (its note and the log's own signature line,
+    without the witnesses' cosignatures, which came later). Returns the words for the OK
+    line."""
+    if "timestamp" not in log:
+        if tsa_ca is not None:
+            raise Failed("--tsa-ca was given but the bundle carries no time-stamp of its "
+                         "tree head")
+        return None
+    if log["timestamp"] != TIMESTAMP:
+        raise Failed(f"manifest.json is malformed: log.timestamp is not {TIMESTAMP}")
+    token = _read_member(archive, TIMESTAMP, timestamp_tokens.MAX_RESPONSE_BYTES)
+    published = tlog.Note(head.note.text, (tlog.find_signature(head.note, signer),))
+    try:
+        stamp = timestamp_tokens.check(token, published.render().encode("utf-8"), ca=tsa_ca)
+    except timestamp_tokens.Unavailable:
+        if tsa_ca is not None:
+            raise Failed(f"--tsa-ca needs rfc3161-client to check {TIMESTAMP} "
+                         f"({timestamp_tokens.INSTALL})") from None
+        return f"time-stamp token present, not checked ({timestamp_tokens.INSTALL})"
+    except timestamp_tokens.TokenError as exc:
+        raise Failed(f"{TIMESTAMP} is not a valid time-stamp of the bundle's tree head: "
+                     f"{exc}") from None
+    return str(stamp) if stamp.chain_checked else (
+        f"{stamp} (the TSA's signature not checked: give --tsa-ca)")
 
 
 def _read_small(path: str, what: str) -> bytes:
@@ -769,6 +807,10 @@ def main(argv: list[str] | None = None) -> int:
              "bundle must hold, at the checkpoint's version of the case, the very event it "
              "recorded")
     parser.add_argument(
+        "--tsa-ca",
+        help="the PEM root (or chain) of the time-stamping authority you trust: the "
+             "bundle's time-stamp must be signed through it")
+    parser.add_argument(
         "--allow-v1", action="store_true",
         help=f"also verify a {FORMAT_V1} bundle (made before the transparency log)")
     args = parser.parse_args(argv)
@@ -787,8 +829,10 @@ def main(argv: list[str] | None = None) -> int:
         held = _read_small(args.log_checkpoint, "the tree head") if args.log_checkpoint \
             else None
         checkpoint = load_checkpoint(args.checkpoint) if args.checkpoint else None
+        tsa_ca = _read_small(args.tsa_ca, "the TSA CA file") if args.tsa_ca else None
         print(verify(args.bundle, checkpoint=checkpoint, anchors=anchors,
-                     log_checkpoint=held, log_proof=proof, allow_v1=args.allow_v1))
+                     log_checkpoint=held, log_proof=proof, allow_v1=args.allow_v1,
+                     tsa_ca=tsa_ca))
     except Failed as failure:
         print(f"FAILED: {failure}")
         return EXIT_FAILED

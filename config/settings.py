@@ -175,6 +175,13 @@ CASEFILES_WITNESSES = [
     vkey for vkey in env_str("CASEFILES_WITNESSES", "").replace(",", " ").split() if vkey
 ]
 CASEFILES_TREE_HEAD_INTERVAL = int(env_str("CASEFILES_TREE_HEAD_INTERVAL", "60"))
+# Optional RFC 3161 time-stamps of every new tree head (docs/transparency-log.md,
+# "Time-stamps (RFC 3161)"): the time-stamping authority's URL (empty: off) and a PEM
+# file with its root (or chain) that its answers must be signed through.
+CASEFILES_TSA_URL = env_str("CASEFILES_TSA_URL", "")
+if CASEFILES_TSA_URL and not CASEFILES_TSA_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"CASEFILES_TSA_URL={CASEFILES_TSA_URL!r} is not an http(s) URL")
+CASEFILES_TSA_CA_FILE = env_str("CASEFILES_TSA_CA_FILE", "")
 
 # Celery: no broker configured means tasks run eagerly, in-process.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", env_str("REDIS_URL"))

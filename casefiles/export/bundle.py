@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import IO
 
-from casefiles import blobs, eventstore, tlog, transparency
+from casefiles import blobs, eventstore, timestamps, tlog, transparency
 from casefiles.commands.exports import export_kind, export_role, record_bundle
 from casefiles.domain.actors import Actor
 from casefiles.domain.hashing import canonical_json
@@ -36,6 +36,7 @@ from casefiles.verify_export import (
     MANIFEST,
     REDACTED,
     SIGNATURE,
+    TIMESTAMP,
     TREE_HEAD,
     referenced_sha256,
 )
@@ -272,6 +273,10 @@ def _write_log(bundle: BundleWriter, case: CaseFile) -> dict:
     proof = transparency.inclusion_proof(leaf.index, head.size)
     log = {"tree_head": TREE_HEAD, "tree_size": head.size, "leaf_index": leaf.index,
            "inclusion_proof": tlog.hashes_to_b64(proof)}
+    token = timestamps.token_of(head.size)
+    if token is not None:  # the TSA's time-stamp of this tree head, when there is one
+        bundle.write(TIMESTAMP, token)
+        log["timestamp"] = TIMESTAMP
     rotations = transparency.key_rotations()
     if rotations:
         # So that a verifier who trusts an earlier key can follow it to this one.
