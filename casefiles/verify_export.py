@@ -678,16 +678,14 @@ def _pin(archive: zipfile.ZipFile, manifest: dict, public: bytes,
     if _field(log, "tree_head", str, "log.") != TREE_HEAD:
         raise Failed(f"manifest.json is malformed: log.tree_head is not {TREE_HEAD}")
     try:
-        origin = trust.note_origin(_read_member(archive, TREE_HEAD))
+        origin = trust.note_origin(_read_member(archive, TREE_HEAD, tlog.MAX_NOTE_BYTES))
         rotations = log.get("key_rotations")
         if rotations is not None:
             if rotations != KEY_ROTATIONS:
                 raise Failed(f"manifest.json is malformed: log.key_rotations is not "
                              f"{KEY_ROTATIONS}")
-            try:
-                announcements = json.loads(_read_member(archive, KEY_ROTATIONS))
-            except (ValueError, UnicodeDecodeError):
-                raise Failed(f"{KEY_ROTATIONS} is not valid JSON") from None
+            announcements = _load_json(_read_member(archive, KEY_ROTATIONS, 1 << 20),
+                                       KEY_ROTATIONS)
             if not isinstance(announcements, list):
                 raise Failed(f"{KEY_ROTATIONS} is not a JSON list")
             trust.follow_rotations(anchors, origin, announcements)
@@ -717,7 +715,7 @@ def _check_log(archive: zipfile.ZipFile, manifest: dict, listed: dict, public: b
         raise Failed(f"{TIMESTAMP} is in the bundle but log.timestamp does not name it")
     try:
         signer = trust.log_verifier(anchors, origin, public)
-        head = trust.open_head(_read_member(archive, TREE_HEAD), [signer],
+        head = trust.open_head(_read_member(archive, TREE_HEAD, tlog.MAX_NOTE_BYTES), [signer],
                                f"{TREE_HEAD} is not signed by the bundle's own key")
         leaf_index = trust.check_inclusion(head, head_hash, log)
         timestamp = _check_timestamp(archive, log, head, signer, tsa_ca)

@@ -193,3 +193,15 @@ def test_the_by_hand_inclusion_check_in_the_docs_works(case_id, tmp_path):
     run = subprocess.run([sys.executable, "-c", script], cwd=folder, capture_output=True,
                          text=True, timeout=30)
     assert run.stdout == "NOT INCLUDED\n", run.stderr
+
+
+def test_a_hostile_key_rotations_file_is_refused_before_it_is_parsed(case_id, tmp_path):
+    files = tampering.members(export(case_id, tmp_path / "b.zip"))
+    document = tampering.manifest(files)
+    files["log/key-rotations.json"] = b"[" + b"[]," * 300_000 + b"[]]"
+    document["log"]["key_rotations"] = "log/key-rotations.json"
+    document["files"].append({"path": "log/key-rotations.json", "sha256": "", "bytes": 0})
+    files["manifest.json"] = json.dumps(document).encode()
+    forged = tampering.write(tmp_path / "f.zip", tampering.resign(files))
+    with pytest.raises(Failed, match="commas and brackets"):
+        tampering.verified(forged)

@@ -450,3 +450,16 @@ def test_without_rfc3161_client_the_token_is_reported_unchecked(
     assert "time-stamp token present, not checked (pip install rfc3161-client)" in str(result)
     with pytest.raises(Failed, match="--tsa-ca needs rfc3161-client"):
         pinned(bundle, tsa_ca=tsa.ca_file.read_bytes())
+
+
+def test_the_scheduled_round_stamps_a_head_the_tsa_missed_even_when_the_log_is_quiet(
+        actors, tsa):
+    from casefiles import tasks
+
+    a_case(actors)
+    tsa.mode = "down"
+    head = transparency.publish()
+    assert not TreeHeadTimestamp.objects.filter(size=head.size).exists()
+    tsa.mode = "ok"
+    assert tasks.publish_tree_head() == f"tree head {head.size}"  # nothing new to sign
+    assert TreeHeadTimestamp.objects.filter(size=head.size).exists()
