@@ -81,7 +81,6 @@ def publish_tree_head() -> str:
     """Every CASEFILES_TREE_HEAD_INTERVAL seconds (Celery beat): sequence the new events
     and sign a tree head, which witnesses then fetch and cosign."""
     from casefiles import transparency
-
     from casefiles.timestamps import stamp_tree_head
 
     try:
