@@ -8,6 +8,7 @@ class CasefilesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from casefiles import checks  # noqa: F401 - registers the deployment checks
         from casefiles.roles import ensure_groups
 
         post_migrate.connect(ensure_groups, sender=self)

@@ -1,10 +1,13 @@
-"""/health/ (database, Redis, a worker answering) and /health/ready/ (can serve requests)."""
+"""/health/ (database, Redis, a worker answering) and /health/ready/ (can serve requests;
+in production also: the database role cannot get past the append-only guards)."""
 
 from django.conf import settings
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
+
+from casefiles import dbroles
 
 
 def _database() -> tuple[bool, str]:
@@ -14,6 +17,17 @@ def _database() -> tuple[bool, str]:
         return True, "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means "not healthy", said plainly
         return False, f"database unreachable: {type(exc).__name__}"
+
+
+def _database_role() -> tuple[bool, str]:
+    try:
+        report = dbroles.inspect_role()
+    except Exception as exc:  # noqa: BLE001
+        return False, f"cannot inspect the database role: {type(exc).__name__}"
+    if report.ok:
+        # Not applicable (SQLite) is no reason to refuse traffic: `check --deploy` warns.
+        return True, report.detail
+    return False, "; ".join(f"{p.id}: {p.message}" for p in report.problems)
 
 
 def _redis() -> tuple[bool, str]:
@@ -65,4 +79,6 @@ def ready(request):
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
         checks["migrations"] = (not pending, "applied" if not pending
                                 else f"{len(pending)} migration(s) not applied")
+        if settings.CASEFILES_REQUIRE_LEAST_PRIVILEGE:
+            checks["database_role"] = _database_role()
     return _respond(checks)

@@ -260,6 +260,9 @@ LOGGING = {
 }
 
 HEALTH_WORKER_TIMEOUT = float(env_str("HEALTH_WORKER_TIMEOUT", "2"))
+# /health/ready/ answers 503 and `check --deploy` errs when the database role could get
+# past the append-only guards (casefiles/dbroles.py; docs/operations.md, "Database roles").
+CASEFILES_REQUIRE_LEAST_PRIVILEGE = env_bool("CASEFILES_REQUIRE_LEAST_PRIVILEGE", PRODUCTION)
 
 # Celery beat: nightly verification of every chain, and head checkpoints.
 CELERY_BEAT_SCHEDULE = {
