@@ -29,6 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 PG = os.environ.get("E2E_PG", "postgres://postgres@127.0.0.1:5432")
 DB = f"stack_e2e_{secrets.token_hex(4)}"
+# The runtime role the served processes log in as: SELECT and INSERT only on the
+# append-only tables (docs/operations.md, "Database roles"); migrations run as the owner.
+RUNTIME_ROLE = f"casefiles_app_{secrets.token_hex(4)}"
 PORT = int(os.environ.get("E2E_PORT", "8765"))
 BASE = f"http://127.0.0.1:{PORT}"
 WORK = Path(tempfile.mkdtemp(prefix="casefiles-e2e-"))
@@ -182,6 +185,12 @@ def main() -> None:
     step(f"database {DB}, work dir {WORK}")
     subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB], check=True)
     manage("migrate", "--noinput")
+    step(f"the runtime role {RUNTIME_ROLE}: everything from here on logs in as it")
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", DB, "-q", "-c",
+                    f"CREATE ROLE {RUNTIME_ROLE} LOGIN"], check=True)
+    print(manage("grant_runtime_role", RUNTIME_ROLE).strip())
+    ENV["DATABASE_URL"] = f"{PG.replace('//postgres@', f'//{RUNTIME_ROLE}@', 1)}/{DB}"
+    assert RUNTIME_ROLE in ENV["DATABASE_URL"], ENV["DATABASE_URL"]
     manage("collectstatic", "--noinput")
     passwords = dict(re.findall(r"username: (\w+)\s+password: (\S+)", manage("demo_users")))
 
@@ -194,6 +203,9 @@ def main() -> None:
           "--schedule", str(WORK / "celerybeat-schedule"))
     health = wait_for_health(time.monotonic() + 90)
     step(f"/health/: {health['checks']}")
+    status, _, ready = http("GET", "/health/ready/")
+    assert status == 200 and ready["checks"]["database_role"]["ok"], (status, ready)
+    step(f"/health/ready/ under the runtime role: {ready['checks']}")
 
     step("ingest the seeds through the worker")
     summary = manage("ingest_seeds", "--wait", "180").strip().splitlines()[-1]
@@ -278,6 +290,7 @@ def main() -> None:
     assert checkpoints > 0 and alerts == 0, (checkpoints, alerts)
     print(f"{checkpoints} checkpoint(s), {alerts} alert(s)")
     print(manage("verify_events").strip())
+    print(manage("verify_log").strip())
     print(manage("rebuild_projections", "--check").strip())
     step("stack end to end: OK")
 
@@ -294,6 +307,8 @@ def cleanup() -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
     subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", DB])
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-q", "-c",
+                    f"DROP ROLE IF EXISTS {RUNTIME_ROLE}"])
     if os.environ.get("E2E_KEEP") != "1":
         shutil.rmtree(WORK, ignore_errors=True)
 
