@@ -18,6 +18,8 @@ exactly the order of positions, with no event skipped.
 
 import logging
 import os
+import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -100,16 +102,41 @@ def head_dir() -> Path:
 # --- Sequencing -----------------------------------------------------------------------
 
 
-def _committed_position() -> int:
-    """The highest position below which every transaction has ended."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Waits for the writers in flight (they hold the lock shared) and holds back
-            # new ones only until this transaction ends, one statement later.
-            cursor.execute(f"SELECT pg_advisory_xact_lock({WRITERS_LOCK})")
-        # SQLite serialises writers: positions are taken and committed in order.
-        cursor.execute(f"SELECT COALESCE(MAX(position), 0) FROM {Event._meta.db_table}")  # noqa: S608
-        return cursor.fetchone()[0]
+def _committed_position() -> int | None:
+    """The highest position below which every transaction has ended; None when a writer
+    stays in flight longer than CASEFILES_SEQUENCER_WAIT seconds (the log then waits
+    for the next round rather than stalling anyone)."""
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            # SQLite serialises writers: positions are taken and committed in order.
+            cursor.execute(f"SELECT COALESCE(MAX(position), 0) FROM {Event._meta.db_table}")  # noqa: S608
+            return cursor.fetchone()[0]
+        # Every position handed out so far went to a transaction that took the writers'
+        # lock before it (eventstore.head). Wait for those holding it now to end, as
+        # CREATE INDEX CONCURRENTLY waits for older transactions: new writers never wait.
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'position')",
+                       [Event._meta.db_table])
+        cursor.execute(f"SELECT last_value FROM {cursor.fetchone()[0]}")  # noqa: S608
+        upto = cursor.fetchone()[0]
+        holders = ("SELECT COALESCE(array_agg(virtualtransaction), '{}') FROM pg_locks "
+                   "WHERE locktype = 'advisory' AND classid = %s::oid AND objid = %s::oid "
+                   "AND objsubid = 1 AND granted AND pid <> pg_backend_pid()")
+        key = [WRITERS_LOCK >> 32, WRITERS_LOCK & 0xFFFF_FFFF]
+        cursor.execute(holders, key)
+        waiting = cursor.fetchone()[0]
+        deadline = time.monotonic() + settings.CASEFILES_SEQUENCER_WAIT
+        pause = 0.002
+        while waiting:
+            if time.monotonic() > deadline:
+                log.warning("%d transaction(s) that may add events stayed open more than "
+                            "%s s; the log integrates them at a later round", len(waiting),
+                            settings.CASEFILES_SEQUENCER_WAIT)
+                return None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+            cursor.execute(holders + " AND virtualtransaction = ANY(%s)", [*key, waiting])
+            waiting = cursor.fetchone()[0]
+        return upto
 
 
 def _node_getter(cache: dict[tuple[int, int], bytes] | None = None):
@@ -159,6 +186,8 @@ def sequence() -> int:
     """Integrate the committed events not yet in the log; returns how many. O(log n)
     hashes and at most two rows per event; the tree is never re-read or re-hashed."""
     upto = _committed_position()
+    if upto is None:
+        return 0
     added = 0
     while True:
         with transaction.atomic():
@@ -424,7 +453,7 @@ def verify_log(extra: Iterable[Path] = (), verifiers: list[tlog.Verifier] | None
         return report
     report.heads = len(heads)
     report.largest_head = max(heads, default=0)
-    targets = sorted(size for size in heads if size)
+    targets = deque(sorted(size for size in heads if size))
     frontier = tlog.Frontier()
     chains: dict[str, tuple[int, str]] = {}
     leaves = _leaves()
@@ -433,7 +462,7 @@ def verify_log(extra: Iterable[Path] = (), verifiers: list[tlog.Verifier] | None
 
     def check_target() -> None:
         while targets and targets[0] == frontier.size:
-            head = heads[targets.pop(0)]
+            head = heads[targets.popleft()]
             if frontier.root() != head.checkpoint.root:
                 problems.append(
                     f"the log's first {head.size} events do not hash to the root signed in "

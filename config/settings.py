@@ -175,6 +175,9 @@ CASEFILES_WITNESSES = [
     vkey for vkey in env_str("CASEFILES_WITNESSES", "").replace(",", " ").split() if vkey
 ]
 CASEFILES_TREE_HEAD_INTERVAL = int(env_str("CASEFILES_TREE_HEAD_INTERVAL", "60"))
+# How long the sequencer waits for a transaction that may still add events before it
+# leaves the new events to the next round (writers themselves never wait for it).
+CASEFILES_SEQUENCER_WAIT = float(env_str("CASEFILES_SEQUENCER_WAIT", "30"))
 # Optional RFC 3161 time-stamps of every new tree head (docs/transparency-log.md,
 # "Time-stamps (RFC 3161)"): the time-stamping authority's URL (empty: off) and a PEM
 # file with its root (or chain) that its answers must be signed through.
