@@ -31,3 +31,14 @@ def move(requester, supervisor, case_id, to_state):
     request_id = outcome.events[0].payload["request_id"]
     commands.transition_approve(actor=supervisor, request_id=request_id, reason="agreed")
     return case_state(case_id)
+
+
+def histories(actor, cases=3, notes=4):
+    """`cases` cases of 1 + `notes` events each, opened and written in turn."""
+    ids = []
+    for n in range(cases):
+        case_id = open_case(actor, title=f"Case {n}")
+        for i in range(notes):
+            commands.note_add(actor=actor, case_id=case_id, text=f"note {i}")
+        ids.append(case_id)
+    return ids

@@ -12,7 +12,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from casefiles import commands, tlog, transparency
 from casefiles.models import Cosignature, Event
-from tests.factories import open_case
+from tests.factories import histories
 
 pytestmark = pytest.mark.django_db
 WITNESS = "witness.test/w1"
@@ -46,13 +46,7 @@ def witness_key(settings):
 
 
 def history(actors, cases=2, notes=3):
-    ids = []
-    for n in range(cases):
-        case_id = open_case(actors["documenter"], title=f"Case {n}")
-        for i in range(notes):
-            commands.note_add(actor=actors["documenter"], case_id=case_id, text=f"note {i}")
-        ids.append(case_id)
-    return ids
+    return histories(actors["documenter"], cases, notes)
 
 
 def problem(response, status):

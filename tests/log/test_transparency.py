@@ -8,20 +8,14 @@ from django.db import connection
 
 from casefiles import commands, integrity, tlog, transparency
 from casefiles.models import CaseFile, Event, LogLeaf, TreeHead
-from tests.factories import open_case
+from tests.factories import histories
 from tests.log import attacks
 
 pytestmark = pytest.mark.django_db
 
 
 def history(actors, cases=3, notes=4):
-    ids = []
-    for n in range(cases):
-        case_id = open_case(actors["documenter"], title=f"Case {n}")
-        for i in range(notes):
-            commands.note_add(actor=actors["documenter"], case_id=case_id, text=f"note {i}")
-        ids.append(case_id)
-    return ids
+    return histories(actors["documenter"], cases, notes)
 
 
 def verify(*extra):

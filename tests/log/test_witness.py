@@ -18,7 +18,7 @@ from django.core.cache import cache
 
 from casefiles import commands, tlog, transparency
 from casefiles.models import Cosignature, Event, LogLeaf
-from tests.factories import open_case
+from tests.factories import histories
 from tests.log import attacks
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -101,13 +101,7 @@ def run(live_server, witness_key, tmp_path):
 
 
 def history(actors, cases=3, notes=3):
-    ids = []
-    for n in range(cases):
-        case_id = open_case(actors["documenter"], title=f"Case {n}")
-        for i in range(notes):
-            commands.note_add(actor=actors["documenter"], case_id=case_id, text=f"note {i}")
-        ids.append(case_id)
-    return ids
+    return histories(actors["documenter"], cases, notes)
 
 
 def served(live_server) -> str:
