@@ -766,9 +766,9 @@ built head() holds 1 advisory lock, the replacement 0).
 Target: the log adds < {TARGET:.0%} to a command: {verdict}. {head_note(append)}
 {publish_note(append, "publish")}
 
-**1b. A long writer transaction meanwhile.** publish() takes the writers' lock
-exclusively: it waits for every transaction that has appended and not yet committed, and
-PostgreSQL queues the writers that arrive meanwhile behind it. Here another process keeps
+**1b. A long writer transaction meanwhile.** publish() waits for every transaction that
+held the writers' lock when it started (pg_locks), without taking that lock: writers that
+arrive meanwhile are not queued behind it. Here another process keeps
 a writer transaction open {HOLD:g} s after each append (as document_ingest does while it
 opens candidate cases; {held} such transactions in all), {append['hold_rounds']}
 interleaved rounds of the same measurements, anchor: the same without publish().
@@ -777,8 +777,8 @@ interleaved rounds of the same measurements, anchor: the same without publish().
 
 With them, publish() every second leaves {hold_medians[1, 'hold_publish']:.2f} (1 writer)
 and {hold_medians[WRITERS, 'hold_publish']:.2f} ({WRITERS} writers) of the throughput
-(medians of the same-round ratios); the longest command waits about as long as the
-transaction it queued behind. {publish_note(append, "hold_publish")}
+(medians of the same-round ratios); publish() itself waits about as long as the open
+transaction. {publish_note(append, "hold_publish")}
 
 **2. Sequencer** (`sequence()` in this process over {small:,} COPY-loaded events; the log
 emptied before each round; loading took {load_small:.0f} s).

@@ -18,6 +18,7 @@ exactly the order of positions, with no event skipped.
 
 import logging
 import os
+import re
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -43,6 +44,7 @@ log = logging.getLogger("casefiles.transparency")
 SEQUENCER_LOCK = 0x6361_7365_6C6F_6702
 BATCH = 5000
 HEAD_FILE = "tree-head-{size:012d}.txt"
+HEAD_NAME = re.compile(r"tree-head-[0-9]{12}\.txt")
 COSIGNATURE_FILE = "tree-head-{size:012d}.{name}-{key_id}.cosignature"
 
 
@@ -308,19 +310,34 @@ def stored_heads(extra: Iterable[Path] = (), verifiers: list[tlog.Verifier] | No
     """Every signed tree head kept: the files outside the database first, the cache,
     and any file an auditor brings. A head that does not verify is an error."""
     verifiers = verifiers or log_verifiers()
-    directory = head_dir()
-    files = sorted(directory.glob("tree-head-*.txt")) if directory.is_dir() else []
-    for path in [*files, *extra]:
+    for path in [*_head_files(), *extra]:
         yield _read_head(Path(path).read_bytes(), str(path), verifiers)
     for row in TreeHead.objects.order_by("size").iterator():
         yield _read_head(row.note.encode("utf-8"), f"tree head {row.size} in the database",
                          verifiers)
 
 
+def _head_files() -> list[Path]:
+    """The tree-head files, in size order (their names are zero-padded sizes)."""
+    directory = head_dir()
+    if not directory.is_dir():
+        return []
+    with os.scandir(directory) as entries:
+        names = sorted(entry.name for entry in entries if HEAD_NAME.fullmatch(entry.name))
+    return [directory / name for name in names]
+
+
 def latest_file_head(verifiers: list[tlog.Verifier]) -> SignedHead | None:
     directory = head_dir()
-    files = sorted(directory.glob("tree-head-*.txt")) if directory.is_dir() else []
-    return _read_head(files[-1].read_bytes(), str(files[-1]), verifiers) if files else None
+    if not directory.is_dir():
+        return None
+    with os.scandir(directory) as entries:
+        latest = max((entry.name for entry in entries if HEAD_NAME.fullmatch(entry.name)),
+                     default=None)
+    if latest is None:
+        return None
+    path = directory / latest
+    return _read_head(path.read_bytes(), str(path), verifiers)
 
 
 def publish(now: datetime | None = None) -> TreeHead:
