@@ -120,9 +120,13 @@ def _committed_position() -> int | None:
                        [Event._meta.db_table])
         cursor.execute(f"SELECT last_value FROM {cursor.fetchone()[0]}")  # noqa: S608
         upto = cursor.fetchone()[0]
+        # pg_locks lists the whole cluster; advisory locks belong to one database, and a
+        # writer of another database (another deployment, a restore) is none of ours.
         holders = ("SELECT COALESCE(array_agg(virtualtransaction), '{}') FROM pg_locks "
                    "WHERE locktype = 'advisory' AND classid = %s::oid AND objid = %s::oid "
-                   "AND objsubid = 1 AND granted AND pid <> pg_backend_pid()")
+                   "AND objsubid = 1 AND granted AND pid <> pg_backend_pid() "
+                   "AND database = (SELECT oid FROM pg_database "
+                   "WHERE datname = current_database())")
         key = [WRITERS_LOCK >> 32, WRITERS_LOCK & 0xFFFF_FFFF]
         cursor.execute(holders, key)
         waiting = cursor.fetchone()[0]

@@ -6,6 +6,7 @@ REDIS_URL / CELERY_BROKER_URL.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -229,6 +230,25 @@ REST_FRAMEWORK = {
         "auth": env_str("API_THROTTLE_AUTH", "10/minute"),
     },
 }
+# Behind TRUSTED_PROXY_COUNT reverse proxies the client is the address the outermost one
+# appended to X-Forwarded-For; with 0 (the default) that header is ignored and REMOTE_ADDR
+# is the client. DRF's own default (None) would key throttles on the whole header, which
+# the client writes: a new value per request, a fresh budget per request.
+_proxies = env_str("TRUSTED_PROXY_COUNT", "0")
+if not (_proxies.isascii() and _proxies.isdigit()):
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT={_proxies!r} is not a count (0, 1, 2 ...)")
+TRUSTED_PROXY_COUNT = int(_proxies)
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+
+# Throttle counters (and anything else cached) live in Redis when it is configured, so
+# every gunicorn worker shares them; otherwise in this process's memory.
+CACHE_URL = env_str("CACHE_URL", env_str("REDIS_URL"))
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": CACHE_URL, "KEY_PREFIX": "casefiles"}
+    if CACHE_URL else
+    {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Case files API",
     "DESCRIPTION": "Cases, their hash-chained event history, sources, transitions and "
@@ -279,12 +299,29 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# Login protection: lock an account/IP pair after repeated failures (django-axes).
+# Login protection (django-axes, casefiles/lockout.py): after AXES_FAILURE_LIMIT failures
+# a username is locked for AXES_BACKOFF_BASE seconds, doubling with each further failure
+# up to AXES_BACKOFF_MAX; failures are forgotten AXES_FAILURE_MEMORY_HOURS after the last.
+# By username, not address: behind a proxy, or from many addresses, it is the account that
+# is guessed at; the short back-off keeps anyone from locking its owner out for long.
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = int(env_str("AXES_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = float(env_str("AXES_COOLOFF_HOURS", "1"))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "casefiles.lockout.BackoffHandler"
+AXES_BACKOFF_BASE = float(env_str("AXES_BACKOFF_BASE", "1"))
+AXES_BACKOFF_MAX = float(env_str("AXES_BACKOFF_MAX", "900"))
+AXES_COOLOFF_TIME = timedelta(hours=float(env_str("AXES_FAILURE_MEMORY_HOURS", "24")))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 wants the address among the parameters lest rotating User-Agents evade the
+# count; counted by username, every agent and address adds to the one count. With the
+# address as a parameter of its own, one successful sign-in (the attacker's own account)
+# would erase the failures recorded from that address, against every username.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# A try while locked out is refused but not counted: it neither extends the lockout nor
+# grows the back-off, so hammering a locked account gains the attacker nothing.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
+# The same client address as the API's throttles (casefiles/client_address.py).
+AXES_CLIENT_IP_CALLABLE = "casefiles.client_address.client_address"
 
 # Sessions end after a working day, and when the browser closes.
 SESSION_COOKIE_AGE = int(env_str("SESSION_COOKIE_AGE", str(8 * 3600)))

@@ -79,3 +79,12 @@ def _isolated_blobs_and_eager_tasks(settings, tmp_path):
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = eager
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_counters_from_earlier_runs():
+    """With REDIS_URL the cache (throttle counters) is Redis, which outlives a run: start
+    each run from none, as a fresh process's memory cache would."""
+    from django.core.cache import cache
+
+    cache.clear()

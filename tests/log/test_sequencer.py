@@ -125,3 +125,20 @@ def test_many_writers_and_a_busy_sequencer_skip_nothing(actors):
     assert list(LogLeaf.objects.order_by("index").values_list("position", flat=True)) == list(
         Event.objects.order_by("position").values_list("position", flat=True))
     assert transparency.verify_log().ok
+
+
+def test_writers_of_another_database_are_not_waited_for(actors, settings):
+    """pg_locks shows the whole cluster: a writer holding the same advisory lock in another
+    database (another deployment on the server) must not hold this log back."""
+    import psycopg
+
+    from casefiles.eventstore import WRITERS_LOCK
+
+    settings.CASEFILES_SEQUENCER_WAIT = 0.3
+    open_case(actors["documenter"])
+    db = connection.settings_dict
+    with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"],
+                         password=db["PASSWORD"] or None, dbname="postgres") as other:
+        other.execute("BEGIN")
+        other.execute("SELECT pg_advisory_xact_lock_shared(%s)", [WRITERS_LOCK])
+        assert transparency.sequence() == 1

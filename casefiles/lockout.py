@@ -1,0 +1,50 @@
+"""Login lockout by username with exponential back-off (a django-axes handler).
+
+After AXES_FAILURE_LIMIT failures for a username, that username is refused for
+AXES_BACKOFF_BASE seconds, then twice as long after each further failure, never longer
+than AXES_BACKOFF_MAX. Failures are remembered for AXES_COOLOFF_TIME after the last one,
+so the back-off keeps growing for someone who keeps guessing, while one burst of wrong
+passwords from anyone (the username is public; behind a proxy every client may share an
+address) locks its owner out for seconds, not an hour.
+
+django-axes ties "how long failures count" and "how long a lockout lasts" to the one
+cool-off; here the cool-off is the memory and the lockout ends after the back-off.
+"""
+
+from datetime import timedelta
+
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_failure_limit
+from django.conf import settings
+from django.db.models import Max, Sum
+from django.utils import timezone
+
+
+def backoff(failures: int, limit: int) -> timedelta:
+    """How long a username stays locked after its `failures`-th failure."""
+    if failures < limit:
+        return timedelta(0)
+    # Capped exponent: 2**(failures - limit) would be a huge integer for a long attack.
+    exponent = min(failures - limit, 40)
+    seconds = min(settings.AXES_BACKOFF_BASE * 2**exponent, settings.AXES_BACKOFF_MAX)
+    return timedelta(seconds=seconds)
+
+
+class BackoffHandler(AxesDatabaseHandler):
+    def locked_until(self, request, credentials=None):
+        """The end of the current lockout, or None if there is none."""
+        limit = get_failure_limit(request, credentials)
+        moment = getattr(request, "axes_attempt_time", None) or timezone.now()
+        ends = []
+        for attempts in self.get_user_attempts(request, credentials):
+            row = attempts.aggregate(failures=Sum("failures_since_start"),
+                                     last=Max("attempt_time"))
+            if row["last"] is not None and (row["failures"] or 0) >= limit:
+                ends.append(row["last"] + backoff(row["failures"], limit))
+        until = max(ends, default=None)
+        return until if until is not None and moment < until else None
+
+    def is_locked(self, request, credentials=None) -> bool:
+        if not settings.AXES_LOCK_OUT_AT_FAILURE:
+            return False
+        return self.locked_until(request, credentials) is not None
