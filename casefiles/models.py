@@ -177,12 +177,17 @@ class CaseFile(ReadModel):
     qualifications = models.JSONField(default=list)
     persons = models.JSONField(default=list)
     related = models.JSONField(default=list)
+    # A restricted case is visible only to the members of this group (and to holders of
+    # access_restricted); "" means not restricted (casefiles/compartments.py).
+    restricted_to = models.CharField(max_length=150, blank=True, default="", db_index=True)
+    restriction_pending = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-updated_at"]
         verbose_name = "case file"
         permissions = [
             ("reveal_identity", "Can see the real identity of protected persons"),
+            ("access_restricted", "Can see every restricted case (an audit grant)"),
         ]
 
     def __str__(self):

@@ -518,6 +518,32 @@ def _split_from(record: Record) -> None:
         "reference": payload["from_reference"]}])
 
 
+@handles("RestrictionRequested")
+@handles("RestrictionLiftRequested")
+def _restriction_requested(record: Record) -> None:
+    payload = record["payload"]
+    _touch(record, restriction_pending={
+        "request_id": payload["request_id"], "team": payload["team"],
+        "lift": record["type"] == "RestrictionLiftRequested", "reason": payload["reason"],
+        "requested_by_id": record["actor"]["id"], "requested_by": record["actor"]["username"],
+        "requested_at": record["occurred_at"]})
+
+
+@handles("CaseRestricted")
+def _restricted(record: Record) -> None:
+    _touch(record, restricted_to=record["payload"]["team"], restriction_pending=None)
+
+
+@handles("RestrictionLifted")
+def _restriction_lifted(record: Record) -> None:
+    _touch(record, restricted_to="", restriction_pending=None)
+
+
+@handles("RestrictionRejected")
+def _restriction_rejected(record: Record) -> None:
+    _touch(record, restriction_pending=None)
+
+
 def rebuild() -> int:
     """Throw the read models away and replay every event; returns the event count.
 

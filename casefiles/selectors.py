@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 
 from casefiles import eventstore, statements
+from casefiles.compartments import hidden_case_ids, visible_cases
 from casefiles.domain.state import (
     CaseState,
     LinkRef,
@@ -160,6 +161,8 @@ def case_state(case_id: uuid.UUID | str, *, lock: bool = False) -> CaseState:
         qualifications=tuple(row.qualifications),
         persons=tuple(row.persons),
         related=tuple(row.related),
+        restricted_to=row.restricted_to or None,
+        restriction_pending=row.restriction_pending,
     )
 
 
@@ -186,16 +189,22 @@ def pending_requests():
     )
 
 
-def counts() -> dict:
+def counts(viewer=None) -> dict:
+    """Cases per state and the approval queue, counting only what `viewer` may see
+    (restricted cases: casefiles/compartments.py); everything without a viewer."""
+    cases = CaseFile.objects.all() if viewer is None else visible_cases(viewer)
+    requests = TransitionRequest.objects.all()
+    if viewer is not None:
+        requests = requests.exclude(case_id__in=hidden_case_ids(viewer))
     by_state = dict(
-        CaseFile.objects.values_list("state").annotate(n=Count("pk")).values_list("state", "n")
+        cases.values_list("state").annotate(n=Count("pk")).values_list("state", "n")
     )
     return {
         "by_state": by_state,
-        "pending_approvals": TransitionRequest.objects.filter(
+        "pending_approvals": requests.filter(
             Q(status=TransitionRequest.PENDING)
         ).count(),
-        "pending_older_than_7_days": TransitionRequest.objects.filter(
+        "pending_older_than_7_days": requests.filter(
             status=TransitionRequest.PENDING,
             requested_at__lt=datetime.now(UTC) - timedelta(days=7),
         ).count(),

@@ -39,6 +39,11 @@ SAMPLES = {
     "IdentityRevealed": {"reason": "interview preparation"},
     "CaseSplitOff": {"new_reference": "CF-2026-000009", "reason": "second incident"},
     "CaseSplitFrom": {"from_reference": "CF-2026-000001", "reason": "second incident"},
+    "RestrictionRequested": {"team": "team-kharkiv", "reason": "witness testimony"},
+    "RestrictionLiftRequested": {"team": "team-kharkiv", "reason": "published"},
+    "CaseRestricted": {"team": "team-kharkiv", "reason": "agreed"},
+    "RestrictionLifted": {"team": "team-kharkiv", "reason": "agreed"},
+    "RestrictionRejected": {"reason": "not needed"},
     "CaseExported": {"exported_version": 7, "kind": "complete", "format": "casefile-export/1",
                      "head_hash": "ab" * 32},
 }

@@ -16,6 +16,7 @@ from casefiles.admin.access import actor_for, may
 from casefiles.admin.base import RecordAdmin
 from casefiles.admin.forms import DecideForm
 from casefiles.admin.labels import state_label
+from casefiles.compartments import hidden_case_ids
 from casefiles.domain import workflow
 from casefiles.domain.actors import SUPERVISOR
 from casefiles.errors import CaseFileError
@@ -36,6 +37,7 @@ class PendingRow:
 
 @admin.register(TransitionRequest)
 class TransitionRequestAdmin(RecordAdmin):
+    case_field = "case_id"
     list_display = ["case", "move", "requested_by", "requested_at", "status", "decided_by",
                     "decided_at"]
     list_filter = ["status", "to_state"]
@@ -63,6 +65,10 @@ class TransitionRequestAdmin(RecordAdmin):
             return self._decide_many(request)
         return self._render_pending(request, DecideForm(request_ids=[]))
 
+    @staticmethod
+    def _pending(request):
+        return selectors.pending_requests().exclude(case_id__in=hidden_case_ids(request.user))
+
     def _rows(self, request, page) -> list[PendingRow]:
         supervisor = may(request, (SUPERVISOR,))
         now = datetime.now(UTC)
@@ -81,7 +87,7 @@ class TransitionRequestAdmin(RecordAdmin):
         return rows
 
     def _render_pending(self, request, form):
-        paginator = Paginator(selectors.pending_requests().order_by("requested_at"), 50)
+        paginator = Paginator(self._pending(request).order_by("requested_at"), 50)
         page = paginator.get_page(request.GET.get("p"))
         rows = self._rows(request, page)
         context = {
@@ -97,7 +103,7 @@ class TransitionRequestAdmin(RecordAdmin):
         return TemplateResponse(request, "casefiles/admin/pending.html", context)
 
     def _decide_many(self, request):
-        ids = [str(pk) for pk in selectors.pending_requests().values_list("pk", flat=True)]
+        ids = [str(pk) for pk in self._pending(request).values_list("pk", flat=True)]
         form = DecideForm(request.POST, request_ids=ids)
         if not form.is_valid():
             return self._render_pending(request, form)

@@ -20,6 +20,7 @@ from casefiles.admin.base import RecordAdmin
 from casefiles.admin.context import CASE_WRITERS, case_page
 from casefiles.admin.evaluation import ShownOnce
 from casefiles.admin.forms import CaseBoundForm, CaseForm
+from casefiles.compartments import hidden_case_ids, is_visible
 from casefiles.domain import taxonomy, workflow
 from casefiles.domain.actors import LEGAL_REVIEWER, SUPERVISOR
 from casefiles.errors import CaseFileError, CriteriaNotMet, NotFound
@@ -48,6 +49,7 @@ def refusal_lines(error: CaseFileError) -> list[str]:
 
 @admin.register(CaseFile)
 class CaseFileAdmin(RecordAdmin):
+    case_field = "pk"
     form = CaseForm
     change_form_template = "casefiles/admin/case_change_form.html"
     list_display = ["reference", "title", "state_label", "category_list", "place_list",
@@ -160,7 +162,17 @@ class CaseFileAdmin(RecordAdmin):
             form = type(form.__name__, (form,), {"refusal": refusal})
         return form
 
+    def get_object(self, request, object_id, from_field=None):
+        # A case the viewer may not see and a case that does not exist look the same: 404
+        # (the stock redirect to the list would differ only in wording).
+        case = super().get_object(request, object_id, from_field)
+        if case is None:
+            raise Http404("no such case")
+        return case
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is not None and not is_visible(request.user, object_id):
+            raise Http404("no such case")
         extra_context = {**(extra_context or {}), "show_save_and_continue": False,
                          "show_save_and_add_another": False}
         if object_id is not None and request.method == "GET":
@@ -240,6 +252,8 @@ class CaseFileAdmin(RecordAdmin):
     def action_view(self, request, object_id, action: Action, **kwargs):
         if not self.has_view_permission(request) or not action.offered_to(request):
             raise PermissionDenied
+        if not is_visible(request.user, object_id):
+            raise Http404("no such case")
         case_url = reverse("admin:casefiles_casefile_change", args=[object_id])
         back = request.GET.get("next") or request.POST.get("next") or ""
         if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
@@ -302,7 +316,8 @@ class CaseFileAdmin(RecordAdmin):
         in the admin's origin: an HTML original must not run there)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        attached = CaseSource.objects.filter(content_sha256=sha).first()
+        attached = CaseSource.objects.filter(content_sha256=sha).exclude(
+            case_id__in=hidden_case_ids(request.user)).first()
         if attached is None:
             raise Http404(_("No source with this original is attached to a case."))
         try:

@@ -12,6 +12,7 @@ from casefiles import eventstore
 from casefiles.admin.access import actor_for, may
 from casefiles.admin.labels import state_label
 from casefiles.admin.panels import evaluation_page
+from casefiles.compartments import without_hidden_references
 from casefiles.domain import workflow
 from casefiles.domain.actors import DOCUMENTER, LEGAL_REVIEWER, SUPERVISOR
 from casefiles.domain.describe import describe
@@ -83,7 +84,7 @@ def export_url(case_id: str) -> str | None:
 
 
 def case_page(request: HttpRequest, case_id: str) -> dict:
-    case = case_state(case_id)
+    case = without_hidden_references(request.user, case_state(case_id))
     actor = actor_for(request)
     pending = case.pending
     own_request = pending is not None and actor is not None and (

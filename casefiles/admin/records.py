@@ -23,6 +23,7 @@ HASH = re.compile(r"^[0-9a-f]{64}$")
 
 @admin.register(Event)
 class EventAdmin(RecordAdmin):
+    case_field = "case_id"
     list_display = ["position", "case_id", "version", "type", "who", "occurred_at", "what"]
     list_filter = ["type"]
     search_fields = ["case_id", "hash"]
@@ -112,6 +113,7 @@ class IngestionAdmin(RecordAdmin):
 
 @admin.register(CaseNote)
 class CaseNoteAdmin(RecordAdmin):
+    case_field = "case_id"
     list_display = ["case", "author", "added_at", "text"]
     list_select_related = ["case"]
     search_fields = ["text", "case__reference"]

@@ -29,6 +29,7 @@ from casefiles.api.serializers import (
     SourceAttachInput,
     TransitionInput,
 )
+from casefiles.compartments import visible_cases, without_hidden_references
 from casefiles.domain.state import CaseState
 from casefiles.errors import InvalidCommand, NotFound
 from casefiles.models import CaseFile
@@ -56,6 +57,11 @@ class CaseListView(ListAPIView):
     serializer_class = CaseSummary
     filterset_class = CaseFilter
     queryset = CaseFile.objects.all()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request user
+            return CaseFile.objects.none()
+        return visible_cases(self.request.user)
 
     @extend_schema(operation_id="cases_list",
                    responses={200: CaseSummary(many=True), **READ_PROBLEMS})
@@ -115,8 +121,9 @@ class CaseView(APIView):
     def get(self, request, case_id: uuid.UUID):
         as_of = request.query_params.get("as_of")
         if as_of is not None:
-            return Response(CaseDetail(case_as_of(case_id, as_of)).data)
-        case = selectors.case_state(case_id)
+            case = without_hidden_references(request.user, case_as_of(case_id, as_of))
+            return Response(CaseDetail(case).data)
+        case = without_hidden_references(request.user, selectors.case_state(case_id))
         return Response(CaseDetail(case).data, headers={"ETag": etag(case.version)})
 
     @extend_schema(

@@ -4,6 +4,7 @@ import uuid
 
 from django.db.models import QuerySet
 
+from casefiles.compartments import hidden_case_ids
 from casefiles.domain.actors import SUPERVISOR, Actor
 from casefiles.errors import NotFound, PermissionDenied
 from casefiles.models import CaseSource, Event, Ingestion, Source, TransitionRequest
@@ -24,12 +25,13 @@ def decidable_requests(actor: Actor) -> QuerySet[TransitionRequest]:
         actor.role_for("approve a state change", (SUPERVISOR,))
     except PermissionDenied:
         return TransitionRequest.objects.none()
-    return pending_requests().exclude(requested_by_id=actor.user_id).order_by(
+    return pending_requests().exclude(requested_by_id=actor.user_id).exclude(
+        case_id__in=hidden_case_ids(actor)).order_by(
         "requested_at", "request_id"
     )
 
 
-def source_detail(source_id: uuid.UUID) -> Source:
+def source_detail(source_id: uuid.UUID, viewer=None) -> Source:
     """The source with `attachments`: the cases it is attached to (two queries)."""
     try:
         source = Source.objects.get(pk=source_id)
@@ -37,6 +39,7 @@ def source_detail(source_id: uuid.UUID) -> Source:
         raise NotFound(f"no source with id {source_id}") from None
     source.attachments = list(
         CaseSource.objects.filter(source_id=source_id)
+        .exclude(case_id__in=hidden_case_ids(viewer))
         .select_related("case")
         .order_by("attached_at")
     )

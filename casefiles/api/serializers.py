@@ -242,6 +242,8 @@ class CaseSummary(serializers.Serializer):
     opened_by = serializers.CharField()
     updated_at = serializers.DateTimeField()
     merged_into = serializers.UUIDField(allow_null=True)
+    restricted_to = serializers.CharField(
+        help_text="the team that alone may see the case; empty when not restricted")
 
     @extend_schema_field(UserRef(allow_null=True))
     def get_assignee(self, case) -> dict | None:
@@ -332,6 +334,10 @@ class CaseDetail(serializers.Serializer):
     waivers = WaiverOut(many=True)
     links = Link(many=True)
     merged_into = serializers.UUIDField(allow_null=True)
+    restricted_to = serializers.CharField(
+        allow_null=True, help_text="the team that alone may see the case (null: anyone)")
+    restriction_pending = serializers.DictField(
+        allow_null=True, help_text="a pending request to restrict the case or lift it")
     transitions = serializers.SerializerMethodField()
     extraction = serializers.DictField(allow_null=True)
     facts = serializers.ListField(child=serializers.DictField())

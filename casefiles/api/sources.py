@@ -26,6 +26,7 @@ from casefiles.api.serializers import (
     SourceSummary,
 )
 from casefiles.commands.ingestion import ingestion_submit
+from casefiles.compartments import visible_cases
 from casefiles.domain.actors import DOCUMENTER, LEGAL_REVIEWER, SUPERVISOR
 from casefiles.ingestion.decode import MAX_BYTES
 from casefiles.models import Ingestion, Source
@@ -50,7 +51,7 @@ class SourceListView(ListAPIView):
 class SourceView(APIView):
     @extend_schema(operation_id="sources_read", responses={200: SourceDetail, **READ_PROBLEMS})
     def get(self, request, source_id: uuid.UUID):
-        return Response(SourceDetail(source_detail(source_id)).data)
+        return Response(SourceDetail(source_detail(source_id, request.user)).data)
 
 
 class AnyMediaType(BaseContentNegotiation):
@@ -129,4 +130,8 @@ class IngestionView(APIView):
                    "failed), the failure reason, and the source and cases it produced.")
     def get(self, request, ingestion_id: uuid.UUID):
         job: Ingestion = get_ingestion(ingestion_id)
+        # A case it produced may have been restricted since: named only to who may see it.
+        shown = set(visible_cases(request.user).filter(
+            reference__in=job.case_references).values_list("reference", flat=True))
+        job.case_references = [ref for ref in job.case_references if ref in shown]
         return Response(IngestionOut(job).data)

@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-from casefiles.api import approvals, auth, cases, evaluation, log, sources
+from casefiles.api import approvals, auth, cases, compartments, evaluation, log, sources
 
 app_name = "api"
 
@@ -40,6 +40,10 @@ urlpatterns = [
          name="case-persons"),
     path("cases/<uuid:case_id>/persons/<uuid:person_id>/reveal/",
          evaluation.PersonRevealView.as_view(), name="case-person-reveal"),
+    path("cases/<uuid:case_id>/restriction/", compartments.RestrictionView.as_view(),
+         name="case-restriction"),
+    path("cases/<uuid:case_id>/restriction/decision/",
+         compartments.RestrictionDecisionView.as_view(), name="case-restriction-decision"),
     path("cases/<uuid:case_id>/split/", evaluation.SplitView.as_view(), name="case-split"),
     path("cases/<uuid:case_id>/links/<uuid:link_id>/merge/", evaluation.LinkMergeView.as_view(),
          name="case-link-merge"),

@@ -13,6 +13,7 @@ from pathlib import Path
 from django.db import transaction
 
 from casefiles.commands.base import Outcome, command, write
+from casefiles.compartments import check_visible
 from casefiles.domain.actors import AUDITOR, SUPERVISOR, Actor
 from casefiles.domain.events import CASE_EXPORTED
 from casefiles.errors import InvalidCommand, NotFound, PermissionDenied
@@ -61,6 +62,9 @@ def case_export_record(*, actor: Actor, case_id, export_id, kind: str,
     role = export_role(actor)
     kind = export_kind(actor, kind)
     export_id = str(export_id)
+    # A restricted case is exported only by whoever may see it; to anyone else it does
+    # not exist (the bundle built before this record is never sent: the record comes first).
+    check_visible(actor, case_id)
     head = case_head(case_id, lock=True)
     if isinstance(exported_version, bool) or not isinstance(exported_version, int) or not (
             1 <= exported_version <= head.version):
@@ -101,6 +105,7 @@ def export_request(*, actor: Actor, case_id, kind: str | None = None) -> ExportJ
 
     export_role(actor)
     kind = export_kind(actor, kind)
+    check_visible(actor, case_id)
     head = case_head(case_id)
     job = ExportJob.objects.create(
         id=uuid.uuid4(), case_id=head.case_id, requested_by_id=actor.user_id, kind=kind,
@@ -114,6 +119,7 @@ def export_job_get(*, actor: Actor, export_id) -> ExportJob:
     job = ExportJob.objects.select_related("requested_by").filter(pk=export_id).first()
     if job is None:
         raise NotFound(f"no export {export_id}")
+    check_visible(actor, job.case_id)
     if job.requested_by_id != actor.user_id and AUDITOR not in actor.roles:
         raise PermissionDenied(
             f"export {export_id} was requested by {job.requested_by.get_username()}; only "

@@ -321,6 +321,9 @@ def _suggest_links(case_id: str, allegation: Allegation, sha: str) -> None:
     # choice below is deterministic); their allegations come from _earlier_allegations.
     others = [str(other) for other in (
         CaseFile.objects.filter(extraction_category__in=related, merged_into__isnull=True)
+        # Never a restricted case: the suggestion would name it in an outsider's case
+        # (a new candidate case is never restricted).
+        .filter(restricted_to="")
         .exclude(pk=case_id)
         .order_by("opened_at", "id")
         .values_list("id", flat=True)

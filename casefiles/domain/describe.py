@@ -129,4 +129,18 @@ def describe(event: Mapping[str, Any]) -> str:
         return (f"Exported the history up to version {payload['exported_version']} "
                 f"({payload['kind']} {payload['format']} bundle, head hash "
                 f"{payload['head_hash'][:12]}…)")
+    if kind == "RestrictionRequested":
+        return (f"Asked to restrict the case to team {payload['team']}: "
+                f"{payload['reason']}")
+    if kind == "RestrictionLiftRequested":
+        return (f"Asked to lift the restriction to team {payload['team']}: "
+                f"{payload['reason']}")
+    if kind == "CaseRestricted":
+        return (f"Restricted the case to team {payload['team']} (approved): "
+                f"{payload['reason']}")
+    if kind == "RestrictionLifted":
+        return (f"Lifted the restriction to team {payload['team']} (approved): "
+                f"{payload['reason']}")
+    if kind == "RestrictionRejected":
+        return f"Rejected the restriction request: {payload['reason']}"
     raise ValueError(f"no description for event type {kind!r}")

@@ -130,3 +130,13 @@ CASE_EXPORTED = register(
 SIGNING_KEY_ROTATED = register(
     "SigningKeyRotated", 1, ("origin", "old_vkey", "new_vkey", "announcement")
 )
+
+# Restricted cases (compartments): restricting a case to a team, and lifting it, is
+# requested by one person and approved by a supervisor who is not the requester.
+RESTRICTION_REQUESTED = register("RestrictionRequested", 1, ("request_id", "team", "reason"))
+RESTRICTION_LIFT_REQUESTED = register(
+    "RestrictionLiftRequested", 1, ("request_id", "team", "reason")
+)
+CASE_RESTRICTED = register("CaseRestricted", 1, ("request_id", "team", "reason"))
+RESTRICTION_LIFTED = register("RestrictionLifted", 1, ("request_id", "team", "reason"))
+RESTRICTION_REJECTED = register("RestrictionRejected", 1, ("request_id", "reason"))

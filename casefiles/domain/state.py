@@ -111,6 +111,10 @@ class CaseState:
     qualifications: tuple[dict, ...] = ()  # ({qualification_id, code, elements: {...}}, ...)
     persons: tuple[dict, ...] = ()  # pseudonymous: a protected person's name is never here
     related: tuple[dict, ...] = ()  # split-off / split-from cross references
+    restricted_to: str | None = None  # the team (a group) that alone may see the case
+    # The pending restriction or lift: {request_id, team, lift, reason, requested_by_id,
+    # requested_by, requested_at}.
+    restriction_pending: dict | None = None
 
     def waiver_for(self, to_state: str) -> Waiver | None:
         return next((w for w in self.waivers if w.to_state == to_state), None)
@@ -254,6 +258,18 @@ def evolve(case: CaseState | None, event: Mapping[str, Any]) -> CaseState:
         ref = {"relation": "split_from", "case_id": payload["from_case_id"],
                "reference": payload["from_reference"]}
         case = replace(case, related=(*case.related, ref))
+    elif kind in ("RestrictionRequested", "RestrictionLiftRequested"):
+        pending = {"request_id": payload["request_id"], "team": payload["team"],
+                   "lift": kind == "RestrictionLiftRequested", "reason": payload["reason"],
+                   "requested_by_id": event["actor"]["id"], "requested_by": who,
+                   "requested_at": at}
+        case = replace(case, restriction_pending=pending)
+    elif kind == "CaseRestricted":
+        case = replace(case, restricted_to=payload["team"], restriction_pending=None)
+    elif kind == "RestrictionLifted":
+        case = replace(case, restricted_to=None, restriction_pending=None)
+    elif kind == "RestrictionRejected":
+        case = replace(case, restriction_pending=None)
     elif kind not in EVENTS_WITHOUT_STATE:
         raise ValueError(f"evolve() does not know event type {kind!r}")
     return replace(case, version=event["version"], head_hash=event["hash"], updated_at=at)

@@ -19,6 +19,7 @@ from casefiles.api import problems
 from casefiles.api.base import validated
 from casefiles.api.sources import AnyMediaType
 from casefiles.commands.exports import KINDS, export_job_get, export_request, export_role
+from casefiles.compartments import check_visible
 from casefiles.domain.actors import Actor
 from casefiles.errors import CaseFileError, ConcurrencyError, NotFound, PermissionDenied
 from casefiles.export.bundle import ExportError, bundle_filename, export_recorded
@@ -68,6 +69,7 @@ def export_download(request, case_id):
     try:
         actor = Actor.for_user(request.user)
         export_role(actor)
+        check_visible(actor, case_id)
         case = get_case(case_id)
     except PermissionDenied as exc:
         return _text(exc.message, 403)

@@ -18,7 +18,7 @@ def casefiles_counts(context) -> dict:
     request = context["request"]
     if not holds_role(request):
         return {"show": False}
-    counts = selectors.counts()
+    counts = selectors.counts(request.user)
     cases = reverse("admin:casefiles_casefile_changelist")
     return {
         "show": True,
