@@ -26,6 +26,9 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 # its events get positions until it ends; the log's sequencer takes it exclusively for
 # an instant (casefiles/transparency.py).
 WRITERS_LOCK = 0x6361_7365_6C6F_6701
+# First half of the two-key advisory lock that one idempotency key's requests queue on
+# (the second is the key's hash; two-key locks never meet the one-key WRITERS_LOCK).
+IDEMPOTENCY_LOCKS = 0x6964_6B79
 
 
 def format_time(moment: datetime) -> str:
@@ -148,7 +151,18 @@ def head(case_id: uuid.UUID | str) -> tuple[int, str]:
 def replay(
     idempotency_key: str, case_id: str, request_fingerprint: str | None
 ) -> list[Event] | None:
-    """The events first appended under `idempotency_key`, or None if it is new."""
+    """The events first appended under `idempotency_key`, or None if it is new.
+
+    On PostgreSQL the key is locked until this transaction ends. Two identical retries
+    sent at once would otherwise both find no record, both lock the case, and the second
+    would see the case moved on by the first: 412 instead of the first answer. Now the
+    second waits here until the first commits (and then finds its record) or rolls back
+    (and then runs itself). SQLite needs nothing: its writers already run one at a time.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                           [IDEMPOTENCY_LOCKS, idempotency_key])
     record = IdempotencyRecord.objects.filter(key=idempotency_key).first()
     if record is None:
         return None

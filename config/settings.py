@@ -42,7 +42,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
 VAR_DIR = Path(env_str("CASEFILES_VAR_DIR", str(BASE_DIR / "var")))
 
 # DJANGO_ENV=production switches on the hardened settings below (docs/operations.md).
-PRODUCTION = env_str("DJANGO_ENV", "development") == "production"
+# Only these two: a misspelt "Production" must not start the development settings.
+DJANGO_ENV = env_str("DJANGO_ENV", "development")
+if DJANGO_ENV not in ("production", "development"):
+    raise ImproperlyConfigured(
+        f"DJANGO_ENV={DJANGO_ENV!r} is neither 'production' nor 'development' (exactly, "
+        "lower case); refusing to guess which settings you meant"
+    )
+PRODUCTION = DJANGO_ENV == "production"
 DEBUG = env_bool("DEBUG", False)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off when DJANGO_ENV=production")
@@ -76,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "casefiles.observability.RequestIdMiddleware",
+    # Bodies over their cap are refused before they are read (casefiles/request_limits.py).
+    "casefiles.request_limits.RequestSizeMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language cookie (set by /i18n/setlang/), else Accept-Language, else English.
@@ -240,6 +249,18 @@ if not (_proxies.isascii() and _proxies.isdigit()):
     raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT={_proxies!r} is not a count (0, 1, 2 ...)")
 TRUSTED_PROXY_COUNT = int(_proxies)
 REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+
+# Hostile input gets a 4xx with a reason (docs/api.md, "Limits"): JSON bodies within a
+# nesting depth and finite, sane numbers; request bodies refused by declared size before
+# they are read: DATA_UPLOAD_MAX_MEMORY_SIZE (Django's, 2.5 MB) for everything but
+# multipart uploads, which may carry a document up to its limit (20 MiB) plus the form.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "casefiles.api.parsers.JSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(env_str("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2_621_440)))
+CASEFILES_MAX_UPLOAD_BYTES = int(env_str("CASEFILES_MAX_UPLOAD_BYTES", str(21 * 1_048_576)))
 
 # Throttle counters (and anything else cached) live in Redis when it is configured, so
 # every gunicorn worker shares them; otherwise in this process's memory.

@@ -2,8 +2,9 @@
 generic write path at all (no add, change, delete, bulk delete or admin log entry).
 Writes happen only in the views that call commands."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
 
 from casefiles.admin.access import holds_role
 from casefiles.compartments import hidden_case_ids
@@ -36,6 +37,21 @@ class RecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        # A NUL reaches PostgreSQL as a DataError (a 500) from any filter, lookup or
+        # search: such parameters are dropped, and the list says so.
+        bad = [key for key, values in request.GET.lists()
+               if "\x00" in key or any("\x00" in value for value in values)]
+        if bad:
+            kept = request.GET.copy()
+            for key in bad:
+                del kept[key]
+            names = ", ".join(repr(key.replace("\x00", "\\0")) for key in bad)
+            messages.warning(request, f"Filter ignored: {names} contained a NUL character.")
+            query = kept.urlencode()
+            return HttpResponseRedirect(request.path + (f"?{query}" if query else ""))
+        return super().changelist_view(request, extra_context)
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -13,6 +13,16 @@ from casefiles.admin.forms import category_choices
 from casefiles.models import CaseFile
 
 
+def small_number(value, *, low: int, high: int) -> int | None:
+    """A filter's number within bounds, or None: "²".isdigit() is true and a year or an
+    id with forty digits passes isdigit() too, then fails in int() or the database."""
+    if value and value.isascii() and value.isdigit() and len(value) <= 10:
+        number = int(value)
+        if low <= number <= high:
+            return number
+    return None
+
+
 class ChoiceFilter(admin.SimpleListFilter):
     """A field's fixed values with the admin's translated labels (the model's choices
     stay English, see casefiles.admin.labels). The parameter keeps the stock filter's
@@ -86,7 +96,7 @@ class PlaceFilter(TextFilter):
     parameter_name = "place"
 
     def queryset(self, request, queryset):
-        name = (self.value() or "").strip()
+        name = (self.value() or "").replace("\x00", "").strip()
         if not name:
             return queryset
         # SQLite keeps JSON text ASCII-escaped (\u0411…), PostgreSQL keeps it as typed.
@@ -108,8 +118,8 @@ class IncidentYearFilter(admin.SimpleListFilter):
         value = self.value()
         if value == self.UNKNOWN:
             return queryset.filter(incident_from__isnull=True)
-        if value and value.isdigit():
-            year = int(value)
+        year = small_number(value, low=1, high=9999)
+        if year is not None:
             return queryset.filter(
                 Q(incident_from__year__lte=year)
                 & (Q(incident_to__year__gte=year)
@@ -154,6 +164,7 @@ class AssigneeFilter(admin.SimpleListFilter):
             return queryset.filter(assignee_id=request.user.pk)
         if value == self.NOBODY:
             return queryset.filter(assignee__isnull=True)
-        if value and value.isdigit():
-            return queryset.filter(assignee_id=int(value))
+        assignee = small_number(value, low=1, high=2**31 - 1)
+        if assignee is not None:
+            return queryset.filter(assignee_id=assignee)
         return queryset

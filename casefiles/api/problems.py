@@ -8,6 +8,7 @@ import logging
 from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, HttpResponse
 from django.views import defaults
 from drf_spectacular.utils import OpenApiResponse
@@ -127,6 +128,12 @@ def exception_handler(exc: Exception, context: dict) -> HttpResponse:
     request = context.get("request")
     instance = request.path if request is not None else None
     set_rollback()  # with ATOMIC_REQUESTS, an error must not commit half a request
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own guard, when a body passes DATA_UPLOAD_MAX_MEMORY_SIZE as it is read.
+        return problem_response(413, f"the request body is too large: {exc}",
+                                instance=instance)
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return problem_response(400, str(exc), instance=instance)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
