@@ -197,6 +197,14 @@ def world(actors, users, team, monkeypatch):
                                    status=ExportJob.QUEUED, requested_by=granted,
                                    created_at=CaseFile.objects.get(pk=case_id).opened_at)
     state = case_state(case_id)
+    # As if ingestion had opened it: the restricted case's reference on an ingestion
+    # record (the admin's ingestion list shows the cases each document opened).
+    from casefiles.models import Ingestion
+
+    Ingestion.objects.create(
+        id=uuid.uuid4(), filename="intercept.txt", bytes=1, status=Ingestion.INGESTED,
+        case_references=[state.reference, case_state(other).reference],
+        submitted_by="dora", submitted_at=CaseFile.objects.get(pk=case_id).opened_at)
     superuser = make_user("root", "documenter", "supervisor")
     superuser.is_superuser = True
     superuser.save()

@@ -15,8 +15,9 @@ from casefiles.admin.base import RecordAdmin
 from casefiles.admin.context import CASE_WRITERS, describe_safely
 from casefiles.admin.forms import UploadForm
 from casefiles.commands.ingestion import ingestion_submit
+from casefiles.compartments import hidden_case_ids
 from casefiles.ingestion.decode import MAX_BYTES
-from casefiles.models import CaseNote, Event, Ingestion, Source
+from casefiles.models import CaseFile, CaseNote, Event, Ingestion, Source
 
 HASH = re.compile(r"^[0-9a-f]{64}$")
 
@@ -57,7 +58,7 @@ class SourceAdmin(RecordAdmin):
 
 @admin.register(Ingestion)
 class IngestionAdmin(RecordAdmin):
-    list_display = ["filename", "status", "reason", "case_references", "submitted_by",
+    list_display = ["filename", "status", "reason", "cases", "submitted_by",
                     "submitted_at", "attempts"]
     list_filter = ["status"]
     search_fields = ["filename", "reason", "content_sha256"]
@@ -73,6 +74,26 @@ class IngestionAdmin(RecordAdmin):
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "can_upload": may(request, CASE_WRITERS)}
         return super().changelist_view(request, extra_context)
+
+    def get_list_display(self, request):
+        # The references of cases this viewer may not see (restricted to another team)
+        # are left out of the "cases opened" column; read once per request, and kept in
+        # a function of this request only (the ModelAdmin is shared between requests).
+        hidden = set(CaseFile.objects.filter(pk__in=hidden_case_ids(request.user))
+                     .values_list("reference", flat=True))
+
+        @admin.display(description=_("cases opened"))
+        def cases(obj: Ingestion) -> str:
+            return ", ".join(ref for ref in obj.case_references if ref not in hidden)
+
+        return [cases if name == "cases" else name for name in super().get_list_display(
+            request)]
+
+    @admin.display(description=_("cases opened"))
+    def cases(self, obj: Ingestion) -> str:
+        # Named in list_display for the admin's checks; get_list_display puts the
+        # request's own column in its place. Shows nothing rather than guess.
+        return ""
 
     def upload_view(self, request):
         # Uploading opens cases (as the system actor), so it is for people who work cases.
