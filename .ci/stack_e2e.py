@@ -74,6 +74,12 @@ def start(name: str, *command: str) -> None:
                                       stderr=subprocess.STDOUT, start_new_session=True))
 
 
+def totp_code(hex_key: str) -> str:
+    from django_otp.oath import totp  # TOTPDevice's defaults: 30 s steps, 6 digits
+
+    return f"{totp(bytes.fromhex(hex_key)):06d}"
+
+
 def http(method: str, path: str, body=None, token=None, headers=None):
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(BASE + path, data=data, method=method)
@@ -193,6 +199,12 @@ def main() -> None:
     assert RUNTIME_ROLE in ENV["DATABASE_URL"], ENV["DATABASE_URL"]
     manage("collectstatic", "--noinput")
     passwords = dict(re.findall(r"username: (\w+)\s+password: (\S+)", manage("demo_users")))
+    # Production requires a second factor of supervisors (casefiles/authpolicy.py): an
+    # administrator gives sup a TOTP device; sup sends its code with the password.
+    sup_totp = manage("shell", "-c", "from django.contrib.auth.models import User; "
+                      "from django_otp.plugins.otp_totp.models import TOTPDevice; "
+                      "print(TOTPDevice.objects.create(user=User.objects.get(username='sup'), "
+                      "name='e2e', confirmed=True).key)").strip().splitlines()[-1]
 
     step("start gunicorn, a Celery worker and Celery beat")
     start("web", PYTHON, "-m", "gunicorn", "config.wsgi:application", "--bind",
@@ -223,9 +235,14 @@ def main() -> None:
 
     step("request intake → sourcing as the documenter, approve as the supervisor, over HTTP")
     tokens = {}
+    status, _, body = http("POST", "/api/auth/token/",
+                           {"username": "sup", "password": passwords["sup"]})
+    assert status == 422 and "otp" in body["errors"], (status, body)
     for user in ("doc", "sup"):
-        status, _, body = http("POST", "/api/auth/token/",
-                               {"username": user, "password": passwords[user]})
+        request = {"username": user, "password": passwords[user]}
+        if user == "sup":
+            request["otp"] = totp_code(sup_totp)
+        status, _, body = http("POST", "/api/auth/token/", request)
         assert status == 200, (status, body)
         tokens[user] = body["token"]
     status, _, cases = http("GET", "/api/cases/?state=intake", token=tokens["doc"])

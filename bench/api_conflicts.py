@@ -221,9 +221,9 @@ def server_errors(log: Path) -> str:
 def prepare(cases: int, clients: int) -> tuple[list[tuple[str, str]], list[str]]:
     """(Django set up) Users with tokens, one per client, and `cases` open cases."""
     from django.contrib.auth.models import Group, User
-    from rest_framework.authtoken.models import Token
 
     from casefiles import commands
+    from casefiles.commands.tokens import token_issue
     from casefiles.domain.actors import Actor
 
     tokens = []
@@ -231,7 +231,7 @@ def prepare(cases: int, clients: int) -> tuple[list[tuple[str, str]], list[str]]
         role = ROLES[number % len(ROLES)]
         user = User.objects.create_user(username=f"client{number:02d}", is_staff=True)
         user.groups.add(Group.objects.get_or_create(name=role)[0])
-        tokens.append((role, Token.objects.create(user=user).key))
+        tokens.append((role, token_issue(user=user, issued_with="bench")[1]))
     opener = Actor.for_user(User.objects.get(username="client00"))
     case_ids = [str(commands.case_open(
         actor=opener, title=f"Shelling of school {n}", summary="Two witnesses interviewed.",

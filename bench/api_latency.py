@@ -179,11 +179,12 @@ def checked(run: benchlib.Run, what: str) -> str:
 def api_token(url: str) -> str:
     """A documenter with an API token (users are not event-sourced)."""
     from django.contrib.auth.models import Group, User
-    from rest_framework.authtoken.models import Token
+
+    from casefiles.commands.tokens import token_issue
 
     user = User.objects.create_user(username="bench-documenter", is_staff=True)
     user.groups.add(Group.objects.get_or_create(name="documenter")[0])
-    return Token.objects.create(user=user).key
+    return token_issue(user=user, issued_with="bench")[1]
 
 
 def free_port() -> int:

@@ -26,6 +26,7 @@ APPEND_ONLY_TABLES = (
     "casefiles_treehead",
     "casefiles_cosignature",
     "casefiles_treeheadtimestamp",  # 0010
+    "casefiles_securitylogentry",  # 0012
 )
 # Written only by `migrate` (the owner); the application reads it (/health/ready/).
 READ_ONLY_TABLES = ("django_migrations",)

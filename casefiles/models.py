@@ -527,3 +527,65 @@ class ExportJob(models.Model):
 
     def __str__(self):
         return f"export {self.id} ({self.status})"
+
+
+class SecurityLogEntry(models.Model):
+    """One grant or revocation of a clearance: who gave or took it, to whom, what, when
+    and why. Append-only (the database refuses UPDATE, DELETE and TRUNCATE); written only
+    by casefiles.commands.clearance. Names are copied, not only referenced, so the entry
+    reads the same after an account is renamed."""
+
+    CLEARANCE_GRANTED = "clearance_granted"
+    CLEARANCE_REVOKED = "clearance_revoked"
+    ACTION_CHOICES = [(CLEARANCE_GRANTED, "Clearance granted"),
+                      (CLEARANCE_REVOKED, "Clearance revoked")]
+
+    occurred_at = models.DateTimeField(db_index=True)
+    action = models.CharField(max_length=40, choices=ACTION_CHOICES)
+    permission = models.CharField(max_length=200)  # "app_label.codename"
+    subject_id = models.IntegerField()
+    subject = models.CharField(max_length=150)
+    # None: an operator on the server (manage.py clearance), named in `by`.
+    by_id = models.IntegerField(null=True, blank=True)
+    by = models.CharField(max_length=200)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = "security log entry"
+        verbose_name_plural = "security log"
+
+    def __str__(self):
+        return f"{self.action} {self.subject} by {self.by} at {self.occurred_at}"
+
+
+class ApiToken(models.Model):
+    """A token for scripts (`Authorization: Token <key>`). Only the SHA-256 of the key is
+    stored; the key is shown once, when issued (casefiles.commands.tokens). It ends
+    after API_TOKEN_IDLE_SECONDS unused or API_TOKEN_MAX_AGE_SECONDS after issue, when
+    revoked by its owner or an administrator, and a read-only one cannot write."""
+
+    READ, WRITE = "read", "write"
+    SCOPE_CHOICES = [(READ, "Read only"), (WRITE, "Read and write")]
+
+    id = models.UUIDField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)  # the key's start, to recognise it in a list
+    name = models.CharField(max_length=100, blank=True)
+    scope = models.CharField(max_length=5, choices=SCOPE_CHOICES)
+    # How the owner proved who they were: password, password+otp, session, session+otp.
+    issued_with = models.CharField(max_length=20)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField()
+    expires_at = models.DateTimeField()  # the absolute limit; idle expiry from last_used_at
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.scope}) of {self.user_id}"

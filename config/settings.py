@@ -69,7 +69,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -220,8 +219,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes DRF answer 401 (not 403) to anonymous.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "casefiles.api.tokens.TokenAuthentication",
+        "casefiles.api.tokens.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["casefiles.api.permissions.HasRole",
                                    "casefiles.api.visibility.CaseVisible"],
@@ -344,6 +343,25 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 # The same client address as the API's throttles (casefiles/client_address.py).
 AXES_CLIENT_IP_CALLABLE = "casefiles.client_address.client_address"
+
+# API tokens (docs/api.md, "Access"): a token ends after this long unused, and this long
+# after it was issued whatever its use.
+API_TOKEN_IDLE_SECONDS = int(env_str("API_TOKEN_IDLE_SECONDS", str(8 * 3600)))
+API_TOKEN_MAX_AGE_SECONDS = int(env_str("API_TOKEN_MAX_AGE_SECONDS", str(30 * 24 * 3600)))
+# Holders of these roles must have a confirmed second-factor device to sign in to the
+# admin or get an API token (casefiles/authpolicy.py). Default: supervisors, legal
+# reviewers and auditors in production, nobody in development; "none" switches it off.
+CASEFILES_SECOND_FACTOR_ROLES = [
+    role for role in env_list(
+        "CASEFILES_SECOND_FACTOR_ROLES",
+        ["supervisor", "legal_reviewer", "auditor"] if PRODUCTION else [])
+    if role != "none"
+]
+_unknown_roles = set(CASEFILES_SECOND_FACTOR_ROLES) - {
+    "documenter", "supervisor", "legal_reviewer", "auditor"}
+if _unknown_roles:
+    raise ImproperlyConfigured(
+        f"CASEFILES_SECOND_FACTOR_ROLES names unknown roles: {', '.join(sorted(_unknown_roles))}")
 
 # Sessions end after a working day, and when the browser closes.
 SESSION_COOKIE_AGE = int(env_str("SESSION_COOKIE_AGE", str(8 * 3600)))

@@ -12,11 +12,11 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from casefiles import commands
 from casefiles.commands.compartments import restriction_decide, restriction_request
+from casefiles.commands.tokens import token_issue
 from casefiles.compartments import visible_cases
 from casefiles.domain.actors import Actor
 from casefiles.errors import InvalidCommand, NotFound, PermissionDenied
@@ -251,7 +251,7 @@ API_ROUTES = {
     "case-restriction", "case-restriction-decision", "case-exports", "export",
     "export-download", "approvals", "approve", "reject", "sources", "source",
     "source-original", "ingestions", "ingestion", "log-checkpoint", "log-tree-head",
-    "log-proof", "log-inclusion", "log-cosignatures",
+    "log-proof", "log-inclusion", "log-cosignatures", "tokens", "token-revoke",
 }
 EXTRA = ["/admin/", "/admin/casefiles/", "/api/log/inclusion?case={id}&version=1&size=1",
          "/api/cases/?q=Quillfeather", "/api/cases/?place=Zorvanivka",
@@ -283,9 +283,9 @@ def _ghost(path: str, world) -> str:
 
 
 def _clients(user):
-    token, _ = Token.objects.get_or_create(user=user)
+    _, key = token_issue(user=user, issued_with="password")
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     browser = APIClient()
     browser.force_login(user)
     return api, browser

@@ -204,7 +204,8 @@ def _column(table: str) -> str:
     column = {"casefiles_event": "type", "casefiles_checkpoint": "head_hash",
               "casefiles_logleaf": "hash", "casefiles_lognode": "hash",
               "casefiles_treehead": "note", "casefiles_cosignature": "line",
-              "casefiles_treeheadtimestamp": "token"}[table]
+              "casefiles_treeheadtimestamp": "token",
+              "casefiles_securitylogentry": "reason"}[table]
     return f"{column} = {column}"
 
 

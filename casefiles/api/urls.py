@@ -13,6 +13,8 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema",
                                                  permission_classes=[AllowAny]), name="docs"),
     path("auth/token/", auth.TokenView.as_view(), name="token"),
+    path("auth/tokens/", auth.TokensView.as_view(), name="tokens"),
+    path("auth/tokens/<uuid:token_id>/", auth.TokenRevokeView.as_view(), name="token-revoke"),
     path("cases/", cases.CaseListView.as_view(), name="cases"),
     path("cases/<uuid:case_id>/", cases.CaseView.as_view(), name="case"),
     path("cases/<uuid:case_id>/events/", cases.CaseEventsView.as_view(), name="case-events"),

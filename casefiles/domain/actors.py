@@ -15,6 +15,23 @@ SYSTEM = "system"
 SYSTEM_ACTORS = ("ingest", "log")
 
 
+CLEARANCE = ("casefiles", "reveal_identity")
+
+
+def holds_clearance(user) -> bool:
+    """Clearance for protected identities is an explicit grant only: the permission
+    given to the user, or to a group the user belongs to. Not `user.has_perm`, which
+    answers True for every superuser: administering accounts is no clearance."""
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    app_label, codename = CLEARANCE
+    return Permission.objects.filter(
+        Q(user=user) | Q(group__user=user),
+        content_type__app_label=app_label, codename=codename,
+    ).exists()
+
+
 @dataclass(frozen=True)
 class Actor:
     user_id: int | None
@@ -34,7 +51,7 @@ class Actor:
             raise PermissionDenied(f"user {user.get_username()} is deactivated")
         roles = frozenset(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
         return cls(user_id=user.pk, username=user.get_username(), roles=roles,
-                   cleared=user.has_perm("casefiles.reveal_identity"))
+                   cleared=holds_clearance(user))
 
     @classmethod
     def system(cls, name: str) -> "Actor":

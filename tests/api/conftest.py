@@ -1,7 +1,8 @@
 import pytest
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from casefiles.commands.tokens import token_issue
 
 
 @pytest.fixture(autouse=True)
@@ -19,8 +20,8 @@ def api(users):
     class Clients(dict):
         def __missing__(self, name):
             client = APIClient()
-            token = Token.objects.create(user=users[name])
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            _, key = token_issue(user=users[name], issued_with="password")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
             self[name] = client
             return client
 

@@ -10,7 +10,6 @@ from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -22,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
 from casefiles import commands
 from casefiles.commands.evaluation import fact_record, person_add, qualification_add
 from casefiles.commands.ingestion import document_ingest, ingestion_submit
+from casefiles.commands.tokens import token_issue
 from casefiles.models import CaseFile
 from tests.factories import attach, open_case
 
@@ -81,7 +81,7 @@ def known(users, actors) -> dict:
 
 @pytest.fixture
 def tokens(users) -> dict:
-    return {role: Token.objects.create(user=users[role]).key for role in ROLES}
+    return {role: token_issue(user=users[role], issued_with="password")[1] for role in ROLES}
 
 
 def on_known_records(case, known: dict) -> dict:
