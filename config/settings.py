@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",  # passkeys as a second factor beside TOTP (docs/admin.md)
     "casefiles",
 ]
 
@@ -362,6 +363,16 @@ _unknown_roles = set(CASEFILES_SECOND_FACTOR_ROLES) - {
 if _unknown_roles:
     raise ImproperlyConfigured(
         f"CASEFILES_SECOND_FACTOR_ROLES names unknown roles: {', '.join(sorted(_unknown_roles))}")
+
+# Passkeys (WebAuthn, django-otp-webauthn) as a second factor beside TOTP, never instead
+# of the password (docs/admin.md, "Second factor"). A passkey is bound to the relying-party
+# id, the host name people use (not an IP address: browsers refuse those): changing it later
+# invalidates every registered passkey. The origins are the admin's exact scheme://host:port.
+OTP_WEBAUTHN_RP_ID = env_str("WEBAUTHN_RP_ID", "localhost")
+OTP_WEBAUTHN_RP_NAME = env_str("WEBAUTHN_RP_NAME", "Case files")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list("WEBAUTHN_ORIGINS", ["http://localhost:8000"])
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_TIMEOUT_SECONDS = int(env_str("WEBAUTHN_TIMEOUT_SECONDS", "120"))
 
 # Sessions end after a working day, and when the browser closes.
 SESSION_COOKIE_AGE = int(env_str("SESSION_COOKIE_AGE", str(8 * 3600)))

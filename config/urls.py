@@ -3,7 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
-from casefiles import health
+from casefiles import health, second_factor
 from casefiles.export import views as export_views
 
 admin.site.site_header = _("Case files")
@@ -24,6 +24,9 @@ urlpatterns = [
     path("health/ready/", health.ready, name="health-ready"),
     # Django's set_language view: the admin's language switch posts here.
     path("i18n/", include("django.conf.urls.i18n")),
+    # The passkey ceremonies (django-otp-webauthn's views, the sign-in step bound to the
+    # user waiting after their password).
+    path("admin/webauthn/", include(second_factor.webauthn_urls)),
     path("admin/", admin.site.urls),
     path("api/", include("casefiles.api.urls")),
 ]
