@@ -2,7 +2,6 @@
 on PostgreSQL with real threads (each its own connection and transaction): every one
 gets the first answer, none a 412 or 409, and the command runs once."""
 
-import threading
 
 import pytest
 from django.db import connection, connections  # noqa: F401 - skipif reads connection
@@ -10,6 +9,7 @@ from rest_framework.test import APIClient
 
 from casefiles.models import CaseNote, Event, IdempotencyRecord
 from tests.factories import open_case
+from tests.test_concurrency import run_together
 
 pytestmark = [
     pytest.mark.postgres,
@@ -20,27 +20,6 @@ pytestmark = [
 
 ROUNDS = 10
 CLIENTS = 4
-
-
-def together(calls):
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each got
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.fixture
@@ -65,7 +44,7 @@ def test_simultaneous_identical_retries_all_get_the_first_answer(actors, client_
                                    HTTP_IDEMPOTENCY_KEY=key)
             return response.status_code, response.json()
 
-        results = together([lambda c=c: post(c) for c in clients])
+        results = run_together(*[lambda c=c: post(c) for c in clients])
         statuses = [r[0] if isinstance(r, tuple) else r for r in results]
         assert statuses == [201] * CLIENTS, (round_, results)
         bodies = [body for _, body in results]
@@ -86,7 +65,7 @@ def test_simultaneous_identical_case_opens_open_one_case(client_factory):
                                    HTTP_IDEMPOTENCY_KEY=key)
             return response.status_code, response.json()
 
-        results = together([lambda c=c: post(c) for c in clients])
+        results = run_together(*[lambda c=c: post(c) for c in clients])
         assert [r[0] if isinstance(r, tuple) else r for r in results] == [201] * CLIENTS, results
         assert len({body["case_id"] for _, body in results}) == 1
     assert Event.objects.filter(type="CaseOpened").count() == ROUNDS // 2
