@@ -8,7 +8,8 @@ class CasefilesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from casefiles import checks  # noqa: F401 - registers the deployment checks
+        from casefiles import checks, security_log  # noqa: F401 - checks registers itself
         from casefiles.roles import ensure_groups
 
         post_migrate.connect(ensure_groups, sender=self)
+        security_log.connect()

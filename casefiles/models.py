@@ -530,19 +530,48 @@ class ExportJob(models.Model):
 
 
 class SecurityLogEntry(models.Model):
-    """One grant or revocation of a clearance: who gave or took it, to whom, what, when
-    and why. Append-only (the database refuses UPDATE, DELETE and TRUNCATE); written only
-    by casefiles.commands.clearance. Names are copied, not only referenced, so the entry
-    reads the same after an account is renamed."""
+    """One change of who may do what: clearance granted or revoked (with a reason, by
+    casefiles.commands.clearance), a person joining or leaving a group (a role or a
+    team), a permission given to or taken from a person or a group, an account created,
+    made or unmade administrator, deactivated, reactivated or deleted (caught where
+    Django makes the change, casefiles/security_log.py). Who did it, to whom, what, when.
+    Append-only (the database refuses UPDATE, DELETE and TRUNCATE). Names are copied,
+    not only referenced, so the entry reads the same after an account is renamed."""
 
     CLEARANCE_GRANTED = "clearance_granted"
     CLEARANCE_REVOKED = "clearance_revoked"
+    GROUP_JOINED = "group_joined"
+    GROUP_LEFT = "group_left"
+    PERMISSION_GRANTED = "permission_granted"
+    PERMISSION_REVOKED = "permission_revoked"
+    ACCOUNT_CREATED = "account_created"
+    ADMINISTRATOR_MADE = "administrator_made"
+    ADMINISTRATOR_UNMADE = "administrator_unmade"
+    ACCOUNT_DEACTIVATED = "account_deactivated"
+    ACCOUNT_REACTIVATED = "account_reactivated"
+    ACCOUNT_DELETED = "account_deleted"
+    GROUP_DELETED = "group_deleted"
     ACTION_CHOICES = [(CLEARANCE_GRANTED, "Clearance granted"),
-                      (CLEARANCE_REVOKED, "Clearance revoked")]
+                      (CLEARANCE_REVOKED, "Clearance revoked"),
+                      (GROUP_JOINED, "Joined a group"),
+                      (GROUP_LEFT, "Left a group"),
+                      (PERMISSION_GRANTED, "Permission granted"),
+                      (PERMISSION_REVOKED, "Permission revoked"),
+                      (ACCOUNT_CREATED, "Account created"),
+                      (ADMINISTRATOR_MADE, "Made an administrator"),
+                      (ADMINISTRATOR_UNMADE, "No longer an administrator"),
+                      (ACCOUNT_DEACTIVATED, "Account deactivated"),
+                      (ACCOUNT_REACTIVATED, "Account reactivated"),
+                      (ACCOUNT_DELETED, "Account deleted"),
+                      (GROUP_DELETED, "Group deleted")]
+    USER, GROUP = "user", "group"
+    SUBJECT_KINDS = [(USER, "user"), (GROUP, "group")]
 
     occurred_at = models.DateTimeField(db_index=True)
     action = models.CharField(max_length=40, choices=ACTION_CHOICES)
-    permission = models.CharField(max_length=200)  # "app_label.codename"
+    # What changed: "app_label.codename", "group NAME", or the account flag.
+    permission = models.CharField("what", max_length=200)
+    subject_kind = models.CharField(max_length=5, choices=SUBJECT_KINDS, default=USER)
     subject_id = models.IntegerField()
     subject = models.CharField(max_length=150)
     # None: an operator on the server (manage.py clearance), named in `by`.

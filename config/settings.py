@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who changes roles, teams and grants, for the security log (casefiles/security_log.py).
+    "casefiles.security_log.RequestMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -342,6 +344,9 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 # grows the back-off, so hammering a locked account gains the attacker nothing.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
+# Keep a record of every failed sign-in (who, from where, when, locked out or not), not
+# only the counts the lockout needs, which a success or the memory period clears.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # The same client address as the API's throttles (casefiles/client_address.py).
 AXES_CLIENT_IP_CALLABLE = "casefiles.client_address.client_address"
 

@@ -1,5 +1,6 @@
 """Accounts: who holds clearance for protected identities and the security log of every
-grant and revocation; each user's API tokens, which an administrator can revoke.
+change of roles, teams, grants and administrators; each user's API tokens, which an
+administrator can revoke.
 
 Clearance changes only through casefiles.commands.clearance (the actions below, or
 `manage.py clearance`), so each change is logged: the user and group forms do not offer
@@ -42,8 +43,9 @@ def _is_auditor(request) -> bool:
 
 @admin.register(SecurityLogEntry)
 class SecurityLogAdmin(RecordAdmin):
-    list_display = ["occurred_at", "action", "subject", "by", "permission", "reason"]
-    list_filter = ["action"]
+    list_display = ["occurred_at", "action", "subject_kind", "subject", "permission", "by",
+                    "reason"]
+    list_filter = ["action", "subject_kind"]
     search_fields = ["subject", "by"]
 
     def has_module_permission(self, request):

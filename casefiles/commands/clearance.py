@@ -14,6 +14,7 @@ from django.utils import timezone
 from casefiles.domain.actors import CLEARANCE, holds_clearance
 from casefiles.errors import InvalidCommand, PermissionDenied
 from casefiles.models import SecurityLogEntry
+from casefiles.security_log import silenced
 
 PERMISSION = ".".join(CLEARANCE)
 REASON_MAX = 2000
@@ -47,7 +48,8 @@ def _change(action: str, *, user, by, operator, reason: str) -> SecurityLogEntry
     reason = (reason or "").strip()
     if len(reason) > REASON_MAX:
         raise InvalidCommand(f"reason is longer than {REASON_MAX} characters")
-    with transaction.atomic():
+    # One entry, with the reason, instead of security_log's "permission granted".
+    with transaction.atomic(), silenced():
         # Lock the account: two administrators granting at once log one grant, not two.
         type(user).objects.select_for_update().filter(pk=user.pk).first()
         held = holds_clearance(user)

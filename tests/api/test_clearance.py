@@ -19,6 +19,11 @@ from tests.api.test_evaluation import PROTECTED_NAME, reveal, worked  # noqa: F4
 pytestmark = pytest.mark.django_db
 
 
+def clearance_log():
+    """The clearance entries (role and account changes are in the same log)."""
+    return SecurityLogEntry.objects.filter(action__startswith="clearance_")
+
+
 @pytest.fixture
 def root(db):
     return User.objects.create_superuser("root", password="x-root")
@@ -64,7 +69,7 @@ def test_grant_allows_and_is_logged_then_revoke_refuses_and_is_logged(
     revoked = clearance_revoke(user=dora, by=root, reason="left the team")
     problem(reveal(api["documenter"], worked), 403, "permission-denied")
     assert looks(worked.case_id) == 1
-    entries = list(SecurityLogEntry.objects.order_by("id").values(
+    entries = list(clearance_log().order_by("id").values(
         "action", "permission", "subject_id", "subject", "by_id", "by", "reason"))
     assert entries == [
         {"action": "clearance_granted", "permission": "casefiles.reveal_identity",
@@ -97,7 +102,7 @@ def test_only_another_administrator_changes_a_clearance(users, root):
         clearance_grant(user=users["documenter"], by=root)
     with pytest.raises(InvalidCommand, match="holds no clearance"):
         clearance_revoke(user=users["legal"], by=root)
-    assert SecurityLogEntry.objects.count() == 1
+    assert clearance_log().count() == 1
 
 
 def test_the_security_log_refuses_update_and_delete(users, root):
@@ -111,7 +116,7 @@ def test_the_security_log_refuses_update_and_delete(users, root):
         SecurityLogEntry.objects.filter(pk=entry.pk).update(by="someone else")
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         entry.delete()
-    assert SecurityLogEntry.objects.get().reason == "r"
+    assert clearance_log().get().reason == "r"
 
 
 def test_operators_grant_revoke_and_list_with_the_management_command(users):
@@ -124,7 +129,7 @@ def test_operators_grant_revoke_and_list_with_the_management_command(users):
     call_command("clearance", "revoke", "lena", "--operator", "olga", "--reason", "done",
                  stdout=out)
     assert not Actor.for_user(users["legal"]).cleared
-    assert list(SecurityLogEntry.objects.order_by("id").values_list("action", "by", "by_id")) == [
+    assert list(clearance_log().order_by("id").values_list("action", "by", "by_id")) == [
         ("clearance_granted", "operator olga", None), ("clearance_revoked", "operator olga", None)]
     with pytest.raises(CommandError, match="no user"):
         call_command("clearance", "grant", "nobody", "--operator", "olga", "--reason", "x")
@@ -138,7 +143,7 @@ def test_the_admin_shows_holders_and_grants_through_the_logged_command(client, u
         "action": "grant_clearance", "_selected_action": [users["legal"].pk]}, follow=True)
     assert response.status_code == 200
     assert Actor.for_user(users["legal"]).cleared
-    assert SecurityLogEntry.objects.get().by == "root"
+    assert clearance_log().get().by == "root"
     assert b"granted" in client.get("/admin/auth/user/").content
     log = client.get("/admin/casefiles/securitylogentry/")
     assert log.status_code == 200 and b"lena" in log.content
@@ -159,7 +164,7 @@ def test_the_admin_shows_holders_and_grants_through_the_logged_command(client, u
     response = client.post("/admin/auth/user/", {
         "action": "revoke_clearance", "_selected_action": [legal.pk]}, follow=True)
     assert not Actor.for_user(User.objects.get(pk=legal.pk)).cleared
-    assert SecurityLogEntry.objects.count() == 2
+    assert clearance_log().count() == 2
 
 
 def test_auditors_see_the_security_log_and_documenters_do_not(client, users, root):
