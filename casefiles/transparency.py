@@ -385,26 +385,35 @@ def cosigned_note(head: TreeHead) -> str:
     return note.render() + "".join(lines)
 
 
-def cosignature_add(size: int, line: str) -> Cosignature:
-    """Store a witness's cosignature of tree head `size` once it verifies against a
-    configured witness key; also written outside the database next to the head."""
+def _cosigned(size: int, line: str):
+    """The tree head of `size`, the signature on `line` and the configured witness whose
+    key made it, verified; UnknownWitness for any other signer."""
     head = TreeHead.objects.filter(size=size).first()
     if head is None:
         raise tlog.LogError(f"there is no tree head of size {size}")
     note = tlog.parse_note(head.note + line.rstrip("\n") + "\n")
     signature = note.signatures[-1]
-    for witness in witnesses():
-        if signature.name == witness.name and signature.key_id == witness.key_id:
-            timestamp = tlog.verify_cosignature(note.text, signature, witness)
-            break
-    else:
-        raise tlog.LogError(f"{signature.name} is not a witness this log knows "
-                            "(CASEFILES_WITNESSES)")
-    text = signature.line()
-    name = "".join(c if c.isalnum() or c in ".-_" else "_" for c in witness.name)
+    witness = next((w for w in witnesses()
+                    if w.name == signature.name and w.key_id == signature.key_id), None)
+    if witness is None:
+        raise UnknownWitness(f"{signature.name} (key id {signature.key_id.hex()}) is not a "
+                             "witness this log knows (CASEFILES_WITNESSES)")
+    timestamp = tlog.verify_cosignature(note.text, signature, witness)
+    return signature, witness, timestamp
+
+
+def cosignature_add(size: int, line: str) -> Cosignature:
+    """Store a witness's cosignature of tree head `size` once it verifies against a
+    configured witness key; also written outside the database next to the head."""
+    return _store(size, *_cosigned(size, line))
+
+
+def _store(size: int, signature, witness, timestamp) -> Cosignature:
     existing = Cosignature.objects.filter(tree_size=size, witness=witness.vkey).first()
     if existing is not None:
         return existing
+    text = signature.line()
+    name = "".join(c if c.isalnum() or c in ".-_" else "_" for c in witness.name)
     path = head_dir() / COSIGNATURE_FILE.format(size=size, name=name,
                                                 key_id=witness.key_id.hex())
     _write_once(path, text.encode("utf-8"))
@@ -593,20 +602,12 @@ def cosignature_receive(size: int, line: str) -> tuple[Cosignature, bool]:
     line = line.rstrip("\n")
     if "\n" in line:
         raise tlog.LogError("a cosignature is a single note signature line")
-    head = tree_head(size)
-    if head is None:
-        raise tlog.LogError(f"there is no tree head of size {size}")
-    signature = tlog.parse_note(head.note + line + "\n").signatures[-1]
-    witness = next((w for w in witnesses()
-                    if w.name == signature.name and w.key_id == signature.key_id), None)
-    if witness is None:
-        raise UnknownWitness(f"{signature.name} (key id {signature.key_id.hex()}) is not a "
-                             "witness this log knows (CASEFILES_WITNESSES)")
+    signature, witness, timestamp = _cosigned(size, line)
     stored = Cosignature.objects.filter(tree_size=size, witness=witness.vkey)
     existed = stored.exists()
     try:
         with transaction.atomic():
-            return cosignature_add(size, line), not existed
+            return _store(size, signature, witness, timestamp), not existed
     except IntegrityError:
         # Two deliveries of the same witness's cosignature at once: the first one won.
         return stored.get(), False
