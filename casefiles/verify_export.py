@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from casefiles import timestamp_tokens, tlog, trust
 from casefiles.domain.chain import check_chain
-from casefiles.domain.hashing import HASHED_FIELDS, canonical_json
+from casefiles.domain.hashing import HASHED_FIELDS, canonical_json, identity_commitment
 
 FORMAT = "casefile-export/2"
 FORMAT_V1 = "casefile-export/1"  # before the transparency log; still verified
@@ -50,6 +50,7 @@ MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 IDENTITIES = "protected/identities.json"
 REDACTED, COMPLETE = "redacted", "complete"
+KINDS = (REDACTED, COMPLETE)
 IDENTITY_FIELDS = frozenset(("person_id", "name", "salt"))
 SOURCE_NAME = re.compile(r"^sources/([0-9a-f]{64})\.[A-Za-z0-9]{1,8}$")
 RECORD_FIELDS = frozenset((*HASHED_FIELDS, "hash"))
@@ -507,11 +508,6 @@ def _identities(archive: zipfile.ZipFile) -> list[dict]:
     return entries
 
 
-def commitment(salt: str, name: str) -> str:
-    """The commitment a PersonAdded event holds for a protected person."""
-    return hashlib.sha256(f"{salt}:{name}".encode()).hexdigest()
-
-
 def check_identities(archive: zipfile.ZipFile, listed: dict, kind: str,
                      protected: dict[str, str]) -> None:
     for path in listed:
@@ -532,7 +528,7 @@ def check_identities(archive: zipfile.ZipFile, listed: dict, kind: str,
         if person not in protected:
             raise Failed(f"{IDENTITIES} lists person {person}, who is not a protected "
                          "person in the events")
-        if commitment(entry["salt"], entry["name"]) != protected[person]:
+        if identity_commitment(entry["salt"], entry["name"]) != protected[person]:
             raise Failed(f"the identity in {IDENTITIES} for person {person} does not match "
                          "the commitment in its PersonAdded event")
     missing = [person for person in protected if person not in seen]

@@ -8,22 +8,14 @@ from django.contrib.auth.models import Permission
 from django.core.management import call_command
 
 from casefiles import commands
-from casefiles.commands.evaluation import (
-    case_split,
-    corroboration_panel,
-    element_assess,
-    fact_record,
-    fact_support,
-    identity_commitment,
-    identity_reveal,
-    person_add,
-    provenance_record,
-    qualification_add,
-    source_grade,
-    verification_record,
-)
-from casefiles.commands.ingestion import cases_merge
+from casefiles.commands.facts import fact_record, fact_support
+from casefiles.commands.legal import element_assess, qualification_add
+from casefiles.commands.links import case_split, cases_merge
+from casefiles.commands.persons import identity_reveal, person_add
+from casefiles.commands.sources import provenance_record, source_grade, verification_record
 from casefiles.domain.actors import Actor
+from casefiles.domain.facts import corroboration_panel
+from casefiles.domain.hashing import identity_commitment
 from casefiles.domain.qualifications import provisions
 from casefiles.errors import CriteriaNotMet, InvalidCommand, PermissionDenied
 from casefiles.models import CaseFile, CaseLink, Event, ProtectedIdentity

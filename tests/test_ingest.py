@@ -10,7 +10,8 @@ from django.conf import settings
 from django.core.management import call_command
 
 from casefiles import blobs, projections
-from casefiles.commands.ingestion import cases_merge, link_dismiss, source_stream_id
+from casefiles.commands.ingestion import source_stream_id
+from casefiles.commands.links import cases_merge, link_dismiss
 from casefiles.errors import InvalidCommand
 from casefiles.models import CaseFile, CaseLink, Event, Ingestion, Source
 from casefiles.selectors import case_state

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from casefiles import commands, projections
-from casefiles.commands import evaluation
+from casefiles.commands.legal import element_assess, qualification_add
+from casefiles.commands.sources import provenance_record, source_grade, verification_record
 from casefiles.domain.actors import Actor
 from casefiles.errors import CaseFileError
 from casefiles.models import CaseFile, CaseNote, CaseSource, ReadModelWriteError, TransitionRequest
@@ -84,31 +85,31 @@ class RebuildEqualsLive(TestCase):
         elif kind in ("grade", "provenance", "verify") and state.sources:
             source_id = state.sources[-1].source_id
             if kind == "grade":
-                evaluation.source_grade(actor=self.actor("doc"), case_id=case_id,
-                                        source_id=source_id, reliability=a, credibility=b,
-                                        reason="graded")
+                source_grade(actor=self.actor("doc"), case_id=case_id,
+                             source_id=source_id, reliability=a, credibility=b,
+                             reason="graded")
             elif kind == "provenance":
                 chain = [{"role": "obtained", "organisation": a}]
                 if b:
                     chain.append({"role": "relayed", "organisation": "Relay Daily"})
-                evaluation.provenance_record(actor=self.actor("doc"), case_id=case_id,
-                                             source_id=source_id, chain=chain)
+                provenance_record(actor=self.actor("doc"), case_id=case_id,
+                                  source_id=source_id, chain=chain)
             else:
-                evaluation.verification_record(actor=self.actor("doc"), case_id=case_id,
-                                               source_id=source_id, method=a,
-                                               result="confirmed")
+                verification_record(actor=self.actor("doc"), case_id=case_id,
+                                    source_id=source_id, method=a,
+                                    result="confirmed")
         elif kind == "qualify":
             existing = [q for q in state.qualifications if q["code"] == a]
             if existing:
-                evaluation.element_assess(
-                    actor=self.actor("legal"), case_id=case_id,
-                    qualification_id=existing[0]["qualification_id"], element="no_consent"
-                    if a == "pillage" else "purpose", finding=["met", "not_met",
-                                                              "insufficient"][b],
-                    source_ids=[s.source_id for s in state.sources[:1]])
+                element_assess(
+         actor=self.actor("legal"), case_id=case_id,
+         qualification_id=existing[0]["qualification_id"], element="no_consent"
+         if a == "pillage" else "purpose", finding=["met", "not_met",
+                                                   "insufficient"][b],
+         source_ids=[s.source_id for s in state.sources[:1]])
             else:
-                evaluation.qualification_add(actor=self.actor("legal"), case_id=case_id,
-                                             code=a)
+                qualification_add(actor=self.actor("legal"), case_id=case_id,
+                                  code=a)
         elif kind == "withdraw" and state.pending:
             requester = "doc" if state.pending.requested_by == "p-doc" else "legal"
             commands.transition_withdraw(actor=self.actor(requester),

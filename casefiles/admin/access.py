@@ -7,8 +7,7 @@ the role. The command still decides; a refusal is shown as a message.
 
 from django.http import HttpRequest
 
-from casefiles.commands.cases import CASE_WRITERS
-from casefiles.domain.actors import AUDITOR, Actor
+from casefiles.domain.actors import AUDITOR, CASE_WRITERS, Actor
 from casefiles.errors import PermissionDenied
 
 _CACHE = "_casefiles_actor"

@@ -12,14 +12,22 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from casefiles import commands
-from casefiles.admin import evaluation
+from casefiles.admin import facts, legal, links, persons, sources
 from casefiles.admin import forms as admin_forms
 from casefiles.admin.access import may, may_see_identities
-from casefiles.admin.context import CASE_WRITERS, LINK_DECIDERS, REQUESTERS
+from casefiles.admin.base import ShownOnce
 from casefiles.admin.labels import state_label
-from casefiles.commands.ingestion import cases_merge, link_dismiss
+from casefiles.commands.links import cases_merge, link_dismiss
 from casefiles.domain import workflow
-from casefiles.domain.actors import DOCUMENTER, LEGAL_REVIEWER, SUPERVISOR, Actor
+from casefiles.domain.actors import (
+    CASE_WRITERS,
+    DOCUMENTER,
+    LEGAL_REVIEWER,
+    LINK_DECIDERS,
+    REQUESTERS,
+    SUPERVISOR,
+    Actor,
+)
 from casefiles.domain.state import CaseState
 from casefiles.errors import InvalidCommand, NotFound
 
@@ -38,8 +46,8 @@ class Action:
     form: type[forms.Form]
     allowed: tuple[str, ...]
     # (actor, case, cleaned data, pressed button, url kwargs) -> message for the user, or
-    # a result to show on the answering page only (evaluation.ShownOnce)
-    run: Callable[..., str | evaluation.ShownOnce]
+    # a result to show on the answering page only (ShownOnce)
+    run: Callable[..., str | ShownOnce]
     buttons: tuple[Button, ...]
     # (case, url kwargs) -> (heading, lines) shown above the form
     explain: Callable[..., tuple[str, list[str]]] = lambda case, **kw: ("", [])
@@ -191,35 +199,34 @@ ACTIONS = {action.name: action for action in (
            lambda case, **kw: ("", [str(_(
                "Legal review normally needs sources from two independent origins. A "
                "waiver lets the case go on with fewer; it is recorded with your reason."))])),
-    # issue 7
     Action("grade", _("Grade a source"), admin_forms.GradeForm, CASE_WRITERS,
-           evaluation.run_grade, (Button("grade", _("Record the grade"), True),),
-           evaluation.explain_grade, ("source_id",)),
+           sources.run_grade, (Button("grade", _("Record the grade"), True),),
+           sources.explain_grade, ("source_id",)),
     Action("provenance", _("Record the provenance of a source"), admin_forms.ProvenanceForm,
-           CASE_WRITERS, evaluation.run_provenance,
+           CASE_WRITERS, sources.run_provenance,
            (Button("record", _("Record the chain"), True),),
-           evaluation.explain_provenance, ("source_id",)),
+           sources.explain_provenance, ("source_id",)),
     Action("verification", _("Record a verification step"), admin_forms.VerificationForm,
-           CASE_WRITERS, evaluation.run_verification,
+           CASE_WRITERS, sources.run_verification,
            (Button("record", _("Record the step"), True),),
-           evaluation.explain_verification, ("source_id",)),
-    Action("fact", _("Add a fact"), admin_forms.FactForm, CASE_WRITERS, evaluation.run_fact,
+           sources.explain_verification, ("source_id",)),
+    Action("fact", _("Add a fact"), admin_forms.FactForm, CASE_WRITERS, facts.run_fact,
            (Button("add", _("Add the fact"), True),)),
     Action("support", _("Link a source to a fact"), admin_forms.SupportForm, CASE_WRITERS,
-           evaluation.run_support, (Button("link", _("Link"), True),),
-           lambda case, **kw: evaluation.explain_support(case)),
+           facts.run_support, (Button("link", _("Link"), True),),
+           lambda case, **kw: facts.explain_support(case)),
     Action("qualification", _("Add a legal qualification"), admin_forms.QualificationForm,
-           (LEGAL_REVIEWER,), evaluation.run_qualification,
+           (LEGAL_REVIEWER,), legal.run_qualification,
            (Button("add", _("Add the qualification"), True),)),
     Action("assess", _("Assess an element of crime"), admin_forms.AssessForm,
-           (LEGAL_REVIEWER,), evaluation.run_assess,
+           (LEGAL_REVIEWER,), legal.run_assess,
            (Button("assess", _("Record the finding"), True),),
-           evaluation.explain_assess, ("qualification_id",)),
+           legal.explain_assess, ("qualification_id",)),
     Action("person", _("Add a person"), admin_forms.PersonForm, CASE_WRITERS,
-           evaluation.run_person, (Button("add", _("Add the person"), True),)),
+           persons.run_person, (Button("add", _("Add the person"), True),)),
     Action("reveal", _("Show a protected identity"), admin_forms.ReasonForm, (),
-           evaluation.run_reveal, (Button("reveal", _("Show the name"), True),),
-           evaluation.explain_reveal, ("person_id",), offered=may_see_identities),
+           persons.run_reveal, (Button("reveal", _("Show the name"), True),),
+           persons.explain_reveal, ("person_id",), offered=may_see_identities),
     Action("split", _("Split the case"), admin_forms.SplitForm, CASE_WRITERS,
-           evaluation.run_split, (Button("split", _("Open the new case"), True),)),
+           links.run_split, (Button("split", _("Open the new case"), True),)),
 )}

@@ -2,12 +2,23 @@
 generic write path at all (no add, change, delete, bulk delete or admin log entry).
 Writes happen only in the views that call commands."""
 
+from dataclasses import dataclass
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 
 from casefiles.admin.access import holds_role
 from casefiles.compartments import hidden_case_ids
+
+
+@dataclass(frozen=True)
+class ShownOnce:
+    """A result shown on the page that answered the POST and nowhere else: never in a
+    message (messages travel through the session or a cookie), never cached."""
+
+    heading: str
+    lines: list[str]
 
 
 class RecordAdmin(admin.ModelAdmin):

@@ -16,13 +16,12 @@ from casefiles import blobs, commands
 from casefiles.admin import filters, labels
 from casefiles.admin.access import actor_for, may
 from casefiles.admin.actions import ACTIONS, Action
-from casefiles.admin.base import RecordAdmin
-from casefiles.admin.context import CASE_WRITERS, case_page
-from casefiles.admin.evaluation import ShownOnce
+from casefiles.admin.base import RecordAdmin, ShownOnce
+from casefiles.admin.context import case_page
 from casefiles.admin.forms import CaseBoundForm, CaseForm
 from casefiles.compartments import hidden_case_ids, is_visible
 from casefiles.domain import taxonomy, workflow
-from casefiles.domain.actors import LEGAL_REVIEWER, SUPERVISOR
+from casefiles.domain.actors import CASE_WRITERS, LEGAL_REVIEWER, SUPERVISOR
 from casefiles.errors import CaseFileError, CriteriaNotMet, NotFound
 from casefiles.models import CaseFile, CaseSource, Source
 from casefiles.selectors import case_state

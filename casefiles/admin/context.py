@@ -14,15 +14,11 @@ from casefiles.admin.labels import state_label
 from casefiles.admin.panels import evaluation_page
 from casefiles.compartments import without_hidden_references
 from casefiles.domain import workflow
-from casefiles.domain.actors import DOCUMENTER, LEGAL_REVIEWER, SUPERVISOR
+from casefiles.domain.actors import CASE_WRITERS, DOCUMENTER, LINK_DECIDERS, REQUESTERS, SUPERVISOR
 from casefiles.domain.describe import describe
 from casefiles.domain.state import CaseState
 from casefiles.models import Event
 from casefiles.selectors import case_state
-
-REQUESTERS = (DOCUMENTER, LEGAL_REVIEWER)
-CASE_WRITERS = (DOCUMENTER, LEGAL_REVIEWER, SUPERVISOR)
-LINK_DECIDERS = (DOCUMENTER, SUPERVISOR)
 
 
 @dataclass(frozen=True)

@@ -5,15 +5,15 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from casefiles.commands.evaluation import (
+from casefiles.domain import qualifications, taxonomy, workflow
+from casefiles.domain.actors import AUDITOR, CASE_WRITERS
+from casefiles.domain.persons import PERSON_ROLES
+from casefiles.domain.sources import (
     CREDIBILITY,
-    PERSON_ROLES,
     RELIABILITY,
     VERIFICATION_METHODS,
     VERIFICATION_RESULTS,
 )
-from casefiles.domain import qualifications, taxonomy, workflow
-from casefiles.domain.actors import AUDITOR, DOCUMENTER, LEGAL_REVIEWER, SUPERVISOR
 from casefiles.domain.state import CaseState, SourceRef
 from casefiles.models import CaseFile
 
@@ -138,7 +138,7 @@ class AssignForm(forms.Form):
         # People who can work cases; case_assign re-checks the same rule.
         self.fields["assignee"].queryset = (
             get_user_model().objects.filter(
-                is_active=True, groups__name__in=(DOCUMENTER, LEGAL_REVIEWER, SUPERVISOR))
+                is_active=True, groups__name__in=CASE_WRITERS)
             .exclude(groups__name=AUDITOR).distinct().order_by("username")
         )
 

@@ -7,6 +7,7 @@ read the same whoever produced them. Only the admin's own display is translated.
 from django.utils.translation import gettext_lazy as _
 
 from casefiles.domain import workflow
+from casefiles.domain.sources import CREDIBILITY, RELIABILITY
 
 STATE_LABELS = {
     workflow.INTAKE: _("Intake"),
@@ -29,3 +30,16 @@ def state_label(state: str) -> str:
 
 def corroboration_label(status: str) -> str:
     return str(CORROBORATION_LABELS.get(status, status))
+
+
+def grade_label(grade: dict | None) -> str:
+    """E.g. "B2 — usually reliable / probably true"."""
+    if not grade:
+        return ""
+    reliability, credibility = grade["reliability"], grade["credibility"]
+    return (f"{reliability}{credibility} — {RELIABILITY[reliability]} / "
+            f"{CREDIBILITY[credibility]}")
+
+
+def chain_label(chain) -> str:
+    return " → ".join(f"{link['role']} by {link['organisation']}" for link in chain)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 
 from casefiles.admin.access import may, may_see_identities
-from casefiles.admin.evaluation import chain_label, grade_label
-from casefiles.commands.cases import CASE_WRITERS
-from casefiles.commands.evaluation import corroboration_panel, person_label
+from casefiles.admin.labels import chain_label, grade_label
 from casefiles.domain import qualifications, workflow
-from casefiles.domain.actors import LEGAL_REVIEWER
+from casefiles.domain.actors import CASE_WRITERS, LEGAL_REVIEWER
+from casefiles.domain.facts import corroboration_panel
+from casefiles.domain.persons import person_label
 from casefiles.domain.state import CaseState, SourceRef
 
 

@@ -12,10 +12,11 @@ from django.utils.translation import gettext_lazy as _
 
 from casefiles.admin.access import may
 from casefiles.admin.base import RecordAdmin
-from casefiles.admin.context import CASE_WRITERS, describe_safely
+from casefiles.admin.context import describe_safely
 from casefiles.admin.forms import UploadForm
 from casefiles.commands.ingestion import ingestion_submit
 from casefiles.compartments import hidden_case_ids
+from casefiles.domain.actors import CASE_WRITERS
 from casefiles.ingestion.decode import MAX_BYTES
 from casefiles.models import CaseFile, CaseNote, Event, Ingestion, Source
 

@@ -16,12 +16,12 @@ from casefiles.api import problems
 from casefiles.api.base import validated
 from casefiles.api.serializers import Strict
 from casefiles.commands.tokens import (
-    SCOPES,
     idle_expires_at,
     live_tokens,
     token_issue,
     token_revoke,
 )
+from casefiles.domain.actors import TOKEN_SCOPES
 from casefiles.errors import PermissionDenied
 from casefiles.models import ApiToken
 
@@ -35,13 +35,13 @@ class TokenRequest(Strict):
     otp = serializers.CharField(required=False, max_length=64,
                                 help_text="the current code of your second factor: "
                                 "required when your account has one")
-    scope = serializers.ChoiceField(SCOPES, default=ApiToken.WRITE, help_text=SCOPE_HELP)
+    scope = serializers.ChoiceField(TOKEN_SCOPES, default=ApiToken.WRITE, help_text=SCOPE_HELP)
     name = serializers.CharField(required=False, default="", allow_blank=True,
                                  max_length=100, help_text="to recognise it in your list")
 
 
 class TokenMint(Strict):
-    scope = serializers.ChoiceField(SCOPES, default=ApiToken.WRITE, help_text=SCOPE_HELP)
+    scope = serializers.ChoiceField(TOKEN_SCOPES, default=ApiToken.WRITE, help_text=SCOPE_HELP)
     name = serializers.CharField(required=False, default="", allow_blank=True,
                                  max_length=100)
 

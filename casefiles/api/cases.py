@@ -49,6 +49,20 @@ AS_OF = OpenApiParameter(
 )
 
 
+NO_KEY = " No Idempotency-Key (the command takes none): If-Match guards a retry."
+
+
+def versioned_schema(operation_id: str, request, status: int, description: str) -> dict:
+    """The schema of a write view whose command takes an expected version and no
+    idempotency key: the views require If-Match and refuse Idempotency-Key (docs/api.md)."""
+    return {
+        "operation_id": operation_id, "request": request,
+        "parameters": [IF_MATCH, etag_header(status)],
+        "responses": {status: CommandResult, **WRITE_PROBLEMS},
+        "description": description + NO_KEY,
+    }
+
+
 def _written(status: int) -> dict:
     return {status: CommandResult, **WRITE_PROBLEMS}
 

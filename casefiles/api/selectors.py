@@ -5,7 +5,7 @@ import uuid
 from django.db.models import QuerySet
 
 from casefiles.compartments import hidden_case_ids
-from casefiles.domain.actors import SUPERVISOR, Actor
+from casefiles.domain.actors import Actor
 from casefiles.errors import NotFound, PermissionDenied
 from casefiles.models import CaseSource, Event, Ingestion, Source, TransitionRequest
 from casefiles.selectors import get_case, pending_requests
@@ -22,7 +22,7 @@ def decidable_requests(actor: Actor) -> QuerySet[TransitionRequest]:
     """Pending requests this actor may decide: they must be allowed to approve (the
     domain's rule) and, four-eyes, not be the requester."""
     try:
-        actor.role_for("approve a state change", (SUPERVISOR,))
+        actor.authorize("transition_approve")
     except PermissionDenied:
         return TransitionRequest.objects.none()
     return pending_requests().exclude(requested_by_id=actor.user_id).exclude(

@@ -6,8 +6,14 @@ from collections.abc import Mapping
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from casefiles.commands import evaluation
 from casefiles.domain import qualifications, taxonomy, workflow
+from casefiles.domain.persons import PERSON_ROLES
+from casefiles.domain.sources import (
+    CREDIBILITY,
+    RELIABILITY,
+    VERIFICATION_METHODS,
+    VERIFICATION_RESULTS,
+)
 from casefiles.domain.state import CaseState
 
 
@@ -109,10 +115,10 @@ class IngestionUpload(Strict):
 
 class GradeInput(Strict):
     reliability = serializers.ChoiceField(
-        choices=list(evaluation.RELIABILITY), help_text="of the source, A (completely "
+        choices=list(RELIABILITY), help_text="of the source, A (completely "
         "reliable) to F (cannot be judged)")
     credibility = serializers.ChoiceField(
-        choices=list(evaluation.CREDIBILITY), help_text="of the information, 1 (confirmed "
+        choices=list(CREDIBILITY), help_text="of the information, 1 (confirmed "
         "by other sources) to 6 (cannot be judged)")
     reason = _text()
 
@@ -129,8 +135,8 @@ class ProvenanceInput(Strict):
 
 
 class VerificationInput(Strict):
-    method = serializers.ChoiceField(choices=evaluation.VERIFICATION_METHODS)
-    result = serializers.ChoiceField(choices=evaluation.VERIFICATION_RESULTS)
+    method = serializers.ChoiceField(choices=VERIFICATION_METHODS)
+    result = serializers.ChoiceField(choices=VERIFICATION_RESULTS)
     notes = _text(required=False, default="")
 
 
@@ -159,7 +165,7 @@ class ElementInput(Strict):
 
 
 class PersonInput(Strict):
-    role = serializers.ChoiceField(choices=evaluation.PERSON_ROLES)
+    role = serializers.ChoiceField(choices=PERSON_ROLES)
     name = _text(help_text="for a protected person this goes to the protected store only: "
                  "the event records the pseudonym and a salted commitment")
     pseudonym = _text(required=False, default="",

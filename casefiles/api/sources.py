@@ -1,4 +1,5 @@
-"""Ingested sources (read models), their stored originals, and document uploads."""
+"""Ingested sources (read models), their stored originals, document uploads, and the
+judging of a source attached to a case (grade, provenance, verification steps)."""
 
 import base64
 import uuid
@@ -16,24 +17,26 @@ from rest_framework.views import APIView
 
 from casefiles import blobs
 from casefiles.api import problems
-from casefiles.api.base import validated
+from casefiles.api.base import run_versioned, validated
+from casefiles.api.cases import versioned_schema
 from casefiles.api.filters import SourceFilter
 from casefiles.api.selectors import get_ingestion, get_source, source_detail
 from casefiles.api.serializers import (
+    GradeInput,
     IngestionOut,
     IngestionUpload,
+    ProvenanceInput,
     SourceDetail,
     SourceSummary,
+    VerificationInput,
 )
 from casefiles.commands.ingestion import ingestion_submit
+from casefiles.commands.sources import provenance_record, source_grade, verification_record
 from casefiles.compartments import visible_cases
-from casefiles.domain.actors import DOCUMENTER, LEGAL_REVIEWER, SUPERVISOR
 from casefiles.ingestion.decode import MAX_BYTES
 from casefiles.models import Ingestion, Source
 
 READ_PROBLEMS = problems.responses(401, 403, 404, 429)
-# Who may hand documents to ingestion: the people who work cases (never an auditor).
-SUBMITTERS = (DOCUMENTER, LEGAL_REVIEWER, SUPERVISOR)
 
 
 class SourceListView(ListAPIView):
@@ -106,7 +109,7 @@ class IngestionCreateView(APIView):
         "queued; poll Location. Identical bytes give a `duplicate` job.",
     )
     def post(self, request):
-        request.actor.role_for("submit a document for ingestion", SUBMITTERS)
+        request.actor.authorize("ingestion_submit")
         upload = validated(IngestionUpload, request)["file"]
         oversized = upload.size > MAX_BYTES
         job = ingestion_submit(
@@ -135,3 +138,32 @@ class IngestionView(APIView):
             reference__in=job.case_references).values_list("reference", flat=True))
         job.case_references = [ref for ref in job.case_references if ref in shown]
         return Response(IngestionOut(job).data)
+
+
+class SourceGradeView(APIView):
+    @extend_schema(**versioned_schema(
+        "cases_grade_source", GradeInput, 200,
+        "Grade an attached source, Admiralty style (source_grade). A new grade replaces "
+        "the shown one; every grade stays in the history."))
+    def post(self, request, case_id: uuid.UUID, source_id: uuid.UUID):
+        return run_versioned(request, source_grade, GradeInput, case_id=case_id,
+                             source_id=source_id)
+
+
+class SourceProvenanceView(APIView):
+    @extend_schema(**versioned_schema(
+        "cases_record_provenance", ProvenanceInput, 200,
+        "Record the source's chain of origin (provenance_record); it replaces the chain "
+        "shown and decides which origins the source counts for. 422 without an origin."))
+    def post(self, request, case_id: uuid.UUID, source_id: uuid.UUID):
+        return run_versioned(request, provenance_record, ProvenanceInput,
+                             case_id=case_id, source_id=source_id)
+
+
+class SourceVerificationsView(APIView):
+    @extend_schema(**versioned_schema(
+        "cases_record_verification", VerificationInput, 201,
+        "Record a verification step on an attached source (verification_record)."))
+    def post(self, request, case_id: uuid.UUID, source_id: uuid.UUID):
+        return run_versioned(request, verification_record, VerificationInput,
+                             status=201, case_id=case_id, source_id=source_id)

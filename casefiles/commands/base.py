@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from casefiles import eventstore, projections
+from casefiles.domain import workflow
 from casefiles.domain.actors import Actor
-from casefiles.domain.state import CaseState
-from casefiles.errors import InvalidCommand, StaleVersion
+from casefiles.domain.state import CaseState, SourceRef
+from casefiles.errors import InvalidCommand, NotFound, StaleVersion
 from casefiles.eventstore import NewEvent
 from casefiles.models import Event
+from casefiles.selectors import CaseHead, case_state
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,36 @@ def check_expected(case: CaseState, expected_version: int | None) -> None:
             expected=expected_version,
             actual=case.version,
         )
+
+
+def check_writable(case: CaseState | CaseHead) -> None:
+    if case.merged_into:
+        raise InvalidCommand(
+            f"{case.reference} was merged into another case; work on that case instead"
+        )
+    if case.state == workflow.CLOSED:
+        raise InvalidCommand(f"{case.reference} is closed; its record can no longer change")
+
+
+def writable_case(case_id, expected_version: int | None) -> CaseState:
+    """The case, locked, at the version the caller read, and open for changes."""
+    case = case_state(case_id, lock=True)
+    check_expected(case, expected_version)
+    check_writable(case)
+    return case
+
+
+def source_of(case: CaseState, source_id) -> SourceRef:
+    source = next((s for s in case.sources if s.source_id == str(source_id)), None)
+    if source is None:
+        raise NotFound(f"{case.reference} has no source {source_id}")
+    return source
+
+
+def write_one(case: CaseState, actor: Actor, role: str, event: NewEvent) -> Outcome:
+    """Append one event to a case read (and locked) by this command."""
+    return write(case.case_id, actor=actor, role=role, expected_version=case.version,
+                 events=[event])
 
 
 def require_text(value, name: str, *, max_length: int | None = None) -> str:

@@ -10,6 +10,7 @@ from django.db import connection
 from casefiles.commands.base import (
     Outcome,
     check_expected,
+    check_writable,
     command,
     new_id,
     replayed,
@@ -17,15 +18,7 @@ from casefiles.commands.base import (
     write,
 )
 from casefiles.domain import taxonomy, workflow
-from casefiles.domain.actors import (
-    AUDITOR,
-    DOCUMENTER,
-    LEGAL_REVIEWER,
-    ROLES,
-    SUPERVISOR,
-    SYSTEM,
-    Actor,
-)
+from casefiles.domain.actors import AUDITOR, CASE_WRITERS, ROLES, Actor
 from casefiles.domain.events import (
     CASE_ASSIGNED,
     CASE_EDITED,
@@ -34,13 +27,12 @@ from casefiles.domain.events import (
     NOTE_ADDED,
     SOURCE_ATTACHED,
 )
-from casefiles.domain.state import EDITABLE_FIELDS, LIST_FIELDS, CaseState
+from casefiles.domain.state import EDITABLE_FIELDS, LIST_FIELDS
 from casefiles.errors import InvalidCommand, PermissionDenied
 from casefiles.eventstore import NewEvent
 from casefiles.models import CaseFile, IdempotencyRecord
-from casefiles.selectors import CaseHead, case_head, case_state
+from casefiles.selectors import case_head, case_state
 
-CASE_WRITERS = (DOCUMENTER, LEGAL_REVIEWER, SUPERVISOR)
 LEGAL_FIELDS = ("outcome", "legal_qualification")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 TITLE_MAX = 500
@@ -84,15 +76,6 @@ def _incident(start: str | None, end: str | None) -> None:
         raise InvalidCommand(f"incident end {end} is before its start {start}")
 
 
-def _writable(case: CaseState | CaseHead) -> None:
-    if case.merged_into:
-        raise InvalidCommand(
-            f"{case.reference} was merged into another case; work on that case instead"
-        )
-    if case.state == workflow.CLOSED:
-        raise InvalidCommand(f"{case.reference} is closed; its record can no longer change")
-
-
 def _next_reference() -> str:
     """CF-<year>-<6 digits>, the next free number of the year."""
     if connection.vendor == "postgresql":
@@ -124,7 +107,7 @@ def case_open(
     case_id: str | uuid.UUID | None = None,
     idempotency_key: str | None = None,
 ) -> Outcome:
-    role = actor.role_for("open a case", (*CASE_WRITERS, SYSTEM))
+    role = actor.authorize("case_open")
     if case_id is None and idempotency_key is not None:
         # A retry must find the case its first attempt opened.
         case_id = IdempotencyRecord.objects.filter(key=idempotency_key).values_list(
@@ -199,16 +182,15 @@ def case_edit(
         )
     legal = [name for name in changes if name in LEGAL_FIELDS]
     if legal:
-        role = actor.role_for("record an outcome or legal qualification",
-                              (LEGAL_REVIEWER, SUPERVISOR))
+        role = actor.authorize("case_edit_legal")
     else:
-        role = actor.role_for("edit a case", CASE_WRITERS)
+        role = actor.authorize("case_edit")
     request = ("case_edit", str(case_id), sorted((k, str(v)) for k, v in changes.items()))
     if earlier := replayed(idempotency_key, str(case_id), actor, request):
         return earlier
     case = case_state(case_id, lock=True)
     check_expected(case, expected_version)
-    _writable(case)
+    check_writable(case)
     diff = {}
     for name, value in changes.items():
         new = _clean_change(name, value)
@@ -248,14 +230,14 @@ def source_attach(
     expected_version: int | None = None,
     idempotency_key: str | None = None,
 ) -> Outcome:
-    role = actor.role_for("attach a source", (*CASE_WRITERS, SYSTEM))
+    role = actor.authorize("source_attach")
     request = ("source_attach", str(case_id), title, url, list(origins), excerpt,
                content_sha256, str(published_on))
     if earlier := replayed(idempotency_key, str(case_id), actor, request):
         return earlier
     case = case_state(case_id, lock=True)
     check_expected(case, expected_version)
-    _writable(case)
+    check_writable(case)
     if content_sha256 is not None and not SHA256.match(str(content_sha256)):
         raise InvalidCommand("content_sha256 must be 64 lowercase hexadecimal characters")
     if content_sha256 and any(s.content_sha256 == content_sha256 for s in case.sources):
@@ -296,7 +278,7 @@ def note_add(
     expected_version: int | None = None,
     idempotency_key: str | None = None,
 ) -> Outcome:
-    role = actor.role_for("add a note", CASE_WRITERS)
+    role = actor.authorize("note_add")
     request = ("note_add", str(case_id), text)
     if earlier := replayed(idempotency_key, str(case_id), actor, request):
         return earlier
@@ -324,14 +306,14 @@ def case_assign(
     idempotency_key: str | None = None,
 ) -> Outcome:
     """Assign the case to a documenter, legal reviewer or supervisor (None unassigns)."""
-    role = actor.role_for("assign a case", (SUPERVISOR, DOCUMENTER))
+    role = actor.authorize("case_assign")
     assignee_id = getattr(assignee, "pk", assignee)
     request = ("case_assign", str(case_id), assignee_id)
     if earlier := replayed(idempotency_key, str(case_id), actor, request):
         return earlier
     case = case_head(case_id, lock=True)
     check_expected(case, expected_version)
-    _writable(case)
+    check_writable(case)
     new = None
     if assignee_id is not None:
         user = get_user_model().objects.filter(pk=assignee_id, is_active=True).first()
@@ -369,7 +351,7 @@ def criteria_waive(
     idempotency_key: str | None = None,
 ) -> Outcome:
     """A supervisor's recorded waiver of the independent-sources criterion."""
-    role = actor.role_for("waive entry criteria", (SUPERVISOR,))
+    role = actor.authorize("criteria_waive")
     if to_state != workflow.LEGAL_REVIEW:
         raise PermissionDenied(
             "only the independent-sources criterion of legal review can be waived"
@@ -379,7 +361,7 @@ def criteria_waive(
         return earlier
     case = case_head(case_id, lock=True)
     check_expected(case, expected_version)
-    _writable(case)
+    check_writable(case)
     payload = {"to_state": to_state, "reason": require_text(reason, "reason", max_length=TEXT_MAX)}
     return write(
         case.case_id,

@@ -6,7 +6,7 @@ import uuid
 from django.contrib.auth.models import Group
 
 from casefiles.commands.base import Outcome, check_expected, command, new_id, require_text, write
-from casefiles.domain.actors import DOCUMENTER, LEGAL_REVIEWER, ROLES, SUPERVISOR, Actor
+from casefiles.domain.actors import ROLES, Actor
 from casefiles.domain.events import (
     CASE_RESTRICTED,
     RESTRICTION_LIFT_REQUESTED,
@@ -19,7 +19,6 @@ from casefiles.eventstore import NewEvent
 from casefiles.selectors import case_state
 
 REASON_MAX = 10_000
-RESTRICTION_REQUESTERS = (DOCUMENTER, LEGAL_REVIEWER, SUPERVISOR)
 
 
 @command
@@ -33,7 +32,7 @@ def restriction_request(
 ) -> Outcome:
     """Ask to restrict the case to `team` (a group), or with no team to lift the
     restriction it has."""
-    role = actor.role_for("ask to restrict a case", RESTRICTION_REQUESTERS)
+    role = actor.authorize("restriction_request")
     # Row lock: two requests on one case run one after the other, the second sees the first.
     case = case_state(case_id, lock=True)
     check_expected(case, expected_version)
@@ -68,7 +67,7 @@ def restriction_decide(
     expected_version: int | None = None,
 ) -> Outcome:
     verb = "approve" if approve else "reject"
-    role = actor.role_for(f"{verb} a restriction", (SUPERVISOR,))
+    role = actor.authorize(f"restriction_{verb}")
     case = case_state(case_id, lock=True)
     check_expected(case, expected_version)
     pending = case.restriction_pending

@@ -14,21 +14,18 @@ from django.db import transaction
 
 from casefiles.commands.base import Outcome, command, write
 from casefiles.compartments import check_visible
-from casefiles.domain.actors import AUDITOR, SUPERVISOR, Actor
+from casefiles.domain.actors import AUDITOR, PERMISSIONS, Actor
 from casefiles.domain.events import CASE_EXPORTED
 from casefiles.errors import InvalidCommand, NotFound, PermissionDenied
 from casefiles.eventstore import NewEvent
 from casefiles.models import Event, ExportJob
 from casefiles.selectors import case_head
-from casefiles.verify_export import COMPLETE, FORMAT, REDACTED
-
-EXPORT_ROLES = (AUDITOR, SUPERVISOR)
-KINDS = (REDACTED, COMPLETE)
+from casefiles.verify_export import COMPLETE, FORMAT, KINDS, REDACTED
 
 
 def export_role(actor: Actor) -> str:
     """The role an export is recorded under: auditor before supervisor."""
-    for role in EXPORT_ROLES:
+    for role in PERMISSIONS["case_export"].roles:
         if role in actor.roles:
             return role
     held = ", ".join(sorted(actor.roles)) or "no role"

@@ -12,21 +12,18 @@ from datetime import UTC, datetime
 from django.db import transaction
 
 from casefiles import blobs, eventstore
-from casefiles.commands.base import Outcome, check_expected, command, write
+from casefiles.commands.base import command, write
 from casefiles.commands.cases import case_open, source_attach
-from casefiles.commands.evaluation import provenance_record
+from casefiles.commands.sources import provenance_record
 from casefiles.domain import workflow
-from casefiles.domain.actors import DOCUMENTER, SUPERVISOR, SYSTEM, Actor
+from casefiles.domain.actors import SYSTEM, Actor
 from casefiles.domain.events import (
     ALLEGATION_EXTRACTED,
-    CASE_ABSORBED,
-    CASE_MERGED_INTO,
-    LINK_DISMISSED,
     LINK_SUGGESTED,
     SOURCE_INGESTED,
     SOURCE_VARIANT_RECEIVED,
 )
-from casefiles.errors import InvalidCommand, NotFound
+from casefiles.errors import NotFound
 from casefiles.eventstore import NewEvent
 from casefiles.ingestion.allegations import rules
 from casefiles.ingestion.decode import MAX_BYTES, UnreadableDocument, normalized_fingerprint
@@ -38,7 +35,7 @@ from casefiles.ingestion.extract import (
 )
 from casefiles.ingestion.model import Allegation, Place, Span, TimeRef
 from casefiles.models import CaseFile, Ingestion, Source
-from casefiles.selectors import case_head, case_state
+from casefiles.selectors import case_head
 
 SOURCE_STREAM_NAMESPACE = uuid.UUID("6f1c2b1e-2f7a-4c7e-9a55-3c0de5f1ca5e")
 INGEST = Actor.system("ingest")
@@ -380,71 +377,3 @@ def _earlier_allegations(case_ids: list[str]) -> list[tuple[str, tuple[str, Alle
                 extraction["content_sha256"], allegation_from_dict(extraction["allegation"]))
     return [(case_id, _ALLEGATIONS[case_id]) for case_id in case_ids
             if case_id in _ALLEGATIONS]
-
-
-def _link(case_id: str, link_id: str, expected_version: int | None = None):
-    case = case_state(case_id, lock=True)
-    check_expected(case, expected_version)
-    link = next((lk for lk in case.links if lk.link_id == str(link_id)), None)
-    if link is None:
-        raise NotFound(f"{case.reference} has no link {link_id}")
-    if link.status != "suggested":
-        raise InvalidCommand(f"the link to {link.other_reference} was already {link.status}")
-    return case, link
-
-
-@command
-def link_dismiss(*, actor: Actor, case_id: str, link_id: str, reason: str,
-                 expected_version: int | None = None) -> Outcome:
-    """Not the same incident: an event on both cases."""
-    role = actor.role_for("dismiss a suggested link", (DOCUMENTER, SUPERVISOR))
-    case, link = _link(case_id, link_id, expected_version)
-    other = case_state(link.other_case_id, lock=True)
-    reason = (reason or "").strip() or "not the same incident"
-    outcomes = [
-        write(
-            this.case_id, actor=actor, role=role, expected_version=this.version,
-            events=[NewEvent(LINK_DISMISSED.name, {
-                "link_id": link.link_id, "other_case_id": that.case_id, "reason": reason,
-            })],
-        )
-        for this, that in ((case, other), (other, case))
-    ]
-    return outcomes[0]
-
-
-@command
-def cases_merge(*, actor: Actor, case_id: str, link_id: str, reason: str,
-                expected_version: int | None = None) -> Outcome:
-    """Merge the linked case into `case_id`: its sources are attached here, both
-    histories are kept, and the absorbed case is marked merged (no longer editable)."""
-    role = actor.role_for("merge cases", (DOCUMENTER, SUPERVISOR))
-    case, link = _link(case_id, link_id, expected_version)
-    other = case_state(link.other_case_id, lock=True)
-    if other.merged_into:
-        raise InvalidCommand(f"{other.reference} was already merged")
-    reason = (reason or "").strip() or "same incident"
-    present = {s.content_sha256 for s in case.sources if s.content_sha256} | {
-        s.source_id for s in case.sources}
-    for source in other.sources:
-        if source.source_id in present or (source.content_sha256 or "-") in present:
-            continue
-        source_attach(actor=actor, case_id=case.case_id, source_id=source.source_id,
-                      title=source.title, url=source.url, origins=source.origins,
-                      excerpt=source.excerpt, content_sha256=source.content_sha256,
-                      published_on=source.published_on)
-    case = case_state(case.case_id)
-    write(
-        other.case_id, actor=actor, role=role, expected_version=other.version,
-        events=[NewEvent(CASE_MERGED_INTO.name, {
-            "into_case_id": case.case_id, "into_reference": case.reference,
-            "link_id": link.link_id, "reason": reason,
-        })],
-    )
-    return write(
-        case.case_id, actor=actor, role=role, expected_version=case.version,
-        events=[NewEvent(CASE_ABSORBED.name, {
-            "from_case_id": other.case_id, "from_reference": other.reference,
-            "link_id": link.link_id, "reason": reason,
-        })],
-    )

@@ -16,10 +16,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from casefiles.domain.actors import TOKEN_SCOPES
 from casefiles.errors import InvalidCommand, NotFound, PermissionDenied
 from casefiles.models import ApiToken
 
-SCOPES = (ApiToken.READ, ApiToken.WRITE)
 # last_used_at is written at most this often per token: idle expiry is that coarse, and
 # a busy script does not turn every read into a write.
 TOUCH_EVERY = timedelta(seconds=60)
@@ -45,8 +45,8 @@ def idle_expires_at(token: ApiToken):
 def token_issue(*, user, scope: str = ApiToken.WRITE, name: str = "",
                 issued_with: str) -> tuple[ApiToken, str]:
     """A new token for `user`: the row and the key (returned this once, never stored)."""
-    if scope not in SCOPES:
-        raise InvalidCommand(f"scope must be one of {', '.join(SCOPES)}")
+    if scope not in TOKEN_SCOPES:
+        raise InvalidCommand(f"scope must be one of {', '.join(TOKEN_SCOPES)}")
     if not user.is_active:
         raise PermissionDenied(f"user {user.get_username()} is deactivated")
     key = secrets.token_urlsafe(32)

@@ -12,7 +12,7 @@ from casefiles.commands.base import (
     write,
 )
 from casefiles.domain import workflow
-from casefiles.domain.actors import DOCUMENTER, LEGAL_REVIEWER, SUPERVISOR, Actor
+from casefiles.domain.actors import Actor
 from casefiles.domain.events import (
     TRANSITION_APPROVED,
     TRANSITION_REJECTED,
@@ -44,7 +44,7 @@ def transition_request(
     expected_version: int | None = None,
     idempotency_key: str | None = None,
 ) -> Outcome:
-    role = actor.role_for("request a state change", (DOCUMENTER, LEGAL_REVIEWER))
+    role = actor.authorize("transition_request")
     request = ("transition_request", str(case_id), to_state, reason)
     if earlier := replayed(idempotency_key, str(case_id), actor, request):
         return earlier
@@ -107,7 +107,7 @@ def _decide(
     idempotency_key: str | None,
 ) -> Outcome:
     verb = "approve" if approve else "reject"
-    role = actor.role_for(f"{verb} a state change", (SUPERVISOR,))
+    role = actor.authorize(f"transition_{verb}")
     try:
         case_id = str(TransitionRequest.objects.values_list("case_id", flat=True).get(
             pk=request_id))
@@ -181,7 +181,7 @@ def transition_withdraw(
     expected_version: int | None = None,
 ) -> Outcome:
     """The requester takes their own pending request back."""
-    role = actor.role_for("withdraw a request", (DOCUMENTER, LEGAL_REVIEWER))
+    role = actor.authorize("transition_withdraw")
     case, row = _pending(request_id)
     check_expected(case, expected_version)
     if actor.user_id != row.requested_by_id:

@@ -14,8 +14,62 @@ SYSTEM = "system"
 # System processes that may act through commands, and nothing else.
 SYSTEM_ACTORS = ("ingest", "log")
 
+# The people who work cases, and the smaller groups the table below reuses. Order is
+# preference: the first role an actor holds is the one its event records.
+CASE_WRITERS = (DOCUMENTER, LEGAL_REVIEWER, SUPERVISOR)
+REQUESTERS = (DOCUMENTER, LEGAL_REVIEWER)
+LINK_DECIDERS = (DOCUMENTER, SUPERVISOR)
+LEGAL_DECIDERS = (LEGAL_REVIEWER, SUPERVISOR)
+# Exporting reads: auditors, whom role_for refuses for every change, may export.
+EXPORTERS = (AUDITOR, SUPERVISOR)
+
+
+@dataclass(frozen=True)
+class Permission:
+    does: str  # what the actor would do, in words, for the refusal
+    roles: tuple[str, ...]  # who may, by preference
+
+
+# Who may do what: the one roles table. Commands enforce it (Actor.authorize); the admin
+# and the API read it to offer only what the command would accept.
+PERMISSIONS: dict[str, Permission] = {
+    "case_open": Permission("open a case", (*CASE_WRITERS, SYSTEM)),
+    "case_edit": Permission("edit a case", CASE_WRITERS),
+    "case_edit_legal": Permission("record an outcome or legal qualification",
+                                  LEGAL_DECIDERS),
+    "source_attach": Permission("attach a source", (*CASE_WRITERS, SYSTEM)),
+    "note_add": Permission("add a note", CASE_WRITERS),
+    "case_assign": Permission("assign a case", (SUPERVISOR, DOCUMENTER)),
+    "criteria_waive": Permission("waive entry criteria", (SUPERVISOR,)),
+    "transition_request": Permission("request a state change", REQUESTERS),
+    "transition_approve": Permission("approve a state change", (SUPERVISOR,)),
+    "transition_reject": Permission("reject a state change", (SUPERVISOR,)),
+    "transition_withdraw": Permission("withdraw a request", REQUESTERS),
+    "source_grade": Permission("grade a source", CASE_WRITERS),
+    "provenance_record": Permission("record provenance", (*CASE_WRITERS, SYSTEM)),
+    "verification_record": Permission("record a verification step", CASE_WRITERS),
+    "fact_record": Permission("record a fact", CASE_WRITERS),
+    "fact_support": Permission("link a source to a fact", CASE_WRITERS),
+    "qualification_add": Permission("add a legal qualification", (LEGAL_REVIEWER,)),
+    "element_assess": Permission("assess an element of crime", (LEGAL_REVIEWER,)),
+    "person_add": Permission("add a person", CASE_WRITERS),
+    # Looking is not changing: a cleared auditor may look too (identity_reveal), and
+    # clearance is checked besides the role.
+    "identity_reveal": Permission("see a protected identity", CASE_WRITERS),
+    "case_split": Permission("split a case", CASE_WRITERS),
+    "link_dismiss": Permission("dismiss a suggested link", LINK_DECIDERS),
+    "cases_merge": Permission("merge cases", LINK_DECIDERS),
+    "restriction_request": Permission("ask to restrict a case", CASE_WRITERS),
+    "restriction_approve": Permission("approve a restriction", (SUPERVISOR,)),
+    "restriction_reject": Permission("reject a restriction", (SUPERVISOR,)),
+    "ingestion_submit": Permission("submit a document for ingestion", CASE_WRITERS),
+    "case_export": Permission("export a case", EXPORTERS),
+}
+
 
 CLEARANCE = ("casefiles", "reveal_identity")
+# What an API token may be used for: reading only, or reading and writing.
+TOKEN_SCOPES = ("read", "write")
 
 
 def holds_clearance(user) -> bool:
@@ -78,6 +132,11 @@ class Actor:
             f"{self.username} ({held}) may not {action}: needs the role "
             + " or ".join(people)
         )
+
+    def authorize(self, name: str) -> str:
+        """The role under which this actor may do `name` (a key of PERMISSIONS)."""
+        permission = PERMISSIONS[name]
+        return self.role_for(permission.does, permission.roles)
 
     def as_event_actor(self, role: str) -> dict:
         if self.is_system:

@@ -65,3 +65,10 @@ def event_hash(fields: dict[str, Any]) -> str:
         raise NotCanonical(f"event is missing hashed fields: {', '.join(missing)}")
     body = {name: fields[name] for name in HASHED_FIELDS}
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+
+
+def identity_commitment(salt: str, name: str) -> str:
+    """The commitment a PersonAdded event holds for a protected person: SHA-256 (hex) of
+    "<salt>:<name>". Auditors check a complete bundle's identities against it
+    (casefiles.verify_export), so it is part of the same public contract."""
+    return hashlib.sha256(f"{salt}:{name}".encode()).hexdigest()

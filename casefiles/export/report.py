@@ -24,9 +24,9 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Frame, Paragraph, Spacer
 
-from casefiles.commands.evaluation import CREDIBILITY, RELIABILITY
 from casefiles.domain import taxonomy, workflow
 from casefiles.domain.describe import describe
+from casefiles.domain.sources import CREDIBILITY, RELIABILITY
 from casefiles.export.signing import PublicKey
 from casefiles.models import CaseFile
 

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from casefiles.api import problems
 from casefiles.api.base import validated
 from casefiles.api.sources import AnyMediaType
-from casefiles.commands.exports import KINDS, export_job_get, export_request, export_role
+from casefiles.commands.exports import export_job_get, export_request, export_role
 from casefiles.compartments import check_visible
 from casefiles.domain.actors import Actor
 from casefiles.errors import CaseFileError, ConcurrencyError, NotFound, PermissionDenied
@@ -27,6 +27,7 @@ from casefiles.export.jobs import bundle_path
 from casefiles.export.signing import SigningKeyError, signing_key
 from casefiles.models import ExportJob
 from casefiles.selectors import get_case
+from casefiles.verify_export import KINDS
 
 
 class SigningKeyUnavailable(APIException):

@@ -182,7 +182,10 @@ def test_documenter_supervisor_and_auditor_in_a_browser(server_url,
 
 def test_case_page_evaluation_sections_in_a_browser(server_url):
     """The issue 7 sections as a legal reviewer sees them (screenshot 12)."""
-    from casefiles.commands import evaluation
+    from casefiles.commands.facts import fact_record, fact_support
+    from casefiles.commands.legal import element_assess, qualification_add
+    from casefiles.commands.persons import person_add
+    from casefiles.commands.sources import provenance_record, source_grade, verification_record
     from casefiles.domain.actors import Actor
     from casefiles.selectors import case_state
     from tests.factories import attach, open_case
@@ -193,26 +196,26 @@ def test_case_page_evaluation_sections_in_a_browser(server_url):
     attach(dora, case_id, ["The New York Times"], title="NYT recordings")
     attach(dora, case_id, ["HRMMU"], title="UN monitoring mission report")
     nyt, un = (s.source_id for s in case_state(case_id).sources)
-    evaluation.source_grade(actor=dora, case_id=case_id, source_id=nyt, reliability="B",
-                            credibility="2", reason="Recordings authenticated by the NYT")
-    evaluation.provenance_record(actor=dora, case_id=case_id, source_id=nyt, chain=[
+    source_grade(actor=dora, case_id=case_id, source_id=nyt, reliability="B",
+                 credibility="2", reason="Recordings authenticated by the NYT")
+    provenance_record(actor=dora, case_id=case_id, source_id=nyt, chain=[
         {"role": "obtained", "organisation": "The New York Times"},
         {"role": "verified", "organisation": "Centre for Information Resilience"}])
-    evaluation.verification_record(actor=dora, case_id=case_id, source_id=nyt,
-                                   method="geolocation", result="confirmed",
-                                   notes="Tree line and road matched satellite imagery")
-    fact = evaluation.fact_record(actor=dora, case_id=case_id,
-                                  text="Captured soldiers were shot after surrendering")
+    verification_record(actor=dora, case_id=case_id, source_id=nyt,
+                        method="geolocation", result="confirmed",
+                        notes="Tree line and road matched satellite imagery")
+    fact = fact_record(actor=dora, case_id=case_id,
+                       text="Captured soldiers were shot after surrendering")
     for source_id in (nyt, un):
-        evaluation.fact_support(actor=dora, case_id=case_id, source_id=source_id,
-                                fact_id=fact.events[0].payload["fact_id"], excerpt="…")
-    qualification = evaluation.qualification_add(actor=lena, case_id=case_id,
-                                                 code="killing_hors_de_combat")
-    evaluation.element_assess(actor=lena, case_id=case_id, element="killed_or_injured",
-                              qualification_id=qualification.events[0].payload[
-                                  "qualification_id"], finding="met", source_ids=[nyt, un])
-    evaluation.person_add(actor=dora, case_id=case_id, role="witness", name="Real Name",
-                          protected=True)
+        fact_support(actor=dora, case_id=case_id, source_id=source_id,
+                     fact_id=fact.events[0].payload["fact_id"], excerpt="…")
+    qualification = qualification_add(actor=lena, case_id=case_id,
+                                      code="killing_hors_de_combat")
+    element_assess(actor=lena, case_id=case_id, element="killed_or_injured",
+                   qualification_id=qualification.events[0].payload[
+                       "qualification_id"], finding="met", source_ids=[nyt, un])
+    person_add(actor=dora, case_id=case_id, role="witness", name="Real Name",
+               protected=True)
 
     with chromium() as browser:
         reviewer = Session(browser, server_url, "lena")

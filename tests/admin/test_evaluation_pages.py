@@ -9,13 +9,10 @@ from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
 from casefiles.commands import case_edit
-from casefiles.commands.evaluation import (
-    element_assess,
-    fact_record,
-    person_add,
-    qualification_add,
-    source_grade,
-)
+from casefiles.commands.facts import fact_record
+from casefiles.commands.legal import element_assess, qualification_add
+from casefiles.commands.persons import person_add
+from casefiles.commands.sources import source_grade
 from casefiles.domain.qualifications import provisions
 from casefiles.models import CaseFile, Event, ProtectedIdentity
 from casefiles.selectors import case_state

@@ -9,7 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from casefiles import commands
-from casefiles.commands import evaluation
+from casefiles.commands.facts import fact_record, fact_support
+from casefiles.commands.legal import element_assess, qualification_add
+from casefiles.commands.persons import person_add
+from casefiles.commands.sources import provenance_record, source_grade, verification_record
 from casefiles.domain import qualifications
 from casefiles.selectors import case_state
 from tests.factories import attach, move, open_case
@@ -38,26 +41,26 @@ def grow_evaluation(actors, case_id) -> None:
     codes = list(qualifications.provisions())
     for n, source in enumerate(case_state(case_id).sources):
         ids = {"case_id": case_id, "source_id": source.source_id}
-        evaluation.source_grade(actor=writer, **ids, reliability="B", credibility="2",
-                                reason=f"grade {n}")
-        evaluation.provenance_record(actor=writer, **ids, chain=[
-            {"role": "captured", "organisation": f"Org {n}"},
-            {"role": "relayed", "organisation": "Wire"}])
+        source_grade(actor=writer, **ids, reliability="B", credibility="2",
+                     reason=f"grade {n}")
+        provenance_record(actor=writer, **ids, chain=[
+ {"role": "captured", "organisation": f"Org {n}"},
+ {"role": "relayed", "organisation": "Wire"}])
         for method in ("geolocation", "chronolocation"):
-            evaluation.verification_record(actor=writer, **ids, method=method,
-                                           result="confirmed")
-        fact = evaluation.fact_record(actor=writer, case_id=case_id, text=f"fact {n}")
-        evaluation.fact_support(actor=writer, **ids, excerpt="…",
-                                fact_id=fact.events[0].payload["fact_id"])
-        evaluation.person_add(actor=writer, case_id=case_id, role="witness",
-                              name=f"Person {n}", protected=True)
+            verification_record(actor=writer, **ids, method=method,
+                                result="confirmed")
+        fact = fact_record(actor=writer, case_id=case_id, text=f"fact {n}")
+        fact_support(actor=writer, **ids, excerpt="…",
+                     fact_id=fact.events[0].payload["fact_id"])
+        person_add(actor=writer, case_id=case_id, role="witness",
+                   name=f"Person {n}", protected=True)
         if n < len(codes):
-            added = evaluation.qualification_add(actor=legal, case_id=case_id, code=codes[n])
+            added = qualification_add(actor=legal, case_id=case_id, code=codes[n])
             element = qualifications.provisions()[codes[n]]["elements"][0]["id"]
-            evaluation.element_assess(
-                actor=legal, case_id=case_id, element=element, finding="met",
-                qualification_id=added.events[0].payload["qualification_id"],
-                source_ids=[source.source_id])
+            element_assess(
+     actor=legal, case_id=case_id, element=element, finding="met",
+     qualification_id=added.events[0].payload["qualification_id"],
+     source_ids=[source.source_id])
 
 
 def test_case_page_queries_do_not_grow_with_sources_and_events(client, users, actors):

@@ -10,8 +10,10 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Permission
 
-from casefiles.commands.evaluation import fact_record, person_add, qualification_add
+from casefiles.commands.facts import fact_record
 from casefiles.commands.ingestion import document_ingest, ingestion_submit
+from casefiles.commands.legal import qualification_add
+from casefiles.commands.persons import person_add
 from casefiles.models import CaseFile, CaseLink, Event, Source
 from tests.api.test_cases import problem
 from tests.factories import attach, open_case

@@ -8,8 +8,9 @@ import pytest
 from django.conf import settings
 
 from casefiles import commands
-from casefiles.commands.evaluation import fact_record, person_add
+from casefiles.commands.facts import fact_record
 from casefiles.commands.ingestion import document_ingest, ingestion_submit
+from casefiles.commands.persons import person_add
 from casefiles.models import CaseFile, Event, ProtectedIdentity
 from tests.api.test_evaluation import clear
 from tests.conftest import make_user

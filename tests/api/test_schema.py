@@ -19,8 +19,10 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from casefiles import commands
-from casefiles.commands.evaluation import fact_record, person_add, qualification_add
+from casefiles.commands.facts import fact_record
 from casefiles.commands.ingestion import document_ingest, ingestion_submit
+from casefiles.commands.legal import qualification_add
+from casefiles.commands.persons import person_add
 from casefiles.commands.tokens import token_issue
 from casefiles.models import CaseFile
 from tests.factories import attach, open_case

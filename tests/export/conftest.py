@@ -1,7 +1,7 @@
 import pytest
 
 from casefiles import blobs, commands
-from casefiles.commands.evaluation import source_grade
+from casefiles.commands.sources import source_grade
 from tests.factories import attach, move, open_case
 
 ORIGINAL_A = "Свідок: «Вони стріляли в цивільних». \r\n<b>raw bytes</b>\n".encode()

@@ -9,12 +9,14 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from casefiles.commands.evaluation import identity_commitment, person_add
+from casefiles.commands.persons import person_add
 from casefiles.domain.actors import Actor
+from casefiles.domain.hashing import identity_commitment
 from casefiles.export import signing
 from casefiles.export.bundle import export_case, export_recorded
 from casefiles.models import ProtectedIdentity
-from casefiles.verify_export import Failed, commitment, verify
+from casefiles.verify_export import Failed, verify
+from casefiles.verify_export import identity_commitment as commitment
 from tests.export import tampering
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from casefiles.commands.evaluation import identity_reveal, person_add
+from casefiles.commands.persons import identity_reveal, person_add
 from casefiles.domain.actors import Actor
 from casefiles.export import signing
 from casefiles.export.bundle import export_case

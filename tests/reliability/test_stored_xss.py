@@ -17,8 +17,10 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from casefiles import commands
-from casefiles.commands.evaluation import fact_record, person_add, provenance_record
+from casefiles.commands.facts import fact_record
 from casefiles.commands.ingestion import document_ingest, ingestion_submit
+from casefiles.commands.persons import person_add
+from casefiles.commands.sources import provenance_record
 from casefiles.models import CaseFile, Event
 from tests.factories import attach, open_case
 

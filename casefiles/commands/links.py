@@ -1,0 +1,127 @@
+"""Cases related to each other: suggested links dismissed or merged, and a case split
+in two. Each decision is an event on both cases, and both keep their histories."""
+
+import uuid
+
+from casefiles.commands.base import (
+    Outcome,
+    check_expected,
+    command,
+    require_text,
+    source_of,
+    writable_case,
+    write,
+    write_one,
+)
+from casefiles.commands.cases import case_open, source_attach
+from casefiles.domain.actors import Actor
+from casefiles.domain.events import (
+    CASE_ABSORBED,
+    CASE_MERGED_INTO,
+    CASE_SPLIT_FROM,
+    CASE_SPLIT_OFF,
+    LINK_DISMISSED,
+)
+from casefiles.errors import InvalidCommand, NotFound
+from casefiles.eventstore import NewEvent
+from casefiles.selectors import case_state
+
+TEXT_MAX = 20_000
+
+
+def _link(case_id: str, link_id: str, expected_version: int | None = None):
+    case = case_state(case_id, lock=True)
+    check_expected(case, expected_version)
+    link = next((lk for lk in case.links if lk.link_id == str(link_id)), None)
+    if link is None:
+        raise NotFound(f"{case.reference} has no link {link_id}")
+    if link.status != "suggested":
+        raise InvalidCommand(f"the link to {link.other_reference} was already {link.status}")
+    return case, link
+
+
+@command
+def link_dismiss(*, actor: Actor, case_id: str, link_id: str, reason: str,
+                 expected_version: int | None = None) -> Outcome:
+    """Not the same incident: an event on both cases."""
+    role = actor.authorize("link_dismiss")
+    case, link = _link(case_id, link_id, expected_version)
+    other = case_state(link.other_case_id, lock=True)
+    reason = (reason or "").strip() or "not the same incident"
+    outcomes = [
+        write(
+            this.case_id, actor=actor, role=role, expected_version=this.version,
+            events=[NewEvent(LINK_DISMISSED.name, {
+                "link_id": link.link_id, "other_case_id": that.case_id, "reason": reason,
+            })],
+        )
+        for this, that in ((case, other), (other, case))
+    ]
+    return outcomes[0]
+
+
+@command
+def cases_merge(*, actor: Actor, case_id: str, link_id: str, reason: str,
+                expected_version: int | None = None) -> Outcome:
+    """Merge the linked case into `case_id`: its sources are attached here, both
+    histories are kept, and the absorbed case is marked merged (no longer editable)."""
+    role = actor.authorize("cases_merge")
+    case, link = _link(case_id, link_id, expected_version)
+    other = case_state(link.other_case_id, lock=True)
+    if other.merged_into:
+        raise InvalidCommand(f"{other.reference} was already merged")
+    reason = (reason or "").strip() or "same incident"
+    present = {s.content_sha256 for s in case.sources if s.content_sha256} | {
+        s.source_id for s in case.sources}
+    for source in other.sources:
+        if source.source_id in present or (source.content_sha256 or "-") in present:
+            continue
+        source_attach(actor=actor, case_id=case.case_id, source_id=source.source_id,
+                      title=source.title, url=source.url, origins=source.origins,
+                      excerpt=source.excerpt, content_sha256=source.content_sha256,
+                      published_on=source.published_on)
+    case = case_state(case.case_id)
+    write(
+        other.case_id, actor=actor, role=role, expected_version=other.version,
+        events=[NewEvent(CASE_MERGED_INTO.name, {
+            "into_case_id": case.case_id, "into_reference": case.reference,
+            "link_id": link.link_id, "reason": reason,
+        })],
+    )
+    return write(
+        case.case_id, actor=actor, role=role, expected_version=case.version,
+        events=[NewEvent(CASE_ABSORBED.name, {
+            "from_case_id": other.case_id, "from_reference": other.reference,
+            "link_id": link.link_id, "reason": reason,
+        })],
+    )
+
+
+@command
+def case_split(*, actor: Actor, case_id, source_ids, title: str, reason: str,
+               expected_version: int | None = None) -> Outcome:
+    """Open a new case for part of this one (e.g. a second incident), carrying the chosen
+    sources; both cases keep their histories and refer to each other."""
+    role = actor.authorize("case_split")
+    case = writable_case(case_id, expected_version)
+    sources = [source_of(case, s) for s in source_ids]
+    if not sources:
+        raise InvalidCommand("choose at least one source for the new case")
+    reason = require_text(reason, "reason", max_length=TEXT_MAX)
+    new_case_id = str(uuid.uuid4())
+    case_open(actor=actor, case_id=new_case_id, title=title, summary=case.summary,
+              categories=case.categories, places=case.places,
+              incident_from=case.incident_from, incident_to=case.incident_to)
+    for source in sources:
+        source_attach(actor=actor, case_id=new_case_id, source_id=source.source_id,
+                      title=source.title, url=source.url, origins=source.origins,
+                      excerpt=source.excerpt, content_sha256=source.content_sha256,
+                      published_on=source.published_on)
+    new_case = case_state(new_case_id)
+    write(new_case_id, actor=actor, role=role, expected_version=new_case.version,
+          events=[NewEvent(CASE_SPLIT_FROM.name, {
+              "from_case_id": case.case_id, "from_reference": case.reference,
+              "reason": reason})])
+    return write_one(case, actor, role, NewEvent(CASE_SPLIT_OFF.name, {
+        "new_case_id": new_case_id, "new_reference": new_case.reference,
+        "source_ids": [s.source_id for s in sources], "reason": reason}))

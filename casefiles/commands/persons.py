@@ -1,0 +1,67 @@
+"""Persons linked to a case, and the audited look at a protected person's identity."""
+
+import secrets
+
+from casefiles.commands.base import (
+    Outcome,
+    command,
+    new_id,
+    require_text,
+    writable_case,
+    write_one,
+)
+from casefiles.domain.actors import AUDITOR, Actor
+from casefiles.domain.events import IDENTITY_REVEALED, PERSON_ADDED
+from casefiles.domain.hashing import identity_commitment
+from casefiles.domain.persons import PERSON_ROLES, default_pseudonym
+from casefiles.errors import InvalidCommand, NotFound, PermissionDenied
+from casefiles.eventstore import NewEvent
+from casefiles.models import ProtectedIdentity
+from casefiles.selectors import case_state
+
+TEXT_MAX = 20_000
+
+
+@command
+def person_add(*, actor: Actor, case_id, role: str, name: str, pseudonym: str = "",
+               protected: bool = False, expected_version: int | None = None) -> Outcome:
+    """A person linked to the case. A protected person's name goes to the protected
+    store; the event records a pseudonym and a salted commitment only."""
+    actor_role = actor.authorize("person_add")
+    case = writable_case(case_id, expected_version)
+    if role not in PERSON_ROLES:
+        raise InvalidCommand(f"role must be one of {', '.join(PERSON_ROLES)}")
+    name = require_text(name, "name", max_length=300)
+    person_id = new_id()
+    pseudonym = (pseudonym or "").strip() or default_pseudonym(role, case.persons)
+    commitment = None
+    if protected:
+        salt = secrets.token_hex(16)
+        commitment = identity_commitment(salt, name)
+        ProtectedIdentity.objects.create(person_id=person_id, case_id=case.case_id,
+                                         name=name, salt=salt)
+    return write_one(case, actor, actor_role, NewEvent(PERSON_ADDED.name, {
+        "person_id": person_id, "role": role, "pseudonym": pseudonym,
+        "protected": bool(protected), "name": None if protected else name,
+        "identity_commitment": commitment}))
+
+
+@command
+def identity_reveal(*, actor: Actor, case_id, person_id, reason: str) -> str:
+    """Return a protected person's real name to a cleared user, recording that they
+    looked and why."""
+    # Looking is not changing: a cleared auditor may look too, and the look is recorded.
+    role = AUDITOR if AUDITOR in actor.roles else actor.authorize("identity_reveal")
+    if not actor.cleared:
+        raise PermissionDenied(f"{actor.username} has no clearance for protected identities")
+    case = case_state(case_id, lock=True)
+    person = next((p for p in case.persons if p["person_id"] == str(person_id)), None)
+    if person is None:
+        raise NotFound(f"{case.reference} has no person {person_id}")
+    if not person["protected"]:
+        return person["name"]
+    identity = ProtectedIdentity.objects.get(person_id=person["person_id"])
+    write_one(case, actor, role, NewEvent(IDENTITY_REVEALED.name, {
+        "person_id": person["person_id"],
+        "reason": require_text(reason, "reason", max_length=TEXT_MAX)}))
+    return identity.name

@@ -1,0 +1,121 @@
+"""The code's structure as a rule: who may do what is written once (domain/actors.py),
+the domain's vocabularies and the commitment hash live in the domain, and the verifier
+auditors run needs nothing but the standard library and cryptography."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+from casefiles.domain import actors
+
+PACKAGE = Path(__file__).resolve().parent.parent / "casefiles"
+ROLE_NAMES = {"DOCUMENTER", "SUPERVISOR", "LEGAL_REVIEWER", "AUDITOR", "SYSTEM"}
+
+
+def modules() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if "migrations" not in p.parts)
+
+
+def parsed(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def _is_role_group(node: ast.AST) -> bool:
+    """A tuple, list or set literal of two or more role constants: a copied roles list."""
+    if not isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return False
+    names = [elt.id for elt in node.elts if isinstance(elt, ast.Name)]
+    return len(node.elts) >= 2 and len(names) == len(node.elts) and set(names) <= ROLE_NAMES
+
+
+def test_role_groups_are_declared_in_the_roles_table_only():
+    copies = []
+    for path in modules():
+        if path == PACKAGE / "domain" / "actors.py":
+            continue
+        for node in ast.walk(parsed(path)):
+            if isinstance(node, ast.Assign) and _is_role_group(node.value):
+                copies.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    assert not copies, f"role groups defined outside domain/actors.py: {copies}"
+
+
+def test_every_command_asks_the_roles_table():
+    """Each authorize("…") names an entry of PERMISSIONS (a typo would be a 500), and no
+    command passes its own list of roles to role_for."""
+    unknown, inline = [], []
+    for path in modules():
+        for node in ast.walk(parsed(path)):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            where = f"{path.relative_to(PACKAGE)}:{node.lineno}"
+            if node.func.attr == "authorize" and node.args:
+                arg = node.args[0]
+                keys = []
+                if isinstance(arg, ast.Constant):
+                    keys = [arg.value]
+                elif isinstance(arg, ast.JoinedStr):  # f"transition_{verb}"
+                    prefix = "".join(v.value for v in arg.values if isinstance(v, ast.Constant))
+                    keys = [k for k in actors.PERMISSIONS if k.startswith(prefix)] or [prefix]
+                unknown += [f"{where} {key}" for key in keys if key not in actors.PERMISSIONS]
+            if node.func.attr == "role_for" and path.parts[-2] == "commands":
+                inline.append(where)
+    assert not unknown, f"authorize() with a name missing from PERMISSIONS: {unknown}"
+    assert not inline, f"commands passing their own roles to role_for: {inline}"
+
+
+def test_the_verifier_and_the_command_share_one_commitment_rule():
+    from casefiles import verify_export
+    from casefiles.commands import persons
+    from casefiles.domain import hashing
+
+    assert verify_export.identity_commitment is hashing.identity_commitment
+    assert persons.identity_commitment is hashing.identity_commitment
+
+
+def test_vocabularies_are_read_from_the_domain_not_the_commands():
+    """The admin, the API and the export read rules and vocabularies from the domain;
+    they call commands, and import nothing else from them."""
+    allowed_from_commands = set()
+    for path in (PACKAGE / "commands").glob("*.py"):
+        for node in parsed(path).body:
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+                allowed_from_commands.add(node.name)
+    allowed_from_commands |= {"Outcome"}
+    borrowed = []
+    for package in ("admin", "api", "export"):
+        for path in (PACKAGE / package).rglob("*.py"):
+            for node in ast.walk(parsed(path)):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                        "casefiles.commands."):
+                    borrowed += [f"{path.relative_to(PACKAGE)}: {alias.name}"
+                                 for alias in node.names
+                                 if alias.name not in allowed_from_commands
+                                 or alias.name.isupper()]
+    assert not borrowed, f"constants taken from the command layer: {borrowed}"
+
+
+def test_the_verifier_imports_without_django():
+    """Auditors run the verifier with the standard library and cryptography only."""
+    code = ("import sys, casefiles.verify_export; "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('django', 'rest_framework', 'celery', 'reportlab') or m == 'casefiles.models'); "
+            "print(','.join(bad))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=PACKAGE.parent,
+                            capture_output=True, text=True, timeout=60,
+                            env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_the_domain_imports_without_django():
+    """The domain holds rules only: importing every module of it loads no Django."""
+    names = sorted(f"casefiles.domain.{p.stem}" for p in (PACKAGE / "domain").glob("*.py")
+                   if p.stem != "__init__")
+    code = (f"import sys, importlib; [importlib.import_module(n) for n in {names!r}]; "
+            "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] == 'django')))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=PACKAGE.parent,
+                            capture_output=True, text=True, timeout=60,
+                            env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
