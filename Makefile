@@ -25,7 +25,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
-# Longer reliability runs (issue 9, docs/benchmarks.md): PostgreSQL restarted under a
+# Longer reliability runs (docs/benchmarks.md): PostgreSQL restarted under a
 # stream of commands, on a throwaway server of its own (port 55432); needs the
 # PostgreSQL server binaries (PG_BIN, default /usr/lib/postgresql/15/bin). Then, on the
 # PostgreSQL at BENCH_PG (bench_* databases): 50 conflicting API clients for 60 s and

@@ -617,8 +617,7 @@ def simulate_heads(count: int) -> tuple[int, float]:
     seconds)."""
     from datetime import UTC, datetime
 
-    from casefiles import tlog, transparency
-    from casefiles.export import signing
+    from casefiles import signing, tlog, transparency
     from casefiles.models import LogLeaf, TreeHead
 
     started = time.perf_counter()

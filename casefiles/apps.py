@@ -8,7 +8,8 @@ class CasefilesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from casefiles import checks, security_log  # noqa: F401 - checks registers itself
+        # checks registers itself; tasks registers the tasks commands queue (commands.ports).
+        from casefiles import checks, security_log, tasks  # noqa: F401
         from casefiles.roles import ensure_groups
 
         post_migrate.connect(ensure_groups, sender=self)

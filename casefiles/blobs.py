@@ -1,11 +1,11 @@
 """Content-addressed storage of originals: written once, verified, never modified."""
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 from django.conf import settings
+
+from casefiles import files
 
 
 class BlobError(RuntimeError):
@@ -28,18 +28,8 @@ def put(data: bytes) -> str:
             raise BlobError(f"stored original {digest} is corrupt; refusing to overwrite it")
         return digest
     target.parent.mkdir(parents=True, exist_ok=True)
-    # Write to a temporary file and rename: a crash never leaves a half-written original.
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o444)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    # A crash never leaves a half-written original.
+    files.replace(target, data, mode=0o444)
     return digest
 
 

@@ -7,7 +7,8 @@ from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
-from casefiles.commands.exports import export_job_fail
+from casefiles.commands import ports
+from casefiles.commands.exports import export_job_fail, export_job_run
 from casefiles.commands.ingestion import document_ingest, ingestion_fail
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,9 @@ class ExportTask(JobTask):
 @shared_task(base=ExportTask, **RETRYING)
 def export_bundle(self, export_id: str) -> str:
     """Build an API export job's bundle and record the export; idempotent by export id."""
-    from casefiles.export import jobs
+    return export_job_run(export_id=export_id).status
 
-    return jobs.run(export_id).status
+
+# Commands queue these by name (casefiles.commands.ports), never importing this module.
+ports.register(ports.INGEST_DOCUMENT, lambda job_id: ingest_document.delay(job_id))
+ports.register(ports.EXPORT_BUNDLE, lambda job_id: export_bundle.delay(job_id))

@@ -25,7 +25,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from casefiles import timestamp_tokens
+from casefiles import files, timestamp_tokens
 from casefiles.models import TreeHead, TreeHeadTimestamp
 
 # casefiles.transparency calls stamp_tree_head() from publish(), so it is imported here
@@ -48,9 +48,8 @@ def _ca() -> bytes | None:
 
 
 def token_path(size: int) -> Path:
-    from casefiles import transparency
-
-    return transparency.head_dir() / STAMP_FILE.format(size=size)
+    # Beside the tree heads (casefiles.transparency.head_dir).
+    return Path(settings.CASEFILES_CHECKPOINT_DIR) / STAMP_FILE.format(size=size)
 
 
 def ask(data: bytes, url: str | None = None, ca: bytes | None = None) -> bytes:
@@ -84,8 +83,6 @@ def stamp_tree_head(head: TreeHead) -> TreeHeadTimestamp | None:
 
 
 def _stamp(head: TreeHead) -> TreeHeadTimestamp:
-    from casefiles import transparency
-
     kept = TreeHeadTimestamp.objects.filter(size=head.size).first()
     if kept is not None:
         return kept
@@ -96,9 +93,10 @@ def _stamp(head: TreeHead) -> TreeHeadTimestamp:
     if not path.exists():
         fresh = ask(data, ca=ca)
         try:
-            transparency._write_once(path, fresh)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            files.write_once(path, fresh, mode=0o444)
             response = fresh
-        except transparency.LogInconsistent:
+        except files.AlreadyWritten:
             pass  # another process's token for this head was written first: keep it
     if response is None:
         # Written earlier (by another process, or before a rolled-back transaction):

@@ -14,6 +14,7 @@ import base64
 import binascii
 import hashlib
 import re
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -499,6 +500,12 @@ def hashes_from_b64(values: object, what: str) -> list[bytes]:
 # by both keys (docs/transparency-log.md, "Key rotation").
 
 ROTATION = "casefiles key rotation/v1"
+# The log's own event stream, where the announcements are events (SigningKeyRotated).
+LOG_STREAM_NAMESPACE = uuid.UUID("2f0c7f4e-6b1d-5a8e-9c3a-6c6f672d6b65")
+
+
+def log_stream(origin: str) -> uuid.UUID:
+    return uuid.uuid5(LOG_STREAM_NAMESPACE, origin)
 
 
 def rotation_text(origin: str, old: Verifier, new: Verifier) -> str:

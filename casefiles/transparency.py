@@ -30,10 +30,9 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 
-from casefiles import tlog
+from casefiles import files, signing, tlog
 from casefiles.domain.hashing import GENESIS_HASH, HASHED_FIELDS, event_hash
 from casefiles.eventstore import WRITERS_LOCK
-from casefiles.export import signing
 from casefiles.models import Cosignature, Event, IntegrityAlert, LogLeaf, LogNode, TreeHead
 from casefiles.timestamps import stamp_tree_head
 
@@ -67,10 +66,8 @@ def log_verifier(key: signing.SigningKey | None = None) -> tlog.Verifier:
 def key_rotations() -> list[str]:
     """The announcements of the log's key rotations, oldest first (SigningKeyRotated
     events in the log's own stream)."""
-    from casefiles.commands.log import log_stream
-
     return [payload["announcement"] for payload in Event.objects.filter(
-        case_id=log_stream(origin()), type="SigningKeyRotated").order_by(
+        case_id=tlog.log_stream(origin()), type="SigningKeyRotated").order_by(
         "version").values_list("payload", flat=True)]
 
 
@@ -274,17 +271,9 @@ def _write_once(path: Path, data: bytes) -> bool:
     already there; raises LogInconsistent if different bytes were."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
-    except FileExistsError:
-        if path.read_bytes() == data:
-            return False
-        raise LogInconsistent(f"{path} already exists with other content; it is never "
-                              "overwritten") from None
-    with os.fdopen(handle, "wb") as stream:
-        stream.write(data)
-        stream.flush()
-        os.fsync(stream.fileno())
-    return True
+        return files.write_once(path, data, mode=0o444)
+    except files.AlreadyWritten as exc:
+        raise LogInconsistent(str(exc)) from None
 
 
 @dataclass(frozen=True)

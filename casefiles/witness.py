@@ -27,7 +27,6 @@ import json
 import os
 import stat
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -39,7 +38,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from casefiles import tlog
+from casefiles import files, tlog
 
 COSIGNED, UNREACHABLE, USAGE, REFUSED, ALERT = 0, 1, 2, 3, 4
 STATE_FORMAT = "casefiles-witness-state/1"
@@ -161,16 +160,8 @@ def save_state(path: Path, state: State) -> None:
     """Written to a temporary file, synced and renamed over the old state: a crash
     leaves either the old state or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(asdict(state), stream, indent=2, ensure_ascii=False)
-            stream.write("\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
+    data = json.dumps(asdict(state), indent=2, ensure_ascii=False) + "\n"
+    files.replace(path, data.encode("utf-8"), mode=0o600)
     _fsync_dir(path.parent)
 
 

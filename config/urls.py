@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from casefiles import health, second_factor
-from casefiles.export import views as export_views
+from casefiles.admin import exports as admin_exports
+from casefiles.api import exports as api_exports
 
 admin.site.site_header = _("Case files")
 admin.site.site_title = _("Case files")
@@ -13,12 +14,12 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     # Before "admin/" and "api/": their catch-all patterns would otherwise claim these.
     path("admin/casefiles/casefile/<uuid:case_id>/export/",
-         admin.site.admin_view(export_views.export_download), name="casefiles-export-case"),
-    path("api/signing-key/", export_views.SigningKeyView.as_view(), name="signing-key"),
-    path("api/cases/<uuid:case_id>/exports/", export_views.CaseExportsView.as_view(),
+         admin.site.admin_view(admin_exports.export_download), name="casefiles-export-case"),
+    path("api/signing-key/", api_exports.SigningKeyView.as_view(), name="signing-key"),
+    path("api/cases/<uuid:case_id>/exports/", api_exports.CaseExportsView.as_view(),
          name="case-exports"),
-    path("api/exports/<uuid:export_id>/", export_views.ExportJobView.as_view(), name="export"),
-    path("api/exports/<uuid:export_id>/download/", export_views.ExportDownloadView.as_view(),
+    path("api/exports/<uuid:export_id>/", api_exports.ExportJobView.as_view(), name="export"),
+    path("api/exports/<uuid:export_id>/download/", api_exports.ExportDownloadView.as_view(),
          name="export-download"),
     path("health/", health.health, name="health"),
     path("health/ready/", health.ready, name="health-ready"),

@@ -1,4 +1,4 @@
-"""Sourcing, corroboration and legal review in depth (issue 7)."""
+"""Sourcing, corroboration and legal review in depth."""
 
 import hashlib
 from io import StringIO

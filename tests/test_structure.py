@@ -119,3 +119,104 @@ def test_the_domain_imports_without_django():
                             env={"PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+# --- Import structure ----------------------------------------------------------------
+# Each subpackage of casefiles and each top-level module is one component. The entry
+# points (admin, API, Celery tasks, management commands, URL configuration) call
+# commands and selectors; they never import each other, and nothing below them imports
+# them.
+ENTRY_POINTS = {"casefiles.admin", "casefiles.api", "casefiles.tasks",
+                "casefiles.management"}
+# What the write path and the layers under it may never import.
+BELOW_ENTRY_POINTS = {"casefiles.commands", "casefiles.domain", "casefiles.export",
+                      "casefiles.ingestion", "casefiles.selectors", "casefiles.projections",
+                      "casefiles.eventstore", "casefiles.models"}
+
+
+def component(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[0] != "casefiles" or len(parts) < 2:
+        return None
+    if (PACKAGE / parts[1]).is_dir() or (PACKAGE / f"{parts[1]}.py").is_file():
+        return f"casefiles.{parts[1]}"
+    return None
+
+
+def import_graph() -> dict[str, dict[str, list[str]]]:
+    """component -> imported component -> where (every import, also inside functions)."""
+    graph: dict[str, dict[str, list[str]]] = {}
+    for path in modules():
+        name = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        source = component(name.removesuffix(".__init__"))
+        for node in ast.walk(parsed(path)):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                targets = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                continue
+            for target in {component(t) for t in targets} - {None, source}:
+                graph.setdefault(source, {}).setdefault(target, []).append(
+                    f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    return graph
+
+
+def cycles(graph: dict[str, dict[str, list[str]]]) -> list[list[str]]:
+    """The strongly connected components of more than one node (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in graph.get(node, {}):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_circle_between_components():
+    graph = import_graph()
+    found = cycles(graph)
+    detail = [
+        {a: {b: where[:2] for b, where in graph[a].items() if b in group} for a in group}
+        for group in found
+    ]
+    assert not found, f"import circles: {detail}"
+
+
+def test_entry_points_do_not_import_each_other_and_nothing_below_imports_them():
+    graph = import_graph()
+    wrong = []
+    for source, targets in graph.items():
+        for target, where in targets.items():
+            if target not in ENTRY_POINTS:
+                continue
+            if source in ENTRY_POINTS or source in BELOW_ENTRY_POINTS:
+                wrong.append(f"{source} -> {target} ({', '.join(where)})")
+    assert not wrong, f"imports of an entry point's internals: {wrong}"
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    """The structure tests above would pass vacuously if cycles() never found one."""
+    graph = {"a": {"b": []}, "b": {"c": []}, "c": {"a": []}, "d": {"a": []}}
+    assert cycles(graph) == [["a", "b", "c"]]

@@ -111,7 +111,7 @@ class IngestionUpload(Strict):
     file = serializers.FileField(allow_empty_file=True)
 
 
-# --- input: evaluation (issue 7) ---------------------------------------------------------
+# --- input: sources, facts, legal review, persons, links --------------------------------
 
 class GradeInput(Strict):
     reliability = serializers.ChoiceField(

@@ -1,4 +1,4 @@
-"""Exports: recording each one on the case, and the API's export jobs.
+"""Exports: building a bundle and recording it on the case, and the API's export jobs.
 
 Exporting reads; it changes nothing but the record of who read. So auditors, whom
 `Actor.role_for` refuses for every change, may export: the rule is checked here, as
@@ -9,17 +9,21 @@ import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
-from django.db import transaction
+from django.conf import settings
 
+from casefiles.commands import ports
 from casefiles.commands.base import Outcome, command, write
 from casefiles.compartments import check_visible
 from casefiles.domain.actors import AUDITOR, PERMISSIONS, Actor
 from casefiles.domain.events import CASE_EXPORTED
-from casefiles.errors import InvalidCommand, NotFound, PermissionDenied
+from casefiles.errors import CaseFileError, InvalidCommand, NotFound, PermissionDenied
 from casefiles.eventstore import NewEvent
+from casefiles.export.bundle import export_case
 from casefiles.models import Event, ExportJob
 from casefiles.selectors import case_head
+from casefiles.signing import SigningKeyError
 from casefiles.verify_export import COMPLETE, FORMAT, KINDS, REDACTED
 
 
@@ -91,6 +95,19 @@ def record_bundle(actor: Actor, manifest: dict) -> Outcome:
         head_hash=manifest["events"]["head_hash"])
 
 
+def export_recorded(actor: Actor, case_id, *, out: IO[bytes], kind: str | None = None,
+                    export_id: str | None = None) -> dict:
+    """Build the bundle for `actor` and record the export on the case; returns the
+    manifest. Nothing may leave unrecorded: if recording fails, so does the export."""
+    export_role(actor)  # refused before any work, and re-checked by the command
+    kind = export_kind(actor, kind)
+    export_id = export_id or str(uuid.uuid4())
+    manifest = export_case(case_id, exported_by=actor.username, out=out, kind=kind,
+                           export_id=export_id)
+    record_bundle(actor, manifest)
+    return manifest
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -98,8 +115,6 @@ def _now() -> datetime:
 @command
 def export_request(*, actor: Actor, case_id, kind: str | None = None) -> ExportJob:
     """Queue a bundle for the API; the task builds it after commit."""
-    from casefiles.tasks import export_bundle
-
     export_role(actor)
     kind = export_kind(actor, kind)
     check_visible(actor, case_id)
@@ -107,7 +122,7 @@ def export_request(*, actor: Actor, case_id, kind: str | None = None) -> ExportJ
     job = ExportJob.objects.create(
         id=uuid.uuid4(), case_id=head.case_id, requested_by_id=actor.user_id, kind=kind,
         status=ExportJob.QUEUED, created_at=_now())
-    transaction.on_commit(lambda: export_bundle.delay(str(job.id)))
+    ports.enqueue_on_commit(ports.EXPORT_BUNDLE, str(job.id))
     return job
 
 
@@ -157,3 +172,39 @@ def export_job_fail(*, export_id, reason: str) -> ExportJob:
     job.status, job.reason, job.finished_at = ExportJob.FAILED, reason, _now()
     job.save(update_fields=["status", "reason", "finished_at"])
     return job
+
+
+def bundle_path(job: ExportJob) -> Path:
+    return settings.CASEFILES_EXPORT_DIR / f"{job.id}.zip"
+
+
+def export_job_run(*, export_id) -> ExportJob:
+    """Build an API export job's bundle (the Celery task export_bundle runs this).
+
+    Safe to run twice: a finished job is returned as it is, and the job row is locked
+    while the export is recorded, so one run wins and the other's bundle is discarded."""
+    job = ExportJob.objects.select_related("requested_by").filter(pk=export_id).first()
+    if job is None:
+        raise NotFound(f"no export {export_id}")
+    if job.status != ExportJob.QUEUED:
+        return job
+    target = bundle_path(job)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Each run builds under its own name; only the run that records the export moves
+    # its file into place.
+    built = target.with_name(f".{job.id}.{uuid.uuid4().hex}.partial")
+    try:
+        # Roles and clearance are those of now, not of the request.
+        actor = Actor.for_user(job.requested_by)
+        export_role(actor)
+        kind = export_kind(actor, job.kind)
+        with open(built, "wb") as out:
+            manifest = export_case(job.case_id, exported_by=actor.username, out=out,
+                                   kind=kind, export_id=str(job.id))
+        return export_job_finish(actor=actor, manifest=manifest, built=built, target=target)
+    except CaseFileError as exc:
+        return export_job_fail(export_id=export_id, reason=exc.message)
+    except SigningKeyError as exc:
+        return export_job_fail(export_id=export_id, reason=f"exports cannot be signed: {exc}")
+    finally:
+        built.unlink(missing_ok=True)

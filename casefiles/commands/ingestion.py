@@ -9,9 +9,8 @@ import uuid
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from django.db import transaction
-
 from casefiles import blobs, eventstore
+from casefiles.commands import ports
 from casefiles.commands.base import command, write
 from casefiles.commands.cases import case_open, source_attach
 from casefiles.commands.sources import provenance_record
@@ -61,8 +60,6 @@ def ingestion_submit(*, data: bytes | None, filename: str, submitted_by: str,
     """Keep the original and queue its ingestion; the task runs after commit.
 
     Oversized files are refused before reading them (`data=None, size=...`)."""
-    from casefiles.tasks import ingest_document
-
     size = len(data) if data is not None else size
     job = Ingestion(
         id=uuid.uuid4(),
@@ -90,7 +87,7 @@ def ingestion_submit(*, data: bytes | None, filename: str, submitted_by: str,
         job.save()
         return job
     job.save()
-    transaction.on_commit(lambda: ingest_document.delay(str(job.id)))
+    ports.enqueue_on_commit(ports.INGEST_DOCUMENT, str(job.id))
     return job
 
 

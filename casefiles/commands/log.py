@@ -2,20 +2,12 @@
 "Key rotation"). The announcement is an event in the log's own stream, so a tree head
 signed by the old key covers it before the new key signs anything."""
 
-import uuid
-
 from casefiles import eventstore, tlog
 from casefiles.commands.base import Outcome, command, write
 from casefiles.domain.actors import SYSTEM, Actor
 from casefiles.domain.events import SIGNING_KEY_ROTATED
 from casefiles.errors import InvalidCommand
 from casefiles.eventstore import NewEvent
-
-LOG_STREAM_NAMESPACE = uuid.UUID("2f0c7f4e-6b1d-5a8e-9c3a-6c6f672d6b65")
-
-
-def log_stream(origin: str) -> uuid.UUID:
-    return uuid.uuid5(LOG_STREAM_NAMESPACE, origin)
 
 
 @command
@@ -28,7 +20,7 @@ def signing_key_rotate(*, origin: str, old_private, new_private) -> Outcome:
     text = tlog.rotation_text(origin, old, new)
     note = tlog.Note(text, (*tlog.sign_note(text, old_private, origin).signatures,
                             *tlog.sign_note(text, new_private, origin).signatures))
-    stream = log_stream(origin)
+    stream = tlog.log_stream(origin)
     version, _ = eventstore.head(stream)
     return write(
         str(stream), actor=Actor.system("log"), role=SYSTEM, expected_version=version,

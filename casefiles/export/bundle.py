@@ -5,8 +5,9 @@ event is in that log (docs/export.md, docs/transparency-log.md).
 Everything is streamed: the events are read from the store with an iterator and
 written straight into the ZIP, each file hashed while it is written, so a case with
 a long history never sits in memory. The bundle shows the case exactly at one
-version: the version the case file had when the export started. `export_recorded`
-then records the export as a CaseExported event on the case (docs/export.md).
+version: the version the case file had when the export started. The command that
+records the export as a CaseExported event on the case is
+`casefiles.commands.exports.export_recorded` (docs/export.md).
 """
 
 import hashlib
@@ -20,12 +21,10 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import IO
 
-from casefiles import blobs, eventstore, timestamps, tlog, transparency
-from casefiles.commands.exports import export_kind, export_role, record_bundle
-from casefiles.domain.actors import Actor
+from casefiles import blobs, eventstore, signing, timestamps, tlog, transparency
 from casefiles.domain.hashing import canonical_json
 from casefiles.errors import CaseFileError
-from casefiles.export import report, signing
+from casefiles.export import report
 from casefiles.models import CaseFile, ProtectedIdentity, Source
 from casefiles.selectors import get_case
 from casefiles.verify_export import (
@@ -313,16 +312,3 @@ def _manifest(context: report.ReportContext, files: list[dict], export_id: str,
 def bundle_filename(manifest: dict) -> str:
     case = manifest["case"]
     return f"{case['reference']}-v{case['version']}-export.zip"
-
-
-def export_recorded(actor: Actor, case_id, *, out: IO[bytes], kind: str | None = None,
-                    export_id: str | None = None) -> dict:
-    """Build the bundle for `actor` and record the export on the case; returns the
-    manifest. Nothing may leave unrecorded: if recording fails, so does the export."""
-    export_role(actor)  # refused before any work, and re-checked by the command
-    kind = export_kind(actor, kind)
-    export_id = export_id or str(uuid.uuid4())
-    manifest = export_case(case_id, exported_by=actor.username, out=out, kind=kind,
-                           export_id=export_id)
-    record_bundle(actor, manifest)
-    return manifest

@@ -5,8 +5,6 @@ proves that a later bundle still holds, at that version, the very event recorded
 """
 
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -15,9 +13,8 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.db.models import Max, Q
 
-from casefiles import eventstore
+from casefiles import eventstore, files, signing
 from casefiles.domain.hashing import canonical_json
-from casefiles.export import signing
 from casefiles.models import Event
 from casefiles.verify_export import CHECKPOINT_FORMAT
 
@@ -84,17 +81,7 @@ def take(now: datetime | None = None) -> dict:
 def write(path: Path, document: dict) -> Path:
     """Written under a temporary name and renamed: no half-written checkpoint."""
     data = (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
-    return path
+    return files.replace(path, data, mode=0o644)
 
 
 def write_into(directory: Path) -> Path:

@@ -27,8 +27,8 @@ from reportlab.platypus import Flowable, Frame, Paragraph, Spacer
 from casefiles.domain import taxonomy, workflow
 from casefiles.domain.describe import describe
 from casefiles.domain.sources import CREDIBILITY, RELIABILITY
-from casefiles.export.signing import PublicKey
 from casefiles.models import CaseFile
+from casefiles.signing import PublicKey
 
 Record = dict[str, Any]
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -42,7 +42,7 @@ def _signing_key(request) -> dict | None:
     actor = actor_for(request)
     if actor is None or not actor.roles & {AUDITOR, SUPERVISOR}:
         return None
-    from casefiles.export.signing import SigningKeyError, signing_key
+    from casefiles.signing import SigningKeyError, signing_key
 
     try:
         public = signing_key().public

@@ -181,7 +181,7 @@ def test_documenter_supervisor_and_auditor_in_a_browser(server_url,
 
 
 def test_case_page_evaluation_sections_in_a_browser(server_url):
-    """The issue 7 sections as a legal reviewer sees them (screenshot 12)."""
+    """The evaluation sections as a legal reviewer sees them (screenshot 12)."""
     from casefiles.commands.facts import fact_record, fact_support
     from casefiles.commands.legal import element_assess, qualification_add
     from casefiles.commands.persons import person_add

@@ -1,6 +1,7 @@
-"""Issue 7 in the admin: grading, provenance, verification, the corroboration panel, legal
-review, persons under protection and splitting, each through its action page and its
-command; and a protected person's real name on no page but the reveal result."""
+"""Sourcing, corroboration and legal review in the admin: grading, provenance,
+verification, the corroboration panel, legal review, persons under protection and
+splitting, each through its action page and its command; and a protected person's real
+name on no page but the reveal result."""
 
 import re
 

@@ -209,8 +209,8 @@ def test_index_shows_integrity_alerts_and_the_signing_key_to_auditors(client, us
                                                                      tmp_path):
     from datetime import UTC, datetime
 
-    from casefiles.export.signing import signing_key
     from casefiles.models import IntegrityAlert
+    from casefiles.signing import signing_key
 
     settings.CASEFILES_SIGNING_KEY = tmp_path / "key" / "ed25519.key"
     IntegrityAlert.objects.create(detected_at=datetime.now(UTC), reference="CF-2026-000001",

@@ -9,9 +9,9 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from casefiles.commands.clearance import clearance_grant, clearance_revoke
+from casefiles.commands.exports import export_recorded
 from casefiles.domain.actors import Actor
 from casefiles.errors import InvalidCommand, PermissionDenied
-from casefiles.export.bundle import export_recorded
 from casefiles.models import Event, SecurityLogEntry
 from tests.api.test_cases import problem
 from tests.api.test_evaluation import PROTECTED_NAME, reveal, worked  # noqa: F401 - fixture

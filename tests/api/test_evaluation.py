@@ -1,6 +1,6 @@
-"""Issue 7 over HTTP: grades, provenance, verification steps, facts and the corroboration
-panel, legal qualifications and elements, persons and the audited reveal, split, and
-merging or dismissing a suggested link."""
+"""Sourcing, corroboration and legal review over HTTP: grades, provenance, verification
+steps, facts and the corroboration panel, legal qualifications and elements, persons and
+the audited reveal, split, and merging or dismissing a suggested link."""
 
 import uuid
 from pathlib import Path

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from casefiles.export import signing
+from casefiles import signing
 
 
 def verified(path, **kwargs):

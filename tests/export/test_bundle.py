@@ -11,10 +11,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 
-from casefiles import commands, tlog
+from casefiles import commands, signing, tlog
 from casefiles.commands.ingestion import document_ingest, ingestion_submit
 from casefiles.domain.hashing import canonical_json
-from casefiles.export import signing
 from casefiles.export.bundle import ExportError, export_case
 from casefiles.models import Event
 from casefiles.selectors import case_state, get_case_by_reference

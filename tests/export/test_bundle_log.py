@@ -8,8 +8,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
 
-from casefiles import commands, tlog, transparency, trust
-from casefiles.export import signing
+from casefiles import commands, signing, tlog, transparency, trust
 from casefiles.export.bundle import export_case
 from casefiles.verify_export import Failed, Unpinned, verify
 from tests.export import tampering

@@ -14,9 +14,9 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db.models import Max
 
-from casefiles import commands
+from casefiles import commands, signing
 from casefiles.domain.hashing import canonical_json, event_hash
-from casefiles.export import checkpoint, signing
+from casefiles.export import checkpoint
 from casefiles.export.bundle import export_case
 from casefiles.models import Checkpoint as DatabaseCheckpoint
 from casefiles.models import Event

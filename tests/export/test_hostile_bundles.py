@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from casefiles.export import signing
+from casefiles import signing
 from casefiles.export.bundle import export_case
 from casefiles.verify_export import (
     MAX_DIRECTORY_BYTES,

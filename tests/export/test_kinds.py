@@ -9,11 +9,12 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from casefiles import signing
+from casefiles.commands.exports import export_recorded
 from casefiles.commands.persons import person_add
 from casefiles.domain.actors import Actor
 from casefiles.domain.hashing import identity_commitment
-from casefiles.export import signing
-from casefiles.export.bundle import export_case, export_recorded
+from casefiles.export.bundle import export_case
 from casefiles.models import ProtectedIdentity
 from casefiles.verify_export import Failed, verify
 from casefiles.verify_export import identity_commitment as commitment

@@ -12,9 +12,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from casefiles import signing
 from casefiles.commands.persons import identity_reveal, person_add
 from casefiles.domain.actors import Actor
-from casefiles.export import signing
 from casefiles.export.bundle import export_case
 from casefiles.models import ProtectedIdentity
 from casefiles.selectors import case_state

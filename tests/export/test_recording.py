@@ -6,10 +6,9 @@ import uuid
 
 import pytest
 
-from casefiles.commands.exports import case_export_record
+from casefiles.commands.exports import case_export_record, export_recorded
 from casefiles.domain.actors import Actor
 from casefiles.errors import InvalidCommand, PermissionDenied
-from casefiles.export.bundle import export_recorded
 from casefiles.models import Event
 from casefiles.selectors import case_state
 from tests.export import tampering

@@ -4,7 +4,7 @@ import zipfile
 
 import pytest
 
-from casefiles.export import signing
+from casefiles import signing
 from casefiles.export.bundle import export_case
 from casefiles.selectors import case_state
 from tests.export.conftest import HOSTILE

@@ -5,7 +5,7 @@ import stat
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from casefiles.export import signing
+from casefiles import signing
 
 
 def test_key_is_created_once_with_mode_0600_and_reused(settings):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from casefiles.export import signing
+from casefiles import signing
 from casefiles.export.bundle import export_case
 from tests.export import tampering
 

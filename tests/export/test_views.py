@@ -4,7 +4,7 @@ import zipfile
 import pytest
 from django.urls import reverse
 
-from casefiles.export import signing
+from casefiles import signing
 from casefiles.models import Event
 from casefiles.verify_export import verify
 from tests.conftest import make_user

@@ -5,9 +5,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
 
-from casefiles import commands, integrity, tlog, transparency
+from casefiles import commands, integrity, signing, tlog, transparency
 from casefiles.commands.log import signing_key_rotate
-from casefiles.export import signing
 from casefiles.models import TreeHead
 from casefiles.tlog import read_rotation as read_announcement
 from tests.factories import open_case

@@ -23,8 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.db import DatabaseError, connection, transaction
 
-from casefiles import commands, timestamp_tokens, tlog, transparency
-from casefiles.export import signing
+from casefiles import commands, signing, timestamp_tokens, tlog, transparency
 from casefiles.export.bundle import export_case
 from casefiles.models import TreeHead, TreeHeadTimestamp
 from casefiles.verify_export import TIMESTAMP, Failed, verify

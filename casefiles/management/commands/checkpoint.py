@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from casefiles import transparency
-from casefiles.export.signing import SigningKeyError
+from casefiles.signing import SigningKeyError
 
 
 class Command(BaseCommand):

@@ -5,12 +5,11 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from casefiles.commands.exports import export_kind, export_role
+from casefiles.commands.exports import export_kind, export_recorded, export_role
 from casefiles.domain.actors import Actor
 from casefiles.errors import CaseFileError, NotFound
-from casefiles.export.bundle import export_recorded
-from casefiles.export.signing import SigningKeyError
 from casefiles.selectors import get_case, get_case_by_reference
+from casefiles.signing import SigningKeyError
 from casefiles.verify_export import KINDS
 
 

@@ -1,8 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from casefiles import transparency
+from casefiles import signing, transparency
 from casefiles.commands.log import signing_key_rotate
-from casefiles.export import signing
 
 
 class Command(BaseCommand):

@@ -1,13 +1,11 @@
-"""Web entry points of the export: the public signing key and the asynchronous export
-jobs (API), and the auditors' download (admin). Exporting changes nothing but the
-record of who exported: each export is a CaseExported event on the case."""
+"""The export's API: the public signing key and the asynchronous export jobs. Exporting
+changes nothing but the record of who exported: each export is a CaseExported event on
+the case (casefiles.commands.exports)."""
 
-import tempfile
 import uuid
 
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -18,15 +16,9 @@ from rest_framework.views import APIView
 from casefiles.api import problems
 from casefiles.api.base import validated
 from casefiles.api.sources import AnyMediaType
-from casefiles.commands.exports import export_job_get, export_request, export_role
-from casefiles.compartments import check_visible
-from casefiles.domain.actors import Actor
-from casefiles.errors import CaseFileError, ConcurrencyError, NotFound, PermissionDenied
-from casefiles.export.bundle import ExportError, bundle_filename, export_recorded
-from casefiles.export.jobs import bundle_path
-from casefiles.export.signing import SigningKeyError, signing_key
+from casefiles.commands.exports import bundle_path, export_job_get, export_request
 from casefiles.models import ExportJob
-from casefiles.selectors import get_case
+from casefiles.signing import SigningKeyError, signing_key
 from casefiles.verify_export import KINDS
 
 
@@ -54,46 +46,6 @@ class SigningKeyView(APIView):
             return Response(signing_key().public.as_json())
         except SigningKeyError as exc:
             raise SigningKeyUnavailable(str(exc)) from None
-
-
-def _text(message: str, status: int) -> HttpResponse:
-    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
-
-
-@require_POST
-def export_download(request, case_id):
-    """The bundle as a download, for auditors and supervisors (admin site); the export is
-    recorded on the case before the first byte is sent, so it takes a POST (a form with
-    the CSRF token): a GET, from a prefetching browser or a link checker, must not add a
-    CaseExported event to the case's history. `kind=redacted` lets a cleared exporter
-    leave the protected identities out."""
-    try:
-        actor = Actor.for_user(request.user)
-        export_role(actor)
-        check_visible(actor, case_id)
-        case = get_case(case_id)
-    except PermissionDenied as exc:
-        return _text(exc.message, 403)
-    except NotFound as exc:
-        return _text(exc.message, 404)
-    # Spooled to a temporary file: the bundle may be large, and it must be complete
-    # (signed, recorded) before the first byte is sent.
-    spool = tempfile.TemporaryFile()
-    try:
-        manifest = export_recorded(actor, case.pk, out=spool, kind=request.POST.get("kind"))
-    except PermissionDenied as exc:
-        spool.close()
-        return _text(exc.message, 403)
-    except CaseFileError as exc:
-        spool.close()
-        conflict = isinstance(exc, ExportError | ConcurrencyError)
-        return _text(exc.message, 409 if conflict else 400)
-    except SigningKeyError as exc:
-        spool.close()
-        return _text(f"exports cannot be signed: {exc}", 503)
-    spool.seek(0)
-    return FileResponse(spool, as_attachment=True, filename=bundle_filename(manifest),
-                        content_type="application/zip")
 
 
 class ExportRequest(serializers.Serializer):

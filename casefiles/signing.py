@@ -1,14 +1,15 @@
-"""The export signing key: Ed25519, created on first use, never leaves the server.
+"""The signing key of exports and of the transparency log's tree heads: Ed25519,
+created on first use, never leaves the server.
 
 Only the public half is ever shown (manifest, GET /api/signing-key/). The private key
 file is written once with mode 0600 and refused if others can read it.
 """
 
 import base64
+import contextlib
 import hashlib
 import os
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 
-from casefiles import tlog
+from casefiles import files, tlog
 
 ALGORITHM = "ed25519"
 
@@ -86,21 +87,10 @@ def _create(path: Path, private: Ed25519PrivateKey | None = None) -> None:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    # Written under a temporary name and linked into place: two processes creating the
-    # key at once end up sharing the first one, and nobody reads a half-written file.
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".signing-")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(pem)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o600)
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
-    finally:
-        Path(temporary).unlink(missing_ok=True)
+    # Two processes creating the key at once end up sharing the first one, and nobody
+    # reads a half-written file.
+    with contextlib.suppress(files.AlreadyWritten):
+        files.write_once(path, pem, mode=0o600)
 
 
 @dataclass(frozen=True)
