@@ -33,6 +33,16 @@ class StaleVersion(ConcurrencyError):
         self.expected = expected
         self.actual = actual
 
+    @classmethod
+    def of(cls, what: str, *, expected: int, actual: int) -> "StaleVersion":
+        """`what` (a case's reference, or "the case") is at `actual`, not `expected`."""
+        return cls(
+            f"{what} changed since you read it (you had version {expected}, it is now at "
+            f"version {actual}); reload and try again",
+            expected=expected,
+            actual=actual,
+        )
+
 
 class DecisionConflict(ConcurrencyError):
     """The request was already decided (e.g. two supervisors approving at once)."""

@@ -3,6 +3,7 @@
 import hashlib
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -81,12 +82,7 @@ def append(
 
     current_version, prev_hash = head(case_id)
     if current_version != expected_version:
-        raise StaleVersion(
-            f"the case changed since you read it (you had version {expected_version}, "
-            f"it is now at version {current_version}); reload and try again",
-            expected=expected_version,
-            actual=current_version,
-        )
+        raise StaleVersion.of("the case", expected=expected_version, actual=current_version)
     occurred_at = now()
     rows = []
     for offset, new in enumerate(events, start=1):
@@ -126,6 +122,21 @@ def append(
             "reload and try again"
         ) from exc
     return rows, False
+
+
+@contextmanager
+def snapshot():
+    """Reads that see one state of the store, so that no commit lands between them
+    (PostgreSQL: a repeatable-read, read-only transaction; SQLite: one transaction).
+    Inside a transaction already (e.g. a test) that transaction is the snapshot."""
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
 
 
 def head(case_id: uuid.UUID | str) -> tuple[int, str]:

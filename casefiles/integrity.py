@@ -2,11 +2,9 @@
 
 import logging
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db import connection, transaction
 from django.db.models import Max
 
 from casefiles import eventstore
@@ -48,7 +46,7 @@ def verify(case_ids: Iterable | None = None) -> Summary:
     checkpoints = _checkpoints()
     cases = events = 0
     for case_id in list(case_ids if case_ids is not None else eventstore.case_ids()):
-        with _snapshot():
+        with eventstore.snapshot():
             # The case file's head and its chain read from one snapshot: a command
             # committing meanwhile must not look like missing events.
             head = CaseFile.objects.filter(pk=case_id).values_list(
@@ -60,18 +58,6 @@ def verify(case_ids: Iterable | None = None) -> Summary:
         cases += 1
         events += problem
     return Summary(cases, events, None)
-
-
-@contextmanager
-def _snapshot():
-    if connection.in_atomic_block:
-        yield  # already inside one transaction (e.g. a test): one snapshot anyway
-        return
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        yield
 
 
 def _check(case_id, reference, recorded, checkpoint) -> Break | int:

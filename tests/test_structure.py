@@ -220,3 +220,31 @@ def test_the_cycle_finder_finds_a_cycle():
     """The structure tests above would pass vacuously if cycles() never found one."""
     graph = {"a": {"b": []}, "b": {"c": []}, "c": {"a": []}, "d": {"a": []}}
     assert cycles(graph) == [["a", "b", "c"]]
+
+
+# Streams that are not cases (a source's custody stream, the transparency log's own
+# stream) are appended to with write() directly: there is no case to lock or check.
+NOT_CASE_STREAMS = {"ingestion.py", "log.py"}
+
+
+def test_commands_open_through_one_helper():
+    """The opening every command shares (role, replay, row lock, expected version,
+    open for changes) is commands/base.py's begin(); a command repeating any part of it
+    by hand is refused, and so is a write() to a case without it."""
+    by_hand = []
+    for path in sorted((PACKAGE / "commands").glob("*.py")):
+        if path.name == "base.py":
+            continue
+        for node in ast.walk(parsed(path)):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            where = f"{path.name}:{node.lineno} {name}"
+            if name in ("replayed", "check_expected", "check_writable", "role_for"):
+                by_hand.append(where)
+            elif any(k.arg == "lock" for k in node.keywords):
+                by_hand.append(where)
+            elif (isinstance(node.func, ast.Name) and name == "write"
+                  and path.name not in NOT_CASE_STREAMS):
+                by_hand.append(where)
+    assert not by_hand, f"commands opening or writing by hand: {by_hand}"

@@ -2,6 +2,7 @@
 
 import functools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -24,15 +25,88 @@ class Outcome:
     replayed: bool = False
 
 
+class _Replayed(Exception):  # noqa: N818 - not an error: the answer to a retry
+    """Raised by begin() when the idempotency key was seen before: the command ends with
+    the first outcome (its @command returns it) without deciding anything again."""
+
+    def __init__(self, outcome: Outcome):
+        super().__init__(outcome)
+        self.outcome = outcome
+
+
 def command(func):
     """One command, one transaction: events and read models commit together or not at all."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        with transaction.atomic():
-            return func(*args, **kwargs)
+        try:
+            with transaction.atomic():
+                return func(*args, **kwargs)
+        except _Replayed as replay:
+            return replay.outcome
 
     return wrapper
+
+
+@dataclass(frozen=True)
+class Change:
+    """A command under way: the actor and the role it acts under, the case as read under
+    its row lock (None for a case being opened), and the idempotency key with the
+    request it stands for."""
+
+    actor: Actor
+    role: str
+    case_id: str
+    case: CaseState | CaseHead | None
+    idempotency_key: str | None = None
+    request: tuple = ()
+
+    def write(self, *events: NewEvent) -> Outcome:
+        """Append `events` at the version read (nothing in between: the row is locked)."""
+        return write(self.case_id, actor=self.actor, role=self.role,
+                     expected_version=self.case.version if self.case else 0,
+                     events=list(events), idempotency_key=self.idempotency_key,
+                     request=self.request)
+
+
+def begin(
+    actor: Actor,
+    action: str | None,
+    case_id,
+    *,
+    expected_version: int | None = None,
+    idempotency_key: str | None = None,
+    request: tuple = (),
+    read: Callable[..., CaseState | CaseHead] | None = case_state,
+    writable: bool = True,
+    role: str | None = None,
+    precheck: Callable[[CaseState | CaseHead], None] | None = None,
+) -> Change:
+    """The opening every command shares, in its order: the role (`action` in the roles
+    table, or the `role` a caller already settled, e.g. a system process's), the replay
+    of an earlier request with the same idempotency key (looked up before deciding, so a
+    retry gets its first answer even when the case has moved on since), the case read
+    under its row lock (`read`: the whole CaseState, the cheaper CaseHead, or None for a
+    case being opened), the expected version, and, when `writable`, that the case is
+    neither merged nor closed. `precheck(case)` runs before the version check: a conflict
+    it reports (e.g. a request already decided) says more than "the case changed"."""
+    if role is None:
+        if action is None:
+            raise ValueError("begin() needs the action (roles table) or the role")
+        role = actor.authorize(action)
+    if earlier := replayed(idempotency_key, str(case_id), actor, request):
+        raise _Replayed(earlier)
+    if read is None:
+        return Change(actor, role, str(case_id), None, idempotency_key, request)
+    # Row lock: concurrent commands on this case run one after the other, each deciding
+    # on what the one before it wrote.
+    case = read(case_id, lock=True)
+    if precheck is not None:
+        precheck(case)
+    check_expected(case, expected_version)
+    if writable:
+        check_writable(case)
+    return Change(actor, role, case.case_id, case, idempotency_key, request)
 
 
 def write(
@@ -75,14 +149,9 @@ def replayed(
     return Outcome(str(case_id), stored[-1].version, stored, True)
 
 
-def check_expected(case: CaseState, expected_version: int | None) -> None:
+def check_expected(case: CaseState | CaseHead, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != case.version:
-        raise StaleVersion(
-            f"{case.reference} changed since you read it (you had version "
-            f"{expected_version}, it is now at version {case.version}); reload and try again",
-            expected=expected_version,
-            actual=case.version,
-        )
+        raise StaleVersion.of(case.reference, expected=expected_version, actual=case.version)
 
 
 def check_writable(case: CaseState | CaseHead) -> None:
@@ -94,25 +163,11 @@ def check_writable(case: CaseState | CaseHead) -> None:
         raise InvalidCommand(f"{case.reference} is closed; its record can no longer change")
 
 
-def writable_case(case_id, expected_version: int | None) -> CaseState:
-    """The case, locked, at the version the caller read, and open for changes."""
-    case = case_state(case_id, lock=True)
-    check_expected(case, expected_version)
-    check_writable(case)
-    return case
-
-
 def source_of(case: CaseState, source_id) -> SourceRef:
     source = next((s for s in case.sources if s.source_id == str(source_id)), None)
     if source is None:
         raise NotFound(f"{case.reference} has no source {source_id}")
     return source
-
-
-def write_one(case: CaseState, actor: Actor, role: str, event: NewEvent) -> Outcome:
-    """Append one event to a case read (and locked) by this command."""
-    return write(case.case_id, actor=actor, role=role, expected_version=case.version,
-                 events=[event])
 
 
 def require_text(value, name: str, *, max_length: int | None = None) -> str:

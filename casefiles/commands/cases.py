@@ -9,13 +9,10 @@ from django.db import connection
 
 from casefiles.commands.base import (
     Outcome,
-    check_expected,
-    check_writable,
+    begin,
     command,
     new_id,
-    replayed,
     require_text,
-    write,
 )
 from casefiles.domain import taxonomy, workflow
 from casefiles.domain.actors import AUDITOR, CASE_WRITERS, ROLES, Actor
@@ -31,7 +28,7 @@ from casefiles.domain.state import EDITABLE_FIELDS, LIST_FIELDS
 from casefiles.errors import InvalidCommand, PermissionDenied
 from casefiles.eventstore import NewEvent
 from casefiles.models import CaseFile, IdempotencyRecord
-from casefiles.selectors import case_head, case_state
+from casefiles.selectors import case_head
 
 LEGAL_FIELDS = ("outcome", "legal_qualification")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -113,10 +110,9 @@ def case_open(
         case_id = IdempotencyRecord.objects.filter(key=idempotency_key).values_list(
             "case_id", flat=True).first()
     case_id = str(case_id or new_id())
-    request = ("case_open", title, summary, list(categories), list(places),
-               str(incident_from), str(incident_to))
-    if earlier := replayed(idempotency_key, case_id, actor, request):
-        return earlier
+    change = begin(actor, "case_open", case_id, idempotency_key=idempotency_key, read=None,
+                   role=role, request=("case_open", title, summary, list(categories), list(places),
+                            str(incident_from), str(incident_to)))
     payload = {
         "reference": "",
         "title": require_text(title, "title", max_length=TITLE_MAX),
@@ -128,15 +124,7 @@ def case_open(
     }
     _incident(payload["incident_from"], payload["incident_to"])
     payload["reference"] = _next_reference()
-    return write(
-        case_id,
-        actor=actor,
-        role=role,
-        expected_version=0,
-        events=[NewEvent(CASE_OPENED.name, payload)],
-        idempotency_key=idempotency_key,
-        request=request,
-    )
+    return change.write(NewEvent(CASE_OPENED.name, payload))
 
 
 def _clean_change(name: str, value):
@@ -180,17 +168,12 @@ def case_edit(
         raise InvalidCommand(
             f"cannot edit {', '.join(unknown)}; editable: {', '.join(EDITABLE_FIELDS)}"
         )
-    legal = [name for name in changes if name in LEGAL_FIELDS]
-    if legal:
-        role = actor.authorize("case_edit_legal")
-    else:
-        role = actor.authorize("case_edit")
-    request = ("case_edit", str(case_id), sorted((k, str(v)) for k, v in changes.items()))
-    if earlier := replayed(idempotency_key, str(case_id), actor, request):
-        return earlier
-    case = case_state(case_id, lock=True)
-    check_expected(case, expected_version)
-    check_writable(case)
+    legal = any(name in LEGAL_FIELDS for name in changes)
+    change = begin(actor, "case_edit_legal" if legal else "case_edit", case_id,
+                   expected_version=expected_version, idempotency_key=idempotency_key,
+                   request=("case_edit", str(case_id),
+                            sorted((k, str(v)) for k, v in changes.items())))
+    case = change.case
     diff = {}
     for name, value in changes.items():
         new = _clean_change(name, value)
@@ -204,15 +187,7 @@ def case_edit(
     )
     if not diff:
         return Outcome(case.case_id, case.version)
-    return write(
-        case.case_id,
-        actor=actor,
-        role=role,
-        expected_version=case.version,
-        events=[NewEvent(CASE_EDITED.name, {"changes": diff})],
-        idempotency_key=idempotency_key,
-        request=request,
-    )
+    return change.write(NewEvent(CASE_EDITED.name, {"changes": diff}))
 
 
 @command
@@ -230,14 +205,11 @@ def source_attach(
     expected_version: int | None = None,
     idempotency_key: str | None = None,
 ) -> Outcome:
-    role = actor.authorize("source_attach")
-    request = ("source_attach", str(case_id), title, url, list(origins), excerpt,
-               content_sha256, str(published_on))
-    if earlier := replayed(idempotency_key, str(case_id), actor, request):
-        return earlier
-    case = case_state(case_id, lock=True)
-    check_expected(case, expected_version)
-    check_writable(case)
+    change = begin(actor, "source_attach", case_id, expected_version=expected_version,
+                   idempotency_key=idempotency_key,
+                   request=("source_attach", str(case_id), title, url, list(origins), excerpt,
+                            content_sha256, str(published_on)))
+    case = change.case
     if content_sha256 is not None and not SHA256.match(str(content_sha256)):
         raise InvalidCommand("content_sha256 must be 64 lowercase hexadecimal characters")
     if content_sha256 and any(s.content_sha256 == content_sha256 for s in case.sources):
@@ -258,15 +230,7 @@ def source_attach(
     }
     if len(payload["excerpt"]) > TEXT_MAX:
         raise InvalidCommand(f"the excerpt is longer than {TEXT_MAX} characters")
-    return write(
-        case.case_id,
-        actor=actor,
-        role=role,
-        expected_version=case.version,
-        events=[NewEvent(SOURCE_ATTACHED.name, payload)],
-        idempotency_key=idempotency_key,
-        request=request,
-    )
+    return change.write(NewEvent(SOURCE_ATTACHED.name, payload))
 
 
 @command
@@ -278,22 +242,12 @@ def note_add(
     expected_version: int | None = None,
     idempotency_key: str | None = None,
 ) -> Outcome:
-    role = actor.authorize("note_add")
-    request = ("note_add", str(case_id), text)
-    if earlier := replayed(idempotency_key, str(case_id), actor, request):
-        return earlier
-    case = case_head(case_id, lock=True)
-    check_expected(case, expected_version)
+    # Notes may still be added to a closed or merged case.
+    change = begin(actor, "note_add", case_id, expected_version=expected_version,
+                   idempotency_key=idempotency_key, request=("note_add", str(case_id), text),
+                   read=case_head, writable=False)
     payload = {"note_id": new_id(), "text": require_text(text, "note", max_length=TEXT_MAX)}
-    return write(
-        case.case_id,
-        actor=actor,
-        role=role,
-        expected_version=case.version,
-        events=[NewEvent(NOTE_ADDED.name, payload)],
-        idempotency_key=idempotency_key,
-        request=request,
-    )
+    return change.write(NewEvent(NOTE_ADDED.name, payload))
 
 
 @command
@@ -306,14 +260,11 @@ def case_assign(
     idempotency_key: str | None = None,
 ) -> Outcome:
     """Assign the case to a documenter, legal reviewer or supervisor (None unassigns)."""
-    role = actor.authorize("case_assign")
     assignee_id = getattr(assignee, "pk", assignee)
-    request = ("case_assign", str(case_id), assignee_id)
-    if earlier := replayed(idempotency_key, str(case_id), actor, request):
-        return earlier
-    case = case_head(case_id, lock=True)
-    check_expected(case, expected_version)
-    check_writable(case)
+    change = begin(actor, "case_assign", case_id, expected_version=expected_version,
+                   idempotency_key=idempotency_key,
+                   request=("case_assign", str(case_id), assignee_id), read=case_head)
+    case = change.case
     new = None
     if assignee_id is not None:
         user = get_user_model().objects.filter(pk=assignee_id, is_active=True).first()
@@ -329,15 +280,7 @@ def case_assign(
     if (new or {}).get("id") == case.assignee_id:
         return Outcome(case.case_id, case.version)
     previous = {"id": case.assignee_id, "username": case.assignee} if case.assignee_id else None
-    return write(
-        case.case_id,
-        actor=actor,
-        role=role,
-        expected_version=case.version,
-        events=[NewEvent(CASE_ASSIGNED.name, {"assignee": new, "previous": previous})],
-        idempotency_key=idempotency_key,
-        request=request,
-    )
+    return change.write(NewEvent(CASE_ASSIGNED.name, {"assignee": new, "previous": previous}))
 
 
 @command
@@ -356,19 +299,8 @@ def criteria_waive(
         raise PermissionDenied(
             "only the independent-sources criterion of legal review can be waived"
         )
-    request = ("criteria_waive", str(case_id), to_state, reason)
-    if earlier := replayed(idempotency_key, str(case_id), actor, request):
-        return earlier
-    case = case_head(case_id, lock=True)
-    check_expected(case, expected_version)
-    check_writable(case)
+    change = begin(actor, "criteria_waive", case_id, expected_version=expected_version,
+                   idempotency_key=idempotency_key, role=role, read=case_head,
+                   request=("criteria_waive", str(case_id), to_state, reason))
     payload = {"to_state": to_state, "reason": require_text(reason, "reason", max_length=TEXT_MAX)}
-    return write(
-        case.case_id,
-        actor=actor,
-        role=role,
-        expected_version=case.version,
-        events=[NewEvent(CRITERIA_WAIVED.name, payload)],
-        idempotency_key=idempotency_key,
-        request=request,
-    )
+    return change.write(NewEvent(CRITERIA_WAIVED.name, payload))

@@ -5,7 +5,7 @@ import uuid
 
 from django.contrib.auth.models import Group
 
-from casefiles.commands.base import Outcome, check_expected, command, new_id, require_text, write
+from casefiles.commands.base import Outcome, begin, command, new_id, require_text
 from casefiles.domain.actors import ROLES, Actor
 from casefiles.domain.events import (
     CASE_RESTRICTED,
@@ -16,7 +16,6 @@ from casefiles.domain.events import (
 )
 from casefiles.errors import DecisionConflict, InvalidCommand, NotFound, PermissionDenied
 from casefiles.eventstore import NewEvent
-from casefiles.selectors import case_state
 
 REASON_MAX = 10_000
 
@@ -32,10 +31,10 @@ def restriction_request(
 ) -> Outcome:
     """Ask to restrict the case to `team` (a group), or with no team to lift the
     restriction it has."""
-    role = actor.authorize("restriction_request")
     # Row lock: two requests on one case run one after the other, the second sees the first.
-    case = case_state(case_id, lock=True)
-    check_expected(case, expected_version)
+    change = begin(actor, "restriction_request", case_id, expected_version=expected_version,
+                   writable=False)
+    case = change.case
     reason = require_text(reason, "reason", max_length=REASON_MAX)
     if case.restriction_pending is not None:
         raise DecisionConflict(
@@ -53,8 +52,7 @@ def restriction_request(
             raise InvalidCommand(f"{case.reference} is not restricted")
         event = NewEvent(RESTRICTION_LIFT_REQUESTED.name,
                          {"request_id": new_id(), "team": case.restricted_to, "reason": reason})
-    return write(case.case_id, actor=actor, role=role, expected_version=case.version,
-                 events=[event])
+    return change.write(event)
 
 
 @command
@@ -67,9 +65,9 @@ def restriction_decide(
     expected_version: int | None = None,
 ) -> Outcome:
     verb = "approve" if approve else "reject"
-    role = actor.authorize(f"restriction_{verb}")
-    case = case_state(case_id, lock=True)
-    check_expected(case, expected_version)
+    change = begin(actor, f"restriction_{verb}", case_id, expected_version=expected_version,
+                   writable=False)
+    case = change.case
     pending = case.restriction_pending
     if pending is None:
         raise NotFound(f"{case.reference} has no pending restriction request")
@@ -86,5 +84,4 @@ def restriction_decide(
         event = NewEvent(RESTRICTION_LIFTED.name, payload)
     else:
         event = NewEvent(CASE_RESTRICTED.name, payload)
-    return write(case.case_id, actor=actor, role=role, expected_version=case.version,
-                 events=[event])
+    return change.write(event)

@@ -7,6 +7,7 @@ Exporting reads; it changes nothing but the record of who read. So auditors, who
 
 import os
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -14,7 +15,7 @@ from typing import IO
 from django.conf import settings
 
 from casefiles.commands import ports
-from casefiles.commands.base import Outcome, command, write
+from casefiles.commands.base import Outcome, begin, command
 from casefiles.compartments import check_visible
 from casefiles.domain.actors import AUDITOR, PERMISSIONS, Actor
 from casefiles.domain.events import CASE_EXPORTED
@@ -66,7 +67,8 @@ def case_export_record(*, actor: Actor, case_id, export_id, kind: str,
     # A restricted case is exported only by whoever may see it; to anyone else it does
     # not exist (the bundle built before this record is never sent: the record comes first).
     check_visible(actor, case_id)
-    head = case_head(case_id, lock=True)
+    change = begin(actor, "case_export", case_id, role=role, read=case_head, writable=False)
+    head = change.case
     if isinstance(exported_version, bool) or not isinstance(exported_version, int) or not (
             1 <= exported_version <= head.version):
         raise InvalidCommand(f"exported_version must be a version of {head.reference} "
@@ -77,14 +79,12 @@ def case_export_record(*, actor: Actor, case_id, export_id, kind: str,
         # The record must describe a bundle the store can vouch for.
         raise InvalidCommand(f"head_hash {head_hash} is not the hash of version "
                              f"{exported_version} of {head.reference}")
-    return write(
-        head.case_id, actor=actor, role=role, expected_version=head.version,
-        events=[NewEvent(CASE_EXPORTED.name, {
-            "export_id": export_id, "kind": kind, "exported_version": exported_version,
-            "head_hash": head_hash, "format": FORMAT})],
-        idempotency_key=f"case-export:{export_id}",
-        request=(head.case_id, export_id, kind, exported_version, head_hash),
-    )
+    # Idempotent by export id: the event store returns the first record of a repeat.
+    recording = replace(change, idempotency_key=f"case-export:{export_id}",
+                        request=(head.case_id, export_id, kind, exported_version, head_hash))
+    return recording.write(NewEvent(CASE_EXPORTED.name, {
+        "export_id": export_id, "kind": kind, "exported_version": exported_version,
+        "head_hash": head_hash, "format": FORMAT}))
 
 
 def record_bundle(actor: Actor, manifest: dict) -> Outcome:

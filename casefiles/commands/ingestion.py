@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from casefiles import blobs, eventstore
 from casefiles.commands import ports
-from casefiles.commands.base import command, write
+from casefiles.commands.base import begin, command, write
 from casefiles.commands.cases import case_open, source_attach
 from casefiles.commands.sources import provenance_record
 from casefiles.domain import workflow
@@ -269,20 +269,14 @@ def _open_candidate(document, allegation: Allegation, sha: str, text_sha: str,
     )
     if any(link["role"] in workflow.ORIGIN_ROLES for link in chain):
         provenance_record(actor=INGEST, case_id=case_id, source_id=source_id, chain=chain)
-    case = case_head(case_id, lock=True)
-    write(
-        case_id,
-        actor=INGEST,
-        role=SYSTEM,
-        expected_version=case.version,
-        events=[NewEvent(ALLEGATION_EXTRACTED.name, {
-            "source_id": source_id,
-            "content_sha256": sha,
-            "text_sha256": text_sha,
-            "extractor_version": EXTRACTOR_VERSION,
-            "allegation": asdict(allegation),
-        })],
-    )
+    change = begin(INGEST, None, case_id, role=SYSTEM, read=case_head, writable=False)
+    change.write(NewEvent(ALLEGATION_EXTRACTED.name, {
+        "source_id": source_id,
+        "content_sha256": sha,
+        "text_sha256": text_sha,
+        "extractor_version": EXTRACTOR_VERSION,
+        "allegation": asdict(allegation),
+    }))
     _suggest_links(case_id, allegation, sha)
     return case_id
 
@@ -332,21 +326,15 @@ def _suggest_links(case_id: str, allegation: Allegation, sha: str) -> None:
     for _, _, other_id, theirs in scored[:MAX_SUGGESTIONS]:
         reasons = link_reasons(allegation, theirs)
         link_id = str(uuid.uuid4())
-        this_case = case_head(case_id, lock=True)
-        other_case = case_head(other_id, lock=True)
-        for this, that in ((this_case, other_case), (other_case, this_case)):
-            write(
-                this.case_id,
-                actor=INGEST,
-                role=SYSTEM,
-                expected_version=this.version,
-                events=[NewEvent(LINK_SUGGESTED.name, {
-                    "link_id": link_id,
-                    "other_case_id": that.case_id,
-                    "other_reference": that.reference,
-                    "reasons": reasons,
-                })],
-            )
+        this = begin(INGEST, None, case_id, role=SYSTEM, read=case_head, writable=False)
+        other = begin(INGEST, None, other_id, role=SYSTEM, read=case_head, writable=False)
+        for change, counterpart in ((this, other), (other, this)):
+            change.write(NewEvent(LINK_SUGGESTED.name, {
+                "link_id": link_id,
+                "other_case_id": counterpart.case_id,
+                "other_reference": counterpart.case.reference,
+                "reasons": reasons,
+            }))
 
 
 # The parsed allegations of earlier candidate cases, by case id, kept by each process.

@@ -2,11 +2,10 @@
 
 from casefiles.commands.base import (
     Outcome,
+    begin,
     command,
     new_id,
     source_of,
-    writable_case,
-    write_one,
 )
 from casefiles.domain import qualifications
 from casefiles.domain.actors import Actor
@@ -18,15 +17,15 @@ from casefiles.eventstore import NewEvent
 @command
 def qualification_add(*, actor: Actor, case_id, code: str,
                       expected_version: int | None = None) -> Outcome:
-    role = actor.authorize("qualification_add")
-    case = writable_case(case_id, expected_version)
+    change = begin(actor, "qualification_add", case_id, expected_version=expected_version)
+    case = change.case
     if code not in qualifications.provisions():
         raise InvalidCommand(f"unknown provision {code!r}; known: "
                              f"{', '.join(qualifications.provisions())}")
     if any(q["code"] == code for q in case.qualifications):
         raise InvalidCommand(f"{qualifications.title(code)} is already recorded on "
                              f"{case.reference}")
-    return write_one(case, actor, role, NewEvent(QUALIFICATION_ADDED.name, {
+    return change.write(NewEvent(QUALIFICATION_ADDED.name, {
         "qualification_id": new_id(), "code": code}))
 
 
@@ -34,8 +33,8 @@ def qualification_add(*, actor: Actor, case_id, code: str,
 def element_assess(*, actor: Actor, case_id, qualification_id, element: str, finding: str,
                    source_ids=(), note: str = "",
                    expected_version: int | None = None) -> Outcome:
-    role = actor.authorize("element_assess")
-    case = writable_case(case_id, expected_version)
+    change = begin(actor, "element_assess", case_id, expected_version=expected_version)
+    case = change.case
     qualification = next((q for q in case.qualifications
                           if q["qualification_id"] == str(qualification_id)), None)
     if qualification is None:
@@ -50,6 +49,6 @@ def element_assess(*, actor: Actor, case_id, qualification_id, element: str, fin
     if finding == qualifications.MET and not source_ids:
         raise InvalidCommand("an element marked met must refer to at least one supporting "
                              "source excerpt")
-    return write_one(case, actor, role, NewEvent(ELEMENT_ASSESSED.name, {
+    return change.write(NewEvent(ELEMENT_ASSESSED.name, {
         "qualification_id": qualification["qualification_id"], "element": element,
         "finding": finding, "source_ids": source_ids, "note": (note or "").strip()}))

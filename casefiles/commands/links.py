@@ -4,14 +4,12 @@ in two. Each decision is an event on both cases, and both keep their histories."
 import uuid
 
 from casefiles.commands.base import (
+    Change,
     Outcome,
-    check_expected,
+    begin,
     command,
     require_text,
     source_of,
-    writable_case,
-    write,
-    write_one,
 )
 from casefiles.commands.cases import case_open, source_attach
 from casefiles.domain.actors import Actor
@@ -22,40 +20,37 @@ from casefiles.domain.events import (
     CASE_SPLIT_OFF,
     LINK_DISMISSED,
 )
+from casefiles.domain.state import LinkRef
 from casefiles.errors import InvalidCommand, NotFound
 from casefiles.eventstore import NewEvent
-from casefiles.selectors import case_state
 
 TEXT_MAX = 20_000
 
 
-def _link(case_id: str, link_id: str, expected_version: int | None = None):
-    case = case_state(case_id, lock=True)
-    check_expected(case, expected_version)
+def _suggested(change: Change, link_id) -> LinkRef:
+    case = change.case
     link = next((lk for lk in case.links if lk.link_id == str(link_id)), None)
     if link is None:
         raise NotFound(f"{case.reference} has no link {link_id}")
     if link.status != "suggested":
         raise InvalidCommand(f"the link to {link.other_reference} was already {link.status}")
-    return case, link
+    return link
 
 
 @command
 def link_dismiss(*, actor: Actor, case_id: str, link_id: str, reason: str,
                  expected_version: int | None = None) -> Outcome:
     """Not the same incident: an event on both cases."""
-    role = actor.authorize("link_dismiss")
-    case, link = _link(case_id, link_id, expected_version)
-    other = case_state(link.other_case_id, lock=True)
+    this = begin(actor, "link_dismiss", case_id, expected_version=expected_version,
+                 writable=False)
+    link = _suggested(this, link_id)
+    other = begin(actor, "link_dismiss", link.other_case_id, role=this.role, writable=False)
     reason = (reason or "").strip() or "not the same incident"
     outcomes = [
-        write(
-            this.case_id, actor=actor, role=role, expected_version=this.version,
-            events=[NewEvent(LINK_DISMISSED.name, {
-                "link_id": link.link_id, "other_case_id": that.case_id, "reason": reason,
-            })],
-        )
-        for this, that in ((case, other), (other, case))
+        change.write(NewEvent(LINK_DISMISSED.name, {
+            "link_id": link.link_id, "other_case_id": counterpart.case_id, "reason": reason,
+        }))
+        for change, counterpart in ((this, other), (other, this))
     ]
     return outcomes[0]
 
@@ -65,36 +60,33 @@ def cases_merge(*, actor: Actor, case_id: str, link_id: str, reason: str,
                 expected_version: int | None = None) -> Outcome:
     """Merge the linked case into `case_id`: its sources are attached here, both
     histories are kept, and the absorbed case is marked merged (no longer editable)."""
-    role = actor.authorize("cases_merge")
-    case, link = _link(case_id, link_id, expected_version)
-    other = case_state(link.other_case_id, lock=True)
-    if other.merged_into:
-        raise InvalidCommand(f"{other.reference} was already merged")
+    this = begin(actor, "cases_merge", case_id, expected_version=expected_version,
+                 writable=False)
+    link = _suggested(this, link_id)
+    other = begin(actor, "cases_merge", link.other_case_id, role=this.role, writable=False)
+    if other.case.merged_into:
+        raise InvalidCommand(f"{other.case.reference} was already merged")
     reason = (reason or "").strip() or "same incident"
+    case = this.case
     present = {s.content_sha256 for s in case.sources if s.content_sha256} | {
         s.source_id for s in case.sources}
-    for source in other.sources:
+    for source in other.case.sources:
         if source.source_id in present or (source.content_sha256 or "-") in present:
             continue
         source_attach(actor=actor, case_id=case.case_id, source_id=source.source_id,
                       title=source.title, url=source.url, origins=source.origins,
                       excerpt=source.excerpt, content_sha256=source.content_sha256,
                       published_on=source.published_on)
-    case = case_state(case.case_id)
-    write(
-        other.case_id, actor=actor, role=role, expected_version=other.version,
-        events=[NewEvent(CASE_MERGED_INTO.name, {
-            "into_case_id": case.case_id, "into_reference": case.reference,
-            "link_id": link.link_id, "reason": reason,
-        })],
-    )
-    return write(
-        case.case_id, actor=actor, role=role, expected_version=case.version,
-        events=[NewEvent(CASE_ABSORBED.name, {
-            "from_case_id": other.case_id, "from_reference": other.reference,
-            "link_id": link.link_id, "reason": reason,
-        })],
-    )
+    # Read again: the attachments moved this case on.
+    this = begin(actor, "cases_merge", case.case_id, role=this.role, writable=False)
+    other.write(NewEvent(CASE_MERGED_INTO.name, {
+        "into_case_id": this.case_id, "into_reference": this.case.reference,
+        "link_id": link.link_id, "reason": reason,
+    }))
+    return this.write(NewEvent(CASE_ABSORBED.name, {
+        "from_case_id": other.case_id, "from_reference": other.case.reference,
+        "link_id": link.link_id, "reason": reason,
+    }))
 
 
 @command
@@ -102,8 +94,8 @@ def case_split(*, actor: Actor, case_id, source_ids, title: str, reason: str,
                expected_version: int | None = None) -> Outcome:
     """Open a new case for part of this one (e.g. a second incident), carrying the chosen
     sources; both cases keep their histories and refer to each other."""
-    role = actor.authorize("case_split")
-    case = writable_case(case_id, expected_version)
+    this = begin(actor, "case_split", case_id, expected_version=expected_version)
+    case = this.case
     sources = [source_of(case, s) for s in source_ids]
     if not sources:
         raise InvalidCommand("choose at least one source for the new case")
@@ -117,11 +109,9 @@ def case_split(*, actor: Actor, case_id, source_ids, title: str, reason: str,
                       title=source.title, url=source.url, origins=source.origins,
                       excerpt=source.excerpt, content_sha256=source.content_sha256,
                       published_on=source.published_on)
-    new_case = case_state(new_case_id)
-    write(new_case_id, actor=actor, role=role, expected_version=new_case.version,
-          events=[NewEvent(CASE_SPLIT_FROM.name, {
-              "from_case_id": case.case_id, "from_reference": case.reference,
-              "reason": reason})])
-    return write_one(case, actor, role, NewEvent(CASE_SPLIT_OFF.name, {
-        "new_case_id": new_case_id, "new_reference": new_case.reference,
+    new = begin(actor, "case_split", new_case_id, role=this.role, writable=False)
+    new.write(NewEvent(CASE_SPLIT_FROM.name, {
+        "from_case_id": case.case_id, "from_reference": case.reference, "reason": reason}))
+    return this.write(NewEvent(CASE_SPLIT_OFF.name, {
+        "new_case_id": new_case_id, "new_reference": new.case.reference,
         "source_ids": [s.source_id for s in sources], "reason": reason}))

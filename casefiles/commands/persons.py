@@ -4,11 +4,10 @@ import secrets
 
 from casefiles.commands.base import (
     Outcome,
+    begin,
     command,
     new_id,
     require_text,
-    writable_case,
-    write_one,
 )
 from casefiles.domain.actors import AUDITOR, Actor
 from casefiles.domain.events import IDENTITY_REVEALED, PERSON_ADDED
@@ -17,7 +16,6 @@ from casefiles.domain.persons import PERSON_ROLES, default_pseudonym
 from casefiles.errors import InvalidCommand, NotFound, PermissionDenied
 from casefiles.eventstore import NewEvent
 from casefiles.models import ProtectedIdentity
-from casefiles.selectors import case_state
 
 TEXT_MAX = 20_000
 
@@ -27,8 +25,8 @@ def person_add(*, actor: Actor, case_id, role: str, name: str, pseudonym: str = 
                protected: bool = False, expected_version: int | None = None) -> Outcome:
     """A person linked to the case. A protected person's name goes to the protected
     store; the event records a pseudonym and a salted commitment only."""
-    actor_role = actor.authorize("person_add")
-    case = writable_case(case_id, expected_version)
+    change = begin(actor, "person_add", case_id, expected_version=expected_version)
+    case = change.case
     if role not in PERSON_ROLES:
         raise InvalidCommand(f"role must be one of {', '.join(PERSON_ROLES)}")
     name = require_text(name, "name", max_length=300)
@@ -40,7 +38,7 @@ def person_add(*, actor: Actor, case_id, role: str, name: str, pseudonym: str = 
         commitment = identity_commitment(salt, name)
         ProtectedIdentity.objects.create(person_id=person_id, case_id=case.case_id,
                                          name=name, salt=salt)
-    return write_one(case, actor, actor_role, NewEvent(PERSON_ADDED.name, {
+    return change.write(NewEvent(PERSON_ADDED.name, {
         "person_id": person_id, "role": role, "pseudonym": pseudonym,
         "protected": bool(protected), "name": None if protected else name,
         "identity_commitment": commitment}))
@@ -54,14 +52,16 @@ def identity_reveal(*, actor: Actor, case_id, person_id, reason: str) -> str:
     role = AUDITOR if AUDITOR in actor.roles else actor.authorize("identity_reveal")
     if not actor.cleared:
         raise PermissionDenied(f"{actor.username} has no clearance for protected identities")
-    case = case_state(case_id, lock=True)
+    # Looking is possible on any case, closed or merged too.
+    change = begin(actor, "identity_reveal", case_id, role=role, writable=False)
+    case = change.case
     person = next((p for p in case.persons if p["person_id"] == str(person_id)), None)
     if person is None:
         raise NotFound(f"{case.reference} has no person {person_id}")
     if not person["protected"]:
         return person["name"]
     identity = ProtectedIdentity.objects.get(person_id=person["person_id"])
-    write_one(case, actor, role, NewEvent(IDENTITY_REVEALED.name, {
+    change.write(NewEvent(IDENTITY_REVEALED.name, {
         "person_id": person["person_id"],
         "reason": require_text(reason, "reason", max_length=TEXT_MAX)}))
     return identity.name

@@ -4,12 +4,10 @@ import uuid
 
 from casefiles.commands.base import (
     Outcome,
-    check_expected,
+    begin,
     command,
     new_id,
-    replayed,
     require_text,
-    write,
 )
 from casefiles.domain import workflow
 from casefiles.domain.actors import Actor
@@ -29,7 +27,6 @@ from casefiles.errors import (
 )
 from casefiles.eventstore import NewEvent
 from casefiles.models import TransitionRequest
-from casefiles.selectors import case_state
 
 REASON_MAX = 10_000
 
@@ -44,12 +41,11 @@ def transition_request(
     expected_version: int | None = None,
     idempotency_key: str | None = None,
 ) -> Outcome:
-    role = actor.authorize("transition_request")
-    request = ("transition_request", str(case_id), to_state, reason)
-    if earlier := replayed(idempotency_key, str(case_id), actor, request):
-        return earlier
-    case = case_state(case_id, lock=True)
-    check_expected(case, expected_version)
+    # A closed case may be asked to move (the workflow says where it may go).
+    change = begin(actor, "transition_request", case_id, expected_version=expected_version,
+                   idempotency_key=idempotency_key, writable=False,
+                   request=("transition_request", str(case_id), to_state, reason))
+    case = change.case
     reason = require_text(reason, "reason", max_length=REASON_MAX)
     if to_state not in workflow.STATES:
         raise InvalidCommand(
@@ -70,31 +66,24 @@ def transition_request(
         "to_state": to_state,
         "reason": reason,
     }
-    return write(
-        case.case_id,
-        actor=actor,
-        role=role,
-        expected_version=case.version,
-        events=[NewEvent(TRANSITION_REQUESTED.name, payload)],
-        idempotency_key=idempotency_key,
-        request=request,
-    )
+    return change.write(NewEvent(TRANSITION_REQUESTED.name, payload))
 
 
-def _pending(request_id: str | uuid.UUID) -> tuple[CaseState, TransitionRequest]:
-    """The case (locked) and the request, which must still be the case's pending one."""
+def _request_row(request_id: str | uuid.UUID) -> TransitionRequest:
     try:
-        row = TransitionRequest.objects.get(pk=request_id)
+        return TransitionRequest.objects.get(pk=request_id)
     except (TransitionRequest.DoesNotExist, ValueError, TypeError):
         raise NotFound(f"no transition request with id {request_id}") from None
-    case = case_state(row.case_id, lock=True)
+
+
+def _pending(case: CaseState, row: TransitionRequest) -> None:
+    """The request must still be the case's pending one."""
     if case.pending is None or case.pending.request_id != str(row.pk):
         row.refresh_from_db()
         raise DecisionConflict(
             f"the request {row.from_state} → {row.to_state} on {case.reference} was already "
             f"{row.status} by {row.decided_by or 'its requester'}; nothing was changed"
         )
-    return case, row
 
 
 def _decide(
@@ -108,16 +97,12 @@ def _decide(
 ) -> Outcome:
     verb = "approve" if approve else "reject"
     role = actor.authorize(f"transition_{verb}")
-    try:
-        case_id = str(TransitionRequest.objects.values_list("case_id", flat=True).get(
-            pk=request_id))
-    except (TransitionRequest.DoesNotExist, ValueError, TypeError):
-        raise NotFound(f"no transition request with id {request_id}") from None
-    request = (verb, str(request_id), reason)
-    if earlier := replayed(idempotency_key, case_id, actor, request):
-        return earlier
-    case, row = _pending(request_id)
-    check_expected(case, expected_version)
+    row = _request_row(request_id)
+    change = begin(actor, f"transition_{verb}", row.case_id, role=role, writable=False,
+                   expected_version=expected_version, idempotency_key=idempotency_key,
+                   request=(verb, str(request_id), reason),
+                   precheck=lambda case: _pending(case, row))
+    case = change.case
     if actor.user_id is not None and actor.user_id == row.requested_by_id:
         raise PermissionDenied(
             f"four-eyes: {actor.username} requested this change and cannot {verb} it; "
@@ -135,15 +120,7 @@ def _decide(
         "to_state": row.to_state,
         "reason": reason,
     }
-    return write(
-        case.case_id,
-        actor=actor,
-        role=role,
-        expected_version=case.version,
-        events=[NewEvent(event_type.name, payload)],
-        idempotency_key=idempotency_key,
-        request=request,
-    )
+    return change.write(NewEvent(event_type.name, payload))
 
 
 @command
@@ -182,18 +159,14 @@ def transition_withdraw(
 ) -> Outcome:
     """The requester takes their own pending request back."""
     role = actor.authorize("transition_withdraw")
-    case, row = _pending(request_id)
-    check_expected(case, expected_version)
+    row = _request_row(request_id)
+    change = begin(actor, "transition_withdraw", row.case_id, role=role, writable=False,
+                   expected_version=expected_version,
+                   precheck=lambda case: _pending(case, row))
     if actor.user_id != row.requested_by_id:
         raise PermissionDenied(f"only {row.requested_by}, who made the request, can withdraw it")
     payload = {
         "request_id": str(row.pk),
         "reason": require_text(reason, "reason", max_length=REASON_MAX),
     }
-    return write(
-        case.case_id,
-        actor=actor,
-        role=role,
-        expected_version=case.version,
-        events=[NewEvent(TRANSITION_WITHDRAWN.name, payload)],
-    )
+    return change.write(NewEvent(TRANSITION_WITHDRAWN.name, payload))

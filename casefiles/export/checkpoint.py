@@ -6,11 +6,9 @@ proves that a later bundle still holds, at that version, the very event recorded
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from django.db import connection, transaction
 from django.db.models import Max, Q
 
 from casefiles import eventstore, files, signing
@@ -19,20 +17,6 @@ from casefiles.models import Event
 from casefiles.verify_export import CHECKPOINT_FORMAT
 
 BATCH = 200
-
-
-@contextmanager
-def _snapshot():
-    """The heads and the global position from one snapshot, so that no commit lands
-    between reading them (PostgreSQL: repeatable read; SQLite: one transaction)."""
-    if connection.in_atomic_block:
-        yield
-        return
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        yield
 
 
 def _heads() -> Iterator[dict]:
@@ -62,7 +46,7 @@ def _hashes(batch: list[tuple]) -> list[dict]:
 def take(now: datetime | None = None) -> dict:
     """A signed checkpoint document of the event store as it is now."""
     key = signing.signing_key()
-    with _snapshot():
+    with eventstore.snapshot():
         position = Event.objects.aggregate(top=Max("position"))["top"] or 0
         cases = list(_heads())
     document = {
