@@ -2,64 +2,54 @@
 
 The embedded default (no variables set) is SQLite in ./var and Celery tasks run
 eagerly in-process. A real deployment sets DATABASE_URL (PostgreSQL) and
-REDIS_URL / CELERY_BROKER_URL.
+REDIS_URL / CELERY_BROKER_URL. Every variable is read through config/env.py, which stops
+start-up with a message naming a variable whose value it cannot use; secrets may come
+from a file (X_FILE). Importing this module creates nothing on disk: folders are made
+where they are first needed (docs/operations.md, "Configuration").
 """
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config.env import (
+    parse_secret,
+    read_bool,
+    read_choice,
+    read_duration,
+    read_int,
+    read_list,
+    read_path,
+    read_secret,
+    read_str,
+)
+
 BASE_DIR = Path(__file__).resolve().parent.parent
+HOUR = timedelta(hours=1)
 
-
-def env_str(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return default if value is None or value == "" else value
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    lowered = value.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use 1/0, true/false)")
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
-VAR_DIR = Path(env_str("CASEFILES_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR = read_path("CASEFILES_VAR_DIR", BASE_DIR / "var")
 
 # DJANGO_ENV=production switches on the hardened settings below (docs/operations.md).
 # Only these two: a misspelt "Production" must not start the development settings.
-DJANGO_ENV = env_str("DJANGO_ENV", "development")
+DJANGO_ENV = read_str("DJANGO_ENV", "development")
 if DJANGO_ENV not in ("production", "development"):
     raise ImproperlyConfigured(
         f"DJANGO_ENV={DJANGO_ENV!r} is neither 'production' nor 'development' (exactly, "
         "lower case); refusing to guess which settings you meant"
     )
 PRODUCTION = DJANGO_ENV == "production"
-DEBUG = env_bool("DEBUG", False)
+DEBUG = read_bool("DEBUG", False)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off when DJANGO_ENV=production")
-SECRET_KEY = env_str("SECRET_KEY")
+SECRET_KEY = read_secret("SECRET_KEY", None)
 if SECRET_KEY is None:
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set in production")
     # Development only: a fixed, obviously-insecure key so sessions survive restarts.
     SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production"  # noqa: S105
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+ALLOWED_HOSTS = read_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 
 INSTALLED_APPS = [
     "casefiles.admin_apps.CaseFilesAdminConfig",  # django.contrib.admin + optional TOTP
@@ -128,14 +118,24 @@ TEMPLATES = [
     },
 ]
 
+_database_url = read_secret("DATABASE_URL", f"sqlite:///{VAR_DIR / 'casefiles.sqlite3'}")
+_conn_max_age = read_int("DB_CONN_MAX_AGE", 0)
 DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'casefiles.sqlite3'}"),
-        conn_max_age=int(env_str("DB_CONN_MAX_AGE", "0")),
+    "default": parse_secret(
+        "DATABASE_URL", _database_url,
+        lambda url: dj_database_url.parse(url, conn_max_age=_conn_max_age),
+        "a database URL (postgres://user:password@host:port/name, sqlite:///path)",
     )
 }
+# The password apart from the URL, so that it alone can be a file (a docker secret)
+# while the rest of the URL stays in plain configuration.
+_database_password = read_secret("DATABASE_PASSWORD", None)
+if _database_password is not None:
+    DATABASES["default"]["PASSWORD"] = _database_password
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # Django's SQLite backend, which first creates the database file's folder (here
+    # ./var by default): made when first connected to, not when settings are imported.
+    DATABASES["default"]["ENGINE"] = "config.backends.sqlite3"
     # IMMEDIATE takes the write lock when a transaction starts, so two commands on
     # SQLite serialise instead of failing half-way with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -160,47 +160,51 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
-# WhiteNoise serves from here; the folder exists before the first collectstatic.
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# WhiteNoise serves from here: collectstatic creates and fills it (the Dockerfile runs it;
+# under DEBUG the apps' own folders are served instead).
+STATIC_ROOT = read_path("STATIC_ROOT", VAR_DIR / "static")
 
 # Content-addressed originals (chain of custody): never modified once written.
-CASEFILES_BLOB_DIR = Path(env_str("CASEFILES_BLOB_DIR", str(VAR_DIR / "blobs")))
+CASEFILES_BLOB_DIR = read_path("CASEFILES_BLOB_DIR", VAR_DIR / "blobs")
 
 # Ed25519 key that signs case exports (docs/export.md): created on first use, mode 0600.
-CASEFILES_SIGNING_KEY = Path(
-    env_str("CASEFILES_SIGNING_KEY", str(VAR_DIR / "signing" / "ed25519.key"))
-)
+CASEFILES_SIGNING_KEY = read_path("CASEFILES_SIGNING_KEY", VAR_DIR / "signing" / "ed25519.key")
 # Signed checkpoints written after each successful nightly verification, and bundles
 # built for the API (docs/export.md).
-CASEFILES_CHECKPOINT_DIR = Path(
-    env_str("CASEFILES_CHECKPOINT_DIR", str(VAR_DIR / "checkpoints"))
-)
-CASEFILES_EXPORT_DIR = Path(env_str("CASEFILES_EXPORT_DIR", str(VAR_DIR / "exports")))
+CASEFILES_CHECKPOINT_DIR = read_path("CASEFILES_CHECKPOINT_DIR", VAR_DIR / "checkpoints")
+CASEFILES_EXPORT_DIR = read_path("CASEFILES_EXPORT_DIR", VAR_DIR / "exports")
 
 # The transparency log (docs/transparency-log.md): its name in every signed tree head
 # (unique per deployment: a schema-less URL), the witnesses whose cosignatures it
 # accepts (their vkeys, separated by spaces or commas) and how often beat publishes a
 # tree head: the longest an event waits before a signed tree head covers it.
-CASEFILES_LOG_ORIGIN = env_str("CASEFILES_LOG_ORIGIN", "casefiles.localhost/log")
+CASEFILES_LOG_ORIGIN = read_str("CASEFILES_LOG_ORIGIN", "casefiles.localhost/log")
 CASEFILES_WITNESSES = [
-    vkey for vkey in env_str("CASEFILES_WITNESSES", "").replace(",", " ").split() if vkey
+    vkey for vkey in read_str("CASEFILES_WITNESSES", "").replace(",", " ").split() if vkey
 ]
-CASEFILES_TREE_HEAD_INTERVAL = int(env_str("CASEFILES_TREE_HEAD_INTERVAL", "60"))
+CASEFILES_TREE_HEAD_INTERVAL = int(read_duration(
+    "CASEFILES_TREE_HEAD_INTERVAL", timedelta(seconds=60), minimum=timedelta(seconds=1)
+).total_seconds())
 # How long the sequencer waits for a transaction that may still add events before it
 # leaves the new events to the next round (writers themselves never wait for it).
-CASEFILES_SEQUENCER_WAIT = float(env_str("CASEFILES_SEQUENCER_WAIT", "30"))
+CASEFILES_SEQUENCER_WAIT = read_duration(
+    "CASEFILES_SEQUENCER_WAIT", timedelta(seconds=30)).total_seconds()
 # Optional RFC 3161 time-stamps of every new tree head (docs/transparency-log.md,
-# "Time-stamps (RFC 3161)"): the time-stamping authority's URL (empty: off) and a PEM
-# file with its root (or chain) that its answers must be signed through.
-CASEFILES_TSA_URL = env_str("CASEFILES_TSA_URL", "")
+# "Time-stamps (RFC 3161)"): the time-stamping authority's URL (empty: off; a secret, as
+# a paid TSA's URL may carry its access key) and a PEM file with its root (or chain) that
+# its answers must be signed through.
+CASEFILES_TSA_URL = read_secret("CASEFILES_TSA_URL", "")
 if CASEFILES_TSA_URL and not CASEFILES_TSA_URL.startswith(("http://", "https://")):
-    raise ImproperlyConfigured(f"CASEFILES_TSA_URL={CASEFILES_TSA_URL!r} is not an http(s) URL")
-CASEFILES_TSA_CA_FILE = env_str("CASEFILES_TSA_CA_FILE", "")
+    raise ImproperlyConfigured("CASEFILES_TSA_URL is not an http(s) URL (the value is not "
+                               "shown: it may hold an access key)")
+_tsa_ca_file = read_path("CASEFILES_TSA_CA_FILE", None)
+CASEFILES_TSA_CA_FILE = "" if _tsa_ca_file is None else str(_tsa_ca_file)
 
 # Celery: no broker configured means tasks run eagerly, in-process.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", env_str("REDIS_URL"))
-CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
+# Redis URLs may hold a password: each can come from a file (X_FILE).
+REDIS_URL = read_secret("REDIS_URL", None)
+CELERY_BROKER_URL = read_secret("CELERY_BROKER_URL", REDIS_URL)
+CELERY_RESULT_BACKEND = read_secret("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -209,14 +213,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "casefiles")
+CELERY_TASK_DEFAULT_QUEUE = read_str("CELERY_QUEUE", "casefiles")
 # With acks_late, a message taken by a worker that is then killed (SIGKILL, OOM) stays
 # unacknowledged in Redis and goes back to the queue only once older than this; at the
 # transport's default (1 hour) its document stays "queued" that long (issue 9,
 # tests/reliability/test_worker_kill.py). A task running longer than this is delivered
 # twice, which is harmless: document_ingest locks its job and returns a finished one.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": int(env_str("CELERY_VISIBILITY_TIMEOUT", "300")),
+    "visibility_timeout": int(read_duration(
+        "CELERY_VISIBILITY_TIMEOUT", timedelta(seconds=300), minimum=timedelta(seconds=1)
+    ).total_seconds()),
 }
 
 REST_FRAMEWORK = {
@@ -236,20 +242,17 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "anon": env_str("API_THROTTLE_ANON", "60/minute"),
-        "user": env_str("API_THROTTLE_USER", "3000/minute"),
+        "anon": read_str("API_THROTTLE_ANON", "60/minute"),
+        "user": read_str("API_THROTTLE_USER", "3000/minute"),
         # Token issuing checks a password: kept slow for guessing.
-        "auth": env_str("API_THROTTLE_AUTH", "10/minute"),
+        "auth": read_str("API_THROTTLE_AUTH", "10/minute"),
     },
 }
 # Behind TRUSTED_PROXY_COUNT reverse proxies the client is the address the outermost one
 # appended to X-Forwarded-For; with 0 (the default) that header is ignored and REMOTE_ADDR
 # is the client. DRF's own default (None) would key throttles on the whole header, which
 # the client writes: a new value per request, a fresh budget per request.
-_proxies = env_str("TRUSTED_PROXY_COUNT", "0")
-if not (_proxies.isascii() and _proxies.isdigit()):
-    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT={_proxies!r} is not a count (0, 1, 2 ...)")
-TRUSTED_PROXY_COUNT = int(_proxies)
+TRUSTED_PROXY_COUNT = read_int("TRUSTED_PROXY_COUNT", 0)
 REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 
 # Hostile input gets a 4xx with a reason (docs/api.md, "Limits"): JSON bodies within a
@@ -261,12 +264,12 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
     "rest_framework.parsers.FormParser",
     "rest_framework.parsers.MultiPartParser",
 ]
-DATA_UPLOAD_MAX_MEMORY_SIZE = int(env_str("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2_621_440)))
-CASEFILES_MAX_UPLOAD_BYTES = int(env_str("CASEFILES_MAX_UPLOAD_BYTES", str(21 * 1_048_576)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = read_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1)
+CASEFILES_MAX_UPLOAD_BYTES = read_int("CASEFILES_MAX_UPLOAD_BYTES", 21 * 1_048_576, minimum=1)
 
 # Throttle counters (and anything else cached) live in Redis when it is configured, so
 # every gunicorn worker shares them; otherwise in this process's memory.
-CACHE_URL = env_str("CACHE_URL", env_str("REDIS_URL"))
+CACHE_URL = read_secret("CACHE_URL", REDIS_URL)
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                 "LOCATION": CACHE_URL, "KEY_PREFIX": "casefiles"}
@@ -300,16 +303,18 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["context"],
-            "formatter": "json" if env_str("LOG_FORMAT", "json") == "json" else "text",
+            "formatter": read_choice("LOG_FORMAT", "json", ("json", "text")),
         }
     },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": read_choice(
+        "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))},
 }
 
-HEALTH_WORKER_TIMEOUT = float(env_str("HEALTH_WORKER_TIMEOUT", "2"))
+HEALTH_WORKER_TIMEOUT = read_duration(
+    "HEALTH_WORKER_TIMEOUT", timedelta(seconds=2)).total_seconds()
 # /health/ready/ answers 503 and `check --deploy` errs when the database role could get
 # past the append-only guards (casefiles/dbroles.py; docs/operations.md, "Database roles").
-CASEFILES_REQUIRE_LEAST_PRIVILEGE = env_bool("CASEFILES_REQUIRE_LEAST_PRIVILEGE", PRODUCTION)
+CASEFILES_REQUIRE_LEAST_PRIVILEGE = read_bool("CASEFILES_REQUIRE_LEAST_PRIVILEGE", PRODUCTION)
 
 # Celery beat: nightly verification of every chain, and head checkpoints.
 CELERY_BEAT_SCHEDULE = {
@@ -319,7 +324,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     "verify-chains-nightly": {
         "task": "casefiles.tasks.verify_chains",
-        "schedule": int(env_str("VERIFY_INTERVAL_SECONDS", str(24 * 3600))),
+        "schedule": int(read_duration(
+            "VERIFY_INTERVAL_SECONDS", 24 * HOUR, minimum=timedelta(seconds=1)
+        ).total_seconds()),
     },
 }
 
@@ -328,12 +335,12 @@ CELERY_BEAT_SCHEDULE = {
 # up to AXES_BACKOFF_MAX; failures are forgotten AXES_FAILURE_MEMORY_HOURS after the last.
 # By username, not address: behind a proxy, or from many addresses, it is the account that
 # is guessed at; the short back-off keeps anyone from locking its owner out for long.
-AXES_ENABLED = env_bool("AXES_ENABLED", True)
-AXES_FAILURE_LIMIT = int(env_str("AXES_FAILURE_LIMIT", "5"))
+AXES_ENABLED = read_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = read_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_HANDLER = "casefiles.lockout.BackoffHandler"
-AXES_BACKOFF_BASE = float(env_str("AXES_BACKOFF_BASE", "1"))
-AXES_BACKOFF_MAX = float(env_str("AXES_BACKOFF_MAX", "900"))
-AXES_COOLOFF_TIME = timedelta(hours=float(env_str("AXES_FAILURE_MEMORY_HOURS", "24")))
+AXES_BACKOFF_BASE = read_duration("AXES_BACKOFF_BASE", timedelta(seconds=1)).total_seconds()
+AXES_BACKOFF_MAX = read_duration("AXES_BACKOFF_MAX", timedelta(seconds=900)).total_seconds()
+AXES_COOLOFF_TIME = read_duration("AXES_FAILURE_MEMORY_HOURS", 24 * HOUR, unit=HOUR)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 # axes.W006 wants the address among the parameters lest rotating User-Agents evade the
 # count; counted by username, every agent and address adds to the one count. With the
@@ -352,13 +359,15 @@ AXES_CLIENT_IP_CALLABLE = "casefiles.client_address.client_address"
 
 # API tokens (docs/api.md, "Access"): a token ends after this long unused, and this long
 # after it was issued whatever its use.
-API_TOKEN_IDLE_SECONDS = int(env_str("API_TOKEN_IDLE_SECONDS", str(8 * 3600)))
-API_TOKEN_MAX_AGE_SECONDS = int(env_str("API_TOKEN_MAX_AGE_SECONDS", str(30 * 24 * 3600)))
+API_TOKEN_IDLE_SECONDS = int(read_duration(
+    "API_TOKEN_IDLE_SECONDS", 8 * HOUR, minimum=timedelta(seconds=1)).total_seconds())
+API_TOKEN_MAX_AGE_SECONDS = int(read_duration(
+    "API_TOKEN_MAX_AGE_SECONDS", 30 * 24 * HOUR, minimum=timedelta(seconds=1)).total_seconds())
 # Holders of these roles must have a confirmed second-factor device to sign in to the
 # admin or get an API token (casefiles/authpolicy.py). Default: supervisors, legal
 # reviewers and auditors in production, nobody in development; "none" switches it off.
 CASEFILES_SECOND_FACTOR_ROLES = [
-    role for role in env_list(
+    role for role in read_list(
         "CASEFILES_SECOND_FACTOR_ROLES",
         ["supervisor", "legal_reviewer", "auditor"] if PRODUCTION else [])
     if role != "none"
@@ -373,14 +382,17 @@ if _unknown_roles:
 # of the password (docs/admin.md, "Second factor"). A passkey is bound to the relying-party
 # id, the host name people use (not an IP address: browsers refuse those): changing it later
 # invalidates every registered passkey. The origins are the admin's exact scheme://host:port.
-OTP_WEBAUTHN_RP_ID = env_str("WEBAUTHN_RP_ID", "localhost")
-OTP_WEBAUTHN_RP_NAME = env_str("WEBAUTHN_RP_NAME", "Case files")
-OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list("WEBAUTHN_ORIGINS", ["http://localhost:8000"])
+OTP_WEBAUTHN_RP_ID = read_str("WEBAUTHN_RP_ID", "localhost")
+OTP_WEBAUTHN_RP_NAME = read_str("WEBAUTHN_RP_NAME", "Case files")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = read_list("WEBAUTHN_ORIGINS", ["http://localhost:8000"])
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
-OTP_WEBAUTHN_TIMEOUT_SECONDS = int(env_str("WEBAUTHN_TIMEOUT_SECONDS", "120"))
+OTP_WEBAUTHN_TIMEOUT_SECONDS = int(read_duration(
+    "WEBAUTHN_TIMEOUT_SECONDS", timedelta(seconds=120), minimum=timedelta(seconds=1)
+).total_seconds())
 
 # Sessions end after a working day, and when the browser closes.
-SESSION_COOKIE_AGE = int(env_str("SESSION_COOKIE_AGE", str(8 * 3600)))
+SESSION_COOKIE_AGE = int(read_duration(
+    "SESSION_COOKIE_AGE", 8 * HOUR, minimum=timedelta(seconds=1)).total_seconds())
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Content Security Policy (django-csp 4): the admin needs only its own scripts and styles.
@@ -404,13 +416,14 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = int(env_str("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_SSL_REDIRECT = read_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(read_duration(
+        "SECURE_HSTS_SECONDS", 365 * 24 * HOUR).total_seconds())
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    SECURE_HSTS_PRELOAD = read_bool("SECURE_HSTS_PRELOAD", True)
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+    CSRF_TRUSTED_ORIGINS = read_list("CSRF_TRUSTED_ORIGINS", [])
     STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {
