@@ -22,8 +22,10 @@ demo: install
 test: install
 	$(BIN)/python -m pytest
 
+# mypy: strict on the modules listed in pyproject.toml ([tool.mypy]), lenient elsewhere.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # Longer reliability runs (docs/benchmarks.md): PostgreSQL restarted under a
 # stream of commands, on a throwaway server of its own (port 55432); needs the

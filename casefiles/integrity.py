@@ -62,7 +62,7 @@ def verify(case_ids: Iterable | None = None) -> Summary:
 
 def _check(case_id, reference, recorded, checkpoint) -> Break | int:
     report = eventstore.verify_case(case_id)
-    if not report.ok:
+    if report.failure is not None:
         return Break(str(case_id), reference, report.failure.version, report.failure.reason)
     if recorded is not None and recorded != report.count:
         return Break(str(case_id), reference, report.count + 1,

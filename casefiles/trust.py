@@ -167,13 +167,24 @@ def note_origin(data: bytes | str) -> str:
     return note.text.split("\n", 1)[0]
 
 
-def check_inclusion(head: Head, event_hash: str, log: dict) -> int:
+def _count(value: object) -> int | None:
+    """`value` if it is a non-negative integer (JSON's true is not 1 here), else None."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        return None
+    return value
+
+
+def _log_count(log: dict[str, object], name: str) -> int:
+    value = _count(log.get(name))
+    if value is None:
+        raise tlog.LogError(f"manifest.json is malformed: log.{name} is missing or not "
+                            "a non-negative integer")
+    return value
+
+
+def check_inclusion(head: Head, event_hash: str, log: dict[str, object]) -> int:
     """The bundle's last event is leaf `leaf_index` of the tree head; returns the index."""
-    size, index = log.get("tree_size"), log.get("leaf_index")
-    for name, value in (("tree_size", size), ("leaf_index", index)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise tlog.LogError(f"manifest.json is malformed: log.{name} is missing or not "
-                                "a non-negative integer")
+    size, index = _log_count(log, "tree_size"), _log_count(log, "leaf_index")
     if size != head.checkpoint.size:
         raise tlog.LogError(f"the manifest says the tree head has {size} leaves; the signed "
                             f"tree head says {head.checkpoint.size}")
@@ -195,10 +206,10 @@ def read_proof(path: str | Path) -> tuple[int, int, list[bytes]]:
         raise tlog.LogError(f"the proof {path} is not JSON") from None
     if not isinstance(document, dict):
         raise tlog.LogError(f"the proof {path} is not a JSON object")
-    sizes = [document.get("from"), document.get("to")]
-    if any(not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in sizes):
+    first, second = _count(document.get("from")), _count(document.get("to"))
+    if first is None or second is None:
         raise tlog.LogError(f"the proof {path} lacks integer sizes 'from' and 'to'")
-    return sizes[0], sizes[1], tlog.hashes_from_b64(document.get("proof"), f"the proof {path}")
+    return first, second, tlog.hashes_from_b64(document.get("proof"), f"the proof {path}")
 
 
 def check_consistency(older: Head, newer: Head, proof: tuple[int, int, list[bytes]] | None

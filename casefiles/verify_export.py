@@ -20,6 +20,7 @@ the case.
 import argparse
 import base64
 import binascii
+import functools
 import hashlib
 import io
 import json
@@ -31,7 +32,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -39,6 +40,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from casefiles import timestamp_tokens, tlog, trust
 from casefiles.domain.chain import check_chain
 from casefiles.domain.hashing import HASHED_FIELDS, canonical_json, identity_commitment
+
+# A JSON object as json.loads returns it (from the bundle, so untrusted): its values are
+# whatever the file says, and each is checked (_field) before it is used.
+JSONObject = dict[str, Any]
+T = TypeVar("T")
 
 FORMAT = "casefile-export/2"
 FORMAT_V1 = "casefile-export/1"  # before the transparency log; still verified
@@ -253,8 +259,8 @@ def _b64(value: Any, what: str) -> bytes:
         raise Failed(f"{what} is not valid base64") from None
 
 
-def _field(mapping: Any, name: str, kind: type, where: str,
-           source: str = "manifest.json") -> Any:
+def _field(mapping: object, name: str, kind: type[T], where: str,
+           source: str = "manifest.json") -> T:
     value = mapping.get(name) if isinstance(mapping, dict) else None
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise Failed(f"{source} is malformed: {where}{name} is missing or not "
@@ -280,7 +286,7 @@ def _read_member(archive: zipfile.ZipFile, name: str,
     return data
 
 
-def _signer(document: dict, expected_key: bytes | None, *, what: str, holder: str,
+def _signer(document: JSONObject, expected_key: bytes | None, *, what: str, holder: str,
             source: str = "manifest.json") -> Ed25519PublicKey:
     """The public key in `document`'s signing block, checked for consistency (and
     against the expected key when one is pinned)."""
@@ -300,7 +306,7 @@ def _signer(document: dict, expected_key: bytes | None, *, what: str, holder: st
     return Ed25519PublicKey.from_public_bytes(raw)
 
 
-def check_signature(manifest_bytes: bytes, signature: bytes, manifest: dict,
+def check_signature(manifest_bytes: bytes, signature: bytes, manifest: JSONObject,
                     expected_key: bytes | None = None) -> bytes:
     """The manifest's signature with the key it names; returns that key. Whether the key
     is one the auditor trusts is decided afterwards (check_pinned)."""
@@ -323,8 +329,8 @@ def check_pinned(anchors: trust.Trust, public: bytes) -> None:
                      "was re-signed")
 
 
-def check_files(archive: zipfile.ZipFile, manifest: dict) -> dict[str, dict]:
-    listed: dict[str, dict] = {}
+def check_files(archive: zipfile.ZipFile, manifest: JSONObject) -> dict[str, JSONObject]:
+    listed: dict[str, JSONObject] = {}
     for index, entry in enumerate(_field(manifest, "files", list, "")):
         where = f"files[{index}]."
         path = _field(entry, "path", str, where)
@@ -347,7 +353,7 @@ def check_files(archive: zipfile.ZipFile, manifest: dict) -> dict[str, dict]:
             raise Failed(f"{path} is {size} bytes; the manifest says {entry['bytes']}")
         digest, size = hashlib.sha256(), 0
         with _reading(path), archive.open(path) as stream:
-            for chunk in iter(lambda stream=stream: stream.read(CHUNK), b""):
+            for chunk in iter(functools.partial(stream.read, CHUNK), b""):
                 digest.update(chunk)
                 size += len(chunk)
         if size != entry["bytes"]:
@@ -367,7 +373,7 @@ class _EventLines:
         self.protected: dict[str, str] = {}
         self.watched_hash: str | None = None
 
-    def __iter__(self) -> Iterator[dict]:
+    def __iter__(self) -> Iterator[JSONObject]:
         number = 0
         while True:
             try:
@@ -431,7 +437,7 @@ class _EventLines:
             self.protected[person] = committed
 
 
-def check_events(archive: zipfile.ZipFile, manifest: dict, listed: dict,
+def check_events(archive: zipfile.ZipFile, manifest: JSONObject, listed: JSONObject,
                  watch: int | None = None) -> tuple[int, str, _EventLines]:
     case = _field(manifest, "case", dict, "")
     case_id = _field(case, "id", str, "case.")
@@ -449,7 +455,7 @@ def check_events(archive: zipfile.ZipFile, manifest: dict, listed: dict,
             report = check_chain(lines, case_id)
         except UnicodeDecodeError:
             raise Failed(f"{name} is not UTF-8") from None
-    if not report.ok:
+    if report.failure is not None:
         failure = report.failure
         raise Failed(f"event chain broken at version {failure.version}: {failure.reason}")
     if report.count != count:
@@ -463,7 +469,7 @@ def check_events(archive: zipfile.ZipFile, manifest: dict, listed: dict,
     return report.count, report.head_hash, lines
 
 
-def check_sources(listed: dict, referenced: dict) -> None:
+def check_sources(listed: JSONObject, referenced: JSONObject) -> None:
     originals: dict[str, str] = {}
     for path, entry in listed.items():
         if not path.startswith("sources/"):
@@ -487,16 +493,16 @@ def check_sources(listed: dict, referenced: dict) -> None:
             raise Failed(f"{path} is not referred to by any event")
 
 
-def bundle_kind(manifest: dict) -> str:
+def bundle_kind(manifest: JSONObject) -> str:
     """`kind` was added to casefile-export/1 later; bundles without it are redacted."""
     kind = manifest.get("kind", REDACTED)
-    if kind not in (REDACTED, COMPLETE):
+    if not isinstance(kind, str) or kind not in (REDACTED, COMPLETE):
         raise Failed(f"the manifest's kind is {kind!r}; it must be {REDACTED!r} or "
                      f"{COMPLETE!r}")
     return kind
 
 
-def _identities(archive: zipfile.ZipFile) -> list[dict]:
+def _identities(archive: zipfile.ZipFile) -> list[JSONObject]:
     entries = _load_json(_read_member(archive, IDENTITIES), IDENTITIES)
     if not isinstance(entries, list):
         raise Failed(f"{IDENTITIES} is not a JSON list")
@@ -508,7 +514,7 @@ def _identities(archive: zipfile.ZipFile) -> list[dict]:
     return entries
 
 
-def check_identities(archive: zipfile.ZipFile, listed: dict, kind: str,
+def check_identities(archive: zipfile.ZipFile, listed: JSONObject, kind: str,
                      protected: dict[str, str]) -> None:
     for path in listed:
         if path.startswith("protected/") and path != IDENTITIES:
@@ -537,7 +543,7 @@ def check_identities(archive: zipfile.ZipFile, listed: dict, kind: str,
                      f"{missing[0]}")
 
 
-def _checkpoint_cases(document: dict, source: str) -> dict[str, tuple[int, str]]:
+def _checkpoint_cases(document: JSONObject, source: str) -> dict[str, tuple[int, str]]:
     cases: dict[str, tuple[int, str]] = {}
     for index, entry in enumerate(_field(document, "cases", list, "", source)):
         where = f"cases[{index}]."
@@ -636,8 +642,12 @@ def verify(path: str, *, expected_key: bytes | None = None,
                          "form). Verify it with --allow-v1, and against a --checkpoint of its "
                          "time")
         # Whose key it is, before anything else is read: a stranger's bundle stops here.
-        origin = _pin(archive, manifest, public, anchors) if bundle_format == FORMAT \
-            else check_pinned(anchors, public)
+        # The log's origin: casefile-export/2 only, whose key is pinned through its log.
+        origin: str | None = None
+        if bundle_format == FORMAT:
+            origin = _pin(archive, manifest, public, anchors)
+        else:
+            check_pinned(anchors, public)
         kind = bundle_kind(manifest)
         listed = check_files(archive, manifest)
         case_id = _field(_field(manifest, "case", dict, ""), "id", str, "case.")
@@ -646,7 +656,7 @@ def verify(path: str, *, expected_key: bytes | None = None,
         check_sources(listed, lines.referenced)
         check_identities(archive, listed, kind, lines.protected)
         log = None
-        if bundle_format == FORMAT:
+        if origin is not None:
             log = _check_log(archive, manifest, listed, public, origin, head_hash, anchors,
                              log_checkpoint, log_proof, tsa_ca)
         elif log_checkpoint is not None:
@@ -666,7 +676,7 @@ def verify(path: str, *, expected_key: bytes | None = None,
     return verified
 
 
-def _pin(archive: zipfile.ZipFile, manifest: dict, public: bytes,
+def _pin(archive: zipfile.ZipFile, manifest: JSONObject, public: bytes,
          anchors: trust.Trust) -> str:
     """casefile-export/2: the log's origin (from the tree head) and the pinning of the
     bundle's key, directly or through the key rotations the bundle carries."""
@@ -691,11 +701,11 @@ def _pin(archive: zipfile.ZipFile, manifest: dict, public: bytes,
     return origin
 
 
-def _check_log(archive: zipfile.ZipFile, manifest: dict, listed: dict, public: bytes,
+def _check_log(archive: zipfile.ZipFile, manifest: JSONObject, listed: JSONObject, public: bytes,
                origin: str, head_hash: str, anchors: trust.Trust,
                log_checkpoint: bytes | None,
                log_proof: tuple[int, int, list[bytes]] | None,
-               tsa_ca: bytes | None = None) -> dict:
+               tsa_ca: bytes | None = None) -> JSONObject:
     """casefile-export/2: the tree head the bundle was taken at, signed by the bundle's
     own key; the last event's inclusion in it; the auditor's later tree head; the
     witnesses."""
@@ -731,7 +741,7 @@ def _check_log(archive: zipfile.ZipFile, manifest: dict, listed: dict, public: b
             "held_size": held_size, "witnesses": witnesses, "timestamp": timestamp}
 
 
-def _check_timestamp(archive: zipfile.ZipFile, log: dict, head: trust.Head,
+def _check_timestamp(archive: zipfile.ZipFile, log: JSONObject, head: trust.Head,
                      signer: tlog.Verifier, tsa_ca: bytes | None) -> str | None:
     """The TSA's time-stamp of the tree head, when the bundle carries one: over SHA-256 of
     the tree head as the log published it (its note and the log's own signature line,
@@ -745,7 +755,12 @@ def _check_timestamp(archive: zipfile.ZipFile, log: dict, head: trust.Head,
     if log["timestamp"] != TIMESTAMP:
         raise Failed(f"manifest.json is malformed: log.timestamp is not {TIMESTAMP}")
     token = _read_member(archive, TIMESTAMP, timestamp_tokens.MAX_RESPONSE_BYTES)
-    published = tlog.Note(head.note.text, (tlog.find_signature(head.note, signer),))
+    # The log's own signature line: the tree head was verified against `signer` before
+    # this, so it is there; if not, the bundle is refused rather than the check skipped.
+    own = tlog.find_signature(head.note, signer)
+    if own is None:
+        raise Failed("the tree head carries no signature line of the log")
+    published = tlog.Note(head.note.text, (own,))
     try:
         stamp = timestamp_tokens.check(token, published.render().encode("utf-8"), ca=tsa_ca)
     except timestamp_tokens.Unavailable:

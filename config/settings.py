@@ -225,7 +225,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     ).total_seconds()),
 }
 
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, object] = {
     # Token first: its WWW-Authenticate header makes DRF answer 401 (not 403) to anonymous.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "casefiles.api.tokens.TokenAuthentication",
@@ -338,6 +338,8 @@ CELERY_BEAT_SCHEDULE = {
 AXES_ENABLED = read_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = read_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_HANDLER = "casefiles.lockout.BackoffHandler"
+# django-axes' own default, stated because casefiles/lockout.py reads it.
+AXES_LOCK_OUT_AT_FAILURE = True
 AXES_BACKOFF_BASE = read_duration("AXES_BACKOFF_BASE", timedelta(seconds=1)).total_seconds()
 AXES_BACKOFF_MAX = read_duration("AXES_BACKOFF_MAX", timedelta(seconds=900)).total_seconds()
 AXES_COOLOFF_TIME = read_duration("AXES_FAILURE_MEMORY_HOURS", 24 * HOUR, unit=HOUR)

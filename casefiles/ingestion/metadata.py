@@ -191,6 +191,7 @@ def _analyse_head(
             return
         if not layout.dateline:
             prefix = _DATELINE_PREFIX.match(text, s, e)
+            assert prefix is not None  # every part of the pattern is optional: it always matches
             m = FULL_DATE.match(text, prefix.end(), e)
             if m and (d := full_date(m)):
                 start = prefix.start("time") if prefix.group("time") else m.start()
@@ -282,9 +283,9 @@ def find_outlet(text: str, layout: Layout) -> tuple[str | None, Span | None]:
         return name, layout.outlet_hint
     if layout.url:
         host = urlsplit(layout.url.text).hostname or ""
-        name = organisation_for_host(host)
-        if name:
-            return name, layout.url
+        owner = organisation_for_host(host)
+        if owner:
+            return owner, layout.url
     return None, None
 
 
@@ -335,9 +336,9 @@ def find_origins(text: str, layout: Layout) -> list[Origin]:
                 found.setdefault((name, role), Origin(name, role, make_span(text, *m.span())))
     if layout.byline:
         orgs, _ = _organisations()
-        name = canonical_organisation(layout.byline.text)
-        if name and orgs[name]["kind"] == "agency":
-            found.setdefault((name, "relayed"), Origin(name, "relayed", layout.byline))
+        agency = canonical_organisation(layout.byline.text)
+        if agency and orgs[agency]["kind"] == "agency":
+            found.setdefault((agency, "relayed"), Origin(agency, "relayed", layout.byline))
     return sorted(found.values(), key=lambda o: (o.span.start, o.role))
 
 
