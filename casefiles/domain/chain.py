@@ -15,7 +15,7 @@ class ChainFailure:
     version: int
     reason: str
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"case {self.case_id} version {self.version}: {self.reason}"
 
 
