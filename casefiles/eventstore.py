@@ -125,7 +125,7 @@ def append(
 
 
 @contextmanager
-def snapshot():
+def snapshot() -> Iterator[None]:
     """Reads that see one state of the store, so that no commit lands between them
     (PostgreSQL: a repeatable-read, read-only transaction; SQLite: one transaction).
     Inside a transaction already (e.g. a test) that transaction is the snapshot."""
