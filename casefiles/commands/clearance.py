@@ -7,7 +7,7 @@ an administrator (a superuser) grants it to someone else, or an operator on the 
 (`manage.py clearance`, recorded as `by`). Nobody grants clearance to themselves.
 """
 
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,12 +25,12 @@ def _permission() -> Permission:
     return Permission.objects.get(content_type__app_label=app_label, codename=codename)
 
 
-def _who(by, operator: str | None) -> tuple[int | None, str]:
+def _who(by: User | AnonymousUser | None, operator: str | None) -> tuple[int | None, str]:
     if (by is None) == (operator is None):
         raise InvalidCommand("a clearance change names exactly one of: the administrator "
                              "(by) or the operator on the server (operator)")
-    if operator is not None:
-        operator = operator.strip()
+    if operator is not None or by is None:
+        operator = (operator or "").strip()
         if not operator:
             raise InvalidCommand("operator must name the person running the command")
         return None, f"operator {operator}"[:200]
@@ -40,7 +40,8 @@ def _who(by, operator: str | None) -> tuple[int | None, str]:
     return by.pk, by.get_username()
 
 
-def _change(action: str, *, user, by, operator, reason: str) -> SecurityLogEntry:
+def _change(action: str, *, user: User, by: User | AnonymousUser | None,
+            operator: str | None, reason: str) -> SecurityLogEntry:
     by_id, by_name = _who(by, operator)
     if by_id is not None and by_id == user.pk:
         raise PermissionDenied("nobody changes their own clearance: ask another "
@@ -69,14 +70,16 @@ def _change(action: str, *, user, by, operator, reason: str) -> SecurityLogEntry
             reason=reason)
 
 
-def clearance_grant(*, user, by=None, operator: str | None = None,
+def clearance_grant(*, user: User, by: User | AnonymousUser | None = None,
+                    operator: str | None = None,
                     reason: str = "") -> SecurityLogEntry:
     """Give `user` clearance for protected identities, and log it."""
     return _change(SecurityLogEntry.CLEARANCE_GRANTED, user=user, by=by, operator=operator,
                    reason=reason)
 
 
-def clearance_revoke(*, user, by=None, operator: str | None = None,
+def clearance_revoke(*, user: User, by: User | AnonymousUser | None = None,
+                     operator: str | None = None,
                      reason: str = "") -> SecurityLogEntry:
     """Take `user`'s clearance for protected identities away, and log it."""
     return _change(SecurityLogEntry.CLEARANCE_REVOKED, user=user, by=by, operator=operator,

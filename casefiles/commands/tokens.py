@@ -10,9 +10,10 @@ token request or the session) through casefiles.authpolicy.
 import hashlib
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,7 +26,7 @@ from casefiles.models import ApiToken
 TOUCH_EVERY = timedelta(seconds=60)
 
 
-def now():
+def now() -> datetime:
     """The clock of token lifetimes (tests replace it)."""
     return timezone.now()
 
@@ -38,11 +39,11 @@ def idle_limit() -> timedelta:
     return timedelta(seconds=settings.API_TOKEN_IDLE_SECONDS)
 
 
-def idle_expires_at(token: ApiToken):
+def idle_expires_at(token: ApiToken) -> datetime:
     return min(token.expires_at, token.last_used_at + idle_limit())
 
 
-def token_issue(*, user, scope: str = ApiToken.WRITE, name: str = "",
+def token_issue(*, user: User, scope: str = ApiToken.WRITE, name: str = "",
                 issued_with: str) -> tuple[ApiToken, str]:
     """A new token for `user`: the row and the key (returned this once, never stored)."""
     if scope not in TOKEN_SCOPES:
@@ -80,7 +81,7 @@ def token_check(key: str) -> ApiToken:
     return token
 
 
-def live_tokens(user):
+def live_tokens(user: User) -> list[ApiToken]:
     """The user's tokens that still work (newest first)."""
     at = now()
     return [token for token in ApiToken.objects.filter(
@@ -88,7 +89,7 @@ def live_tokens(user):
         last_used_at__gt=at - idle_limit())]
 
 
-def token_revoke(*, token_id, by) -> ApiToken:
+def token_revoke(*, token_id: uuid.UUID | str, by: User) -> ApiToken:
     """Revoke a token: its owner may, and an administrator (a superuser) may revoke any.
     Someone else's token is NotFound, so its existence is not disclosed."""
     with transaction.atomic():

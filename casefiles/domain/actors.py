@@ -1,8 +1,12 @@
 """Who acts: a person with roles (Django groups) or a named system process."""
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from casefiles.errors import PermissionDenied
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
 DOCUMENTER = "documenter"
 SUPERVISOR = "supervisor"
@@ -72,7 +76,7 @@ CLEARANCE = ("casefiles", "reveal_identity")
 TOKEN_SCOPES = ("read", "write")
 
 
-def holds_clearance(user) -> bool:
+def holds_clearance(user: "User") -> bool:
     """Clearance for protected identities is an explicit grant only: the permission
     given to the user, or to a group the user belongs to. Not `user.has_perm`, which
     answers True for every superuser: administering accounts is no clearance."""
@@ -97,7 +101,7 @@ class Actor:
     cleared: bool = False
 
     @classmethod
-    def for_user(cls, user) -> "Actor":
+    def for_user(cls, user: "User | AnonymousUser | None") -> "Actor":
         """The user's roles as they are now; the event records the role that was used."""
         if user is None or not user.is_authenticated:
             raise PermissionDenied("you must be signed in")
@@ -138,7 +142,7 @@ class Actor:
         permission = PERMISSIONS[name]
         return self.role_for(permission.does, permission.roles)
 
-    def as_event_actor(self, role: str) -> dict:
+    def as_event_actor(self, role: str) -> dict[str, Any]:
         if self.is_system:
             return {"id": None, "username": self.username, "role": SYSTEM}
         return {"id": self.user_id, "username": self.username, "role": role}

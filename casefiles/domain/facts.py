@@ -1,10 +1,12 @@
 """Facts and their corroboration: how many independent origins support each fact."""
 
+from typing import Any
+
 from casefiles.domain import workflow
 from casefiles.domain.state import CaseState, SourceRef
 
 
-def corroboration_panel(case: CaseState) -> list[dict]:
+def corroboration_panel(case: CaseState) -> list[dict[str, Any]]:
     """Per fact: its supporting sources, how many independent origins they reach, and
     the resulting status. Without recorded facts, one row per source excerpt."""
     by_id = {s.source_id: s for s in case.sources}
@@ -17,7 +19,7 @@ def corroboration_panel(case: CaseState) -> list[dict]:
     return rows
 
 
-def _panel_row(text: str, sources: list[SourceRef]) -> dict:
+def _panel_row(text: str, sources: list[SourceRef]) -> dict[str, Any]:
     groups = workflow.origin_groups(sources)
     count = len(groups)
     status = workflow.corroboration_status(count)

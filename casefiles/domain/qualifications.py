@@ -2,7 +2,9 @@
 extendable without code)."""
 
 import json
+from collections.abc import Mapping
 from functools import cache
+from typing import Any
 
 from casefiles.domain.taxonomy import DATA_DIR
 
@@ -15,7 +17,7 @@ FINDING_WORDS = {MET: "met", NOT_MET: "not met", INSUFFICIENT: "insufficient inf
 
 
 @cache
-def provisions() -> dict[str, dict]:
+def provisions() -> dict[str, dict[str, Any]]:
     with open(DATA_DIR / "qualifications.json", encoding="utf-8") as handle:
         return {entry["code"]: entry for entry in json.load(handle)}
 
@@ -25,7 +27,7 @@ def title(code: str) -> str:
     return f"art. {entry['provision']} {entry['label']}" if entry else code
 
 
-def missing_elements(qualification: dict) -> list[str]:
+def missing_elements(qualification: Mapping[str, Any]) -> list[str]:
     """Each element of the provision not marked met, with its current finding."""
     entry = provisions()[qualification["code"]]
     findings = {eid: a["finding"] for eid, a in qualification["elements"].items()}

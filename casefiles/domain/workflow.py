@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from casefiles.domain.state import CaseState, SourceRef
+    from casefiles.domain.state import CaseState
 
 INTAKE = "intake"
 SOURCING = "sourcing"
@@ -61,7 +62,18 @@ ORIGIN_ROLES = ("captured", "obtained", "verified", "documented")
 PROVENANCE_ROLES = (*ORIGIN_ROLES, "relayed", "published")
 
 
-def origin_names(source: SourceRef) -> set[str]:
+class HasOrigins(Protocol):
+    """What origin counting reads of a source: an attached SourceRef, or a projection's
+    row with the same two fields."""
+
+    @property
+    def provenance(self) -> Sequence[Mapping[str, Any]]: ...
+
+    @property
+    def origins(self) -> Sequence[str]: ...
+
+
+def origin_names(source: HasOrigins) -> set[str]:
     """The organisations a source originates from: its recorded provenance chain when
     there is one, otherwise the origins stated when it was attached."""
     if source.provenance:
@@ -72,7 +84,7 @@ def origin_names(source: SourceRef) -> set[str]:
     return {normalise_origin(name) for name in names if name.strip()}
 
 
-def origin_groups(sources) -> list[set[str]]:
+def origin_groups(sources: Iterable[HasOrigins]) -> list[set[str]]:
     """Sources sharing any originating organisation merged into one group each."""
     groups: list[set[str]] = []
     for source in sources:
@@ -89,7 +101,7 @@ def origin_groups(sources) -> list[set[str]]:
     return groups
 
 
-def independent_origins(sources: tuple[SourceRef, ...] | list[SourceRef]) -> int:
+def independent_origins(sources: Iterable[HasOrigins]) -> int:
     """How many independent origins the sources reach.
 
     Sources that share any originating organisation belong to one origin (a relay of
