@@ -72,6 +72,19 @@ def test_the_sqlite_folder_is_made_when_the_database_is_first_opened(monkeypatch
     assert (tmp_path / "var" / "casefiles.sqlite3").is_file()
 
 
+def test_the_web_server_makes_static_root_when_it_starts(tmp_path):
+    # WhiteNoise warns on stderr when STATIC_ROOT is missing, and log watchers (the API
+    # conflicts soak) count any such line as a server error.
+    env = {"PATH": "/usr/bin:/bin", "CASEFILES_VAR_DIR": str(tmp_path / "var"),
+           "STATIC_ROOT": str(tmp_path / "static"), "PYTHONPATH": str(live_settings.BASE_DIR)}
+    result = subprocess.run([sys.executable, "-c", "import config.wsgi"], env=env,
+                            cwd=live_settings.BASE_DIR, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "No directory at" not in result.stderr
+    assert (tmp_path / "static").is_dir()
+
+
 # --- values that do not parse ------------------------------------------------------------
 
 
