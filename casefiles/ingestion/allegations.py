@@ -9,7 +9,7 @@ because news texts often name the victims or the place one sentence away from th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
 from typing import Any
@@ -69,6 +69,8 @@ class _Rules:
     categories: tuple[_Category, ...]
     families: dict[str, tuple[str, ...]]
     generic: tuple[re.Pattern[str], ...]
+    not_an_act: tuple[re.Pattern[str], ...]
+    conflict: re.Pattern[str] | None
     negation: re.Pattern[str]
     groups: tuple[_Group, ...]
     perpetrators: tuple[re.Pattern[str], ...]
@@ -121,6 +123,8 @@ def rules() -> _Rules:
         categories=tuple(categories),
         families=families,
         generic=tuple(compile_rule(p) for p in data["generic_sentence_patterns"]),
+        not_an_act=tuple(compile_rule(p) for p in data.get("not_an_act_patterns", ())),
+        conflict=compile_rule(data["conflict_context"]) if "conflict_context" in data else None,
         negation=compile_rule(data["negation_pattern"]),
         groups=groups,
         perpetrators=tuple(compile_rule(p, 0) for p in data["perpetrators"]),
@@ -158,6 +162,11 @@ def _sentence_hits(text: str, sentence: Sentence) -> dict[str, _Hit]:
     for code in list(hits):
         if any(other in hits for other in by_code[code].suppressed_by):
             del hits[code]
+    if hits:
+        # Matched on the sentence alone (anchors and "$" at its ends), quotes trimmed.
+        plain = text[sentence.start : sentence.end].strip(" \n\"“”„«»‘’'")
+        if any(p.search(plain) for p in r.not_an_act):
+            return {}
     if hits and any(g.search(text, sentence.start, sentence.end) for g in r.generic):
         if not _perpetrator(text, [(sentence.start, sentence.end)]):
             return {}  # a statement of the law, not of an act
@@ -288,7 +297,10 @@ def find_allegations(
     r = rules()
     per_category: dict[str, list[_Hit]] = {c.code: [] for c in r.categories}
     for index, sentence in enumerate(sentences):
-        for code, hit in _sentence_hits(text, sentence).items():
+        hits = _sentence_hits(text, sentence)
+        if hits and not _in_conflict(text, sentences, index):
+            continue
+        for code, hit in hits.items():
             hit.sentence = index
             per_category[code].append(hit)
 
@@ -333,7 +345,125 @@ def find_allegations(
                 ref_label,
             )
         )
-    return tuple(out)
+    return _incidents(sentences, out)
+
+
+_PASSAGE = 2  # sentences on either side that make up an act's passage
+
+
+def _in_conflict(text: str, sentences: list[Sentence], index: int) -> bool:
+    """Whether the passage around sentence `index` (two sentences either side, or its
+    whole paragraph) speaks of armed conflict."""
+    conflict = rules().conflict
+    if conflict is None:
+        return True
+    lo = sentences[max(0, index - _PASSAGE)].start
+    hi = sentences[min(len(sentences) - 1, index + _PASSAGE)].end
+    if conflict.search(text, lo, hi):
+        return True
+    # A long paragraph (an interview, a transcript) is one passage.
+    paragraph = [s for s in sentences if s.paragraph == sentences[index].paragraph]
+    return conflict.search(text, paragraph[0].start, paragraph[-1].end) is not None
+
+
+# --- one incident, one candidate ----------------------------------------------------
+
+# Mentions of different categories are one incident when they share a sentence or sit
+# this close together: "his ears were cut off. After that ... they killed him" is one
+# prisoner's story, qualified as mutilation, torture and killing.
+_INCIDENT_GAP = 1
+
+
+def _place_names(a: Allegation) -> set[str]:
+    return {p.name for p in a.places if p.kind != "country"}
+
+
+def _compatible(a: Allegation, b: Allegation) -> bool:
+    """Nothing the two mentions state contradicts one incident: where both name a
+    place, a time, a victim group or a count, they agree."""
+    pa, pb = _place_names(a), _place_names(b)
+    if pa and pb and not pa & pb:
+        return False
+    if a.time and b.time and not (a.time.start <= b.time.end and b.time.start <= a.time.end):
+        return False
+    if a.victim_group and b.victim_group and a.victim_group != b.victim_group:
+        return False
+    return not (a.victim_count and b.victim_count and a.victim_count != b.victim_count)
+
+
+def _same_facts(a: Allegation, b: Allegation) -> bool:
+    """Stricter than _compatible, for mentions far apart: the same place (or none on
+    either side), the same time (or none) and the same victims. A mention that names a
+    place is a specific incident; a later one without it is more often the pattern the
+    article describes around it than the same event retold."""
+    if not _compatible(a, b):
+        return False
+    if bool(_place_names(a)) != bool(_place_names(b)) or bool(a.time) != bool(b.time):
+        return False
+    return a.victim_group == b.victim_group
+
+
+def _absorb(into: Allegation, other: Allegation) -> Allegation:
+    """`into` with `other`'s categories and excerpt added, and the facts it lacks."""
+    also = tuple(dict.fromkeys(
+        c for c in (*into.also, other.category, *other.also) if c != into.category))
+    seen = {(into.excerpt.start, into.excerpt.end), *((s.start, s.end) for s in into.spans)}
+    spans = list(into.spans)
+    for span in (other.excerpt, *other.spans):
+        if (span.start, span.end) not in seen:
+            seen.add((span.start, span.end))
+            spans.append(span)
+    fill: dict[str, Any] = {}
+    if other.category == into.category and len(other.title) > len(into.title):
+        fill["title"] = other.title  # "Looting of homes" says more than "Looting"
+    if not into.places and other.places:
+        fill["places"] = other.places
+    if into.time is None and other.time is not None:
+        fill["time"] = other.time
+    if into.victim_group is None and other.victim_group is not None:
+        fill.update(victim_group=other.victim_group, victim_span=other.victim_span)
+    if into.victim_count is None and other.victim_count is not None:
+        fill.update(victim_count=other.victim_count, count_span=other.count_span)
+    if into.perpetrator is None and other.perpetrator is not None:
+        fill.update(perpetrator=other.perpetrator, perpetrator_span=other.perpetrator_span)
+    return replace(into, also=also, spans=tuple(sorted(spans, key=lambda s: s.start)), **fill)
+
+
+def _incidents(sentences: list[Sentence], found: list[Allegation]) -> tuple[Allegation, ...]:
+    """Group the per-category mentions of a document into incidents.
+
+    Two mentions are one incident when nothing they state conflicts (place, time,
+    victims, count) and they share a sentence, or are `_INCIDENT_GAP` apart with
+    related categories (a killing and the torture before it). Mentions of the same
+    category further apart are one incident only when they state the same facts
+    (_same_facts): a document returning to an act it has already described, with no
+    new place, time or victims, is retelling that incident, and a second case for it
+    would only be triage work."""
+    index = {s.start: i for i, s in enumerate(sentences)}
+    index_end = {s.end: i for i, s in enumerate(sentences)}
+
+    def bounds(a: Allegation) -> tuple[int, int]:
+        first = index.get(a.excerpt.start, 0)
+        return first, index_end.get(a.excerpt.end, first)
+
+    groups: list[tuple[Allegation, list[tuple[int, int]], set[str]]] = []
+    for allegation in found:
+        lo, hi = bounds(allegation)
+        for n, (head, ranges, codes) in enumerate(groups):
+            shared = any(lo <= b and a <= hi for a, b in ranges)
+            near = any(lo <= b + _INCIDENT_GAP and a <= hi + _INCIDENT_GAP for a, b in ranges)
+            related = any(c == allegation.category or related_family(c, allegation.category)
+                          for c in codes)
+            if (
+                ((shared or (near and related)) and _compatible(head, allegation))
+                or (allegation.category in codes and _same_facts(head, allegation))
+            ):
+                groups[n] = (_absorb(head, allegation), [*ranges, (lo, hi)],
+                             codes | {allegation.category})
+                break
+        else:
+            groups.append((allegation, [(lo, hi)], {allegation.category}))
+    return tuple(head for head, _, _ in groups)
 
 
 def _has_facts(

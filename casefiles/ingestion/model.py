@@ -61,6 +61,20 @@ class Allegation:
     excerpt: Span
     cue: Span  # the phrase that made the excerpt a candidate for this category
     count_span: Span | None = None
+    # Further mentions of the same incident in the document: their categories (besides
+    # `category`, the first one's) and their excerpts, so one incident is one candidate.
+    also: tuple[str, ...] = ()
+    spans: tuple[Span, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Read back from an event's JSON, these arrive as lists (of dicts for spans).
+        object.__setattr__(self, "also", tuple(self.also))
+        object.__setattr__(self, "spans", tuple(
+            s if isinstance(s, Span) else Span(**s) for s in self.spans))
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return (self.category, *self.also)
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Figures reached on the seeds; raise them when the extractor improves, never lower.
 MIN_RECALL = 0.90
-MIN_PRECISION = 0.47
-MAX_DUPLICATES = 17
+MIN_PRECISION = 0.89
+MAX_DUPLICATES = 2
 
 
 def _shared_extraction() -> Path | None:
@@ -76,3 +76,6 @@ def test_seed_scores_stay_at_or_above_the_bar():
     assert overall["recall"] >= MIN_RECALL, result["line"]
     assert overall["precision"] >= MIN_PRECISION, result["line"]
     assert overall["duplicates"] <= MAX_DUPLICATES, result["line"]
+    # Not one candidate on a passage the analyst marked as a denial, rhetoric, a
+    # statement of law or boilerplate.
+    assert overall["false_positives_flagged"] == 0, result["line"]

@@ -1,0 +1,69 @@
+"""Extraction time per 1,000-word article, offline (no database, no Django).
+
+    .venv/bin/python bench/extract_time.py [--runs 50]
+
+For each seed article, its first 1,000 words (articles shorter than that are repeated
+up to 1,000 words, each copy with its own numbered line so nothing is cached by text),
+run through `extract_document` `--runs` times after one warm-up run (rules compiled,
+data files loaded: that is start-up, not per-document work). Prints the median and the
+slowest run per article and overall, and, as the anchor of the same run, the time of
+`str.split` over the same text (the floor of any per-document work).
+"""
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from casefiles.ingestion.extract import EXTRACTOR_VERSION, extract_document  # noqa: E402
+
+WORDS = 1000
+
+
+def thousand_words(text: str) -> str:
+    lines, words, copy = [], 0, 0
+    while words < WORDS:
+        copy += 1
+        lines.append(f"Copy {copy}.")
+        for line in text.splitlines():
+            take = line.split()[: WORDS - words]
+            words += len(take)
+            lines.append(" ".join(take))
+            if words >= WORDS:
+                break
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=50)
+    args = parser.parse_args()
+    seeds = sorted((ROOT / "seeds").glob("*.txt"))
+    every = []
+    print(f"{EXTRACTOR_VERSION}, {args.runs} runs per article, {WORDS} words each")
+    print("| article | candidates | median ms | max ms | str.split ms |")
+    print("|---|---|---|---|---|")
+    for path in seeds:
+        data = thousand_words(path.read_text(encoding="utf-8")).encode()
+        extract_document(data, path.name)  # warm-up: rules compiled, data files loaded
+        times = []
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            doc = extract_document(data, path.name)
+            times.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        data.decode().split()
+        floor = (time.perf_counter() - started) * 1000
+        every += times
+        print(f"| {path.name} | {len(doc.allegations)} | {statistics.median(times):.1f} | "
+              f"{max(times):.1f} | {floor:.3f} |")
+    print(f"overall: median {statistics.median(every):.1f} ms, max {max(every):.1f} ms "
+          f"per 1,000-word article")
+
+
+if __name__ == "__main__":
+    main()
