@@ -296,10 +296,13 @@ def find_allegations(
 ) -> tuple[Allegation, ...]:
     r = rules()
     per_category: dict[str, list[_Hit]] = {c.code: [] for c in r.categories}
+    # Sentences whose passage says nothing of armed conflict: their mentions may add to
+    # an incident found elsewhere in the document, never start one.
+    weak: set[int] = set()
     for index, sentence in enumerate(sentences):
         hits = _sentence_hits(text, sentence)
         if hits and not _in_conflict(text, sentences, index):
-            continue
+            weak.add(index)
         for code, hit in hits.items():
             hit.sentence = index
             per_category[code].append(hit)
@@ -345,7 +348,10 @@ def find_allegations(
                 ref_label,
             )
         )
-    return _incidents(sentences, out)
+    supported = [
+        not all(h.sentence in weak for h in cluster) for _, cluster in drafts
+    ]
+    return _incidents(sentences, out, supported)
 
 
 _PASSAGE = 2  # sentences on either side that make up an act's passage
@@ -429,7 +435,9 @@ def _absorb(into: Allegation, other: Allegation) -> Allegation:
     return replace(into, also=also, spans=tuple(sorted(spans, key=lambda s: s.start)), **fill)
 
 
-def _incidents(sentences: list[Sentence], found: list[Allegation]) -> tuple[Allegation, ...]:
+def _incidents(
+    sentences: list[Sentence], found: list[Allegation], supported: list[bool]
+) -> tuple[Allegation, ...]:
     """Group the per-category mentions of a document into incidents.
 
     Two mentions are one incident when nothing they state conflicts (place, time,
@@ -438,7 +446,8 @@ def _incidents(sentences: list[Sentence], found: list[Allegation]) -> tuple[Alle
     category further apart are one incident only when they state the same facts
     (_same_facts): a document returning to an act it has already described, with no
     new place, time or victims, is retelling that incident, and a second case for it
-    would only be triage work."""
+    would only be triage work. A mention outside any armed-conflict passage
+    (`supported` false) may join an incident, never open one."""
     index = {s.start: i for i, s in enumerate(sentences)}
     index_end = {s.end: i for i, s in enumerate(sentences)}
 
@@ -447,7 +456,7 @@ def _incidents(sentences: list[Sentence], found: list[Allegation]) -> tuple[Alle
         return first, index_end.get(a.excerpt.end, first)
 
     groups: list[tuple[Allegation, list[tuple[int, int]], set[str]]] = []
-    for allegation in found:
+    for allegation, strong in zip(found, supported, strict=True):
         lo, hi = bounds(allegation)
         for n, (head, ranges, codes) in enumerate(groups):
             shared = any(lo <= b and a <= hi for a, b in ranges)
@@ -462,7 +471,8 @@ def _incidents(sentences: list[Sentence], found: list[Allegation]) -> tuple[Alle
                              codes | {allegation.category})
                 break
         else:
-            groups.append((allegation, [(lo, hi)], {allegation.category}))
+            if strong:
+                groups.append((allegation, [(lo, hi)], {allegation.category}))
     return tuple(head for head, _, _ in groups)
 
 
