@@ -46,6 +46,12 @@ def refusal_lines(error: CaseFileError) -> list[str]:
     return [error.message]
 
 
+def action_path(action: Action) -> str:
+    """E.g. "<path:object_id>/grade/<str:source_id>/"."""
+    return "".join(["<path:object_id>/", f"{action.name}/",
+                    *(f"<str:{name}>/" for name in action.url_kwargs)])
+
+
 @admin.register(CaseFile)
 class CaseFileAdmin(RecordAdmin):
     case_field = "pk"
@@ -233,18 +239,12 @@ class CaseFileAdmin(RecordAdmin):
         return [
             path("original/<str:sha>/", self.admin_site.admin_view(self.original_view),
                  name="casefiles_casefile_original"),
-            path("<path:object_id>/request/<str:to_state>/", view("request"),
-                 name="casefiles_casefile_request"),
-            path("<path:object_id>/link/<str:link_id>/", view("link"),
-                 name="casefiles_casefile_link"),
-            *[path(f"<path:object_id>/{name}/<str:{kwarg}>/", view(name),
-                   name=f"casefiles_casefile_{name}")
-              for name, kwarg in (("grade", "source_id"), ("provenance", "source_id"),
-                                  ("verification", "source_id"),
-                                  ("assess", "qualification_id"), ("reveal", "person_id"))],
-            *[path(f"<path:object_id>/{name}/", view(name), name=f"casefiles_casefile_{name}")
-              for name in ("decide", "withdraw", "note", "source", "assign", "waive", "fact",
-                           "support", "qualification", "person", "split")],
+            # One page per action of the case page, its URL from the action's own
+            # declaration (casefiles.admin.actions.ACTIONS): a new action needs no entry here.
+            *[path(action_path(action), view(action.name),
+                   name=f"casefiles_casefile_{action.name}")
+              # Those with URL arguments first, as before: the object id is a <path:…>.
+              for action in sorted(ACTIONS.values(), key=lambda a: not a.url_kwargs)],
             *super().get_urls(),
         ]
 

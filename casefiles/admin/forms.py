@@ -161,7 +161,7 @@ class DecideForm(ReasonForm):
         self.fields["requests"].choices = [(pk, pk) for pk in request_ids]
 
 
-# --- issue 7: grading, provenance, verification, facts, legal review, persons, split --
+# --- sources, facts, legal review, persons, split ---------------------------------------
 
 def _words(code: str) -> str:
     return code.replace("_", " ")
