@@ -35,6 +35,9 @@ _NUMBERS = {
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
     "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
 }  # fmt: skip
+_SPEAKER = re.compile(
+    r"\s+(?:also\s+|later\s+|then\s+)?(?:told|tells|said|says|wrote|writes|recalled|recalls)\b"
+)
 _DETERMINER = re.compile(r"^(?:his|her|their|a|an|the)\s+", re.IGNORECASE)
 
 
@@ -74,6 +77,7 @@ class _Rules:
     negation: re.Pattern[str]
     groups: tuple[_Group, ...]
     perpetrators: tuple[re.Pattern[str], ...]
+    perpetrator_not_after: re.Pattern[str] | None
     count: re.Pattern[str]
 
 
@@ -127,9 +131,24 @@ def rules() -> _Rules:
         conflict=compile_rule(data["conflict_context"]) if "conflict_context" in data else None,
         negation=compile_rule(data["negation_pattern"]),
         groups=groups,
-        perpetrators=tuple(compile_rule(p, 0) for p in data["perpetrators"]),
+        perpetrators=_party_patterns(data),
+        perpetrator_not_after=compile_rule(data["perpetrator_not_after"])
+        if "perpetrator_not_after" in data else None,
         count=count,
     )
+
+
+def _party_patterns(data: dict[str, Any]) -> tuple[re.Pattern[str], ...]:
+    """The perpetrator patterns, those naming a party ({adj}, {state}) once per party."""
+    out: list[re.Pattern[str]] = []
+    for pattern in data["perpetrators"]:
+        if "{adj}" not in pattern and "{state}" not in pattern:
+            out.append(compile_rule(pattern, 0))
+            continue
+        for party in data["parties"].values():
+            out.append(compile_rule(
+                pattern.replace("{adj}", party["adj"]).replace("{state}", party["state"]), 0))
+    return tuple(out)
 
 
 @dataclass
@@ -205,15 +224,28 @@ def _victim_group(
 
 
 def _perpetrator(text: str, ranges: list[tuple[int, int]]) -> Span | None:
+    """The first party named in the nearest range that is not the object of an act or
+    a preposition ("executed a captured Ukrainian soldier", "against Russian troops"):
+    the text's order, not the order of the patterns, so neither party is preferred."""
+    r = rules()
     for start, end in ranges:
-        for regex in rules().perpetrators:
-            m = regex.search(text, start, end)
-            if m:
-                s = m.start()
-                lead = _DETERMINER.match(m.group(0))
-                if lead and lead.end() < len(m.group(0)):
-                    s += lead.end()
-                return make_span(text, s, m.end())
+        found, speakers = [], []
+        for regex in r.perpetrators:
+            for m in regex.finditer(text, start, end):
+                before = text[max(start, m.start() - 40) : m.start()]
+                if r.perpetrator_not_after and r.perpetrator_not_after.search(before):
+                    continue
+                # "A Russian soldier told his girlfriend that his commander ordered ...":
+                # the speaker reports; the one he names acted. The speaker only when
+                # nobody else is named ("we kill them all").
+                (speakers if _SPEAKER.match(text, m.end(), end) else found).append(m)
+        if found or speakers:
+            m = min(found or speakers, key=lambda m: (m.start(), -m.end()))
+            s = m.start()
+            lead = _DETERMINER.match(m.group(0))
+            if lead and lead.end() < len(m.group(0)):
+                s += lead.end()
+            return make_span(text, s, m.end())
     return None
 
 
