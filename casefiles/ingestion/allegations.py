@@ -229,7 +229,8 @@ def _perpetrator(text: str, ranges: list[tuple[int, int]]) -> Span | None:
     the text's order, not the order of the patterns, so neither party is preferred."""
     r = rules()
     for start, end in ranges:
-        found, speakers = [], []
+        found: list[re.Match[str]] = []
+        speakers: list[re.Match[str]] = []
         for regex in r.perpetrators:
             for m in regex.finditer(text, start, end):
                 before = text[max(start, m.start() - 40) : m.start()]
