@@ -1,4 +1,10 @@
-"""Read models as pure consequences of events: one handler per event type.
+"""Read models as pure consequences of events.
+
+A case event's projection is derived from its declared effect on CaseState
+(casefiles/domain/eventtypes/): the read models are an image of CaseState (`Image`),
+so the effect's changes become column updates and child rows. Handlers registered with
+`@handles` add only what is specific to a table (the decision on a transition request,
+the Source table of the ingestion streams).
 
 `project(events)` runs inside the command's transaction, right after the append, so
 a read model never shows a change whose event is not stored (and vice versa).
@@ -8,14 +14,28 @@ a read model never shows a change whose event is not stored (and vice versa).
 import contextvars
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import asdict, is_dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from django.db import transaction
+from django.db import models, transaction
 
 from casefiles import statements
 from casefiles.domain import workflow
-from casefiles.eventstore import parse_time
+from casefiles.domain.effects import Amend, Append, Change
+from casefiles.domain.events import REGISTRY
+from casefiles.domain.eventtype import CASE, NO_STATE
+from casefiles.domain.state import (
+    CaseState,
+    LinkRef,
+    NoteRef,
+    PendingRequest,
+    SourceRef,
+    Waiver,
+    evolve,
+)
+from casefiles.eventstore import format_time, parse_time
 from casefiles.models import (
     CaseFile,
     CaseLink,
@@ -29,13 +49,15 @@ from casefiles.models import (
 )
 
 Record = dict[str, Any]
-HANDLERS: dict[str, Callable[[Record], None]] = {}
+# Table-specific projections, beside (case events) or instead of (other streams) the
+# projection derived from each event type's effect.
+HANDLERS: dict[str, list[Callable[[Record], None]]] = {}
 READ_MODELS = (Source, CaseFile, CaseSource, CaseNote, TransitionRequest, CaseLink)
 
 
 def handles(type_name: str):
     def register(func):
-        HANDLERS[type_name] = func
+        HANDLERS.setdefault(type_name, []).append(func)
         return func
 
     return register
@@ -44,10 +66,11 @@ def handles(type_name: str):
 def project(records: Iterable[Record]) -> None:
     with projecting():
         for record in records:
-            handler = HANDLERS.get(record["type"])
-            if handler is None:
+            steps = PROJECTORS.get(record["type"])
+            if steps is None:
                 raise LookupError(f"no projection handles {record['type']}")
-            handler(record)
+            for step in steps:
+                step(record)
 
 
 class LiveStore:
@@ -150,69 +173,183 @@ def _touch(record: Record, **fields) -> None:
     )
 
 
-@handles("CaseOpened")
-def _opened(record: Record) -> None:
-    payload = record["payload"]
-    at = parse_time(record["occurred_at"])
-    store().create(
-        CaseFile,
-        id=record["case_id"],
-        reference=payload["reference"],
-        title=payload["title"],
-        summary=payload["summary"],
-        categories=payload["categories"],
-        places=payload["places"],
-        incident_from=_date(payload["incident_from"]),
-        incident_to=_date(payload["incident_to"]),
-        state=workflow.INTAKE,
-        opened_at=at,
-        opened_by=record["actor"]["username"],
-        updated_at=at,
-        version=record["version"],
-        head_hash=record["hash"],
-        corroboration=workflow.UNCORROBORATED,
+# --- Images: how CaseState and its parts are stored --------------------------------
+#
+# A read-model row is an image of a domain dataclass: one column per field, of the same
+# name unless renamed, its value converted by the column's type (dates and times as the
+# events write them, UUIDs as strings, JSON lists as tuples, "" for "none" in text
+# columns that cannot be NULL). The projections write through `row()` and
+# `selectors.case_state` reads through `item()`, so the two cannot disagree.
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _json_plain(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [asdict(item) if is_dataclass(item) else item for item in value]
+    return value
+
+
+def _converters(field: models.Field, optional: bool) -> tuple[Callable, Callable]:
+    """(to the column, from the column) for one dataclass field stored in `field`."""
+    if isinstance(field, models.DateTimeField):
+        return parse_time, format_time
+    if isinstance(field, models.DateField):
+        return _date, lambda value: value.isoformat() if value else None
+    if isinstance(field, models.UUIDField):
+        return _identity, lambda value: None if value is None else str(value)
+    if isinstance(field, models.JSONField):
+        return _json_plain, lambda value: tuple(value) if isinstance(value, list) else value
+    if isinstance(field, models.CharField | models.TextField) and not field.null:
+        return ((lambda value: "" if value is None else value),
+                (lambda value: value or None) if optional else _identity)
+    return _identity, _identity
+
+
+class Image:
+    def __init__(self, model, cls, *, renamed=None, elsewhere=(), read=None):
+        self.model, self.cls = model, cls
+        self.columns: dict[str, str] = {}
+        self.to_db: dict[str, Callable] = {}
+        self.from_db: dict[str, Callable] = {}
+        for item in dataclass_fields(cls):
+            if item.name in elsewhere:
+                continue
+            column = (renamed or {}).get(item.name, item.name)
+            to_db, from_db = _converters(model._meta.get_field(column), "None" in item.type)
+            self.columns[item.name] = column
+            self.to_db[item.name] = to_db
+            self.from_db[item.name] = (read or {}).get(item.name, from_db)
+
+    def row(self, obj) -> dict:
+        return {column: self.to_db[name](getattr(obj, name))
+                for name, column in self.columns.items()}
+
+    def values(self, row) -> dict:
+        return {name: self.from_db[name](getattr(row, column))
+                for name, column in self.columns.items()}
+
+    def item(self, row):
+        return self.cls(**self.values(row))
+
+
+class Children:
+    """A tuple field of CaseState stored as rows of its own table, keyed by case and
+    the item's id; `order` records the version that added the row (the tuple's order)."""
+
+    def __init__(self, image: Image, key: str, order: str):
+        self.image, self.key, self.order = image, key, order
+
+    def change(self, record: Record, change: Any) -> set[str]:
+        """Apply one change; returns the names of the item fields it changed."""
+        model = self.image.model
+        if isinstance(change, Append):
+            store().create(model, case_id=record["case_id"], **self.image.row(change.item),
+                           **{self.order: record["version"]})
+            return set(self.image.columns)
+        if isinstance(change, Amend) and change.key == self.key:
+            key = {"case_id": record["case_id"], self.key: change.value}
+            row = {}
+            for name, value in change.changes.items():
+                column = self.image.columns[name]
+                if isinstance(value, Change):
+                    current = store().value(model, key, column)
+                    value = value.apply(self.image.from_db[name](current))
+                row[column] = self.image.to_db[name](value)
+            store().update(model, key, **row)
+            return set(change.changes)
+        raise TypeError(f"{record['type']}: no projection of {change!r} on {model.__name__}")
+
+
+class Pending:
+    """CaseState.pending: the pending row of TransitionRequest. Its end (None) is a
+    decision whose details (by whom, approved or not) CaseState does not hold: the
+    event type's own handler records it."""
+
+    def __init__(self, image: Image):
+        self.image = image
+
+    def change(self, record: Record, change: Any) -> set[str]:
+        if isinstance(change, PendingRequest):
+            store().create(TransitionRequest, case_id=record["case_id"],
+                           status=TransitionRequest.PENDING, **self.image.row(change))
+        elif change is not None or record["type"] not in HANDLERS:
+            raise TypeError(f"{record['type']}: no projection records the end of the "
+                            f"pending request")
+        return set()
+
+
+SOURCE_IMAGE = Image(CaseSource, SourceRef)
+NOTE_IMAGE = Image(CaseNote, NoteRef)
+LINK_IMAGE = Image(CaseLink, LinkRef)
+PENDING_IMAGE = Image(TransitionRequest, PendingRequest)
+CHILDREN = {
+    "sources": Children(SOURCE_IMAGE, "source_id", "attached_version"),
+    "notes": Children(NOTE_IMAGE, "note_id", "added_version"),
+    "links": Children(LINK_IMAGE, "link_id", "suggested_version"),
+    "pending": Pending(PENDING_IMAGE),
+}
+CASE_IMAGE = Image(
+    CaseFile, CaseState,
+    renamed={"case_id": "id", "assignee": "assignee_name"},
+    elsewhere=CHILDREN,
+    read={"waivers": lambda waivers: tuple(Waiver(**w) for w in waivers)},
+)
+# What the independence count reads from a source: a change to these recounts it.
+CORROBORATION_INPUTS = {"origins", "provenance"}
+
+
+def case_state_from_rows(row: CaseFile, *, sources, notes, links, pending) -> CaseState:
+    """The CaseState the projected rows hold (selectors.case_state)."""
+    return CaseState(
+        **CASE_IMAGE.values(row),
+        sources=tuple(SOURCE_IMAGE.item(s) for s in sources),
+        notes=tuple(NOTE_IMAGE.item(n) for n in notes),
+        links=tuple(LINK_IMAGE.item(link) for link in links),
+        pending=PENDING_IMAGE.item(pending) if pending is not None else None,
     )
 
 
-@handles("CaseEdited")
-def _edited(record: Record) -> None:
-    fields = {}
-    for name, change in record["payload"]["changes"].items():
-        value = change["new"]
-        fields[name] = _date(value) if name in ("incident_from", "incident_to") else value
-    if "legal_qualification" in fields and fields["legal_qualification"] is None:
-        fields["legal_qualification"] = ""
-    _touch(record, **fields)
+def _extraction_category(extraction: dict | None) -> dict:
+    return {"extraction_category": extraction["allegation"]["category"] if extraction else ""}
 
 
-@handles("CaseAssigned")
-def _assigned(record: Record) -> None:
-    assignee = record["payload"]["assignee"]
-    _touch(
-        record,
-        assignee_id=assignee["id"] if assignee else None,
-        assignee_name=assignee["username"] if assignee else "",
-    )
+# Columns kept beside the image for filtering and lists, recomputed when their field changes.
+DERIVED_COLUMNS: dict[str, Callable[[Any], dict]] = {"extraction": _extraction_category}
 
 
-@handles("SourceAttached")
-def _source_attached(record: Record) -> None:
-    payload = record["payload"]
-    store().create(
-        CaseSource,
-        case_id=record["case_id"],
-        source_id=payload["source_id"],
-        title=payload["title"],
-        url=payload["url"],
-        origins=payload["origins"],
-        excerpt=payload["excerpt"],
-        content_sha256=payload["content_sha256"],
-        published_on=_date(payload["published_on"]),
-        attached_at=parse_time(record["occurred_at"]),
-        attached_by=record["actor"]["username"],
-        attached_version=record["version"],
-    )
-    _refresh_corroboration(record)
+def _case_event(record: Record) -> None:
+    """The projection every case event gets, derived from its declared effect: CaseFile
+    columns for the fields it changes, rows of the child tables for its items."""
+    event_type = REGISTRY[record["type"]]
+    if event_type.opens:
+        case = evolve(None, record)
+        store().create(CaseFile, **CASE_IMAGE.row(case), source_count=len(case.sources),
+                       independent_origins=case.independent_origins,
+                       corroboration=case.corroboration)
+        return
+    changes = {} if event_type.effect is NO_STATE else event_type.effect(
+        record["payload"], record)
+    row: dict[str, Any] = {}
+    recount = False
+    for name, change in changes.items():
+        child = CHILDREN.get(name)
+        if child is not None:
+            changed = child.change(record, change)
+            recount = recount or (name == "sources" and bool(changed & CORROBORATION_INPUTS))
+            continue
+        if isinstance(change, Change):
+            current = store().value(CaseFile, {"pk": record["case_id"]},
+                                    CASE_IMAGE.columns[name])
+            change = change.apply(CASE_IMAGE.from_db[name](current))
+        row[CASE_IMAGE.columns[name]] = CASE_IMAGE.to_db[name](change)
+        if name in DERIVED_COLUMNS:
+            row.update(DERIVED_COLUMNS[name](change))
+    if recount:
+        row.update(_corroboration(record))
+    _touch(record, **row)
 
 
 class _SourceOrigins(NamedTuple):
@@ -222,51 +359,18 @@ class _SourceOrigins(NamedTuple):
     provenance: tuple[dict, ...]
 
 
-def _refresh_corroboration(record: Record) -> None:
+def _corroboration(record: Record) -> dict:
     sources = [
         _SourceOrigins(tuple(row["origins"]), tuple(row["provenance"]))
         for row in store().rows(CaseSource, ("origins", "provenance"),
                                 case_id=record["case_id"])
     ]
     count = workflow.independent_origins(sources)
-    _touch(
-        record,
-        source_count=len(sources),
-        independent_origins=count,
-        corroboration=workflow.corroboration_status(count),
-    )
+    return {"source_count": len(sources), "independent_origins": count,
+            "corroboration": workflow.corroboration_status(count)}
 
 
-@handles("NoteAdded")
-def _note_added(record: Record) -> None:
-    store().create(
-        CaseNote,
-        note_id=record["payload"]["note_id"],
-        case_id=record["case_id"],
-        text=record["payload"]["text"],
-        author=record["actor"]["username"],
-        added_at=parse_time(record["occurred_at"]),
-        added_version=record["version"],
-    )
-    _touch(record)
-
-
-@handles("TransitionRequested")
-def _requested(record: Record) -> None:
-    payload = record["payload"]
-    store().create(
-        TransitionRequest,
-        request_id=payload["request_id"],
-        case_id=record["case_id"],
-        from_state=payload["from_state"],
-        to_state=payload["to_state"],
-        reason=payload["reason"],
-        requested_by_id=record["actor"]["id"],
-        requested_by=record["actor"]["username"],
-        requested_at=parse_time(record["occurred_at"]),
-        status=TransitionRequest.PENDING,
-    )
-    _touch(record)
+# --- Table-specific projections -----------------------------------------------------
 
 
 def _decide(record: Record, status: str) -> None:
@@ -284,35 +388,16 @@ def _decide(record: Record, status: str) -> None:
 @handles("TransitionApproved")
 def _approved(record: Record) -> None:
     _decide(record, TransitionRequest.APPROVED)
-    _touch(record, state=record["payload"]["to_state"])
 
 
 @handles("TransitionRejected")
 def _rejected(record: Record) -> None:
     _decide(record, TransitionRequest.REJECTED)
-    _touch(record)
 
 
 @handles("TransitionWithdrawn")
 def _withdrawn(record: Record) -> None:
     _decide(record, TransitionRequest.WITHDRAWN)
-    _touch(record)
-
-
-@handles("CriteriaWaived")
-def _waived(record: Record) -> None:
-    payload = record["payload"]
-    waivers = store().value(CaseFile, {"pk": record["case_id"]}, "waivers")
-    waivers = [w for w in waivers if w["to_state"] != payload["to_state"]]
-    waivers.append(
-        {
-            "to_state": payload["to_state"],
-            "reason": payload["reason"],
-            "waived_by": record["actor"]["username"],
-            "waived_at": record["occurred_at"],
-        }
-    )
-    _touch(record, waivers=waivers)
 
 
 @handles("SourceIngested")
@@ -358,190 +443,22 @@ def _variant(record: Record) -> None:
     )
 
 
-@handles("AllegationExtracted")
-def _allegation(record: Record) -> None:
-    payload = record["payload"]
-    _touch(record, extraction=payload, extraction_category=payload["allegation"]["category"])
+# The log's own stream: no read model; the log's keys are read from the events.
+NO_PROJECTION = frozenset({"SigningKeyRotated"})
 
 
-@handles("LinkSuggested")
-def _link_suggested(record: Record) -> None:
-    payload = record["payload"]
-    store().create(
-        CaseLink,
-        case_id=record["case_id"],
-        link_id=payload["link_id"],
-        other_case_id=payload["other_case_id"],
-        other_reference=payload["other_reference"],
-        reasons=payload["reasons"],
-        status=CaseLink.SUGGESTED,
-        suggested_version=record["version"],
-    )
-    _touch(record)
+def _plan() -> dict[str, tuple[Callable[[Record], None], ...]]:
+    """Per event type, what projects it: the derived case projection for case events,
+    then the table-specific handlers; a type with neither is left out (and refused)."""
+    plan = {}
+    for name, event_type in REGISTRY.items():
+        steps = ([_case_event] if event_type.stream == CASE else []) + HANDLERS.get(name, [])
+        if steps or name in NO_PROJECTION:
+            plan[name] = tuple(steps)
+    return plan
 
 
-def _link_status(record: Record, status: str, **case_fields) -> None:
-    store().update(
-        CaseLink,
-        {"case_id": record["case_id"], "link_id": record["payload"]["link_id"]},
-        status=status,
-    )
-    _touch(record, **case_fields)
-
-
-@handles("LinkDismissed")
-def _link_dismissed(record: Record) -> None:
-    _link_status(record, CaseLink.DISMISSED)
-
-
-@handles("CaseMergedInto")
-def _merged_into(record: Record) -> None:
-    _link_status(record, CaseLink.MERGED, merged_into=record["payload"]["into_case_id"])
-
-
-@handles("CaseAbsorbed")
-def _absorbed(record: Record) -> None:
-    _link_status(record, CaseLink.MERGED)
-
-
-def _source_json(record: Record, **fields) -> None:
-    store().update(
-        CaseSource,
-        {"case_id": record["case_id"], "source_id": record["payload"]["source_id"]},
-        **fields,
-    )
-
-
-@handles("SourceGraded")
-def _graded(record: Record) -> None:
-    payload = record["payload"]
-    _source_json(record, grade={
-        "reliability": payload["reliability"], "credibility": payload["credibility"],
-        "reason": payload["reason"], "graded_by": record["actor"]["username"],
-        "graded_at": record["occurred_at"],
-    })
-    _touch(record)
-
-
-@handles("ProvenanceRecorded")
-def _provenance(record: Record) -> None:
-    _source_json(record, provenance=record["payload"]["chain"])
-    _refresh_corroboration(record)
-
-
-@handles("VerificationRecorded")
-def _verification(record: Record) -> None:
-    payload = record["payload"]
-    steps = store().value(
-        CaseSource, {"case_id": record["case_id"], "source_id": payload["source_id"]},
-        "verifications")
-    step = {"verification_id": payload["verification_id"], "method": payload["method"],
-            "result": payload["result"], "notes": payload["notes"],
-            "by": record["actor"]["username"], "at": record["occurred_at"]}
-    _source_json(record, verifications=[*steps, step])
-    _touch(record)
-
-
-def _case_json(record: Record, field: str, change) -> None:
-    current = store().value(CaseFile, {"pk": record["case_id"]}, field)
-    _touch(record, **{field: change(current)})
-
-
-@handles("FactRecorded")
-def _fact(record: Record) -> None:
-    payload = record["payload"]
-    _case_json(record, "facts", lambda facts: [
-        *facts, {"fact_id": payload["fact_id"], "text": payload["text"], "support": []}])
-
-
-@handles("FactSupported")
-def _fact_supported(record: Record) -> None:
-    payload = record["payload"]
-    support = {"source_id": payload["source_id"], "excerpt": payload["excerpt"]}
-    _case_json(record, "facts", lambda facts: [
-        {**f, "support": [*f["support"], support]} if f["fact_id"] == payload["fact_id"]
-        else f for f in facts])
-
-
-@handles("QualificationAdded")
-def _qualification(record: Record) -> None:
-    payload = record["payload"]
-    _case_json(record, "qualifications", lambda items: [*items, {
-        "qualification_id": payload["qualification_id"], "code": payload["code"],
-        "elements": {}}])
-
-
-@handles("ElementAssessed")
-def _element(record: Record) -> None:
-    payload = record["payload"]
-    assessment = {"finding": payload["finding"], "source_ids": payload["source_ids"],
-                  "note": payload["note"], "assessed_by": record["actor"]["username"],
-                  "assessed_at": record["occurred_at"]}
-    _case_json(record, "qualifications", lambda items: [
-        {**q, "elements": {**q["elements"], payload["element"]: assessment}}
-        if q["qualification_id"] == payload["qualification_id"] else q for q in items])
-
-
-@handles("PersonAdded")
-def _person(record: Record) -> None:
-    payload = record["payload"]
-    person = {k: payload[k] for k in ("person_id", "role", "pseudonym", "protected", "name")}
-    _case_json(record, "persons", lambda persons: [*persons, person])
-
-
-@handles("IdentityRevealed")
-@handles("CaseExported")
-def _audit_record(record: Record) -> None:
-    # Who looked (a protected identity, an export): recorded, changes nothing else.
-    _touch(record)
-
-
-@handles("SigningKeyRotated")
-def _key_rotated(record: Record) -> None:
-    # The log's own stream: no read model; the log's keys are read from the events.
-    return None
-
-
-@handles("CaseSplitOff")
-def _split_off(record: Record) -> None:
-    payload = record["payload"]
-    _case_json(record, "related", lambda related: [*related, {
-        "relation": "split_off", "case_id": payload["new_case_id"],
-        "reference": payload["new_reference"]}])
-
-
-@handles("CaseSplitFrom")
-def _split_from(record: Record) -> None:
-    payload = record["payload"]
-    _case_json(record, "related", lambda related: [*related, {
-        "relation": "split_from", "case_id": payload["from_case_id"],
-        "reference": payload["from_reference"]}])
-
-
-@handles("RestrictionRequested")
-@handles("RestrictionLiftRequested")
-def _restriction_requested(record: Record) -> None:
-    payload = record["payload"]
-    _touch(record, restriction_pending={
-        "request_id": payload["request_id"], "team": payload["team"],
-        "lift": record["type"] == "RestrictionLiftRequested", "reason": payload["reason"],
-        "requested_by_id": record["actor"]["id"], "requested_by": record["actor"]["username"],
-        "requested_at": record["occurred_at"]})
-
-
-@handles("CaseRestricted")
-def _restricted(record: Record) -> None:
-    _touch(record, restricted_to=record["payload"]["team"], restriction_pending=None)
-
-
-@handles("RestrictionLifted")
-def _restriction_lifted(record: Record) -> None:
-    _touch(record, restricted_to="", restriction_pending=None)
-
-
-@handles("RestrictionRejected")
-def _restriction_rejected(record: Record) -> None:
-    _touch(record, restriction_pending=None)
+PROJECTORS = _plan()
 
 
 def rebuild() -> int:
@@ -565,7 +482,8 @@ def rebuild() -> int:
                         buffer.flush()
                     current = event.case_id
                 record = event.as_record()
-                HANDLERS[record["type"]](record)
+                for step in PROJECTORS[record["type"]]:
+                    step(record)
                 count += 1
             buffer.flush()
         finally:

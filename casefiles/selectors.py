@@ -7,23 +7,11 @@ from datetime import UTC, datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 
-from casefiles import eventstore, statements
+from casefiles import eventstore, projections, statements
 from casefiles.compartments import hidden_case_ids, visible_cases
-from casefiles.domain.state import (
-    CaseState,
-    LinkRef,
-    NoteRef,
-    PendingRequest,
-    SourceRef,
-    Waiver,
-    fold,
-)
+from casefiles.domain.state import CaseState, fold
 from casefiles.errors import InvalidCommand, NotFound
 from casefiles.models import CaseFile, TransitionRequest
-
-
-def _time(value) -> str:
-    return eventstore.format_time(value)
 
 
 def get_case(case_id: uuid.UUID | str, *, lock: bool = False) -> CaseFile:
@@ -88,81 +76,15 @@ def case_head(case_id: uuid.UUID | str, *, lock: bool = False) -> CaseHead:
 
 
 def case_state(case_id: uuid.UUID | str, *, lock: bool = False) -> CaseState:
-    """The current CaseState, from the read models (the same shape `case_at` folds)."""
+    """The current CaseState, from the read models (the same shape `case_at` folds),
+    read through the images the projections write (casefiles/projections.py)."""
     row = get_case(case_id, lock=lock)
-    pending = row.requests.filter(status=TransitionRequest.PENDING).first()
-    return CaseState(
-        case_id=str(row.pk),
-        reference=row.reference,
-        version=row.version,
-        head_hash=row.head_hash,
-        state=row.state,
-        title=row.title,
-        summary=row.summary,
-        categories=tuple(row.categories),
-        places=tuple(row.places),
-        incident_from=row.incident_from.isoformat() if row.incident_from else None,
-        incident_to=row.incident_to.isoformat() if row.incident_to else None,
-        outcome=row.outcome,
-        legal_qualification=row.legal_qualification,
-        assignee_id=row.assignee_id,
-        assignee=row.assignee_name or None,
-        opened_at=_time(row.opened_at),
-        opened_by=row.opened_by,
-        updated_at=_time(row.updated_at),
-        sources=tuple(
-            SourceRef(
-                source_id=str(s.source_id),
-                title=s.title,
-                url=s.url,
-                origins=tuple(s.origins),
-                excerpt=s.excerpt,
-                content_sha256=s.content_sha256,
-                published_on=s.published_on.isoformat() if s.published_on else None,
-                attached_at=_time(s.attached_at),
-                attached_by=s.attached_by,
-                grade=s.grade,
-                provenance=tuple(s.provenance),
-                verifications=tuple(s.verifications),
-            )
-            for s in row.sources.order_by("attached_version")
-        ),
-        notes=tuple(
-            NoteRef(
-                note_id=str(n.note_id), text=n.text, author=n.author, added_at=_time(n.added_at)
-            )
-            for n in row.notes.order_by("added_version")
-        ),
-        pending=PendingRequest(
-            request_id=str(pending.request_id),
-            from_state=pending.from_state,
-            to_state=pending.to_state,
-            reason=pending.reason,
-            requested_by_id=pending.requested_by_id,
-            requested_by=pending.requested_by,
-            requested_at=_time(pending.requested_at),
-        )
-        if pending
-        else None,
-        waivers=tuple(Waiver(**w) for w in row.waivers),
-        extraction=row.extraction,
-        links=tuple(
-            LinkRef(
-                link_id=str(link.link_id),
-                other_case_id=str(link.other_case_id),
-                other_reference=link.other_reference,
-                reasons=tuple(link.reasons),
-                status=link.status,
-            )
-            for link in row.links.order_by("suggested_version")
-        ),
-        merged_into=str(row.merged_into) if row.merged_into else None,
-        facts=tuple(row.facts),
-        qualifications=tuple(row.qualifications),
-        persons=tuple(row.persons),
-        related=tuple(row.related),
-        restricted_to=row.restricted_to or None,
-        restriction_pending=row.restriction_pending,
+    return projections.case_state_from_rows(
+        row,
+        sources=row.sources.order_by("attached_version"),
+        notes=row.notes.order_by("added_version"),
+        links=row.links.order_by("suggested_version"),
+        pending=row.requests.filter(status=TransitionRequest.PENDING).first(),
     )
 
 

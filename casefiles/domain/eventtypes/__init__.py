@@ -1,0 +1,1 @@
+"""One declaration per event type, grouped by concept (casefiles/domain/eventtype.py)."""

@@ -1,0 +1,90 @@
+"""Relations between cases: suggested links, merges and splits."""
+
+from casefiles.domain.casestate import LinkRef
+from casefiles.domain.effects import Amend, Append
+from casefiles.domain.eventtype import EventType, register
+
+
+def _link_status(link_id: str, status: str) -> Amend:
+    return Amend("link_id", link_id, {"status": status})
+
+
+@register
+class LinkSuggested(EventType):
+    schema = 1
+    required = ("link_id", "other_case_id", "other_reference", "reasons")
+
+    def effect(self, p, e):
+        return {"links": Append(LinkRef(
+            link_id=p["link_id"], other_case_id=p["other_case_id"],
+            other_reference=p["other_reference"], reasons=tuple(p["reasons"]),
+            status="suggested"))}
+
+    def describe(self, p):
+        return (f"Suggested link: possibly the same incident as {p['other_reference']} "
+                f"({'; '.join(p['reasons'])})")
+
+
+@register
+class LinkDismissed(EventType):
+    schema = 1
+    required = ("link_id", "other_case_id", "reason")
+
+    def effect(self, p, e):
+        return {"links": _link_status(p["link_id"], "dismissed")}
+
+    def describe(self, p):
+        return f"Dismissed the suggested link: {p['reason']}"
+
+
+@register
+class CaseMergedInto(EventType):
+    schema = 1
+    required = ("into_case_id", "into_reference", "link_id", "reason")
+
+    def effect(self, p, e):
+        return {"links": _link_status(p["link_id"], "merged"),
+                "merged_into": p["into_case_id"]}
+
+    def describe(self, p):
+        return f"Merged into {p['into_reference']}: {p['reason']}"
+
+
+@register
+class CaseAbsorbed(EventType):
+    schema = 1
+    required = ("from_case_id", "from_reference", "link_id", "reason")
+
+    def effect(self, p, e):
+        return {"links": _link_status(p["link_id"], "merged")}
+
+    def describe(self, p):
+        return f"Absorbed {p['from_reference']} (merged here): {p['reason']}"
+
+
+@register
+class CaseSplitOff(EventType):
+    schema = 1
+    required = ("new_case_id", "new_reference", "source_ids", "reason")
+
+    def effect(self, p, e):
+        ref = {"relation": "split_off", "case_id": p["new_case_id"],
+               "reference": p["new_reference"]}
+        return {"related": Append(ref)}
+
+    def describe(self, p):
+        return f"Split off {p['new_reference']}: {p['reason']}"
+
+
+@register
+class CaseSplitFrom(EventType):
+    schema = 1
+    required = ("from_case_id", "from_reference", "reason")
+
+    def effect(self, p, e):
+        ref = {"relation": "split_from", "case_id": p["from_case_id"],
+               "reference": p["from_reference"]}
+        return {"related": Append(ref)}
+
+    def describe(self, p):
+        return f"Split from {p['from_reference']}: {p['reason']}"

@@ -1,0 +1,73 @@
+"""Moving a case through the workflow under four-eyes approval."""
+
+from casefiles.domain.casestate import PendingRequest, Waiver
+from casefiles.domain.effects import Update
+from casefiles.domain.eventtype import EventType, register, who
+from casefiles.domain.wording import state, transition
+
+
+@register
+class TransitionRequested(EventType):
+    schema = 1
+    required = ("request_id", "from_state", "to_state", "reason")
+
+    def effect(self, p, e):
+        return {"pending": PendingRequest(
+            request_id=p["request_id"], from_state=p["from_state"], to_state=p["to_state"],
+            reason=p["reason"], requested_by_id=e["actor"]["id"], requested_by=who(e),
+            requested_at=e["occurred_at"])}
+
+    def describe(self, p):
+        return transition("Requested", p)
+
+
+@register
+class TransitionApproved(EventType):
+    schema = 1
+    required = ("request_id", "from_state", "to_state", "reason")
+
+    def effect(self, p, e):
+        return {"state": p["to_state"], "pending": None}
+
+    def describe(self, p):
+        return transition("Approved", p)
+
+
+@register
+class TransitionRejected(EventType):
+    schema = 1
+    required = ("request_id", "from_state", "to_state", "reason")
+
+    def effect(self, p, e):
+        return {"pending": None}
+
+    def describe(self, p):
+        return transition("Rejected", p)
+
+
+@register
+class TransitionWithdrawn(EventType):
+    schema = 1
+    required = ("request_id", "reason")
+
+    def effect(self, p, e):
+        return {"pending": None}
+
+    def describe(self, p):
+        return f"Withdrew the pending request: {p['reason']}"
+
+
+@register
+class CriteriaWaived(EventType):
+    schema = 1
+    required = ("to_state", "reason")
+
+    def effect(self, p, e):
+        waiver = Waiver(to_state=p["to_state"], reason=p["reason"], waived_by=who(e),
+                        waived_at=e["occurred_at"])
+        return {"waivers": Update(lambda waivers: (
+            *(w for w in waivers if w.to_state != waiver.to_state), waiver))}
+
+    def describe(self, p):
+        return (f"Waived the independent-sources criterion for {state(p['to_state'])}: "
+                f"{p['reason']}")
