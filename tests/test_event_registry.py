@@ -21,6 +21,7 @@ from casefiles.domain.eventtype import (
 from casefiles.domain.hashing import NotCanonical
 from casefiles.domain.state import fold
 from casefiles.eventstore import NewEvent
+from casefiles.models import CaseFile
 from casefiles.selectors import case_state
 from tests.conftest import make_user
 
@@ -110,7 +111,8 @@ def _sequence(user_id: int) -> list[tuple[str, dict]]:
         ("SourceAttached", {"source_id": source, "title": "AP report", "url": "https://a",
                             "origins": ["Associated Press"], "excerpt": "strikes",
                             "content_sha256": None, "published_on": "2026-03-03"}),
-        ("SourceAttached", {"source_id": _id(), "title": "UN", "url": "", "origins": [],
+        ("SourceAttached", {"source_id": _id(), "title": "Relay", "url": "",
+                            "origins": ["Associated Press"],
                             "excerpt": "", "content_sha256": "ab" * 32,
                             "published_on": None}),
         ("SourceGraded", {"source_id": source, "reliability": "B", "credibility": "2",
@@ -189,6 +191,12 @@ def test_every_case_event_projects_what_it_folds_to():
             projections.project(event.as_record() for event in stored)
         folded = fold(eventstore.stream(case_id))
         assert case_state(case_id) == folded, f"after {kind}"
+        # The columns kept beside the image for lists and filters follow it too.
+        row = CaseFile.objects.get(pk=case_id)
+        assert (row.source_count, row.independent_origins, row.corroboration) == (
+            len(folded.sources), folded.independent_origins, folded.corroboration), kind
+        assert row.extraction_category == (
+            folded.extraction["allegation"]["category"] if folded.extraction else ""), kind
     assert folded.restricted_to is None and folded.assignee is None
     assert [link.status for link in folded.links] == ["merged", "merged"]
     live = projections.snapshot()
