@@ -62,7 +62,7 @@ class EventType:
 REGISTRY: dict[str, EventType] = {}
 
 
-def missing_parts(cls: type) -> list[str]:
+def missing_parts(cls: type[EventType]) -> list[str]:
     """The parts a declaration leaves out (empty when complete)."""
     missing = []
     schema = cls.__dict__.get("schema")
