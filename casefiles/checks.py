@@ -29,3 +29,21 @@ def database_role(app_configs=None, databases=None, **kwargs) -> list[checks.Che
             id="casefiles.W101")]
     return [checks.Error(problem.message, hint=problem.hint, id=f"casefiles.{problem.id}")
             for problem in report.problems]
+
+
+@checks.register()
+def renamed_environment(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """A warning for each renamed environment variable still set under its old name
+    (config/settings.py, RENAMED_ENV): honoured if the new name is not set, else ignored;
+    either way the operator is told, at every start-up check (migrate, runserver, check)."""
+    found = []
+    for old, new, new_too in settings.RENAMED_ENV_SEEN:
+        if new_too:
+            message = (f"{old} is set but ignored: it is the old name of {new}, which is "
+                       f"set too and is used.")
+        else:
+            message = (f"{old} is the old name of {new}; its value is used for now.")
+        found.append(checks.Warning(
+            message, hint=f"Rename {old} to {new} in the environment (docs/operations.md).",
+            id="casefiles.W102"))
+    return found

@@ -2,19 +2,22 @@
 
 After AXES_FAILURE_LIMIT failures for a username, that username is refused for
 AXES_BACKOFF_BASE seconds, then twice as long after each further failure, never longer
-than AXES_BACKOFF_MAX. Failures are remembered for AXES_COOLOFF_TIME after the last one,
-so the back-off keeps growing for someone who keeps guessing, while one burst of wrong
-passwords from anyone (the username is public; behind a proxy every client may share an
-address) locks its owner out for seconds, not an hour.
+than AXES_BACKOFF_MAX. Failures are remembered for AXES_COOLOFF_TIME (from
+AXES_FAILURE_MEMORY_HOURS) after the last one, so the back-off keeps growing for someone
+who keeps guessing, while one burst of wrong passwords from anyone (the username is
+public; behind a proxy every client may share an address) locks its owner out for
+seconds, not an hour.
 
 django-axes ties "how long failures count" and "how long a lockout lasts" to the one
 cool-off; here the cool-off is the memory and the lockout ends after the back-off.
 """
 
+import math
 from datetime import timedelta
 
 from axes.handlers.database import AxesDatabaseHandler
-from axes.helpers import get_failure_limit
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_credentials, get_failure_limit
 from django.conf import settings
 from django.db.models import Max, Sum
 from django.utils import timezone
@@ -48,3 +51,15 @@ class BackoffHandler(AxesDatabaseHandler):
         if not settings.AXES_LOCK_OUT_AT_FAILURE:
             return False
         return self.locked_until(request, credentials) is not None
+
+
+def seconds_locked(request, username: str) -> int:
+    """Whole seconds until `username`'s lockout ends (at least 1), for a request that
+    django-axes has just refused: the token request's Retry-After."""
+    handler = AxesProxyHandler.get_implementation()
+    until = handler.locked_until(request, get_credentials(username)) if isinstance(
+        handler, BackoffHandler) else None
+    if until is None:
+        # Refused at the very moment the back-off ended: try again at once, not "0".
+        return 1
+    return max(1, math.ceil((until - timezone.now()).total_seconds()))

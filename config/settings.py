@@ -342,7 +342,18 @@ AXES_HANDLER = "casefiles.lockout.BackoffHandler"
 AXES_LOCK_OUT_AT_FAILURE = True
 AXES_BACKOFF_BASE = read_duration("AXES_BACKOFF_BASE", timedelta(seconds=1)).total_seconds()
 AXES_BACKOFF_MAX = read_duration("AXES_BACKOFF_MAX", timedelta(seconds=900)).total_seconds()
-AXES_COOLOFF_TIME = read_duration("AXES_FAILURE_MEMORY_HOURS", 24 * HOUR, unit=HOUR)
+# Renamed environment variables, old name: new name. An old name still set is honoured
+# when the new one is not, and named by a start-up warning either way (system check
+# casefiles.W102, casefiles/checks.py): never silently ignored.
+RENAMED_ENV = {"AXES_COOLOFF_HOURS": "AXES_FAILURE_MEMORY_HOURS"}
+RENAMED_ENV_SEEN = [(old, new, read_str(new, None) is not None)
+                    for old, new in RENAMED_ENV.items() if read_str(old, None) is not None]
+_memory_name = ("AXES_COOLOFF_HOURS" if read_str("AXES_FAILURE_MEMORY_HOURS", None) is None
+                and read_str("AXES_COOLOFF_HOURS", None) is not None
+                else "AXES_FAILURE_MEMORY_HOURS")
+# At least a second: 0 would mean "never forget" to django-axes (a falsy cool-off).
+AXES_COOLOFF_TIME = read_duration(_memory_name, 24 * HOUR, unit=HOUR,
+                                  minimum=timedelta(seconds=1))
 AXES_LOCKOUT_PARAMETERS = ["username"]
 # axes.W006 wants the address among the parameters lest rotating User-Agents evade the
 # count; counted by username, every agent and address adds to the one count. With the

@@ -164,6 +164,9 @@ def age_failures(username: str, seconds: float) -> None:
 
 def test_lockout_backs_off_and_expires(client, settings, users):
     settings.AXES_ENABLED = True
+    # A base of 10 s rather than the default 1 s: every "still locked" below has seconds
+    # of margin, so a slow request (PostgreSQL, a busy machine) cannot outlast it.
+    settings.AXES_BACKOFF_BASE = 10
     limit = settings.AXES_FAILURE_LIMIT
     # An anonymous attacker, a new address each time (no trusted proxy: REMOTE_ADDR).
     statuses = [login(client, "wrong", REMOTE_ADDR=f"198.51.100.{i}") for i in range(limit)]
@@ -174,18 +177,18 @@ def test_lockout_backs_off_and_expires(client, settings, users):
     for _ in range(5):
         assert login(client, "wrong", REMOTE_ADDR="198.51.100.99") == 429
     assert sum(AccessAttempt.objects.values_list("failures_since_start", flat=True)) == limit
-    # ...and after 1 s it may try again.
-    age_failures("dora", 1.1)
-    # One more failure locks for 2 s: still locked after 1.1 s, free after 2.1 s.
+    # ...and after 10 s it may try again.
+    age_failures("dora", 11)
+    # One more failure locks for 20 s: still locked after 11 s, free after 21 s.
     assert login(client, "wrong", REMOTE_ADDR="198.51.100.50") == 429
-    age_failures("dora", 1.1)
+    age_failures("dora", 11)
     assert login(client, "x-dora", REMOTE_ADDR="192.0.2.1") == 429
-    age_failures("dora", 1.0)
-    # Then 4 s after the next failure.
+    age_failures("dora", 10)
+    # Then 40 s after the next failure.
     assert login(client, "wrong", REMOTE_ADDR="198.51.100.51") == 429
-    age_failures("dora", 3.9)
+    age_failures("dora", 35)
     assert login(client, "x-dora", REMOTE_ADDR="192.0.2.1") == 429
-    age_failures("dora", 0.2)
+    age_failures("dora", 6)
     # The owner signs in; success resets the count.
     assert login(client, "x-dora", REMOTE_ADDR="192.0.2.1") == 302
     assert not AccessAttempt.objects.filter(username="dora").exists()
@@ -222,16 +225,139 @@ def test_failures_are_forgotten_after_the_memory(client, settings, users):
     assert login(client, "x-dora") == 302
 
 
-def test_lockout_covers_the_token_endpoint(settings, users, monkeypatch):
+def locked_problem(response) -> dict:
+    """The lockout's answer: 429 problem+json of its own type, with Retry-After."""
+    assert response.status_code == 429, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["type"] == "urn:casefiles:problem:account-locked"
+    assert "temporarily locked after repeated failed sign-ins" in body["detail"]
+    assert "token" not in body
+    return body
+
+
+def test_a_locked_username_gets_429_with_retry_after_at_the_token_endpoint(settings, users,
+                                                                           monkeypatch):
     monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "auth", "100/minute")
     settings.AXES_ENABLED = True
+    settings.AXES_BACKOFF_BASE, settings.AXES_BACKOFF_MAX = 60, 900
+    anon = APIClient()
+    limit = settings.AXES_FAILURE_LIMIT
+    for i in range(limit - 1):
+        assert guess(anon, remote=f"198.51.100.{i}") == 422
+    # The failure that reaches the limit is answered as the lockout it starts.
+    reached = anon.post(TOKEN, {"username": "aud", "password": "guess"}, format="json")
+    assert 55 <= int(reached["Retry-After"]) <= 60
+    locked_problem(reached)
+    # While locked, the right password and a wrong one get the same answer: it tells
+    # nothing about the password just sent (it is not even checked).
+    right = anon.post(TOKEN, {"username": "aud", "password": "x-aud"}, format="json")
+    wrong = anon.post(TOKEN, {"username": "aud", "password": "guess-2"}, format="json")
+    assert locked_problem(right) == locked_problem(wrong)
+    assert right["Retry-After"] == wrong["Retry-After"]
+    assert 1 <= int(right["Retry-After"]) <= 60
+    # Retry-After counts down to the end of the back-off.
+    age_failures("aud", 45)
+    later = anon.post(TOKEN, {"username": "aud", "password": "x-aud"}, format="json")
+    locked_problem(later)
+    assert 10 <= int(later["Retry-After"]) <= 15
+    # Hammering while locked was not counted: the back-off is still the first one.
+    assert sum(AccessAttempt.objects.filter(username="aud").values_list(
+        "failures_since_start", flat=True)) == limit
+    # Once the back-off has passed, the right password gets a token.
+    age_failures("aud", 15.1)
+    issued = anon.post(TOKEN, {"username": "aud", "password": "x-aud"}, format="json")
+    assert issued.status_code == 200 and "token" in issued.json()
+
+
+def test_after_the_lockout_a_device_owner_needs_password_and_code(settings, users,
+                                                                  monkeypatch):
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "auth", "100/minute")
+    settings.AXES_ENABLED = True
+    settings.AXES_BACKOFF_BASE = 60
+    device = TOTPDevice.objects.create(user=users["auditor"], name="phone", confirmed=True)
+    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
     anon = APIClient()
     for i in range(settings.AXES_FAILURE_LIMIT):
         guess(anon, remote=f"198.51.100.{i}")
-    # The right password is refused while the username is locked out...
-    refused = anon.post(TOKEN, {"username": "aud", "password": "x-aud"}, format="json")
-    assert refused.status_code in (422, 429) and "token" not in refused.json()
-    # ...and accepted once the back-off has passed.
-    age_failures("aud", 1.1)
-    assert "token" in anon.post(TOKEN, {"username": "aud", "password": "x-aud"},
-                                format="json").json()
+    # Password and code while locked: the same 429, and the code is not used up.
+    locked_problem(anon.post(TOKEN, {"username": "aud", "password": "x-aud", "otp": code},
+                             format="json"))
+    age_failures("aud", 61)
+    issued = anon.post(TOKEN, {"username": "aud", "password": "x-aud", "otp": code},
+                       format="json")
+    assert issued.status_code == 200, issued.content
+    assert issued.json()["issued_with"] == "password+otp"
+
+
+def test_the_throttle_and_the_lockout_say_which_they_are(settings, users):
+    # The throttle (3 a minute from this address, the fixture): about:blank, "throttled".
+    anon = APIClient()
+    for _ in range(3):
+        guess(anon)
+    throttled = anon.post(TOKEN, {"username": "aud", "password": "guess"}, format="json",
+                          REMOTE_ADDR="203.0.113.9")
+    assert throttled.status_code == 429 and "Retry-After" in throttled
+    body = throttled.json()
+    assert body["type"] == "about:blank" and "throttled" in body["detail"]
+    assert "locked" not in body["detail"]
+    # The lockout, from another address: its own type and detail (above).
+    settings.AXES_ENABLED = True
+    cache.clear()
+    statuses = [guess(anon, remote=f"198.51.100.{i}") for i in range(settings.AXES_FAILURE_LIMIT)]
+    assert statuses[-1] == 429
+    locked = locked_problem(anon.post(TOKEN, {"username": "aud", "password": "x-aud"},
+                                      format="json", REMOTE_ADDR="192.0.2.7"))
+    assert "throttled" not in locked["detail"]
+
+
+# The failure memory's environment variable was renamed; the old name is not ignored.
+
+# The memory as configured, then what the start-up checks (run by migrate, runserver and
+# check) say about it.
+SHOW_MEMORY = """
+from django.conf import settings
+from django.core import checks
+print(settings.AXES_COOLOFF_TIME)
+print([f"{m.id}: {m.msg}" for m in checks.run_checks() if m.id == "casefiles.W102"])
+"""
+
+
+def memory(**env) -> tuple[str, str]:
+    from tests.test_deploy import run_django
+
+    for name in ("AXES_COOLOFF_HOURS", "AXES_FAILURE_MEMORY_HOURS"):
+        env.setdefault(name, "")  # (an empty variable counts as unset)
+    result = run_django(SHOW_MEMORY, **env)
+    assert result.returncode == 0, result.stderr
+    hours, warnings = result.stdout.strip().splitlines()[-2:]
+    return hours, warnings
+
+
+def test_the_old_name_of_the_failure_memory_is_honoured_with_a_warning():
+    assert memory() == ("1 day, 0:00:00", "[]")
+    assert memory(AXES_FAILURE_MEMORY_HOURS="3") == ("3:00:00", "[]")
+    # An older deployment's variable still takes effect, and start-up says so.
+    hours, warnings = memory(AXES_COOLOFF_HOURS="2")
+    assert hours == "2:00:00"
+    assert "casefiles.W102: AXES_COOLOFF_HOURS is the old name of AXES_FAILURE_MEMORY_HOURS" \
+        in warnings
+    # Both set: the new name wins, and the old one is named as ignored.
+    hours, warnings = memory(AXES_COOLOFF_HOURS="2", AXES_FAILURE_MEMORY_HOURS="3")
+    assert hours == "3:00:00"
+    assert "casefiles.W102: AXES_COOLOFF_HOURS is set but ignored" in warnings
+
+
+def test_a_failure_memory_that_is_not_a_positive_number_is_refused():
+    from tests.test_deploy import run_django
+
+    # 0 would be "never forget" to django-axes; inf and nan are no durations.
+    for name, value in (("AXES_FAILURE_MEMORY_HOURS", "x"), ("AXES_COOLOFF_HOURS", "0"),
+                        ("AXES_FAILURE_MEMORY_HOURS", "inf")):
+        result = run_django("", **{name: value})
+        assert result.returncode != 0
+        assert "ImproperlyConfigured" in result.stderr
+        assert f"{name}={value!r}" in result.stderr

@@ -119,8 +119,11 @@ def _api(exc: exceptions.APIException, instance: str | None) -> HttpResponse:
             422, "the request has invalid fields; see errors", kind="invalid-request",
             title="Invalid request", instance=instance, errors=exc.detail,
         )
+    # An exception may name its own problem type (kind, title), e.g. the account lockout,
+    # so that a client tells it apart from another error with the same status.
     return problem_response(exc.status_code, str(exc.detail), instance=instance,
-                            headers=headers)
+                            headers=headers, kind=getattr(exc, "kind", None),
+                            title=getattr(exc, "title", None))
 
 
 def exception_handler(exc: Exception, context: dict) -> HttpResponse:

@@ -1,7 +1,7 @@
 """Passkeys in a real browser: Chromium's virtual authenticator (DevTools protocol,
 WebAuthn domain) stands in for a phone or laptop. A supervisor adds a named passkey from the
-admin, then signing in takes the password and the passkey; an authenticator that does not
-hold the passkey signs nobody in."""
+admin, then signing in takes the password and the passkey, and that session mints an API
+token; an authenticator that does not hold the passkey signs nobody in."""
 
 import pytest
 from django_otp_webauthn.models import WebAuthnCredential
@@ -91,6 +91,20 @@ def test_add_a_passkey_then_sign_in_with_password_and_passkey(server_url, settin
         page.wait_for_url(f"{server_url}/admin/")
         page.wait_for_selector("#passkeys-link")
         assert signed_in(page, server_url)
+
+        # A script's token: the token request cannot take a passkey and says where to go;
+        # this session, verified by the passkey, mints one.
+        refused = page.request.post(f"{server_url}/api/auth/token/",
+                                    data={"username": "sam", "password": "x-sam"})
+        assert refused.status == 403 and "POST /api/auth/tokens/" in refused.json()["detail"]
+        csrf = next(c["value"] for c in context.cookies() if c["name"] == "csrftoken")
+        minted = page.request.post(f"{server_url}/api/auth/tokens/", data={"name": "script"},
+                                   headers={"X-CSRFToken": csrf})
+        assert minted.status == 200, minted.text()
+        assert minted.json()["issued_with"] == "session+passkey"
+        approvals = page.request.get(f"{server_url}/api/approvals/", headers={
+            "Authorization": f"Token {minted.json()['token']}", "Cookie": ""})
+        assert approvals.status == 200
 
         # An authenticator that does not hold the passkey (the laptop's is gone, another
         # one is there) cannot finish it, and the password alone got nobody in.

@@ -252,3 +252,53 @@ def test_without_a_device_those_roles_get_no_token_and_no_admin(anon, client, us
 def test_with_a_device_they_sign_in_and_documenters_need_none(anon, users, required, phone):
     assert request_token(anon, **SAM, otp=code(phone)).status_code == 200
     assert request_token(anon, username="dora", password="x-dora").status_code == 200
+
+
+# --- a passkey as the only second factor ---------------------------------------------
+
+
+def passkey(user):
+    from tests.admin.test_second_factor import passkey as make
+
+    return make(user, credential_id=b"sam-key-00000000")
+
+
+def test_a_passkey_only_user_is_told_to_mint_a_token_from_a_verified_session(anon, users):
+    passkey(users["supervisor"])
+    # A passkey cannot be typed: whatever otp is sent, the answer says where to go instead.
+    for body in (SAM, {**SAM, "otp": "123456"}):
+        refused = problem(request_token(anon, **body), 403, "permission-denied")
+        assert "passkey" in refused["detail"] and "POST /api/auth/tokens/" in refused["detail"]
+    # Only after the right password: a wrong one says nothing about the passkey.
+    wrong = problem(request_token(anon, username="sam", password="wrong"), 422)
+    assert "passkey" not in str(wrong)
+    assert not ApiToken.objects.exists()
+
+
+def test_a_passkey_and_an_authenticator_app_still_take_the_code(anon, users, phone):
+    passkey(users["supervisor"])
+    assert request_token(anon, **SAM, otp=code(phone)).status_code == 200
+
+
+def test_a_passkey_verified_session_mints_a_token_and_an_unverified_one_does_not(client,
+                                                                                   users):
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    key = passkey(users["supervisor"])
+    # The password at the admin's door leaves the session waiting for the passkey: anonymous.
+    client.post("/admin/login/?next=/admin/", {"username": "sam", "password": "x-sam"})
+    problem(client.post("/api/auth/tokens/", {}, content_type="application/json"), 401)
+    # Signed in some other way, without the passkey: the session counts for nothing.
+    client.force_login(users["supervisor"])
+    problem(client.post("/api/auth/tokens/", {}, content_type="application/json"), 401)
+    assert not ApiToken.objects.exists()
+    # Verified by the passkey (what django_otp.login() records after the ceremony,
+    # casefiles.second_factor.second_factor_done): a token, recorded as such.
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = key.persistent_id
+    session.save()
+    minted = client.post("/api/auth/tokens/", {"scope": "read", "name": "laptop"},
+                         content_type="application/json")
+    assert minted.status_code == 200, minted.content
+    assert (minted.json()["issued_with"], minted.json()["scope"]) == ("session+passkey", "read")
+    assert client_with(minted.json()["token"]).get("/api/approvals/").status_code == 200
