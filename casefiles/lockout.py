@@ -63,3 +63,11 @@ def seconds_locked(request, username: str) -> int:
         # Refused at the very moment the back-off ended: try again at once, not "0".
         return 1
     return max(1, math.ceil((until - timezone.now()).total_seconds()))
+
+
+def token_signed_in(request, user) -> None:
+    """A token request that succeeded (password, and code if the account has a device) is
+    a sign-in like the admin's: django-axes logs it and, with AXES_RESET_ON_SUCCESS, clears
+    the username's failures, so the owner's success is not followed by a lockout at the
+    next single wrong password."""
+    AxesProxyHandler.user_logged_in(sender=None, request=request, user=user)

@@ -268,6 +268,10 @@ def test_a_locked_username_gets_429_with_retry_after_at_the_token_endpoint(setti
     age_failures("aud", 15.1)
     issued = anon.post(TOKEN, {"username": "aud", "password": "x-aud"}, format="json")
     assert issued.status_code == 200 and "token" in issued.json()
+    # A sign-in like the admin's: the failures are cleared, so one wrong password now is
+    # an ordinary failure (422), not the next, longer lockout.
+    assert not AccessAttempt.objects.filter(username="aud").exists()
+    assert guess(anon) == 422
 
 
 def test_after_the_lockout_a_device_owner_needs_password_and_code(settings, users,

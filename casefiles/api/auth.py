@@ -140,6 +140,7 @@ class TokenView(APIView):
             issued_with = "password+otp"
         token, key = token_issue(user=user, scope=data["scope"], name=data["name"],
                                  issued_with=issued_with)
+        lockout.token_signed_in(request, user)
         return _issued(token, key)
 
 
