@@ -89,6 +89,9 @@ def test_seeds_are_ingested_with_custody_metadata_and_candidate_cases(ingest):
     for case in CaseFile.objects.all():
         state = case_state(case.pk)
         assert state.state == "intake" and state.opened_by == "ingest"
+        # The candidate case carries every category of its incident, not only the first.
+        allegation = case.extraction["allegation"]
+        assert list(state.categories) == [allegation["category"], *allegation.get("also", ())]
         assert state.sources[0].content_sha256 == state.extraction["content_sha256"]
 
     call_command("verify_events", stdout=StringIO())

@@ -250,7 +250,7 @@ def _open_candidate(document, allegation: Allegation, sha: str, text_sha: str,
         title=allegation.title + (f" ({where})" if where and where not in allegation.title
                                   else ""),
         summary=summary,
-        categories=[allegation.category],
+        categories=list(allegation.categories),
         places=[place.name for place in allegation.places],
         incident_from=allegation.time.start if allegation.time else None,
         incident_to=allegation.time.end if allegation.time else None,
