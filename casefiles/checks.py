@@ -36,7 +36,7 @@ def renamed_environment(app_configs=None, **kwargs) -> list[checks.CheckMessage]
     """A warning for each renamed environment variable still set under its old name
     (config/settings.py, RENAMED_ENV): honoured if the new name is not set, else ignored;
     either way the operator is told, at every start-up check (migrate, runserver, check)."""
-    found = []
+    found: list[checks.CheckMessage] = []
     for old, new, new_too in settings.RENAMED_ENV_SEEN:
         if new_too:
             message = (f"{old} is set but ignored: it is the old name of {new}, which is "
