@@ -1,4 +1,5 @@
-"""Requests to change a case's state: their history, and the supervisors' pending page."""
+"""Requests to change a case's state: their history, and the supervisors' pending page
+(which lists the pending restriction requests too, casefiles.admin.compartments)."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from casefiles import commands, selectors
+from casefiles.admin import compartments
 from casefiles.admin.access import actor_for, may
 from casefiles.admin.base import RecordAdmin
 from casefiles.admin.forms import DecideForm
@@ -95,6 +97,7 @@ class TransitionRequestAdmin(RecordAdmin):
             "opts": self.opts,
             "title": _("Requests waiting for a decision"),
             "rows": rows,
+            "restrictions": compartments.pending_rows(request),
             "page": page,
             "form": form,
             "can_decide": any(row.decidable for row in rows),

@@ -13,7 +13,7 @@ from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext_lazy as _
 
 from casefiles import blobs, commands
-from casefiles.admin import filters, labels
+from casefiles.admin import compartments, filters, labels
 from casefiles.admin.access import actor_for, may
 from casefiles.admin.actions import ACTIONS, Action
 from casefiles.admin.base import RecordAdmin, ShownOnce
@@ -275,6 +275,14 @@ class CaseFileAdmin(RecordAdmin):
             else:
                 if not isinstance(result, ShownOnce):
                     messages.success(request, result)
+                    if not is_visible(request.user, object_id):
+                        # Restricted to a team this user is not in: the case page would
+                        # now answer 404.
+                        messages.info(request, _("You are not a member of the team, so "
+                                                 "the case no longer appears to you."))
+                        return HttpResponseRedirect(
+                            back if back and object_id not in back
+                            else reverse("admin:casefiles_casefile_changelist"))
                     return HttpResponseRedirect(back or case_url)
                 shown = result
         context = {
@@ -291,8 +299,9 @@ class CaseFileAdmin(RecordAdmin):
             "points": points,
             "buttons": action.buttons,
             "blocked": action.name == "request" and bool(points),
-            "own_request": action.name == "decide" and case.pending is not None
-            and case.pending.requested_by_id == request.user.pk,
+            "own_request": (action.name == "decide" and case.pending is not None
+                            and case.pending.requested_by_id == request.user.pk)
+            or (action.name == "restriction" and compartments.own_request(request, case)),
             "shown": shown,
         }
         response = TemplateResponse(request, "casefiles/admin/action.html", context)

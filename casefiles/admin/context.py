@@ -10,6 +10,7 @@ from django.urls import NoReverseMatch, reverse
 
 from casefiles import eventstore
 from casefiles.admin.access import actor_for, may
+from casefiles.admin.compartments import case_panel
 from casefiles.admin.labels import state_label
 from casefiles.admin.panels import evaluation_page
 from casefiles.compartments import without_hidden_references
@@ -107,4 +108,5 @@ def case_page(request: HttpRequest, case_id: str) -> dict:
         "chain": eventstore.verify_case(case.case_id),
         "export_url": export_url(case.case_id),
         **evaluation_page(request, case, open_for_work=open_for_work),
+        **case_panel(request, case),
     }

@@ -1,5 +1,9 @@
 """List filters of the case list. Each is one indexed or simple condition, so a
-filtered page stays a single query whatever the number of cases."""
+filtered page stays a single query whatever the number of cases.
+
+Choices computed from the data (years, assignees) are computed over the cases the viewer
+may see (casefiles/compartments.py): a year or a name that only a restricted case has
+would tell an outsider that the case exists."""
 
 import json
 
@@ -10,7 +14,7 @@ from django.utils.translation import pgettext_lazy
 
 from casefiles.admin import labels
 from casefiles.admin.forms import category_choices
-from casefiles.models import CaseFile
+from casefiles.compartments import visible_cases
 
 
 def small_number(value, *, low: int, high: int) -> int | None:
@@ -110,7 +114,7 @@ class IncidentYearFilter(admin.SimpleListFilter):
     UNKNOWN = "unknown"
 
     def lookups(self, request, model_admin):
-        years = CaseFile.objects.dates("incident_from", "year", order="DESC")
+        years = visible_cases(request.user).dates("incident_from", "year", order="DESC")
         return [(str(day.year), str(day.year)) for day in years] + [
             (self.UNKNOWN, _("Date unknown"))]
 
@@ -152,7 +156,7 @@ class AssigneeFilter(admin.SimpleListFilter):
     ME, NOBODY = "me", "nobody"
 
     def lookups(self, request, model_admin):
-        people = (CaseFile.objects.exclude(assignee__isnull=True)
+        people = (visible_cases(request.user).exclude(assignee__isnull=True)
                   .values_list("assignee_id", "assignee_name").distinct()
                   .order_by("assignee_name"))
         return [(self.ME, _("Assigned to me")), (self.NOBODY, _("Nobody"))] + [

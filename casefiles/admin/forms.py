@@ -3,10 +3,11 @@ their refusals come back as form errors."""
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from casefiles.domain import qualifications, taxonomy, workflow
-from casefiles.domain.actors import AUDITOR, CASE_WRITERS
+from casefiles.domain.actors import AUDITOR, CASE_WRITERS, ROLES
 from casefiles.domain.persons import PERSON_ROLES
 from casefiles.domain.sources import (
     CREDIBILITY,
@@ -149,6 +150,22 @@ class UploadForm(forms.Form):
         help_text=_("An article or report (HTML or text). The original is kept unchanged; "
                     "candidate cases are opened from what it describes."),
     )
+
+
+class RestrictForm(ReasonForm):
+    """The team a case is to be restricted to: a group other than the roles."""
+
+    team = forms.ChoiceField(
+        label=_("Team"), choices=(),
+        help_text=_("The group whose members alone will see the case."))
+    field_order = ["team", "reason"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # restriction_request re-checks that the name is a group and not a role.
+        teams = Group.objects.exclude(name__in=ROLES).order_by("name").values_list(
+            "name", flat=True)
+        self.fields["team"].choices = [("", "—"), *((name, name) for name in teams)]
 
 
 class DecideForm(ReasonForm):
