@@ -28,6 +28,7 @@ from tests.factories import attach, open_case
 pytestmark = pytest.mark.django_db
 TEAM = "team-kharkiv"
 TITLE = "Quillfeather testimony of the Zorvan witness"
+YEAR = 1911
 
 
 @pytest.fixture
@@ -182,13 +183,23 @@ def world(actors, users, team, monkeypatch):
                 if p.name.startswith("003"))
     call_command("ingest", str(seed), stdout=StringIO())
     source = Source.objects.get()
-    case_id = open_case(actors["documenter"], title=TITLE, places=["Zorvanivka"])
+    # A year and an assignee that only the restricted case has: the case list's filter
+    # choices must not offer them to an outsider.
+    case_id = open_case(actors["documenter"], title=TITLE, places=["Zorvanivka"],
+                        incident_from=f"{YEAR}-03-04", incident_to=None)
+    assignee = make_user("Zorvanko", "documenter")
+    assignee.groups.add(team)
+    commands.case_assign(actor=actors["documenter"], case_id=case_id, assignee=assignee)
     attach(actors["documenter"], case_id, ["Kharkiv Human Rights Group"], title="Kharkiv report",
            source_id=source.pk, content_sha256=source.content_sha256)
     commands.note_add(actor=actors["documenter"], case_id=case_id, text="Zorvan note")
     restrict(actors, case_id)
     commands.transition_request(actor=actors["documenter"], case_id=case_id,
                                 to_state="sourcing", reason="ready")
+    # A pending restriction request too (to lift it): the supervisors' pending page lists
+    # those beside the transition requests.
+    restriction_request(actor=actors["documenter"], case_id=case_id, team=None,
+                        reason="Zorvan testimony published")
     other = open_case(actors["documenter2"], title="An unrestricted case")
     grant = Permission.objects.get(codename="access_restricted")
     granted = make_user("gina", "auditor")
@@ -213,7 +224,8 @@ def world(actors, users, team, monkeypatch):
         "request": TransitionRequest.objects.get(case_id=case_id),
         "note": CaseNote.objects.get(case_id=case_id),
         "event": Event.objects.filter(case_id=case_id).order_by("version").first(),
-        "markers": [state.case_id, state.reference, "Quillfeather", "Zorvan"],
+        "markers": [state.case_id, state.reference, "Quillfeather", "Zorvan",
+                    f"incident_year={YEAR}"],
         # A documenter, an auditor without the grant, a superuser who supervises.
         "outsiders": [users["documenter2"], users["auditor"], superuser],
         "insiders": [users["documenter"], users["supervisor2"], granted],
@@ -259,7 +271,10 @@ EXTRA = ["/admin/", "/admin/casefiles/", "/api/log/inclusion?case={id}&version=1
          "/admin/casefiles/casefile/?q=Quillfeather", "/admin/casefiles/casefile/?q={ref}",
          "/admin/casefiles/event/?q={id}", "/admin/casefiles/casenote/?q=Zorvan",
          "/admin/casefiles/transitionrequest/?q={ref}",
-         "/admin/casefiles/transitionrequest/pending/"]
+         "/admin/casefiles/transitionrequest/pending/", "/admin/casefiles/casefile/?_facets=1",
+         "/admin/casefiles/transitionrequest/?_facets=1", "/admin/casefiles/event/?_facets=1"]
+# The restriction pages of the case (a request, a lift, a decision).
+RESTRICTION_PAGES = ("restrict", "lift", "restriction")
 
 
 def _walk(world):
@@ -350,3 +365,59 @@ def test_a_member_and_a_granted_auditor_find_everything(world):
     # The other member supervises: the queue shows the request (not her own).
     api, _ = _clients(world["insiders"][1])
     assert case.reference in api.get("/api/approvals/").content.decode()
+
+
+def test_restriction_pages_of_a_restricted_case_answer_404_to_outsiders(world, client):
+    case = world["case"]
+    before = Event.objects.filter(case_id=case.case_id).count()
+    # A documenter is offered the request pages, a supervising superuser all three, on a
+    # case they may see; a page refused by role is refused for any case (walked above).
+    offered = {world["outsiders"][0]: ("restrict", "lift"),
+               world["outsiders"][2]: RESTRICTION_PAGES}
+    for user, names in offered.items():
+        client.force_login(user)
+        for name in names:
+            url = f"/admin/casefiles/casefile/{case.case_id}/{name}/"
+            assert client.get(url).status_code == 404, (user.username, url)
+            posted = client.post(url, {"team": "", "reason": "x", "button": "approve"})
+            assert posted.status_code == 404, (user.username, url)
+        pending = client.get("/admin/casefiles/transitionrequest/pending/").content.decode()
+        assert "Restriction requests" not in pending and "Zorvan" not in pending
+    assert Event.objects.filter(case_id=case.case_id).count() == before
+
+
+def test_a_member_finds_the_restriction_pages_and_the_filter_choices(world, client):
+    case = world["case"]
+    dora, sofia, gina = world["insiders"]
+    client.force_login(dora)
+    page = client.get(f"/admin/casefiles/casefile/{case.case_id}/change/").content.decode()
+    assert f"Restricted to team {TEAM}" in page
+    assert "dora asked to lift the restriction to team" in page
+    assert "Zorvan testimony published" in page
+    # The requester may not decide her own request, nor ask twice while it waits.
+    assert 'id="casefiles-decide-restriction"' not in page
+    assert 'id="casefiles-restrict"' not in page
+    listing = client.get("/admin/casefiles/casefile/").content.decode()
+    assert f"incident_year={YEAR}" in listing and "Zorvanko" in listing
+    # The other member supervises: the pending page and the decision page are hers.
+    client.force_login(sofia)
+    pending = client.get("/admin/casefiles/transitionrequest/pending/").content.decode()
+    assert "Restriction requests" in pending and case.reference in pending
+    assert f"/admin/casefiles/casefile/{case.case_id}/restriction/" in pending
+    decide = client.get(f"/admin/casefiles/casefile/{case.case_id}/restriction/")
+    assert decide.status_code == 200 and "Zorvan testimony published" in decide.content.decode()
+    answer = client.post(f"/admin/casefiles/casefile/{case.case_id}/restriction/",
+                         {"reason": "still sensitive", "button": "reject",
+                          "expected_version": case_state(case.case_id).version})
+    assert answer.status_code == 302
+    assert case_state(case.case_id).restriction_pending is None
+    assert case_state(case.case_id).restricted_to == TEAM
+    for name in ("restrict", "lift"):
+        response = client.get(f"/admin/casefiles/casefile/{case.case_id}/{name}/")
+        assert response.status_code == 200, name
+    # The granted auditor sees the case and its filter choices, and can decide nothing.
+    client.force_login(gina)
+    listing = client.get("/admin/casefiles/casefile/").content.decode()
+    assert f"incident_year={YEAR}" in listing and "Zorvanko" in listing
+    assert client.get(f"/admin/casefiles/casefile/{case.case_id}/restriction/"
+                      ).status_code == 403

@@ -4,15 +4,14 @@ administrator can revoke.
 
 Clearance changes only through casefiles.commands.clearance (the actions below, or
 `manage.py clearance`), so each change is logged: the user and group forms do not offer
-the clearance permission, and saving them keeps whatever clearance was held.
-
-Labels here are not marked for translation: these are account administration pages,
-and the Ukrainian catalogue covers the case-file pages."""
+the clearance permission, and saving them keeps whatever clearance was held."""
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, Permission, User
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from casefiles.admin.base import RecordAdmin
 from casefiles.commands.clearance import clearance_grant, clearance_revoke
@@ -66,14 +65,16 @@ class ApiTokenInline(admin.TabularInline):
                                 "last_used_at", "ends"]
     extra = 0
     can_delete = False
-    verbose_name_plural = "API tokens (not revoked; expired ones are refused when used)"
+    verbose_name_plural = gettext_lazy(
+        "API tokens (not revoked; expired ones are refused when used)")
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(revoked_at__isnull=True)
 
-    @admin.display(description="ends")
+    @admin.display(description=gettext_lazy("ends"))
     def ends(self, token) -> str:
-        return f"{idle_expires_at(token):%Y-%m-%d %H:%M} UTC if unused"
+        return _("%(when)s UTC if unused") % {
+            "when": f"{idle_expires_at(token):%Y-%m-%d %H:%M}"}
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -93,12 +94,12 @@ class ClearanceUserAdmin(UserAdmin):
         return super().get_queryset(request).annotate(
             clearance_granted=Exists(granted), clearance_by_group=Exists(by_group))
 
-    @admin.display(description="identity clearance")
+    @admin.display(description=gettext_lazy("identity clearance"))
     def identity_clearance(self, user) -> str:
         if user.clearance_granted:
-            return "granted"
+            return _("granted")
         if user.clearance_by_group:
-            return "through a group"
+            return _("through a group")
         return "—"
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
@@ -121,20 +122,21 @@ class ClearanceUserAdmin(UserAdmin):
                 self.message_user(request, done % {"user": user.get_username()},
                                   messages.SUCCESS)
 
-    @admin.action(description="Grant clearance for protected identities (logged)")
+    @admin.action(description=gettext_lazy("Grant clearance for protected identities (logged)"))
     def grant_clearance(self, request, queryset):
-        self._change(request, queryset, clearance_grant, "%(user)s: clearance granted")
+        self._change(request, queryset, clearance_grant, _("%(user)s: clearance granted"))
 
-    @admin.action(description="Revoke clearance for protected identities (logged)")
+    @admin.action(description=gettext_lazy("Revoke clearance for protected identities (logged)"))
     def revoke_clearance(self, request, queryset):
-        self._change(request, queryset, clearance_revoke, "%(user)s: clearance revoked")
+        self._change(request, queryset, clearance_revoke, _("%(user)s: clearance revoked"))
 
 
-    @admin.action(description="Revoke every API token of the selected users")
+    @admin.action(description=gettext_lazy("Revoke every API token of the selected users"))
     def revoke_tokens(self, request, queryset):
         tokens = ApiToken.objects.filter(user__in=queryset, revoked_at__isnull=True)
         revoked = [token_revoke(token_id=token.pk, by=request.user) for token in tokens]
-        self.message_user(request, f"{len(revoked)} token(s) revoked", messages.SUCCESS)
+        self.message_user(request, _("%(n)d token(s) revoked") % {"n": len(revoked)},
+                          messages.SUCCESS)
 
 
 class ClearanceGroupAdmin(GroupAdmin):

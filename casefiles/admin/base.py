@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
+from django.utils.translation import gettext as _
 
 from casefiles.admin.access import holds_role
 from casefiles.compartments import hidden_case_ids
@@ -59,7 +60,8 @@ class RecordAdmin(admin.ModelAdmin):
             for key in bad:
                 del kept[key]
             names = ", ".join(repr(key.replace("\x00", "\\0")) for key in bad)
-            messages.warning(request, f"Filter ignored: {names} contained a NUL character.")
+            messages.warning(request, _("Filter ignored: %(names)s contained a NUL "
+                                        "character.") % {"names": names})
             query = kept.urlencode()
             return HttpResponseRedirect(request.path + (f"?{query}" if query else ""))
         return super().changelist_view(request, extra_context)

@@ -226,3 +226,21 @@ def test_catalogue_covers_every_marked_string(tmp_path, settings, monkeypatch):
     untranslated = [e["msgid"] for e in po_entries(copy)
                     if not all(v.strip() for k, v in e.items() if k.startswith("msgstr"))]
     assert untranslated == []
+
+
+def test_restriction_section_and_pending_restrictions_in_ukrainian(as_user, actors, users):
+    from django.contrib.auth.models import Group
+
+    from casefiles.commands.compartments import restriction_request
+    team = Group.objects.create(name="team-kharkiv")
+    users["documenter"].groups.add(team)
+    case_id = open_case(actors["documenter"])
+    page = as_user("documenter").get(case_url(case_id), **UK).content.decode()
+    assert "Доступ не обмежено: цю справу бачать усі, хто має роль." in page
+    assert "Обмежити доступ командою…" in page
+    restriction_request(actor=actors["documenter"], case_id=case_id, team="team-kharkiv",
+                        reason="свідчення")
+    pending = as_user("supervisor").get(
+        reverse("admin:casefiles_transitionrequest_pending"), **UK).content.decode()
+    assert "Запити на обмеження доступу" in pending
+    assert "Обмежити доступ до справи командою team-kharkiv" in pending
