@@ -228,3 +228,71 @@ def test_case_page_evaluation_sections_in_a_browser(server_url):
             "#casefiles-corroboration")
         assert "Assess…" in reviewer.text("#casefiles-legal-review")
         assert "Witness 1" in text and "Real Name" not in text
+
+
+def test_restricting_a_case_in_a_browser(server_url):
+    """A documenter asks to restrict a case to her team, a supervisor approves it, the
+    case page names the team; an outsider's case list no longer shows the case."""
+    from django.contrib.auth.models import Group
+
+    from casefiles.domain.actors import Actor
+    from tests.factories import open_case
+
+    team = Group.objects.create(name="team-kharkiv")
+    dora = make_user("dora", "documenter")
+    dora.groups.add(team)
+    make_user("sam", "supervisor")
+    make_user("dmitri", "documenter")
+    case_id = open_case(Actor.for_user(dora), title="Testimony of a detained witness")
+    other_id = open_case(Actor.for_user(dora), title="A case everyone may see")
+    reference = CaseFile.objects.get(pk=case_id).reference
+    other_reference = CaseFile.objects.get(pk=other_id).reference
+
+    with chromium() as browser:
+        outsider = Session(browser, server_url, "dmitri")
+        outsider.page.goto(f"{server_url}/admin/casefiles/casefile/")
+        assert reference in outsider.text("#result_list")
+
+        doc = Session(browser, server_url, "dora")
+        doc.page.goto(f"{server_url}/admin/casefiles/casefile/{case_id}/change/")
+        assert "Not restricted" in doc.text("#casefiles-restriction")
+        doc.page.click("#casefiles-restrict")
+        doc.page.wait_for_selector("#id_team")
+        doc.page.select_option("#id_team", "team-kharkiv")
+        doc.page.fill("#id_reason", "Witness testimony: only our team.")
+        doc.shot("13-documenter-restrict")
+        doc.page.click("button[value=send]")
+        doc.page.wait_for_selector("#casefiles-restriction-pending")
+        assert "dora asked to restrict the case to team team-kharkiv" in doc.text(
+            "#casefiles-restriction-pending")
+        assert doc.page.locator("#casefiles-decide-restriction").count() == 0
+
+        sam = Session(browser, server_url, "sam")
+        sam.page.goto(f"{server_url}/admin/casefiles/transitionrequest/pending/")
+        row = sam.page.locator(f"tr.casefiles-restriction-request[data-reference='{reference}']")
+        sam.shot("14-supervisor-pending-restriction")
+        row.locator("text=Approve or reject").click()
+        sam.page.wait_for_selector("#id_reason")
+        assert "Witness testimony: only our team." in sam.text("#casefiles-explain")
+        sam.page.fill("#id_reason", "Agreed: protect the witness.")
+        sam.page.click("button[value=approve]")
+        sam.page.wait_for_selector(".messagelist .success")
+        # Sam is not in the team: the case is gone from his view too.
+        assert "You are not a member of the team" in sam.text(".messagelist")
+        assert "No request is waiting for a decision" in sam.text()
+
+        doc.page.goto(f"{server_url}/admin/casefiles/casefile/{case_id}/change/")
+        doc.shot("15-documenter-restricted-case")
+        assert "Restricted to team team-kharkiv" in doc.text("#casefiles-restriction")
+
+        outsider.page.goto(f"{server_url}/admin/casefiles/casefile/")
+        outsider.shot("16-outsider-case-list")
+        listed = outsider.text("#result_list")
+        assert reference not in listed and other_reference in listed
+        answer = outsider.page.goto(f"{server_url}/admin/casefiles/casefile/{case_id}/change/")
+        assert answer.status == 404
+
+    assert list(Event.objects.filter(case_id=case_id, type__startswith="Restrict")
+                .values_list("type", "actor__username")) == [("RestrictionRequested", "dora")]
+    assert list(Event.objects.filter(case_id=case_id, type="CaseRestricted")
+                .values_list("actor__username", flat=True)) == ["sam"]
