@@ -17,7 +17,6 @@ from casefiles.admin import forms as admin_forms
 from casefiles.admin.access import may, may_see_identities
 from casefiles.admin.base import ShownOnce
 from casefiles.admin.labels import state_label
-from casefiles.commands.compartments import RESTRICTION_REQUESTERS
 from casefiles.commands.links import cases_merge, link_dismiss
 from casefiles.domain import workflow
 from casefiles.domain.actors import (
@@ -231,10 +230,10 @@ ACTIONS = {action.name: action for action in (
     Action("split", _("Split the case"), admin_forms.SplitForm, CASE_WRITERS,
            links.run_split, (Button("split", _("Open the new case"), True),)),
     Action("restrict", _("Restrict the case to a team"), admin_forms.RestrictForm,
-           RESTRICTION_REQUESTERS, compartments.run_restrict,
+           CASE_WRITERS, compartments.run_restrict,
            (Button("send", _("Send the request"), True),),
            lambda case, **kw: compartments.explain_restrict(case)),
-    Action("lift", _("Lift the restriction"), admin_forms.ReasonForm, RESTRICTION_REQUESTERS,
+    Action("lift", _("Lift the restriction"), admin_forms.ReasonForm, CASE_WRITERS,
            compartments.run_lift, (Button("send", _("Send the request"), True),),
            lambda case, **kw: compartments.explain_lift(case)),
     Action("restriction", _("Approve or reject the restriction request"),

@@ -11,13 +11,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from casefiles.admin.access import may
-from casefiles.commands.compartments import (
-    RESTRICTION_REQUESTERS,
-    restriction_decide,
-    restriction_request,
-)
+from casefiles.commands.compartments import restriction_decide, restriction_request
 from casefiles.compartments import visible_cases
-from casefiles.domain.actors import SUPERVISOR, Actor
+from casefiles.domain.actors import CASE_WRITERS, SUPERVISOR, Actor
 from casefiles.domain.state import CaseState
 from casefiles.errors import InvalidCommand, NotFound
 from casefiles.eventstore import parse_time
@@ -110,7 +106,7 @@ def case_panel(request: HttpRequest, case: CaseState) -> dict:
     """What the case page shows about the restriction, and the buttons it offers."""
     pending = case.restriction_pending
     mine = own_request(request, case)
-    may_ask = pending is None and may(request, RESTRICTION_REQUESTERS)
+    may_ask = pending is None and may(request, CASE_WRITERS)
     return {
         "restriction_pending": pending,
         "restriction_asked": asked_for(pending) if pending else "",
