@@ -25,6 +25,7 @@ test: install
 # mypy: strict on the modules listed in pyproject.toml ([tool.mypy]), lenient elsewhere.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 # Longer reliability runs (docs/benchmarks.md): PostgreSQL restarted under a

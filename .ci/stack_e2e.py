@@ -61,8 +61,9 @@ def step(message: str) -> None:
 
 
 def manage(*args: str) -> str:
-    result = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=ENV,
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600
+    )
     if result.returncode != 0:
         raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
     return result.stdout
@@ -70,8 +71,11 @@ def manage(*args: str) -> str:
 
 def start(name: str, *command: str) -> None:
     log = open(WORK / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
-    processes.append(subprocess.Popen(command, cwd=ROOT, env=ENV, stdout=log,
-                                      stderr=subprocess.STDOUT, start_new_session=True))
+    processes.append(
+        subprocess.Popen(
+            command, cwd=ROOT, env=ENV, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    )
 
 
 def totp_code(hex_key: str) -> str:
@@ -112,15 +116,25 @@ def wait_for_health(deadline: float) -> dict:
 
 def witness(*args: str) -> subprocess.CompletedProcess:
     """The witness as a third party runs it: its own process, no Django settings."""
-    return subprocess.run([PYTHON, "-m", "casefiles.witness", *args], cwd=ROOT,
-                          env={"PATH": os.environ["PATH"]}, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [PYTHON, "-m", "casefiles.witness", *args],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def verify_export(*args: str) -> str:
     """The auditor's verifier, without Django settings; it must print OK."""
-    result = subprocess.run([PYTHON, "-m", "casefiles.verify_export", *args], cwd=ROOT,
-                            env={"PATH": os.environ["PATH"]}, capture_output=True, text=True)
+    result = subprocess.run(
+        [PYTHON, "-m", "casefiles.verify_export", *args],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+    )
     print(result.stdout.strip())
     assert result.returncode == 0 and result.stdout.startswith("OK"), result
     return result.stdout
@@ -151,9 +165,20 @@ def wait_for_tree_head(larger_than: int, deadline: float) -> int:
 
 def witness_round(log_key: str) -> tuple[int, str]:
     """One round of the witness; the size it cosigned and the line it printed."""
-    result = witness("run", "--log-url", BASE, "--log-key", log_key, "--key",
-                     str(WITNESS_KEY), "--name", WITNESS, "--state", str(WITNESS_STATE),
-                     "--once")
+    result = witness(
+        "run",
+        "--log-url",
+        BASE,
+        "--log-key",
+        log_key,
+        "--key",
+        str(WITNESS_KEY),
+        "--name",
+        WITNESS,
+        "--state",
+        str(WITNESS_STATE),
+        "--once",
+    )
     line = result.stdout.strip()
     print(line)
     assert result.returncode == 0 and line.startswith("COSIGNED "), result
@@ -192,8 +217,21 @@ def main() -> None:
     subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB], check=True)
     manage("migrate", "--noinput")
     step(f"the runtime role {RUNTIME_ROLE}: everything from here on logs in as it")
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", DB, "-q", "-c",
-                    f"CREATE ROLE {RUNTIME_ROLE} LOGIN"], check=True)
+    subprocess.run(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            DB,
+            "-q",
+            "-c",
+            f"CREATE ROLE {RUNTIME_ROLE} LOGIN",
+        ],
+        check=True,
+    )
     print(manage("grant_runtime_role", RUNTIME_ROLE).strip())
     ENV["DATABASE_URL"] = f"{PG.replace('//postgres@', f'//{RUNTIME_ROLE}@', 1)}/{DB}"
     assert RUNTIME_ROLE in ENV["DATABASE_URL"], ENV["DATABASE_URL"]
@@ -201,18 +239,58 @@ def main() -> None:
     passwords = dict(re.findall(r"username: (\w+)\s+password: (\S+)", manage("demo_users")))
     # Production requires a second factor of supervisors (casefiles/authpolicy.py): an
     # administrator gives sup a TOTP device; sup sends its code with the password.
-    sup_totp = manage("shell", "-c", "from django.contrib.auth.models import User; "
-                      "from django_otp.plugins.otp_totp.models import TOTPDevice; "
-                      "print(TOTPDevice.objects.create(user=User.objects.get(username='sup'), "
-                      "name='e2e', confirmed=True).key)").strip().splitlines()[-1]
+    sup_totp = (
+        manage(
+            "shell",
+            "-c",
+            "from django.contrib.auth.models import User; "
+            "from django_otp.plugins.otp_totp.models import TOTPDevice; "
+            "print(TOTPDevice.objects.create(user=User.objects.get(username='sup'), "
+            "name='e2e', confirmed=True).key)",
+        )
+        .strip()
+        .splitlines()[-1]
+    )
 
     step("start gunicorn, a Celery worker and Celery beat")
-    start("web", PYTHON, "-m", "gunicorn", "config.wsgi:application", "--bind",
-          f"127.0.0.1:{PORT}", "--workers", "2")
-    start("worker", PYTHON, "-m", "celery", "-A", "config", "worker", "-Q", ENV["CELERY_QUEUE"],
-          "--concurrency=2", "--loglevel=INFO", "--without-gossip", "--without-mingle")
-    start("beat", PYTHON, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO",
-          "--schedule", str(WORK / "celerybeat-schedule"))
+    start(
+        "web",
+        PYTHON,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{PORT}",
+        "--workers",
+        "2",
+    )
+    start(
+        "worker",
+        PYTHON,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "-Q",
+        ENV["CELERY_QUEUE"],
+        "--concurrency=2",
+        "--loglevel=INFO",
+        "--without-gossip",
+        "--without-mingle",
+    )
+    start(
+        "beat",
+        PYTHON,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "beat",
+        "--loglevel=INFO",
+        "--schedule",
+        str(WORK / "celerybeat-schedule"),
+    )
     health = wait_for_health(time.monotonic() + 90)
     step(f"/health/: {health['checks']}")
     status, _, ready = http("GET", "/health/ready/")
@@ -227,16 +305,24 @@ def main() -> None:
     step("the witness's first round: first contact, trust on first use, cosign")
     # The log's key, as its operator reads it on the server and hands it to the witness's
     # operator out of band (never taken from the server the witness is checking).
-    log_key = manage("shell", "-c", "from casefiles import transparency;"
-                     "print(transparency.log_verifier().vkey)").strip().splitlines()[-1]
+    log_key = (
+        manage(
+            "shell",
+            "-c",
+            "from casefiles import transparency;print(transparency.log_verifier().vkey)",
+        )
+        .strip()
+        .splitlines()[-1]
+    )
     wait_for_tree_head(0, time.monotonic() + 60)
     first, line = witness_round(log_key)
     assert "first contact" in line, line
 
     step("request intake → sourcing as the documenter, approve as the supervisor, over HTTP")
     tokens = {}
-    status, _, body = http("POST", "/api/auth/token/",
-                           {"username": "sup", "password": passwords["sup"]})
+    status, _, body = http(
+        "POST", "/api/auth/token/", {"username": "sup", "password": passwords["sup"]}
+    )
     assert status == 422 and "otp" in body["errors"], (status, body)
     for user in ("doc", "sup"):
         request = {"username": user, "password": passwords[user]}
@@ -249,15 +335,23 @@ def main() -> None:
     assert status == 200 and cases["results"], (status, cases)
     case = cases["results"][0]
     status, headers, detail = http("GET", f"/api/cases/{case['id']}/", token=tokens["doc"])
-    status, _, body = http("POST", f"/api/cases/{case['id']}/transitions/",
-                           {"to_state": "sourcing", "reason": "title, summary and category set"},
-                           token=tokens["doc"], headers={"If-Match": headers["ETag"]})
+    status, _, body = http(
+        "POST",
+        f"/api/cases/{case['id']}/transitions/",
+        {"to_state": "sourcing", "reason": "title, summary and category set"},
+        token=tokens["doc"],
+        headers={"If-Match": headers["ETag"]},
+    )
     assert status == 201 or status == 200, (status, body)
     status, _, queue = http("GET", "/api/approvals/", token=tokens["sup"])
     request = next(r for r in queue["results"] if r["case_id"] == case["id"])
-    status, _, body = http("POST", f"/api/approvals/{request['request_id']}/approve/",
-                           {"reason": "criteria hold"}, token=tokens["sup"],
-                           headers={"If-Match": f'"{request["case_version"]}"'})
+    status, _, body = http(
+        "POST",
+        f"/api/approvals/{request['request_id']}/approve/",
+        {"reason": "criteria hold"},
+        token=tokens["sup"],
+        headers={"If-Match": f'"{request["case_version"]}"'},
+    )
     assert status in (200, 201), (status, body)
     status, _, detail = http("GET", f"/api/cases/{case['id']}/", token=tokens["sup"])
     assert detail["state"] == "sourcing", detail
@@ -274,8 +368,10 @@ def main() -> None:
     manage("export_case", detail["reference"], "--out", str(bundle), "--user", "audit")
     verify_export(str(bundle), "--public-key", log_key)
 
-    step("the witness cosigns a tree head after the export; the bundle verifies against "
-         "it, with the witness's cosignature required")
+    step(
+        "the witness cosigns a tree head after the export; the bundle verifies against "
+        "it, with the witness's cosignature required"
+    )
     with zipfile.ZipFile(bundle) as archive:
         from casefiles import tlog
 
@@ -288,17 +384,29 @@ def main() -> None:
     assert status == 200, proof
     (WORK / "held-tree-head.txt").write_text(held[1])
     (WORK / "proof.json").write_text(json.dumps(proof))
-    (WORK / "trust.txt").write_text(f"log {log_key}\nwitness {witness_vkey}\n"
-                                    "witnesses-required 1\n")
-    out = verify_export(str(bundle), "--trust", str(WORK / "trust.txt"), "--log-checkpoint",
-                        str(WORK / "held-tree-head.txt"), "--log-proof", str(WORK / "proof.json"))
+    (WORK / "trust.txt").write_text(
+        f"log {log_key}\nwitness {witness_vkey}\nwitnesses-required 1\n"
+    )
+    out = verify_export(
+        str(bundle),
+        "--trust",
+        str(WORK / "trust.txt"),
+        "--log-checkpoint",
+        str(WORK / "held-tree-head.txt"),
+        "--log-proof",
+        str(WORK / "proof.json"),
+    )
     assert "cosigned by 1 witness(es) you trust" in out, out
 
     step("beat ran the nightly verification (interval 5 s here)")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        out = manage("shell", "-c", "from casefiles.models import Checkpoint, IntegrityAlert;"
-                     "print(Checkpoint.objects.count(), IntegrityAlert.objects.count())")
+        out = manage(
+            "shell",
+            "-c",
+            "from casefiles.models import Checkpoint, IntegrityAlert;"
+            "print(Checkpoint.objects.count(), IntegrityAlert.objects.count())",
+        )
         # The last line: Django's shell may print an auto-import notice first.
         checkpoints, alerts = map(int, out.strip().splitlines()[-1].split())
         if checkpoints:
@@ -324,8 +432,20 @@ def cleanup() -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
     subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", DB])
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-q", "-c",
-                    f"DROP ROLE IF EXISTS {RUNTIME_ROLE}"])
+    subprocess.run(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-q",
+            "-c",
+            f"DROP ROLE IF EXISTS {RUNTIME_ROLE}",
+        ]
+    )
     if os.environ.get("E2E_KEEP") != "1":
         shutil.rmtree(WORK, ignore_errors=True)
 

@@ -39,8 +39,15 @@ import benchlib
 
 DATABASE = "bench_conflicts"
 ACCEPTED = {200, 201, 403, 409, 412, 422}
-ROLES = ("documenter", "documenter", "documenter", "supervisor", "supervisor",
-         "legal_reviewer", "auditor")
+ROLES = (
+    "documenter",
+    "documenter",
+    "documenter",
+    "supervisor",
+    "supervisor",
+    "legal_reviewer",
+    "auditor",
+)
 
 
 @dataclass
@@ -93,8 +100,14 @@ class Client:
         self.tally = tally
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 
-    def call(self, action: str, method: str, path: str, body: dict | None = None,
-             if_match: str | None = None) -> tuple[int, dict, dict]:
+    def call(
+        self,
+        action: str,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        if_match: str | None = None,
+    ) -> tuple[int, dict, dict]:
         headers = {"Authorization": f"Token {self.token}", "Content-Type": "application/json"}
         if if_match is not None:
             headers["If-Match"] = if_match
@@ -129,18 +142,30 @@ class Client:
         choice = self.rng.random()
         path = f"/api/cases/{case_id}/"
         if choice < 0.35:
-            self.call("edit", "PATCH", path,
-                      {"title": f"Shelling of a school, edit {self.rng.randrange(10**6)}"}, etag)
+            self.call(
+                "edit",
+                "PATCH",
+                path,
+                {"title": f"Shelling of a school, edit {self.rng.randrange(10**6)}"},
+                etag,
+            )
         elif choice < 0.6:
-            self.call("note", "POST", path + "notes/",
-                      {"text": f"Witness {self.rng.randrange(10**6)} confirmed the time."},
-                      etag)
+            self.call(
+                "note",
+                "POST",
+                path + "notes/",
+                {"text": f"Witness {self.rng.randrange(10**6)} confirmed the time."},
+                etag,
+            )
         else:
-            targets = [entry["to_state"]
-                       for entry in case.get("transitions", [])] or ["sourcing"]
-            self.call("transition", "POST", path + "transitions/",
-                      {"to_state": self.rng.choice(targets), "reason": "ready, as I read it"},
-                      etag)
+            targets = [entry["to_state"] for entry in case.get("transitions", [])] or ["sourcing"]
+            self.call(
+                "transition",
+                "POST",
+                path + "transitions/",
+                {"to_state": self.rng.choice(targets), "reason": "ready, as I read it"},
+                etag,
+            )
 
     def decide(self) -> None:
         status, _, queue = self.call("read", "GET", "/api/approvals/")
@@ -149,20 +174,22 @@ class Client:
             return
         request = self.rng.choice(pending)
         verb = "approve" if self.rng.random() < 0.7 else "reject"
-        self.call(verb, "POST", f"/api/approvals/{request['request_id']}/{verb}/",
-                  {"reason": "checked the sources"}, f'"{request["case_version"]}"')
+        self.call(
+            verb,
+            "POST",
+            f"/api/approvals/{request['request_id']}/{verb}/",
+            {"reason": "checked the sources"},
+            f'"{request["case_version"]}"',
+        )
 
 
-def hammer(port: int, tokens: list[tuple[str, str]], case_ids: list[str],
-           seconds: float) -> Tally:
+def hammer(port: int, tokens: list[tuple[str, str]], case_ids: list[str], seconds: float) -> Tally:
     """Run one client per (role, token) until `seconds` have passed; all finish their
     request in flight, so every answer is counted."""
     tally = Tally()
     deadline = time.monotonic() + seconds
-    clients = [Client(port, token, role, seed, tally)
-               for seed, (role, token) in enumerate(tokens)]
-    threads = [threading.Thread(target=client.run, args=(case_ids, deadline))
-               for client in clients]
+    clients = [Client(port, token, role, seed, tally) for seed, (role, token) in enumerate(tokens)]
+    threads = [threading.Thread(target=client.run, args=(case_ids, deadline)) for client in clients]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -180,16 +207,34 @@ def free_port() -> int:
 def gunicorn(url: str, port: int, **extra: str) -> Iterator[Path]:
     """gunicorn (2 workers × 4 threads) on `url`; yields its log file."""
     work = Path(tempfile.mkdtemp(prefix="api-conflicts-"))
-    env = benchlib.django_env(url, DEBUG="0", CASEFILES_VAR_DIR=str(work),
-                              API_THROTTLE_USER="1000000/minute", **extra)
+    env = benchlib.django_env(
+        url, DEBUG="0", CASEFILES_VAR_DIR=str(work), API_THROTTLE_USER="1000000/minute", **extra
+    )
     log = work / "gunicorn.log"
     with log.open("w") as out:
         server = subprocess.Popen(  # noqa: S603 - a fixed command line
-            [benchlib.PYTHON, "-m", "gunicorn", "config.wsgi:application", "--bind",
-             f"127.0.0.1:{port}", "--workers", "2", "--worker-class", "gthread",
-             "--threads", "4", "--log-level", "warning"],
-            env=env, cwd=benchlib.ROOT, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            [
+                benchlib.PYTHON,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "4",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=benchlib.ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         wait_for_port(port, server)
         yield log
@@ -214,8 +259,11 @@ def wait_for_port(port: int, server: subprocess.Popen) -> None:
 
 def server_errors(log: Path) -> str:
     """gunicorn's error lines (4xx answers are logged as warnings: expected here)."""
-    return "\n".join(line for line in log.read_text(errors="replace").splitlines()
-                     if '"level": "WARNING"' not in line and "[WARNING]" not in line)
+    return "\n".join(
+        line
+        for line in log.read_text(errors="replace").splitlines()
+        if '"level": "WARNING"' not in line and "[WARNING]" not in line
+    )
 
 
 def prepare(cases: int, clients: int) -> tuple[list[tuple[str, str]], list[str]]:
@@ -233,10 +281,20 @@ def prepare(cases: int, clients: int) -> tuple[list[tuple[str, str]], list[str]]
         user.groups.add(Group.objects.get_or_create(name=role)[0])
         tokens.append((role, token_issue(user=user, issued_with="bench")[1]))
     opener = Actor.for_user(User.objects.get(username="client00"))
-    case_ids = [str(commands.case_open(
-        actor=opener, title=f"Shelling of school {n}", summary="Two witnesses interviewed.",
-        categories=["attack_on_civilians"], places=["Kharkiv"], incident_from="2022-03-01",
-        incident_to="2022-03-02").case_id) for n in range(cases)]
+    case_ids = [
+        str(
+            commands.case_open(
+                actor=opener,
+                title=f"Shelling of school {n}",
+                summary="Two witnesses interviewed.",
+                categories=["attack_on_civilians"],
+                places=["Kharkiv"],
+                incident_from="2022-03-01",
+                incident_to="2022-03-02",
+            ).case_id
+        )
+        for n in range(cases)
+    ]
     return tokens, case_ids
 
 
@@ -245,8 +303,12 @@ def summary(tally: Tally) -> str:
     actions = sorted({action for action, _ in tally.statuses})
     statuses = sorted(by_status, key=str)
     header = "| action | " + " | ".join(str(s) for s in statuses) + " |"
-    rows = [f"| {action} | " + " | ".join(f"{tally.statuses.get((action, s), 0):,}"
-                                          for s in statuses) + " |" for action in actions]
+    rows = [
+        f"| {action} | "
+        + " | ".join(f"{tally.statuses.get((action, s), 0):,}" for s in statuses)
+        + " |"
+        for action in actions
+    ]
     total = "| **all** | " + " | ".join(f"**{by_status[s]:,}**" for s in statuses) + " |"
     return "\n".join([header, "|---|" + "---:|" * len(statuses), *rows, total])
 
@@ -272,15 +334,20 @@ def main() -> None:
     verify = benchlib.manage(url, "verify_events")
     check = benchlib.manage(url, "rebuild_projections", "--check")
     by_status = tally.totals()
-    five_xx = sum(n for status, n in by_status.items() if isinstance(status, int)
-                  and status >= 500)
-    passed = (not tally.unexpected and added == tally.events_reported
-              and verify.returncode == 0 and check.returncode == 0)
+    five_xx = sum(n for status, n in by_status.items() if isinstance(status, int) and status >= 500)
+    passed = (
+        not tally.unexpected
+        and added == tally.events_reported
+        and verify.returncode == 0
+        and check.returncode == 0
+    )
     samples = "\n".join(f"* `{line}`" for line in tally.unexpected[:10])
     refusals = "\n".join(
         f"| {action} | {status} | {detail} | {n:,} |"
-        for (action, status, detail), n in sorted(tally.details.items(),
-                                                  key=lambda item: -item[1])[:15])
+        for (action, status, detail), n in sorted(tally.details.items(), key=lambda item: -item[1])[
+            :15
+        ]
+    )
     body = f"""
 {args.clients} clients ({", ".join(f"{n} {r}" for r, n in Counter(r for r, _ in tokens).items())})
 on {args.cases} cases for {args.seconds:.0f} s, gunicorn 2 workers × 4 threads on PostgreSQL:
@@ -305,8 +372,12 @@ gunicorn's log (errors): {server_log[:500] or "empty"}
 
 Result: **{"PASS" if passed else "FAIL"}**.
 """
-    benchlib.append_results("Reliability: concurrent conflicting API clients (issue 9)",
-                            benchlib.this_command(), benchlib.machine(url), body)
+    benchlib.append_results(
+        "Reliability: concurrent conflicting API clients (issue 9)",
+        benchlib.this_command(),
+        benchlib.machine(url),
+        body,
+    )
     if not passed:
         raise SystemExit(1)
 

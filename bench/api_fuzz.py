@@ -23,19 +23,42 @@ import benchlib
 DATABASE = "bench_fuzz"
 ROLES = ("documenter", "supervisor")
 SEED = 20261123
-CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
-          "response_headers_conformance,response_schema_conformance")
+CHECKS = (
+    "not_a_server_error,status_code_conformance,content_type_conformance,"
+    "response_headers_conformance,response_schema_conformance"
+)
 
 
 def fuzz(port: int, token: str, max_examples: int, report: Path) -> tuple[int, str]:
     """One schemathesis run; its exit code and its output's tail."""
     done = subprocess.run(  # noqa: S603 - a fixed command line
-        [str(Path(benchlib.PYTHON).with_name("schemathesis")), "--no-color", "run",
-         f"http://127.0.0.1:{port}/api/schema/?format=json", "--checks", CHECKS,
-         "--header", f"Authorization: Token {token}", "--max-examples", str(max_examples),
-         "--seed", str(SEED), "--request-timeout", "60", "--generation-database", "none",
-         "--report", "ndjson", "--report-ndjson-path", str(report)],
-        cwd=benchlib.ROOT, capture_output=True, text=True, check=False)
+        [
+            str(Path(benchlib.PYTHON).with_name("schemathesis")),
+            "--no-color",
+            "run",
+            f"http://127.0.0.1:{port}/api/schema/?format=json",
+            "--checks",
+            CHECKS,
+            "--header",
+            f"Authorization: Token {token}",
+            "--max-examples",
+            str(max_examples),
+            "--seed",
+            str(SEED),
+            "--request-timeout",
+            "60",
+            "--generation-database",
+            "none",
+            "--report",
+            "ndjson",
+            "--report-ndjson-path",
+            str(report),
+        ],
+        cwd=benchlib.ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return done.returncode, (done.stdout + done.stderr)
 
 
@@ -53,8 +76,11 @@ def server_errors(report: Path) -> tuple[int, list[str]]:
 
 def _findings(output: str) -> str:
     """schemathesis' summary lines of failures ('❌ … : n'), or 'none'."""
-    lines = [line.strip().lstrip("❌").strip() for line in output.splitlines()
-             if line.strip().startswith("❌") and ":" in line and "Phase" not in line]
+    lines = [
+        line.strip().lstrip("❌").strip()
+        for line in output.splitlines()
+        if line.strip().startswith("❌") and ":" in line and "Phase" not in line
+    ]
     return "; ".join(lines) or "none"
 
 
@@ -97,7 +123,8 @@ def main() -> None:
     five_xx = sum(len(errors) for *_, errors, _ in results)
     rows = "\n".join(
         f"| {role} | {seen:,} | {len(errors)} | {code} | {_findings(output)} |"
-        for role, code, output, errors, seen in results)
+        for role, code, output, errors, seen in results
+    )
     samples = "\n".join(f"* `{e}`" for *_, errors, _ in results for e in errors[:10])
     body = f"""
 `schemathesis run --max-examples {args.max_examples} --seed {SEED}` (every phase; the
@@ -114,8 +141,12 @@ gunicorn's log (errors): {gunicorn_errors[:500] or "empty"}
 Result: **{"PASS" if five_xx == 0 else "FAIL"}** (5xx answers: {five_xx}; a non-zero
 exit code without 5xx is a schema-conformance finding, listed in schemathesis' output).
 """
-    benchlib.append_results("Reliability: schemathesis against gunicorn (issue 9)",
-                            benchlib.this_command(), benchlib.machine(url), body)
+    benchlib.append_results(
+        "Reliability: schemathesis against gunicorn (issue 9)",
+        benchlib.this_command(),
+        benchlib.machine(url),
+        body,
+    )
     for role, _, output, *_ in results:
         print(f"===== {role}\n{output[-4000:]}")
     if five_xx:

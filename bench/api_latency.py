@@ -134,23 +134,49 @@ def events_for(number: int, case_id: str, per_case: int, start: float):
     prev_hash = GENESIS_HASH
     for version in range(1, per_case + 1):
         if version == 1:
-            kind, payload = "CaseOpened", {
-                "reference": f"CF-2026-{number:06d}", "title": f"Generated case {number}",
-                "summary": "Shelling of a residential block; two witnesses interviewed.",
-                "categories": [CATEGORIES[number % len(CATEGORIES)]],
-                "places": [PLACES[number % len(PLACES)]],
-                "incident_from": f"2022-03-{number % 28 + 1:02d}", "incident_to": None}
+            kind, payload = (
+                "CaseOpened",
+                {
+                    "reference": f"CF-2026-{number:06d}",
+                    "title": f"Generated case {number}",
+                    "summary": "Shelling of a residential block; two witnesses interviewed.",
+                    "categories": [CATEGORIES[number % len(CATEGORIES)]],
+                    "places": [PLACES[number % len(PLACES)]],
+                    "incident_from": f"2022-03-{number % 28 + 1:02d}",
+                    "incident_to": None,
+                },
+            )
         else:
-            kind, payload = "NoteAdded", {
-                "note_id": str(uuid.uuid5(uuid.NAMESPACE_OID, f"{case_id}/{version}")),
-                "text": NOTE_TEXT.format(n=version, case=number)}
+            kind, payload = (
+                "NoteAdded",
+                {
+                    "note_id": str(uuid.uuid5(uuid.NAMESPACE_OID, f"{case_id}/{version}")),
+                    "text": NOTE_TEXT.format(n=version, case=number),
+                },
+            )
         moment = datetime.fromtimestamp(start + number + version / 1000, UTC)
-        fields = {"case_id": case_id, "version": version, "type": kind, "schema": 1,
-                  "payload": payload, "actor": ACTOR, "occurred_at": format_time(moment),
-                  "prev_hash": prev_hash}
+        fields = {
+            "case_id": case_id,
+            "version": version,
+            "type": kind,
+            "schema": 1,
+            "payload": payload,
+            "actor": ACTOR,
+            "occurred_at": format_time(moment),
+            "prev_hash": prev_hash,
+        }
         fields["hash"] = prev_hash = event_hash(fields)
-        yield (case_id, version, kind, 1, json.dumps(payload, ensure_ascii=False),
-               json.dumps(ACTOR), fields["occurred_at"], fields["prev_hash"], fields["hash"])
+        yield (
+            case_id,
+            version,
+            kind,
+            1,
+            json.dumps(payload, ensure_ascii=False),
+            json.dumps(ACTOR),
+            fields["occurred_at"],
+            fields["prev_hash"],
+            fields["hash"],
+        )
 
 
 def generate(url: str, cases: int, per_case: int) -> list[str]:
@@ -158,8 +184,7 @@ def generate(url: str, cases: int, per_case: int) -> list[str]:
     import psycopg
 
     start = time.time() - cases - 3600  # one second per case, in the past
-    ids = [str(uuid.uuid5(uuid.NAMESPACE_OID, f"bench-api-case-{n}"))
-           for n in range(1, cases + 1)]
+    ids = [str(uuid.uuid5(uuid.NAMESPACE_OID, f"bench-api-case-{n}")) for n in range(1, cases + 1)]
     columns = "case_id, version, type, schema, payload, actor, occurred_at, prev_hash, hash"
     with psycopg.connect(url) as conn, conn.cursor() as cursor:
         with cursor.copy(f"COPY casefiles_event ({columns}) FROM STDIN") as copy:
@@ -194,20 +219,40 @@ def free_port() -> int:
 
 
 def start_gunicorn(url: str, port: int, work: Path) -> subprocess.Popen:
-    env = benchlib.django_env(url, DEBUG="0", CASEFILES_VAR_DIR=str(work),
-                              API_THROTTLE_USER="1000000/minute", DB_CONN_MAX_AGE="60")
+    env = benchlib.django_env(
+        url,
+        DEBUG="0",
+        CASEFILES_VAR_DIR=str(work),
+        API_THROTTLE_USER="1000000/minute",
+        DB_CONN_MAX_AGE="60",
+    )
     log = (work / "gunicorn.log").open("w")
     return subprocess.Popen(  # noqa: S603 - a fixed command line
-        [benchlib.PYTHON, "-m", "gunicorn", "config.wsgi:application", "--bind",
-         f"127.0.0.1:{port}", "--workers", str(GUNICORN_WORKERS), "--log-level", "warning"],
-        env=env, cwd=benchlib.ROOT, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True)
+        [
+            benchlib.PYTHON,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(GUNICORN_WORKERS),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=benchlib.ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def wait_until_serving(base: str, token: str, server: subprocess.Popen) -> None:
     deadline = time.monotonic() + 90
-    request = urllib.request.Request(f"{base}/api/cases/",
-                                     headers={"Authorization": f"Token {token}"})
+    request = urllib.request.Request(
+        f"{base}/api/cases/", headers={"Authorization": f"Token {token}"}
+    )
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit("gunicorn exited before serving")
@@ -226,12 +271,24 @@ def wrk(base: str, path: str, script: str, seconds: int, connections: int) -> di
         lua.write(LUA_COMMON + script)
     try:
         done = subprocess.run(  # noqa: S603 - a fixed command line
-            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s",
-             "-s", lua.name, base + path], capture_output=True, text=True, check=False)
+            [
+                "wrk",
+                "-t2",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--timeout",
+                "30s",
+                "-s",
+                lua.name,
+                base + path,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     finally:
         os.unlink(lua.name)
-    line = next((line for line in done.stdout.splitlines() if line.startswith("WRK_RESULT ")),
-                None)
+    line = next((line for line in done.stdout.splitlines() if line.startswith("WRK_RESULT ")), None)
     if line is None:
         raise SystemExit(f"wrk failed:\n{done.stdout}{done.stderr}")
     result = json.loads(line.removeprefix("WRK_RESULT "))
@@ -242,10 +299,12 @@ def wrk(base: str, path: str, script: str, seconds: int, connections: int) -> di
 def row(name: str, result: dict, success: int) -> str:
     statuses = ", ".join(f"{status} × {n:,}" for status, n in sorted(result["statuses"].items()))
     ok = result["statuses"].get(str(success), 0)
-    return (f"| {name} | {result['requests']:,} | {statuses} | {result['socket_errors']} | "
-            f"{result['p50_us'] / 1000:.1f} ms | {result['p95_us'] / 1000:.1f} ms | "
-            f"{result['p99_us'] / 1000:.1f} ms | **{result['requests'] / result['seconds']:.0f}**"
-            f" | {ok / result['seconds']:.0f} |")
+    return (
+        f"| {name} | {result['requests']:,} | {statuses} | {result['socket_errors']} | "
+        f"{result['p50_us'] / 1000:.1f} ms | {result['p95_us'] / 1000:.1f} ms | "
+        f"{result['p99_us'] / 1000:.1f} ms | **{result['requests'] / result['seconds']:.0f}**"
+        f" | {ok / result['seconds']:.0f} |"
+    )
 
 
 def main() -> None:
@@ -275,16 +334,24 @@ def main() -> None:
     try:
         wait_until_serving(base, token, server)
         lua_ids = ", ".join(f'"{case_id}"' for case_id in ids)
-        common = {"token": token, "ids": lua_ids, "threads": 2,
-                  "version": args.events_per_case}
+        common = {"token": token, "ids": lua_ids, "threads": 2, "version": args.events_per_case}
         wrk(base, "/api/cases/", LUA_LIST % common, 3, args.connections)  # warm-up
         runs = [
-            ("`GET /api/cases/`", wrk(base, "/api/cases/", LUA_LIST % common,
-                                      args.seconds, args.connections), 200),
-            ("`GET /api/cases/{id}/`", wrk(base, "/", LUA_DETAIL % common,
-                                           args.seconds, args.connections), 200),
-            ("`POST /api/cases/{id}/notes/`", wrk(base, "/", LUA_NOTES % common,
-                                                  args.seconds, args.connections), 201),
+            (
+                "`GET /api/cases/`",
+                wrk(base, "/api/cases/", LUA_LIST % common, args.seconds, args.connections),
+                200,
+            ),
+            (
+                "`GET /api/cases/{id}/`",
+                wrk(base, "/", LUA_DETAIL % common, args.seconds, args.connections),
+                200,
+            ),
+            (
+                "`POST /api/cases/{id}/notes/`",
+                wrk(base, "/", LUA_NOTES % common, args.seconds, args.connections),
+                201,
+            ),
         ]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -293,18 +360,29 @@ def main() -> None:
     shutil.rmtree(work, ignore_errors=True)
 
     verified = checked(benchlib.manage(url, "verify_events"), "verify_events")
-    rebuilt = checked(benchlib.manage(url, "rebuild_projections", "--check"),
-                      "rebuild_projections --check")
+    rebuilt = checked(
+        benchlib.manage(url, "rebuild_projections", "--check"), "rebuild_projections --check"
+    )
     from casefiles.models import CaseNote
 
     notes_added = CaseNote.objects.count() - args.cases * (args.events_per_case - 1)
     created = runs[2][1]["statuses"].get("201", 0)
-    wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True,  # noqa: S607
-                                 check=False).stdout.splitlines()[0].split(" [")[0]
+    wrk_version = (
+        subprocess.run(
+            ["wrk", "--version"],
+            capture_output=True,
+            text=True,  # noqa: S607
+            check=False,
+        )
+        .stdout.splitlines()[0]
+        .split(" [")[0]
+    )
     import gunicorn
 
-    machine = (f"{benchlib.machine(url)}; gunicorn {gunicorn.__version__} "
-               f"({GUNICORN_WORKERS} sync workers), {wrk_version}")
+    machine = (
+        f"{benchlib.machine(url)}; gunicorn {gunicorn.__version__} "
+        f"({GUNICORN_WORKERS} sync workers), {wrk_version}"
+    )
     body = f"""
 {args.cases:,} cases, {args.cases * args.events_per_case:,} events (CaseOpened +
 {args.events_per_case - 1} NoteAdded each), loaded with COPY in {generated:.0f} s;
@@ -324,8 +402,9 @@ a 412 would mean two requests raced on one case (each wrk thread walks its own c
 and keeps their ETags). After the run: `verify_events`: {verified}; `rebuild_projections
 --check`: {rebuilt}. gunicorn's log (warnings and errors): {server_errors[:500] or "empty"}.
 """
-    benchlib.append_results("API latency under load (issue 5, issue 9 #6)",
-                            benchlib.this_command(), machine, body)
+    benchlib.append_results(
+        "API latency under load (issue 5, issue 9 #6)", benchlib.this_command(), machine, body
+    )
     if not created <= notes_added <= created + args.connections:
         raise SystemExit(f"{created} notes answered 201 but {notes_added} were stored")
 

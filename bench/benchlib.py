@@ -43,8 +43,13 @@ def recreate_database(name: str) -> str:
 def django_env(url: str, **extra: str) -> dict[str, str]:
     """Environment for a Django process on `url`, tasks eager unless a broker is given."""
     env = {k: v for k, v in os.environ.items() if k not in BROKER_VARIABLES}
-    env.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="config.settings",
-               LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT), **extra)
+    env.update(
+        DATABASE_URL=url,
+        DJANGO_SETTINGS_MODULE="config.settings",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+        **extra,
+    )
     return env
 
 
@@ -89,8 +94,13 @@ def run_measured(argv: list[str], env: dict[str, str]) -> Run:
     """Run a child and read its own peak RSS from wait4 (not the sum of all children)."""
     started = time.perf_counter()
     # argv is built by the benchmarks themselves, never from outside input.
-    process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE,  # noqa: S603
-                               stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        argv,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,  # noqa: S603
+        stderr=subprocess.STDOUT,
+    )
     output = process.stdout.read().decode(errors="replace")
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -110,8 +120,10 @@ def machine(url: str) -> str:
     import django
 
     memory_kib = int(Path("/proc/meminfo").read_text().split()[1])
-    durability = ", ".join(f"{name}={server_setting(url, name)}"
-                           for name in ("fsync", "synchronous_commit", "shared_buffers"))
+    durability = ", ".join(
+        f"{name}={server_setting(url, name)}"
+        for name in ("fsync", "synchronous_commit", "shared_buffers")
+    )
     return (
         f"{os.cpu_count()} CPU ({platform.processor() or platform.machine()}), "
         f"{memory_kib / 1_048_576:.0f} GiB RAM, Python {platform.python_version()}, "

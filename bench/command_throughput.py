@@ -49,9 +49,13 @@ def prepare(url: str) -> tuple[int, list[str]]:
     user.groups.add(Group.objects.get(name="documenter"))
     actor = Actor.for_user(user)
     cases = [
-        commands.case_open(actor=actor, title=f"Benchmark case {n}",
-                           summary="Shelling of a residential block.",
-                           categories=["wilful_killing"], places=["Irpin"]).case_id
+        commands.case_open(
+            actor=actor,
+            title=f"Benchmark case {n}",
+            summary="Shelling of a residential block.",
+            categories=["wilful_killing"],
+            places=["Irpin"],
+        ).case_id
         for n in range(WRITERS + 2)  # 1 writer, 8 writers, the Python floor
     ]
     return user.pk, cases
@@ -118,10 +122,14 @@ def python_floor(url: str, case_id: str, count: int) -> dict:
     with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as conn:
         for number in range(count):
             with conn.transaction(), conn.cursor() as cursor:
-                cursor.execute("SELECT version FROM casefiles_casefile WHERE id = %s "
-                               "FOR UPDATE", (case_id,))
-                cursor.execute("SELECT version, hash FROM casefiles_event WHERE case_id = %s "
-                               "ORDER BY version DESC LIMIT 1", (case_id,))
+                cursor.execute(
+                    "SELECT version FROM casefiles_casefile WHERE id = %s FOR UPDATE", (case_id,)
+                )
+                cursor.execute(
+                    "SELECT version, hash FROM casefiles_event WHERE case_id = %s "
+                    "ORDER BY version DESC LIMIT 1",
+                    (case_id,),
+                )
                 version, prev_hash = cursor.fetchone()
                 note_id = str(uuid.uuid4())
                 payload = json.dumps({"note_id": note_id, "text": f"{text} ({number})"})
@@ -131,18 +139,32 @@ def python_floor(url: str, case_id: str, count: int) -> dict:
                     "INSERT INTO casefiles_event (case_id, version, type, schema, payload, "
                     "actor, occurred_at, prev_hash, hash) VALUES (%s, %s, 'NoteAdded', 1, "
                     "%s, %s, %s, %s, %s)",
-                    (case_id, version + 1, payload, actor,
-                     at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), prev_hash, digest))
+                    (
+                        case_id,
+                        version + 1,
+                        payload,
+                        actor,
+                        at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                        prev_hash,
+                        digest,
+                    ),
+                )
                 cursor.execute(
                     "INSERT INTO casefiles_casenote (note_id, case_id, text, author, added_at,"
                     " added_version) VALUES (%s, %s, %s, %s, %s, %s)",
-                    (note_id, case_id, text, "bench-documenter", at, version + 1))
+                    (note_id, case_id, text, "bench-documenter", at, version + 1),
+                )
                 cursor.execute(
                     "UPDATE casefiles_casefile SET version = %s, head_hash = %s, "
-                    "updated_at = %s WHERE id = %s", (version + 1, digest, at, case_id))
+                    "updated_at = %s WHERE id = %s",
+                    (version + 1, digest, at, case_id),
+                )
             ends.append(time.perf_counter())
-    return {"rate": (count - 1) / (ends[-1] - ends[0]), "commands": count,
-            "seconds": ends[-1] - ends[0]}
+    return {
+        "rate": (count - 1) / (ends[-1] - ends[0]),
+        "commands": count,
+        "seconds": ends[-1] - ends[0],
+    }
 
 
 def sample_event_row(url: str) -> dict:
@@ -156,23 +178,49 @@ def pgbench(url: str, row: dict, clients: int, seconds: int) -> float:
     import json
 
     def literal(value) -> str:
-        text = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) \
-            else str(value)
+        text = (
+            json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+        )
         return "'" + text.replace("'", "''") + "'"
 
-    columns = ["case_id", "version", "type", "schema", "payload", "actor", "occurred_at",
-               "prev_hash", "hash"]
+    columns = [
+        "case_id",
+        "version",
+        "type",
+        "schema",
+        "payload",
+        "actor",
+        "occurred_at",
+        "prev_hash",
+        "hash",
+    ]
     values = [literal(row[c]) if c != "version" else ":version" for c in columns]
-    script = ("\\set version random(1, 2000000000)\n"
-              f"INSERT INTO bench_plain_event ({', '.join(columns)}) "
-              f"VALUES ({', '.join(values)});\n")
+    script = (
+        "\\set version random(1, 2000000000)\n"
+        f"INSERT INTO bench_plain_event ({', '.join(columns)}) "
+        f"VALUES ({', '.join(values)});\n"
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
         handle.write(script)
     Path(handle.name).chmod(0o644)
     result = subprocess.run(
-        ["pgbench", "-n", "-f", handle.name, "-c", str(clients), "-j", str(min(clients, 2)),
-         "-T", str(seconds), url],
-        capture_output=True, text=True, check=True)
+        [
+            "pgbench",
+            "-n",
+            "-f",
+            handle.name,
+            "-c",
+            str(clients),
+            "-j",
+            str(min(clients, 2)),
+            "-T",
+            str(seconds),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     Path(handle.name).unlink()
     match = re.search(r"tps = ([0-9.]+)", result.stdout)
     return float(match.group(1))
@@ -202,29 +250,42 @@ def profile(url: str, user_id: int, case_id: str, count: int = 300) -> str:
     profiler.disable()
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(
-        r"casefiles|django/db/models/(query|sql/compiler)|psycopg/cursor|json|hashlib", 25)
-    return (f"{len(queries.captured_queries)} SQL statements per note_add:\n\n"
-            f"```\n{statements}\n```\n\ncProfile of {count} note_add (cumulative, "
-            f"filtered to casefiles, ORM, driver, json):\n\n```\n"
-            + _trim_profile(out.getvalue()) + "\n```")
+        r"casefiles|django/db/models/(query|sql/compiler)|psycopg/cursor|json|hashlib", 25
+    )
+    return (
+        f"{len(queries.captured_queries)} SQL statements per note_add:\n\n"
+        f"```\n{statements}\n```\n\ncProfile of {count} note_add (cumulative, "
+        f"filtered to casefiles, ORM, driver, json):\n\n```\n"
+        + _trim_profile(out.getvalue())
+        + "\n```"
+    )
 
 
 def _trim_profile(text: str) -> str:
     lines = text.splitlines()
     start = next((i for i, line in enumerate(lines) if "ncalls" in line), 0)
-    return "\n".join(line.replace(str(benchlib.ROOT) + "/", "")[:160]
-                     for line in lines[start - 2:] if line.strip())
+    return "\n".join(
+        line.replace(str(benchlib.ROOT) + "/", "")[:160]
+        for line in lines[start - 2 :]
+        if line.strip()
+    )
 
 
 def _row(writers: int, measured: dict, limit: float) -> str:
-    return (f"| {writers} | {measured['rate']:.0f} ({measured['commands']} in "
-            f"{measured['seconds']:.1f} s) | {limit:.0f} | **{measured['rate'] / limit:.2f}** |")
+    return (
+        f"| {writers} | {measured['rate']:.0f} ({measured['commands']} in "
+        f"{measured['seconds']:.1f} s) | {limit:.0f} | **{measured['rate'] / limit:.2f}** |"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--commands", type=int, default=1000,
-                        help="commands for the single writer (each of 8 writers: a quarter)")
+    parser.add_argument(
+        "--commands",
+        type=int,
+        default=1000,
+        help="commands for the single writer (each of 8 writers: a quarter)",
+    )
     parser.add_argument("--seconds", type=int, default=15, help="pgbench duration")
     args = parser.parse_args()
     url = benchlib.recreate_database(DATABASE)
@@ -234,7 +295,7 @@ def main() -> None:
 
     connection.close()  # no idle connection of ours during the measurements
     one = run_writers(url, user_id, cases[:1], args.commands)
-    many = run_writers(url, user_id, cases[1:WRITERS + 1], args.commands // 4)
+    many = run_writers(url, user_id, cases[1 : WRITERS + 1], args.commands // 4)
     floor = python_floor(url, cases[-1], args.commands)
     with connection.cursor() as cursor:
         cursor.execute(PLAIN_TABLE)
@@ -243,8 +304,11 @@ def main() -> None:
     limit_one = pgbench(url, row, 1, args.seconds)
     limit_many = pgbench(url, row, WRITERS, args.seconds)
     ratio_one = one["rate"] / limit_one
-    verdict = ("met" if ratio_one >= GOAL else
-               f"**not met**: {ratio_one:.2f} of the INSERT rate with 1 writer")
+    verdict = (
+        "met"
+        if ratio_one >= GOAL
+        else f"**not met**: {ratio_one:.2f} of the INSERT rate with 1 writer"
+    )
     body = f"""
 | writers | note_add commands/s | pgbench INSERTs/s (same rows) | ratio |
 |---:|---:|---:|---:|
@@ -253,17 +317,22 @@ def main() -> None:
 
 Goal ≥ {GOAL} with 1 writer: {verdict}.
 The same transaction hand-written with psycopg from Python (lock, head read, two
-INSERTs, UPDATE, COMMIT; no Django, no checks): {floor['rate']:.0f}/s, **{floor['rate'] /
-limit_one:.2f}** of pgbench, so casefiles' full write path runs at {one['rate'] /
-floor['rate']:.2f} of what a Python client can reach over the same transaction.
-The single writer's rate falls as its case grows: {one['early']:.0f} commands/s over its
-first {one['window']} notes, {one['late']:.0f} commands/s over its last {one['window']}
+INSERTs, UPDATE, COMMIT; no Django, no checks): {floor["rate"]:.0f}/s, **{
+        floor["rate"] / limit_one:.2f}** of pgbench, so casefiles' full write path runs at {
+        one["rate"]
+        / floor["rate"]:.2f} of what a Python client can reach over the same transaction.
+The single writer's rate falls as its case grows: {one["early"]:.0f} commands/s over its
+first {one["window"]} notes, {one["late"]:.0f} commands/s over its last {one["window"]}
 (case at {args.commands} notes).
 """
     if ratio_one < GOAL:
         body += "\n" + profile(url, user_id, cases[0])
-    benchlib.append_results("Command throughput vs bare INSERTs (PostgreSQL, issue 9 #1)",
-                            benchlib.this_command(), machine, body)
+    benchlib.append_results(
+        "Command throughput vs bare INSERTs (PostgreSQL, issue 9 #1)",
+        benchlib.this_command(),
+        machine,
+        body,
+    )
 
 
 if __name__ == "__main__":

@@ -53,29 +53,41 @@ def build(events: int) -> tuple[str, str]:
     auditor.groups.add(Group.objects.get(name="auditor"))
     actor = Actor.for_user(documenter)
     case_id = commands.case_open(
-        actor=actor, title="Benchmark case", summary="Shelling of a residential block.",
-        categories=["wilful_killing"], places=["Irpin"],
+        actor=actor,
+        title="Benchmark case",
+        summary="Shelling of a residential block.",
+        categories=["wilful_killing"],
+        places=["Irpin"],
     ).case_id
     for number, origin in enumerate(("Kyiv Independent", "Human Rights Watch")):
         commands.source_attach(
-            actor=actor, case_id=case_id, title=f"Report {number}", origins=[origin],
+            actor=actor,
+            case_id=case_id,
+            title=f"Report {number}",
+            origins=[origin],
             content_sha256=blobs.put(f"original document {number}\n".encode() * 2000),
         )
     version = 3
     while version < events:
         size = min(BATCH, events - version)
         notes = [
-            NewEvent("NoteAdded", {
-                "note_id": str(uuid.uuid4()),
-                "text": f"Note {version + i + 1}: witness interview transcript reviewed; "
-                        "times and places cross-checked against the satellite imagery.",
-            })
+            NewEvent(
+                "NoteAdded",
+                {
+                    "note_id": str(uuid.uuid4()),
+                    "text": f"Note {version + i + 1}: witness interview transcript reviewed; "
+                    "times and places cross-checked against the satellite imagery.",
+                },
+            )
             for i in range(size)
         ]
         with transaction.atomic():
-            stored, _ = eventstore.append(case_id, expected_version=version,
-                                          actor=actor.as_event_actor("documenter"),
-                                          events=notes)
+            stored, _ = eventstore.append(
+                case_id,
+                expected_version=version,
+                actor=actor.as_event_actor("documenter"),
+                events=notes,
+            )
             projections.project(event.as_record() for event in stored)
         version += size
     return case_id, auditor.username
@@ -85,8 +97,14 @@ def child(command: list[str], env: dict) -> tuple[float, int, str]:
     """Seconds, peak RSS (KiB) and stdout of one child process (its own rusage, by wait4)."""
     with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=stdout,  # noqa: S603
-                                   stderr=stderr, text=True)
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=stdout,  # noqa: S603
+            stderr=stderr,
+            text=True,
+        )
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
         stdout.seek(0)
@@ -114,8 +132,9 @@ def main() -> None:
         workdir = Path(tmp)
         env = environment(workdir)
         python = sys.executable
-        seconds, rss, out = child([python, __file__, "--build-only", "--events",
-                                   str(args.events)], env)
+        seconds, rss, out = child(
+            [python, __file__, "--build-only", "--events", str(args.events)], env
+        )
         case_id, auditor = out.splitlines()[-1].split()
         print(f"build: {args.events} events in {seconds:.1f} s (peak RSS {rss // 1024} MiB)")
         _, baseline, _ = child([python, "manage.py", "check"], env)
@@ -123,24 +142,38 @@ def main() -> None:
         # Taken before the export: the export's own CaseExported event comes after the
         # bundle's last version, so a checkpoint taken after it would be ahead of it.
         checkpoint = workdir / "checkpoint.json"
-        seconds, rss, out = child([python, "manage.py", "checkpoint", "--out",
-                                   str(checkpoint)], env)
+        seconds, rss, out = child(
+            [python, "manage.py", "checkpoint", "--out", str(checkpoint)], env
+        )
         print(f"checkpoint: {seconds:.1f} s, peak RSS {rss // 1024} MiB: {out}")
         bundle = workdir / "bundle.zip"
-        seconds, rss, out = child([python, "manage.py", "export_case", case_id,
-                                   "--out", str(bundle), "--user", auditor], env)
-        print(f"export: {seconds:.1f} s, peak RSS {rss // 1024} MiB, "
-              f"{bundle.stat().st_size / 1_048_576:.1f} MiB ZIP: {out}")
+        seconds, rss, out = child(
+            [python, "manage.py", "export_case", case_id, "--out", str(bundle), "--user", auditor],
+            env,
+        )
+        print(
+            f"export: {seconds:.1f} s, peak RSS {rss // 1024} MiB, "
+            f"{bundle.stat().st_size / 1_048_576:.1f} MiB ZIP: {out}"
+        )
         with zipfile.ZipFile(bundle) as archive:
             sizes = {info.filename: info.file_size for info in archive.infolist()}
-        print("  " + ", ".join(f"{name} {size / 1_048_576:.2f} MiB" for name, size in
-                               sizes.items() if not name.startswith("sources/")))
+        print(
+            "  "
+            + ", ".join(
+                f"{name} {size / 1_048_576:.2f} MiB"
+                for name, size in sizes.items()
+                if not name.startswith("sources/")
+            )
+        )
         verify_env = {k: v for k, v in env.items() if not k.startswith("DJANGO")}
-        seconds, rss, out = child([python, "-m", "casefiles.verify_export", str(bundle)],
-                                  verify_env)
+        seconds, rss, out = child(
+            [python, "-m", "casefiles.verify_export", str(bundle)], verify_env
+        )
         print(f"verify: {seconds:.1f} s, peak RSS {rss // 1024} MiB: {out}")
-        seconds, rss, out = child([python, "-m", "casefiles.verify_export", str(bundle),
-                                   "--checkpoint", str(checkpoint)], verify_env)
+        seconds, rss, out = child(
+            [python, "-m", "casefiles.verify_export", str(bundle), "--checkpoint", str(checkpoint)],
+            verify_env,
+        )
         print(f"verify --checkpoint: {seconds:.1f} s, peak RSS {rss // 1024} MiB: {out}")
 
 

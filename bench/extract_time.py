@@ -59,10 +59,14 @@ def main() -> None:
         data.decode().split()
         floor = (time.perf_counter() - started) * 1000
         every += times
-        print(f"| {path.name} | {len(doc.allegations)} | {statistics.median(times):.1f} | "
-              f"{max(times):.1f} | {floor:.3f} |")
-    print(f"overall: median {statistics.median(every):.1f} ms, max {max(every):.1f} ms "
-          f"per 1,000-word article")
+        print(
+            f"| {path.name} | {len(doc.allegations)} | {statistics.median(times):.1f} | "
+            f"{max(times):.1f} | {floor:.3f} |"
+        )
+    print(
+        f"overall: median {statistics.median(every):.1f} ms, max {max(every):.1f} ms "
+        f"per 1,000-word article"
+    )
 
 
 if __name__ == "__main__":

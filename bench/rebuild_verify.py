@@ -24,8 +24,10 @@ EVENTS_PER_CASE = 100
 BUDGET_SECONDS = 600
 FIRST = 10_000
 CANDIDATES = (1_000_000, 300_000, 100_000, 30_000)
-HEADER = ("| events | cases | generate (COPY) | rebuild | rebuild events/s | rebuild peak RSS "
-          "| verify_events | verify events/s | verify peak RSS |")
+HEADER = (
+    "| events | cases | generate (COPY) | rebuild | rebuild events/s | rebuild peak RSS "
+    "| verify_events | verify events/s | verify peak RSS |"
+)
 ACTOR = {"id": 1, "username": "bench-documenter", "role": "documenter"}
 
 
@@ -37,22 +39,50 @@ def events_for(number: int, case_id: str, start: float):
     prev_hash = GENESIS_HASH
     for version in range(1, EVENTS_PER_CASE + 1):
         if version == 1:
-            kind, payload = "CaseOpened", {
-                "reference": f"CF-2026-{number:06d}", "title": f"Generated case {number}",
-                "summary": "Shelling of a residential block.", "categories": ["wilful_killing"],
-                "places": ["Irpin"], "incident_from": "2022-03-01", "incident_to": None}
+            kind, payload = (
+                "CaseOpened",
+                {
+                    "reference": f"CF-2026-{number:06d}",
+                    "title": f"Generated case {number}",
+                    "summary": "Shelling of a residential block.",
+                    "categories": ["wilful_killing"],
+                    "places": ["Irpin"],
+                    "incident_from": "2022-03-01",
+                    "incident_to": None,
+                },
+            )
         else:
-            kind, payload = "NoteAdded", {
-                "note_id": str(uuid.uuid5(uuid.NAMESPACE_OID, f"{case_id}/{version}")),
-                "text": f"Witness statement {version} on case {number}: details in the "
-                        "attached transcript."}
+            kind, payload = (
+                "NoteAdded",
+                {
+                    "note_id": str(uuid.uuid5(uuid.NAMESPACE_OID, f"{case_id}/{version}")),
+                    "text": f"Witness statement {version} on case {number}: details in the "
+                    "attached transcript.",
+                },
+            )
         moment = datetime.fromtimestamp(start + number + version / 1000, UTC)
-        fields = {"case_id": case_id, "version": version, "type": kind, "schema": 1,
-                  "payload": payload, "actor": ACTOR, "occurred_at": format_time(moment),
-                  "prev_hash": prev_hash}
+        fields = {
+            "case_id": case_id,
+            "version": version,
+            "type": kind,
+            "schema": 1,
+            "payload": payload,
+            "actor": ACTOR,
+            "occurred_at": format_time(moment),
+            "prev_hash": prev_hash,
+        }
         fields["hash"] = prev_hash = event_hash(fields)
-        yield (case_id, version, kind, 1, json.dumps(payload, ensure_ascii=False),
-               json.dumps(ACTOR), fields["occurred_at"], fields["prev_hash"], fields["hash"])
+        yield (
+            case_id,
+            version,
+            kind,
+            1,
+            json.dumps(payload, ensure_ascii=False),
+            json.dumps(ACTOR),
+            fields["occurred_at"],
+            fields["prev_hash"],
+            fields["hash"],
+        )
 
 
 def generate(url: str, total: int) -> float:
@@ -86,10 +116,12 @@ def measure(url: str, total: int) -> dict:
 
 def row(result: dict, baseline: benchlib.Run) -> str:
     total, rebuild, verify = result["events"], result["rebuild"], result["verify"]
-    return (f"| {total:,} | {total // EVENTS_PER_CASE:,} | {result['generate']:.0f} s | "
-            f"{rebuild.seconds:.1f} s | **{total / rebuild.seconds:,.0f}** | "
-            f"{rebuild.peak_rss_mib:.0f} MiB | {verify.seconds:.1f} s | "
-            f"**{total / verify.seconds:,.0f}** | {verify.peak_rss_mib:.0f} MiB |")
+    return (
+        f"| {total:,} | {total // EVENTS_PER_CASE:,} | {result['generate']:.0f} s | "
+        f"{rebuild.seconds:.1f} s | **{total / rebuild.seconds:,.0f}** | "
+        f"{rebuild.peak_rss_mib:.0f} MiB | {verify.seconds:.1f} s | "
+        f"**{total / verify.seconds:,.0f}** | {verify.peak_rss_mib:.0f} MiB |"
+    )
 
 
 def second_size(first_seconds: float) -> tuple[int, str]:
@@ -99,21 +131,25 @@ def second_size(first_seconds: float) -> tuple[int, str]:
     big = fits[0] if fits else CANDIDATES[-1]
     if big == CANDIDATES[0]:
         return big, ""
-    return big, (f"1,000,000 events not run: the {FIRST:,}-event rebuild took "
-                 f"{first_seconds:.0f} s, so 1M projects to about "
-                 f"{first_seconds * CANDIDATES[0] / FIRST / 60:.0f} min on this machine "
-                 f"(budget {BUDGET_SECONDS // 60} min); {big:,} instead.")
+    return big, (
+        f"1,000,000 events not run: the {FIRST:,}-event rebuild took "
+        f"{first_seconds:.0f} s, so 1M projects to about "
+        f"{first_seconds * CANDIDATES[0] / FIRST / 60:.0f} min on this machine "
+        f"(budget {BUDGET_SECONDS // 60} min); {big:,} instead."
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="auto",
-                        help="comma-separated event counts, or auto (100k, then 1M or 300k)")
+    parser.add_argument(
+        "--sizes",
+        default="auto",
+        help="comma-separated event counts, or auto (100k, then 1M or 300k)",
+    )
     args = parser.parse_args()
     url = benchlib.database_url(DATABASE)
     benchlib.setup_django(url)
-    sizes = ([FIRST] if args.sizes == "auto"
-             else [int(size) for size in args.sizes.split(",")])
+    sizes = [FIRST] if args.sizes == "auto" else [int(size) for size in args.sizes.split(",")]
     results = [measure(url, size) for size in sizes]
     note = ""
     if args.sizes == "auto":
@@ -134,14 +170,18 @@ start-up; `manage.py check` (a bare Django process) takes {baseline.seconds:.1f}
 |---:|---:|---:|---:|---:|---:|---:|---:|---:|
 {chr(10).join(row(result, baseline) for result in results)}
 
-Growth from {first['events']:,} to {last['events']:,} events (×{growth:.0f}): rebuild time
+Growth from {first["events"]:,} to {last["events"]:,} events (×{growth:.0f}): rebuild time
 ×{rebuild_growth:.1f}, verify time ×{verify_growth:.1f} (linear would be ×{growth:.0f});
-peak RSS {first['rebuild'].peak_rss_mib:.0f} → {last['rebuild'].peak_rss_mib:.0f} MiB
-(rebuild) and {first['verify'].peak_rss_mib:.0f} → {last['verify'].peak_rss_mib:.0f} MiB
+peak RSS {first["rebuild"].peak_rss_mib:.0f} → {last["rebuild"].peak_rss_mib:.0f} MiB
+(rebuild) and {first["verify"].peak_rss_mib:.0f} → {last["verify"].peak_rss_mib:.0f} MiB
 (verify). {note}
 """
-    benchlib.append_results("Projection rebuild and verify_events (issue 9 #3, #4)",
-                            benchlib.this_command(), machine, body)
+    benchlib.append_results(
+        "Projection rebuild and verify_events (issue 9 #3, #4)",
+        benchlib.this_command(),
+        machine,
+        body,
+    )
 
 
 if __name__ == "__main__":

@@ -57,8 +57,9 @@ class Server:
 
     def pg_ctl(self, action: str, *extra: str) -> None:
         options = f"-p {PORT} -k {self.folder} -c listen_addresses=127.0.0.1"
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options,
-                  "-w", action, *extra)
+        self._run(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", action, *extra
+        )
 
     def url(self, name: str) -> str:
         return f"postgres://postgres@127.0.0.1:{PORT}/{name}"
@@ -84,21 +85,27 @@ def writer(url: str, user_id: int, case_id: str, number: int, until: float) -> l
             outcome = commands.note_add(actor=actor, case_id=case_id, text=text)
             log.append({"text": text, "ok": True, "version": outcome.version})
         except (Error, CaseFileError) as exc:
-            log.append({"text": text, "ok": False, "error": type(exc).__name__,
-                        "message": str(exc).strip().splitlines()[0][:200] if str(exc) else ""})
+            log.append(
+                {
+                    "text": text,
+                    "ok": False,
+                    "error": type(exc).__name__,
+                    "message": str(exc).strip().splitlines()[0][:200] if str(exc) else "",
+                }
+            )
             connection.close()  # a broken connection is not reused; the next command reconnects
             time.sleep(0.2)
     return log
 
 
-def stream(url: str, user_id: int, cases: list[str], seconds: float,
-           server: Server) -> list[dict]:
+def stream(url: str, user_id: int, cases: list[str], seconds: float, server: Server) -> list[dict]:
     context = multiprocessing.get_context("spawn")
     start = time.time()
     until = start + seconds
     with context.Pool(len(cases)) as pool:
         pending = pool.starmap_async(
-            writer, [(url, user_id, case, n, until) for n, case in enumerate(cases)])
+            writer, [(url, user_id, case, n, until) for n, case in enumerate(cases)]
+        )
         time.sleep(seconds / 3)
         server.pg_ctl("restart", "-m", "fast")
         time.sleep(seconds / 3)
@@ -111,21 +118,26 @@ def audit(url: str, log: list[dict]) -> dict:
     """Match what the writers were told against what is stored."""
     from casefiles.models import CaseNote, Event
 
-    events = {e["payload"]["text"] for e in Event.objects.filter(type="NoteAdded")
-              .values("payload")}
+    events = {
+        e["payload"]["text"] for e in Event.objects.filter(type="NoteAdded").values("payload")
+    }
     notes = set(CaseNote.objects.values_list("text", flat=True))
-    lost = [e["text"] for e in log if e["ok"] and not (e["text"] in events
-                                                        and e["text"] in notes)]
+    lost = [e["text"] for e in log if e["ok"] and not (e["text"] in events and e["text"] in notes)]
     half = sorted(events ^ notes)
     failed = [e for e in log if not e["ok"]]
     in_doubt = [e["text"] for e in failed if e["text"] in events]
     rebuild = benchlib.manage(url, "rebuild_projections", "--check")
     verify = benchlib.manage(url, "verify_events")
     return {
-        "commands": len(log), "done": len(log) - len(failed), "failed": len(failed),
+        "commands": len(log),
+        "done": len(log) - len(failed),
+        "failed": len(failed),
         "errors": Counter(f"{e['error']}: {e['message']}" for e in failed),
-        "lost": lost, "half": half, "in_doubt": in_doubt,
-        "verify": verify.output.strip().splitlines()[-1], "verify_ok": verify.returncode == 0,
+        "lost": lost,
+        "half": half,
+        "in_doubt": in_doubt,
+        "verify": verify.output.strip().splitlines()[-1],
+        "verify_ok": verify.returncode == 0,
         "rebuild": rebuild.output.strip().splitlines()[-1],
         "rebuild_ok": rebuild.returncode == 0,
     }
@@ -147,33 +159,44 @@ def prepare(url: str, writers: int) -> tuple[int, list[str]]:
     user = User.objects.create_user("soak-documenter", is_staff=True)
     user.groups.add(Group.objects.get(name="documenter"))
     actor = Actor.for_user(user)
-    cases = [commands.case_open(actor=actor, title=f"Soak case {n}").case_id
-             for n in range(writers)]
+    cases = [
+        commands.case_open(actor=actor, title=f"Soak case {n}").case_id for n in range(writers)
+    ]
     connection.close()
     return user.pk, cases
 
 
 def report(result: dict, args: argparse.Namespace, machine: str) -> bool:
-    passed = (not result["lost"] and not result["half"] and result["verify_ok"]
-              and result["rebuild_ok"] and result["failed"] > 0)
-    errors = "\n".join(f"* {count} × `{message}`"
-                       for message, count in result["errors"].most_common())
+    passed = (
+        not result["lost"]
+        and not result["half"]
+        and result["verify_ok"]
+        and result["rebuild_ok"]
+        and result["failed"] > 0
+    )
+    errors = "\n".join(
+        f"* {count} × `{message}`" for message, count in result["errors"].most_common()
+    )
     body = f"""
 {args.writers} writers adding notes for {args.seconds} s while the server restarted
-(`-m fast`, then `-m immediate`): {result['commands']} commands, {result['done']} done,
-{result['failed']} failed with these errors:
+(`-m fast`, then `-m immediate`): {result["commands"]} commands, {result["done"]} done,
+{result["failed"]} failed with these errors:
 
-{errors or '* none (the restarts hit no command: rerun)'}
+{errors or "* none (the restarts hit no command: rerun)"}
 
-Done but not stored: {len(result['lost'])}. Stored half (event without note or the
-reverse): {len(result['half'])}. Failed for the caller but committed (acknowledgement
-lost in the crash, "in doubt"): {len(result['in_doubt'])}.
-`verify_events`: {result['verify']}  \n`rebuild_projections --check`: {result['rebuild']}
+Done but not stored: {len(result["lost"])}. Stored half (event without note or the
+reverse): {len(result["half"])}. Failed for the caller but committed (acknowledgement
+lost in the crash, "in doubt"): {len(result["in_doubt"])}.
+`verify_events`: {result["verify"]}  \n`rebuild_projections --check`: {result["rebuild"]}
 
-Result: **{'PASS' if passed else 'FAIL'}**.
+Result: **{"PASS" if passed else "FAIL"}**.
 """
-    benchlib.append_results("Reliability: PostgreSQL restarted during a stream of commands",
-                            benchlib.this_command(), machine, body)
+    benchlib.append_results(
+        "Reliability: PostgreSQL restarted during a stream of commands",
+        benchlib.this_command(),
+        machine,
+        body,
+    )
     return passed
 
 

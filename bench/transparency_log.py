@@ -62,15 +62,19 @@ PUBLISH_EVERY = 1.0
 HOLD = 1.0  # seconds a long writer transaction lasts after its append (an ingestion's ~1 s)
 VARIANTS = ("off", "on", "publish")
 HOLD_VARIANTS = ("hold", "hold_publish")
-LABELS = {"off": "log off (anchor)", "on": "log on (shared lock in head())",
-          "publish": f"log on + publish() every {PUBLISH_EVERY:g} s",
-          "hold": f"log on + another writer's {HOLD:g} s transactions (anchor)",
-          "hold_publish": f"log on + another writer's {HOLD:g} s transactions + publish() "
-                          f"every {PUBLISH_EVERY:g} s"}
+LABELS = {
+    "off": "log off (anchor)",
+    "on": "log on (shared lock in head())",
+    "publish": f"log on + publish() every {PUBLISH_EVERY:g} s",
+    "hold": f"log on + another writer's {HOLD:g} s transactions (anchor)",
+    "hold_publish": f"log on + another writer's {HOLD:g} s transactions + publish() "
+    f"every {PUBLISH_EVERY:g} s",
+}
 VERIFY_HEADER = (
     "| events | rounds | verify_log events/s (min / median / max) | verify_log peak RSS | "
     "verify_events events/s (anchor) | verify_events peak RSS | verify_log ÷ verify_events "
-    "(min / **median** / max) |\n|---:|---:|---:|---:|---:|---:|---:|")
+    "(min / **median** / max) |\n|---:|---:|---:|---:|---:|---:|---:|"
+)
 TEXT = "Witness statement received by phone; details in the attached transcript. " * 3
 
 
@@ -96,9 +100,11 @@ def head_without_log(case_id):
 def log_env(directory: Path) -> dict[str, str]:
     """Tree heads and the signing key of one bench database, in a directory of its own
     (a recreated database must not meet the heads signed over the previous one)."""
-    return {"CASEFILES_CHECKPOINT_DIR": str(directory / "tree-heads"),
-            "CASEFILES_SIGNING_KEY": str(directory / "signing" / "ed25519.key"),
-            "CASEFILES_LOG_ORIGIN": "bench.casefiles.localhost/log"}
+    return {
+        "CASEFILES_CHECKPOINT_DIR": str(directory / "tree-heads"),
+        "CASEFILES_SIGNING_KEY": str(directory / "signing" / "ed25519.key"),
+        "CASEFILES_LOG_ORIGIN": "bench.casefiles.localhost/log",
+    }
 
 
 # --- 1. Append cost ---------------------------------------------------------------------
@@ -115,10 +121,18 @@ def prepare(url: str, env: dict[str, str]) -> tuple[int, list[str]]:
     user = User.objects.create_user("bench-documenter", is_staff=True)
     user.groups.add(Group.objects.get(name="documenter"))
     actor = Actor.for_user(user)
-    cases = [str(commands.case_open(actor=actor, title=f"Benchmark case {n}",
-                                    summary="Shelling of a residential block.",
-                                    categories=["wilful_killing"], places=["Irpin"]).case_id)
-             for n in range(WRITERS + 1)]  # the writers, the long transactions
+    cases = [
+        str(
+            commands.case_open(
+                actor=actor,
+                title=f"Benchmark case {n}",
+                summary="Shelling of a residential block.",
+                categories=["wilful_killing"],
+                places=["Irpin"],
+            ).case_id
+        )
+        for n in range(WRITERS + 1)
+    ]  # the writers, the long transactions
     return user.pk, cases
 
 
@@ -137,8 +151,10 @@ def writer_loop(conn, url: str, env: dict[str, str], user_id: int, case_id: str)
     def advisory_locks(head) -> int:
         with transaction.atomic(), connection.cursor() as cursor:
             head(case_id)
-            cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-                           "AND pid = pg_backend_pid()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                "AND pid = pg_backend_pid()"
+            )
             return cursor.fetchone()[0]
 
     actor = Actor.for_user(User.objects.get(pk=user_id))
@@ -172,7 +188,7 @@ def time_heads(heads: dict, case_id: str, rounds: int, calls: int) -> dict[str, 
 
     per_call = {"on": [], "off": []}
     for number in range(rounds):
-        for variant in ("on", "off")[::1 if number % 2 == 0 else -1]:
+        for variant in ("on", "off")[:: 1 if number % 2 == 0 else -1]:
             head = heads[variant]
             started = time.perf_counter()
             for _ in range(calls):
@@ -251,8 +267,9 @@ class Child:
         self.process.join(30)
 
 
-def measure_writers(writers: list[Child], variant: str, count: int,
-                    publisher: Child, holder: Child) -> dict:
+def measure_writers(
+    writers: list[Child], variant: str, count: int, publisher: Child, holder: Child
+) -> dict:
     """One measurement: every writer adds `count` notes from the same instant;
     commands/s over all of them, and each command's latency."""
     publishing = variant in ("publish", "hold_publish")
@@ -277,11 +294,18 @@ def measure_writers(writers: list[Child], variant: str, count: int,
         held = holder.receive()
     total = sum(len(ends) for _, ends in results)
     elapsed = max(ends[-1] for _, ends in results) - min(start for start, _ in results)
-    latencies = sorted(b - a for start, ends in results
-                       for a, b in zip([start, *ends[:-1]], ends, strict=True))
-    return {"rate": total / elapsed, "commands": total, "seconds": elapsed,
-            "published": published, "held": held,
-            "p99": latencies[int(0.99 * (len(latencies) - 1))], "max": latencies[-1]}
+    latencies = sorted(
+        b - a for start, ends in results for a, b in zip([start, *ends[:-1]], ends, strict=True)
+    )
+    return {
+        "rate": total / elapsed,
+        "commands": total,
+        "seconds": elapsed,
+        "published": published,
+        "held": held,
+        "p99": latencies[int(0.99 * (len(latencies) - 1))],
+        "max": latencies[-1],
+    }
 
 
 def append_cost(rounds: int, commands: int, directory: Path) -> dict:
@@ -298,17 +322,19 @@ def append_cost(rounds: int, commands: int, directory: Path) -> dict:
     publisher.receive()
     holder.receive()
     if any(lock != {"on": 1, "off": 0} for lock in locks):
-        raise SystemExit(f"advisory locks held after head() in the writers: {locks}; "
-                         "expected 1 with the log on, 0 off")
+        raise SystemExit(
+            f"advisory locks held after head() in the writers: {locks}; "
+            "expected 1 with the log on, 0 off"
+        )
     writers[0].conn.send(("head", 2 * rounds, 500))
     heads = writers[0].receive()
     counts = {1: commands, WRITERS: commands // 4}
     runs: dict[tuple[int, str], list[dict]] = {
-        (n, variant): [] for n in counts for variant in (*VARIANTS, *HOLD_VARIANTS)}
+        (n, variant): [] for n in counts for variant in (*VARIANTS, *HOLD_VARIANTS)
+    }
     hold_rounds = max(2, rounds // 2)
-    schedule = [VARIANTS[number % 3:] + VARIANTS[:number % 3] for number in range(rounds)]
-    schedule += [HOLD_VARIANTS[::1 if number % 2 == 0 else -1]
-                 for number in range(hold_rounds)]
+    schedule = [VARIANTS[number % 3 :] + VARIANTS[: number % 3] for number in range(rounds)]
+    schedule += [HOLD_VARIANTS[:: 1 if number % 2 == 0 else -1] for number in range(hold_rounds)]
     for number, order in enumerate(schedule):
         for n, count in counts.items():
             if order[0] in HOLD_VARIANTS:
@@ -316,27 +342,38 @@ def append_cost(rounds: int, commands: int, directory: Path) -> dict:
             for variant in order:
                 run = measure_writers(writers[:n], variant, count, publisher, holder)
                 runs[n, variant].append(run)
-                print(f"round {number + 1}/{len(schedule)}, {n} writer(s), {variant}: "
-                      f"{run['rate']:.0f} commands/s, max latency {run['max'] * 1000:.0f} ms",
-                      flush=True)
+                print(
+                    f"round {number + 1}/{len(schedule)}, {n} writer(s), {variant}: "
+                    f"{run['rate']:.0f} commands/s, max latency {run['max'] * 1000:.0f} ms",
+                    flush=True,
+                )
     for child in [*writers, publisher, holder]:
         child.close()
-    return {"runs": runs, "counts": counts, "rounds": rounds, "hold_rounds": hold_rounds,
-            "heads": heads}
+    return {
+        "runs": runs,
+        "counts": counts,
+        "rounds": rounds,
+        "hold_rounds": hold_rounds,
+        "heads": heads,
+    }
 
 
 def spread(values: list[float], digits: int = 2) -> str:
-    return (f"{min(values):.{digits}f} / **{statistics.median(values):.{digits}f}** / "
-            f"{max(values):.{digits}f}")
+    return (
+        f"{min(values):.{digits}f} / **{statistics.median(values):.{digits}f}** / "
+        f"{max(values):.{digits}f}"
+    )
 
 
 def append_table(result: dict, variants: tuple[str, ...]) -> tuple[str, dict]:
     """Rates, ratios to the first variant measured in the same round, and latencies."""
     runs, counts = result["runs"], result["counts"]
-    lines = ["| writers | variant | commands/s (min / median / max) | ratio to the anchor, "
-             "same round (min / **median** / max) | time per command (median) | "
-             "latency p99 / max (median of rounds) |",
-             "|---:|---|---:|---:|---:|---:|"]
+    lines = [
+        "| writers | variant | commands/s (min / median / max) | ratio to the anchor, "
+        "same round (min / **median** / max) | time per command (median) | "
+        "latency p99 / max (median of rounds) |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
     medians = {}
     for n in counts:
         anchor = [run["rate"] for run in runs[n, variants[0]]]
@@ -349,9 +386,11 @@ def append_table(result: dict, variants: tuple[str, ...]) -> tuple[str, dict]:
             cost_text = "anchor" if variant == variants[0] else f"{cost:+.1%}"
             p99 = statistics.median(run["p99"] for run in runs[n, variant]) * 1000
             worst = statistics.median(run["max"] for run in runs[n, variant]) * 1000
-            lines.append(f"| {n} | {LABELS[variant]} | {min(rates):.0f} / "
-                         f"{statistics.median(rates):.0f} / {max(rates):.0f} | {ratio_text} | "
-                         f"{cost_text} | {p99:.0f} / {worst:.0f} ms |")
+            lines.append(
+                f"| {n} | {LABELS[variant]} | {min(rates):.0f} / "
+                f"{statistics.median(rates):.0f} / {max(rates):.0f} | {ratio_text} | "
+                f"{cost_text} | {p99:.0f} / {worst:.0f} ms |"
+            )
     return "\n".join(lines), medians
 
 
@@ -361,10 +400,12 @@ def head_note(result: dict) -> str:
     off = [seconds * 1e6 for seconds in heads["off"]]
     ratios = [a / b for a, b in zip(on, off, strict=True)]
     added = statistics.median(on) - statistics.median(off)
-    return (f"The chain-head statement alone ({len(on)} interleaved rounds of 500 calls, "
-            f"each in its own transaction as in a command, one writer process): "
-            f"{statistics.median(on):.0f} µs with the lock, {statistics.median(off):.0f} µs "
-            f"without (ratio {spread(ratios)}), i.e. {added:+.0f} µs per command.")
+    return (
+        f"The chain-head statement alone ({len(on)} interleaved rounds of 500 calls, "
+        f"each in its own transaction as in a command, one writer process): "
+        f"{statistics.median(on):.0f} µs with the lock, {statistics.median(off):.0f} µs "
+        f"without (ratio {spread(ratios)}), i.e. {added:+.0f} µs per command."
+    )
 
 
 def publish_note(result: dict, variant: str) -> str:
@@ -374,12 +415,14 @@ def publish_note(result: dict, variant: str) -> str:
     sizes = [size for run in runs for _, size in run["published"]]
     if not durations:
         return "No publish() ran during the measurements (windows shorter than 1 s)."
-    return (f"In the windows of “{LABELS[variant]}”, publish() ran {len(durations)} "
-            f"times ({statistics.median(per_run):.2f} per second of measurement, median), "
-            f"each taking {spread([d * 1000 for d in durations], 0)} ms (min / median / "
-            f"max: waiting for the writers in flight, sequence() of the new events, root, "
-            f"Ed25519 signature, a tree-head file written and fsynced, the cache row); the "
-            f"tree grew to {max(sizes):,} leaves.")
+    return (
+        f"In the windows of “{LABELS[variant]}”, publish() ran {len(durations)} "
+        f"times ({statistics.median(per_run):.2f} per second of measurement, median), "
+        f"each taking {spread([d * 1000 for d in durations], 0)} ms (min / median / "
+        f"max: waiting for the writers in flight, sequence() of the new events, root, "
+        f"Ed25519 signature, a tree-head file written and fsynced, the cache row); the "
+        f"tree grew to {max(sizes):,} leaves."
+    )
 
 
 # --- The store: COPY-loaded events (2, 3, 4) -----------------------------------------------
@@ -425,9 +468,11 @@ def read_floor(upto: int, hash_too: bool) -> float:
     frontier, last = tlog.Frontier(), 0
     with connection.cursor() as cursor:
         while True:
-            cursor.execute("SELECT position, hash FROM casefiles_event WHERE position > %s "
-                           "AND position <= %s ORDER BY position LIMIT %s",
-                           [last, upto, transparency.BATCH])
+            cursor.execute(
+                "SELECT position, hash FROM casefiles_event WHERE position > %s "
+                "AND position <= %s ORDER BY position LIMIT %s",
+                [last, upto, transparency.BATCH],
+            )
             rows = cursor.fetchall()
             if not rows:
                 break
@@ -460,7 +505,7 @@ def sequencer(url: str, events: int, rounds: int) -> dict:
     runs = {"sequence": [], "select": [], "hashed": []}
     for number in range(rounds):
         steps = ["sequence", "select", "hashed"]
-        steps = steps[number % 3:] + steps[:number % 3]
+        steps = steps[number % 3 :] + steps[: number % 3]
         if steps[-1] != "sequence":  # the log must be full when the rounds end
             steps.remove("sequence")
             steps.append("sequence")
@@ -473,8 +518,10 @@ def sequencer(url: str, events: int, rounds: int) -> dict:
             else:
                 seconds = read_floor(upto, hash_too=step == "hashed")
             runs[step].append(seconds)
-            print(f"sequencer round {number + 1}/{rounds}: {step} {events / seconds:,.0f} "
-                  "events/s", flush=True)
+            print(
+                f"sequencer round {number + 1}/{rounds}: {step} {events / seconds:,.0f} events/s",
+                flush=True,
+            )
     return runs
 
 
@@ -486,8 +533,7 @@ def sequencer_table(runs: dict, events: int, extension: dict | None) -> str:
         "| what | events | events/s (min / median / max) | sequence() ÷ it (min / "
         "**median** / max) |",
         "|---|---:|---:|---:|",
-        f"| `sequence()`, one call, empty log | {events:,} | "
-        f"{spread(rates['sequence'], 0)} | — |",
+        f"| `sequence()`, one call, empty log | {events:,} | {spread(rates['sequence'], 0)} | — |",
         f"| anchor: SELECT position, hash, same batches | {events:,} | "
         f"{spread(rates['select'], 0)} | {spread(ratio_select, 3)} |",
         f"| the SELECT + the same Merkle hashing in memory (no writes) | {events:,} | "
@@ -498,38 +544,47 @@ def sequencer_table(runs: dict, events: int, extension: dict | None) -> str:
             f"| `sequence()` of {extension['added']:,} new events onto the tree of "
             f"{events:,} | {extension['added']:,} | {extension['rate']:,.0f} (once) | "
             f"{extension['rate'] / extension['select']:.3f} of its SELECT "
-            f"({extension['select']:,.0f}/s) |")
+            f"({extension['select']:,.0f}/s) |"
+        )
     return "\n".join(lines)
 
 
 # --- 3. verify_log vs verify_events -----------------------------------------------------
 
 
-def verify_rounds(url: str, env: dict[str, str], rounds: int,
-                  names: tuple[str, ...] = ("verify_events", "verify_log")) -> dict:
+def verify_rounds(
+    url: str,
+    env: dict[str, str],
+    rounds: int,
+    names: tuple[str, ...] = ("verify_events", "verify_log"),
+) -> dict:
     runs = {name: [] for name in names}
     for number in range(rounds):
-        order = list(names)[::1 if number % 2 == 0 else -1]
+        order = list(names)[:: 1 if number % 2 == 0 else -1]
         for name in order:
             run = benchlib.manage(url, name, **env)
             if run.returncode:
                 raise SystemExit(f"{name} failed:\n{run.output}")
             runs[name].append(run)
-            print(f"{name}: {run.seconds:.1f} s, {run.peak_rss_mib:.0f} MiB: "
-                  f"{run.output.strip()[:200]}", flush=True)
+            print(
+                f"{name}: {run.seconds:.1f} s, {run.peak_rss_mib:.0f} MiB: "
+                f"{run.output.strip()[:200]}",
+                flush=True,
+            )
     return runs
 
 
 def verify_row(events: int, runs: dict) -> str:
     log = runs["verify_log"]
     anchor = runs["verify_events"]
-    ratios = [events / a.seconds / (events / b.seconds) for a, b in zip(log, anchor,
-                                                                        strict=True)]
+    ratios = [events / a.seconds / (events / b.seconds) for a, b in zip(log, anchor, strict=True)]
     log_rates = [events / run.seconds for run in log]
     anchor_rates = [events / run.seconds for run in anchor]
-    return (f"| {events:,} | {len(log)} | {spread(log_rates, 0)} | "
-            f"{max(run.peak_rss_mib for run in log):.0f} MiB | {spread(anchor_rates, 0)} | "
-            f"{max(run.peak_rss_mib for run in anchor):.0f} MiB | {spread(ratios)} |")
+    return (
+        f"| {events:,} | {len(log)} | {spread(log_rates, 0)} | "
+        f"{max(run.peak_rss_mib for run in log):.0f} MiB | {spread(anchor_rates, 0)} | "
+        f"{max(run.peak_rss_mib for run in anchor):.0f} MiB | {spread(ratios)} |"
+    )
 
 
 # --- 4. Proofs --------------------------------------------------------------------------
@@ -568,43 +623,70 @@ def proof_costs(size: int, published: int) -> list[dict]:
         proof = transparency.inclusion_proof(index, size)
         leaf = bytes.fromhex(LogLeaf.objects.values_list("hash", flat=True).get(index=index))
         tlog.verify_inclusion(leaf, index, size, proof, root)
-        cases.append(("inclusion", f"leaf {index:,} in {size:,}", proof,
-                      lambda i=index: transparency.inclusion_proof(i, size),
-                      lambda t, i=index: t.inclusion_proof(i, size)))
+        cases.append(
+            (
+                "inclusion",
+                f"leaf {index:,} in {size:,}",
+                proof,
+                lambda i=index: transparency.inclusion_proof(i, size),
+                lambda t, i=index: t.inclusion_proof(i, size),
+            )
+        )
     for old, new in pairs:
         proof = transparency.consistency_proof(old, new)
         tlog.verify_consistency(old, new, transparency.root_at(old), root, proof)
-        cases.append(("consistency", f"{old:,} → {new:,}", proof,
-                      lambda o=old, n=new: transparency.consistency_proof(o, n),
-                      lambda t, o=old, n=new: t.consistency_proof(o, n)))
-    one_row = timed(lambda: LogLeaf.objects.values_list("hash", flat=True).get(
-        index=size // 2))
+        cases.append(
+            (
+                "consistency",
+                f"{old:,} → {new:,}",
+                proof,
+                lambda o=old, n=new: transparency.consistency_proof(o, n),
+                lambda t, o=old, n=new: t.consistency_proof(o, n),
+            )
+        )
+    one_row = timed(lambda: LogLeaf.objects.values_list("hash", flat=True).get(index=size // 2))
     results = []
     for kind, what, proof, make, plan in cases:
         with CaptureQueriesContext(connection) as queries:
             make()
         seconds = timed(make)
-        results.append({"kind": kind, "what": what, "hashes": len(proof),
-                        "bytes": 32 * len(proof), "base64": 44 * len(proof),
-                        "queries": len(queries.captured_queries),
-                        "subtrees": stored_reads(plan), "ms": seconds * 1000,
-                        "ratio": seconds / one_row, "one_row_ms": one_row * 1000})
+        results.append(
+            {
+                "kind": kind,
+                "what": what,
+                "hashes": len(proof),
+                "bytes": 32 * len(proof),
+                "base64": 44 * len(proof),
+                "queries": len(queries.captured_queries),
+                "subtrees": stored_reads(plan),
+                "ms": seconds * 1000,
+                "ratio": seconds / one_row,
+                "one_row_ms": one_row * 1000,
+            }
+        )
     return results
 
 
 def proof_table(results: list[dict], size: int) -> str:
-    lines = ["| proof | of | hashes | bytes (raw / base64) | queries | stored subtrees read "
-             "| time to make (median of 20) | ÷ one-row SELECT |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| proof | of | hashes | bytes (raw / base64) | queries | stored subtrees read "
+        "| time to make (median of 20) | ÷ one-row SELECT |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in results:
-        lines.append(f"| {r['kind']} | {r['what']} | {r['hashes']} | {r['bytes']} / "
-                     f"{r['base64']} | {r['queries']} | {r['subtrees']} | "
-                     f"{r['ms']:.2f} ms | {r['ratio']:.1f} |")
-    return (f"log2(n) = {math.log2(size):.2f} at n = {size:,}; an RFC 6962 proof has at "
-            f"most ⌈log2 n⌉ = {math.ceil(math.log2(size))} hashes (consistency: up to one "
-            "more).\n\n" + "\n".join(lines) +
-            f"\n\nAnchor: a one-row primary-key SELECT of a leaf through the ORM, "
-            f"{results[0]['one_row_ms']:.2f} ms (median of 20), same process, same run.")
+        lines.append(
+            f"| {r['kind']} | {r['what']} | {r['hashes']} | {r['bytes']} / "
+            f"{r['base64']} | {r['queries']} | {r['subtrees']} | "
+            f"{r['ms']:.2f} ms | {r['ratio']:.1f} |"
+        )
+    return (
+        f"log2(n) = {math.log2(size):.2f} at n = {size:,}; an RFC 6962 proof has at "
+        f"most ⌈log2 n⌉ = {math.ceil(math.log2(size))} hashes (consistency: up to one "
+        "more).\n\n"
+        + "\n".join(lines)
+        + f"\n\nAnchor: a one-row primary-key SELECT of a leaf through the ORM, "
+        f"{results[0]['one_row_ms']:.2f} ms (median of 20), same process, same run."
+    )
 
 
 # --- 5. Many tree heads ----------------------------------------------------------------
@@ -633,8 +715,14 @@ def simulate_heads(count: int) -> tuple[int, float]:
             checkpoint = tlog.Checkpoint(origin, frontier.size, frontier.root())
             text = tlog.sign_checkpoint(checkpoint, key.private).render()
             (directory / transparency.HEAD_FILE.format(size=frontier.size)).write_text(text)
-            rows.append(TreeHead(size=frontier.size, root_hash=checkpoint.root.hex(),
-                                 note=text, taken_at=datetime.now(UTC)))
+            rows.append(
+                TreeHead(
+                    size=frontier.size,
+                    root_hash=checkpoint.root.hex(),
+                    note=text,
+                    taken_at=datetime.now(UTC),
+                )
+            )
     TreeHead.objects.bulk_create(rows, batch_size=2000)
     return len(rows), time.perf_counter() - started
 
@@ -654,15 +742,20 @@ def publish_rounds(url: str, next_case: int, rounds: int) -> list[float]:
 
 def heads_table(heads: dict) -> str:
     few, many = heads["few"], heads["many"]
-    return "\n".join([
-        "| signed tree heads kept (before → after the publishes) | publish() after 100 new "
-        f"events (min / median / max of {len(few['publish'])}) | verify_log at "
-        f"≈{heads['events']:,} events: heads kept | time | peak RSS |",
-        "|---:|---:|---:|---:|---:|",
-        *(f"| {row['start']:,} → {row['end']:,} | "
-          f"{spread([t * 1000 for t in row['publish']], 0)} ms | {row['verified']:,} | "
-          f"{row['verify'].seconds:.1f} s | {row['verify'].peak_rss_mib:.0f} MiB |"
-          for row in (few, many))])
+    return "\n".join(
+        [
+            "| signed tree heads kept (before → after the publishes) | publish() after 100 new "
+            f"events (min / median / max of {len(few['publish'])}) | verify_log at "
+            f"≈{heads['events']:,} events: heads kept | time | peak RSS |",
+            "|---:|---:|---:|---:|---:|",
+            *(
+                f"| {row['start']:,} → {row['end']:,} | "
+                f"{spread([t * 1000 for t in row['publish']], 0)} ms | {row['verified']:,} | "
+                f"{row['verify'].seconds:.1f} s | {row['verify'].peak_rss_mib:.0f} MiB |"
+                for row in (few, many)
+            ),
+        ]
+    )
 
 
 # --- The run --------------------------------------------------------------------------
@@ -670,23 +763,31 @@ def heads_table(heads: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="3 rounds of 600 commands, sizes 10k and 100k, 1,000 heads "
-                             "(about 3 min)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="3 rounds of 600 commands, sizes 10k and 100k, 1,000 heads (about 3 min)",
+    )
     parser.add_argument("--rounds", type=int, help="append-cost rounds (default 9)")
-    parser.add_argument("--commands", type=int,
-                        help="notes for the single writer per measurement (each of 8 "
-                             "writers: a quarter; default 1500)")
+    parser.add_argument(
+        "--commands",
+        type=int,
+        help="notes for the single writer per measurement (each of 8 "
+        "writers: a quarter; default 1500)",
+    )
     parser.add_argument("--sizes", help="two event counts for 2-4 (default 100000,1000000)")
-    parser.add_argument("--heads", type=int,
-                        help="tree heads to add for 5 (default 10000, about a week of "
-                             "beat's; --quick 1000)")
+    parser.add_argument(
+        "--heads",
+        type=int,
+        help="tree heads to add for 5 (default 10000, about a week of beat's; --quick 1000)",
+    )
     args = parser.parse_args()
     rounds = args.rounds or (3 if args.quick else 9)
     commands = args.commands or (600 if args.quick else 1500)
     args.heads = args.heads or (1000 if args.quick else 10_000)
-    small, large = map(int, (args.sizes or ("10000,100000" if args.quick
-                                            else "100000,1000000")).split(","))
+    small, large = map(
+        int, (args.sizes or ("10000,100000" if args.quick else "100000,1000000")).split(",")
+    )
     directory = Path(tempfile.mkdtemp(prefix="bench_tlog_"))
     began = time.perf_counter()
     try:
@@ -708,8 +809,11 @@ def main() -> None:
         upto = max_position()
         added, seconds = timed_sequence()
         select_large = read_floor(upto, hash_too=False)
-        extension = {"added": added, "rate": added / seconds,
-                     "select": (large - small) / select_large}
+        extension = {
+            "added": added,
+            "rate": added / seconds,
+            "select": (large - small) / select_large,
+        }
         started = time.perf_counter()
         transparency.publish()
         publish_large = time.perf_counter() - started
@@ -719,17 +823,27 @@ def main() -> None:
         from casefiles.models import TreeHead
 
         next_case = large // EVENTS_PER_CASE + 1
-        few = {"start": TreeHead.objects.count(), "verify": verify_large["verify_log"][0],
-               "publish": publish_rounds(store, next_case, 3)}
+        few = {
+            "start": TreeHead.objects.count(),
+            "verify": verify_large["verify_log"][0],
+            "publish": publish_rounds(store, next_case, 3),
+        }
         few["end"] = TreeHead.objects.count()
         few["verified"] = few["start"]  # verify_large ran before these publishes
         added_heads, simulated = simulate_heads(args.heads)
-        many = {"start": TreeHead.objects.count(),
-                "publish": publish_rounds(store, next_case + 3, 3)}
+        many = {
+            "start": TreeHead.objects.count(),
+            "publish": publish_rounds(store, next_case + 3, 3),
+        }
         many["end"] = many["verified"] = TreeHead.objects.count()
         many["verify"] = verify_rounds(store, env, 1, ("verify_log",))["verify_log"][0]
-        heads = {"few": few, "many": many, "events": large, "simulated": simulated,
-                 "added": added_heads}
+        heads = {
+            "few": few,
+            "many": many,
+            "events": large,
+            "simulated": simulated,
+            "added": added_heads,
+        }
         baseline = benchlib.manage(store, "check", **env)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
@@ -737,26 +851,38 @@ def main() -> None:
 
     table, medians = append_table(append, VARIANTS)
     hold_table, hold_medians = append_table(append, HOLD_VARIANTS)
-    held = sum(run["held"] for n in append["counts"] for variant in HOLD_VARIANTS
-               for run in append["runs"][n, variant])
-    worst = max(1 / medians[n, variant] - 1 for n in append["counts"]
-                for variant in ("on", "publish"))
-    verdict = (f"met (at most {worst:+.1%} per command, median of the rounds)"
-               if worst < TARGET else
-               f"**not met**: up to {worst:+.1%} per command (median of the rounds)")
-    ratios = [run["rate"] / base["rate"] for n in append["counts"] for variant in ("on", "publish")
-              for run, base in zip(append["runs"][n, variant], append["runs"][n, "off"],
-                                   strict=True)]
+    held = sum(
+        run["held"]
+        for n in append["counts"]
+        for variant in HOLD_VARIANTS
+        for run in append["runs"][n, variant]
+    )
+    worst = max(
+        1 / medians[n, variant] - 1 for n in append["counts"] for variant in ("on", "publish")
+    )
+    verdict = (
+        f"met (at most {worst:+.1%} per command, median of the rounds)"
+        if worst < TARGET
+        else f"**not met**: up to {worst:+.1%} per command (median of the rounds)"
+    )
+    ratios = [
+        run["rate"] / base["rate"]
+        for n in append["counts"]
+        for variant in ("on", "publish")
+        for run, base in zip(append["runs"][n, variant], append["runs"][n, "off"], strict=True)
+    ]
     if max(ratios) - min(ratios) > TARGET:
-        verdict += (f"; the same-round ratios span {min(ratios):.2f}–{max(ratios):.2f} in "
-                    "this run (the machine's other load), wider than the target: read the "
-                    "medians, and the head statement alone, which isolates the lock")
+        verdict += (
+            f"; the same-round ratios span {min(ratios):.2f}–{max(ratios):.2f} in "
+            "this run (the machine's other load), wider than the target: read the "
+            "medians, and the head statement alone, which isolates the lock"
+        )
     body = f"""
 Whole run {total_minutes:.1f} min.
 
-**1. Append cost** (`note_add`, database bench_tlog_commands; {append['rounds']} interleaved
-rounds, order rotated; {append['counts'][1]} commands for 1 writer, {WRITERS} ×
-{append['counts'][WRITERS]} for {WRITERS} writers, per measurement). The log-off variant is
+**1. Append cost** (`note_add`, database bench_tlog_commands; {append["rounds"]} interleaved
+rounds, order rotated; {append["counts"][1]} commands for 1 writer, {WRITERS} ×
+{append["counts"][WRITERS]} for {WRITERS} writers, per measurement). The log-off variant is
 eventstore.head() replaced by the pre-log SQL in the writer processes (each checked: the
 built head() holds 1 advisory lock, the replacement 0).
 
@@ -769,13 +895,13 @@ Target: the log adds < {TARGET:.0%} to a command: {verdict}. {head_note(append)}
 held the writers' lock when it started (pg_locks), without taking that lock: writers that
 arrive meanwhile are not queued behind it. Here another process keeps
 a writer transaction open {HOLD:g} s after each append (as document_ingest does while it
-opens candidate cases; {held} such transactions in all), {append['hold_rounds']}
+opens candidate cases; {held} such transactions in all), {append["hold_rounds"]}
 interleaved rounds of the same measurements, anchor: the same without publish().
 
 {hold_table}
 
-With them, publish() every second leaves {hold_medians[1, 'hold_publish']:.2f} (1 writer)
-and {hold_medians[WRITERS, 'hold_publish']:.2f} ({WRITERS} writers) of the throughput
+With them, publish() every second leaves {hold_medians[1, "hold_publish"]:.2f} (1 writer)
+and {hold_medians[WRITERS, "hold_publish"]:.2f} ({WRITERS} writers) of the throughput
 (medians of the same-round ratios); publish() itself waits about as long as the open
 transaction. {publish_note(append, "hold_publish")}
 
@@ -801,16 +927,20 @@ consistency proof from {small:,} starts at the tree head published then).
 
 **5. Many signed tree heads.** Every publish() of a grown log keeps one more head (a file
 outside the database and a cache row): beat's 60 s makes up to 1,440 a day. Here
-{heads['added']:,} more heads, signed at sizes spread
+{heads["added"]:,} more heads, signed at sizes spread
 over the log as publish() would have signed them while it grew (made in
-{heads['simulated']:.0f} s; files not fsynced), then the same steps again; anchor: the same
+{heads["simulated"]:.0f} s; files not fsynced), then the same steps again; anchor: the same
 store with the heads of this run, measured just before (sequential:
 heads cannot be removed to interleave).
 
 {heads_table(heads)}
 """
-    benchlib.append_results("Transparency log: appends, sequencer, verify_log, proofs "
-                            "(PostgreSQL)", benchlib.this_command(), machine, body)
+    benchlib.append_results(
+        "Transparency log: appends, sequencer, verify_log, proofs (PostgreSQL)",
+        benchlib.this_command(),
+        machine,
+        body,
+    )
 
 
 if __name__ == "__main__":

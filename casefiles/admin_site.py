@@ -75,9 +75,9 @@ class CaseFilesAdminSite(AdminSite):
                 if not getattr(form, "second_factor_pending", False):
                     return super().form_valid(form)
                 second_factor.second_factor_wait(
-                    self.request, form.get_user(), self.get_success_url())
-                return second_factor.second_factor_page(self.request, site,
-                                                        after_password=True)
+                    self.request, form.get_user(), self.get_success_url()
+                )
+                return second_factor.second_factor_page(self.request, site, after_password=True)
 
         context = {
             **self.each_context(request),
@@ -91,8 +91,10 @@ class CaseFilesAdminSite(AdminSite):
         context.update(extra_context or {})
         request.current_app = self.name
         return PasswordThenDevice.as_view(
-            extra_context=context, authentication_form=self.login_form,
-            template_name=self.login_template)(request)
+            extra_context=context,
+            authentication_form=self.login_form,
+            template_name=self.login_template,
+        )(request)
 
     def get_urls(self):
         from casefiles import second_factor

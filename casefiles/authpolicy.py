@@ -14,14 +14,17 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from casefiles.errors import PermissionDenied
 
-SET_UP = ("set up a second factor first: ask an administrator to add an authenticator "
-          "(TOTP device) to your account, then sign in with its code")
+SET_UP = (
+    "set up a second factor first: ask an administrator to add an authenticator "
+    "(TOTP device) to your account, then sign in with its code"
+)
 PASSKEY_ONLY = (
     "this account's second factor is a passkey, and a passkey cannot be typed into a token "
     "request: sign in to the admin (/admin/login/) with your password and passkey, then, "
     "from that signed-in session, mint a token with POST /api/auth/tokens/ (the browsable "
     "API at /api/auth/tokens/ does it), or ask an administrator for an authenticator app "
-    "(TOTP) to send its code here as otp")
+    "(TOTP) to send its code here as otp"
+)
 
 
 def has_device(user) -> bool:
@@ -31,8 +34,10 @@ def has_device(user) -> bool:
 def has_code_device(user) -> bool:
     """Has the user a device that checks a typed code (TOTP)? A passkey (WebAuthn) answers
     a signed challenge in the browser, never a code."""
-    return any(not isinstance(device, WebAuthnCredential)
-               for device in devices_for_user(user, confirmed=True))
+    return any(
+        not isinstance(device, WebAuthnCredential)
+        for device in devices_for_user(user, confirmed=True)
+    )
 
 
 def device_required(user) -> bool:

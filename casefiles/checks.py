@@ -16,19 +16,28 @@ def database_role(app_configs=None, databases=None, **kwargs) -> list[checks.Che
     try:
         report = dbroles.inspect_role()
     except Exception as exc:  # noqa: BLE001 - a check that cannot run must say so
-        return [checks.Error(f"cannot inspect the database role: {type(exc).__name__}: {exc}",
-                             hint="Is DATABASE_URL right and the database reachable?",
-                             id="casefiles.E100")]
+        return [
+            checks.Error(
+                f"cannot inspect the database role: {type(exc).__name__}: {exc}",
+                hint="Is DATABASE_URL right and the database reachable?",
+                id="casefiles.E100",
+            )
+        ]
     if not report.applicable:
-        return [checks.Warning(
-            "SQLite cannot enforce least privilege: it has no database roles, so any process "
-            "that may write the database file may rewrite or delete events (the triggers "
-            "are in the same file); only the hash chains and signed tree heads would tell.",
-            hint=f"Run production on PostgreSQL with a runtime role ({dbroles.DOCS}), or set "
-            "CASEFILES_REQUIRE_LEAST_PRIVILEGE=0 to say that this is understood.",
-            id="casefiles.W101")]
-    return [checks.Error(problem.message, hint=problem.hint, id=f"casefiles.{problem.id}")
-            for problem in report.problems]
+        return [
+            checks.Warning(
+                "SQLite cannot enforce least privilege: it has no database roles, so any process "
+                "that may write the database file may rewrite or delete events (the triggers "
+                "are in the same file); only the hash chains and signed tree heads would tell.",
+                hint=f"Run production on PostgreSQL with a runtime role ({dbroles.DOCS}), or set "
+                "CASEFILES_REQUIRE_LEAST_PRIVILEGE=0 to say that this is understood.",
+                id="casefiles.W101",
+            )
+        ]
+    return [
+        checks.Error(problem.message, hint=problem.hint, id=f"casefiles.{problem.id}")
+        for problem in report.problems
+    ]
 
 
 @checks.register()
@@ -39,11 +48,17 @@ def renamed_environment(app_configs=None, **kwargs) -> list[checks.CheckMessage]
     found: list[checks.CheckMessage] = []
     for old, new, new_too in settings.RENAMED_ENV_SEEN:
         if new_too:
-            message = (f"{old} is set but ignored: it is the old name of {new}, which is "
-                       f"set too and is used.")
+            message = (
+                f"{old} is set but ignored: it is the old name of {new}, which is "
+                f"set too and is used."
+            )
         else:
-            message = (f"{old} is the old name of {new}; its value is used for now.")
-        found.append(checks.Warning(
-            message, hint=f"Rename {old} to {new} in the environment (docs/operations.md).",
-            id="casefiles.W102"))
+            message = f"{old} is the old name of {new}; its value is used for now."
+        found.append(
+            checks.Warning(
+                message,
+                hint=f"Rename {old} to {new} in the environment (docs/operations.md).",
+                id="casefiles.W102",
+            )
+        )
     return found

@@ -43,7 +43,8 @@ def holds_grant(viewer) -> bool:
     app_label, codename = GRANT
     return Permission.objects.filter(
         Q(user__id=user_id) | Q(group__user__id=user_id),
-        content_type__app_label=app_label, codename=codename,
+        content_type__app_label=app_label,
+        codename=codename,
     ).exists()
 
 
@@ -92,12 +93,12 @@ def without_hidden_references(viewer, case):
     not see left out (a link suggested before the other case was restricted)."""
     from dataclasses import replace
 
-    named = {link.other_case_id for link in case.links} | {
-        ref["case_id"] for ref in case.related}
+    named = {link.other_case_id for link in case.links} | {ref["case_id"] for ref in case.related}
     if not named:
         return case
-    hidden = {str(pk) for pk in hidden_case_ids(viewer).filter(pk__in=named)
-              .values_list("pk", flat=True)}
+    hidden = {
+        str(pk) for pk in hidden_case_ids(viewer).filter(pk__in=named).values_list("pk", flat=True)
+    }
     if not hidden:
         return case
     return replace(

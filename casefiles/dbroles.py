@@ -76,11 +76,13 @@ def inspect_role(using: str = DEFAULT_DB_ALIAS, role: str | None = None) -> Role
     `options=-c role=...` in the URL) has every power of the superuser."""
     connection = connections[using]
     if connection.vendor != "postgresql":
-        return RoleReport(applicable=False,
-                          detail=f"not applicable: {connection.display_name} has no roles")
+        return RoleReport(
+            applicable=False, detail=f"not applicable: {connection.display_name} has no roles"
+        )
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_user, session_user, "
-                       "current_setting('server_version_num')::int")
+        cursor.execute(
+            "SELECT current_user, session_user, current_setting('server_version_num')::int"
+        )
         current, session, version = cursor.fetchone()
         cursor.execute(
             "SELECT name, to_regclass(name)::oid FROM unnest(%s::text[]) AS name",
@@ -94,49 +96,72 @@ def inspect_role(using: str = DEFAULT_DB_ALIAS, role: str | None = None) -> Role
         else:
             labels = [(current, f"role {current}")]
             if session != current:
-                labels.append((session, f"login role {session} (the session SET ROLE to "
-                                        f"{current}; RESET ROLE returns to {session})"))
+                labels.append(
+                    (
+                        session,
+                        f"login role {session} (the session SET ROLE to "
+                        f"{current}; RESET ROLE returns to {session})",
+                    )
+                )
         for name, label in labels:
             problems += _role_problems(cursor, name, label, present, version)
         problems += _trigger_problems(cursor, tables)
     roles = role or (current if session == current else f"{current} (login {session})")
-    detail = (f"{roles}: least privilege holds" if not problems
-              else f"{roles}: {len(problems)} problem(s)")
+    detail = (
+        f"{roles}: least privilege holds"
+        if not problems
+        else f"{roles}: {len(problems)} problem(s)"
+    )
     return RoleReport(applicable=True, detail=detail, problems=tuple(problems))
 
 
-def _role_problems(cursor, role: str, label: str, tables: dict[str, int],
-                   version: int) -> list[Problem]:
+def _role_problems(
+    cursor, role: str, label: str, tables: dict[str, int], version: int
+) -> list[Problem]:
     # A member of a superuser role becomes one with SET ROLE.
     cursor.execute(
         "SELECT r.rolsuper, array(SELECT s.rolname FROM pg_roles s WHERE s.rolsuper "
         "AND s.oid <> r.oid AND pg_has_role(r.oid, s.oid, 'MEMBER') ORDER BY s.rolname) "
-        "FROM pg_roles r WHERE r.rolname = %s", [role])
+        "FROM pg_roles r WHERE r.rolname = %s",
+        [role],
+    )
     row = cursor.fetchone()
     if row is None:
         raise ValueError(f"role {role!r} does not exist")
     superuser, superuser_roles = row
     problems = []
     if superuser or superuser_roles:
-        what = ("a superuser" if superuser
-                else f"a member of the superuser role {_listed(superuser_roles)}")
-        problems.append(Problem(
-            "E101", f"{label} is {what}: it can disable the append-only triggers and "
-            "rewrite or delete any event",
-            f"Run the application as a runtime role that is not a superuser ({DOCS})."))
+        what = (
+            "a superuser"
+            if superuser
+            else f"a member of the superuser role {_listed(superuser_roles)}"
+        )
+        problems.append(
+            Problem(
+                "E101",
+                f"{label} is {what}: it can disable the append-only triggers and "
+                "rewrite or delete any event",
+                f"Run the application as a runtime role that is not a superuser ({DOCS}).",
+            )
+        )
     if version >= 150000:
         # PostgreSQL 15 can grant SET on a superuser-only parameter to anyone.
-        cursor.execute("SELECT has_parameter_privilege(%s, 'session_replication_role', "
-                       "'SET')", [role])
+        cursor.execute(
+            "SELECT has_parameter_privilege(%s, 'session_replication_role', 'SET')", [role]
+        )
         replication = cursor.fetchone()[0]
     else:
         replication = superuser
     if replication:
-        problems.append(Problem(
-            "E102", f"{label} may SET session_replication_role: in replica mode the "
-            "append-only triggers do not fire",
-            "Only superusers should have this; REVOKE SET ON PARAMETER "
-            f"session_replication_role FROM {role} (PostgreSQL 15+)."))
+        problems.append(
+            Problem(
+                "E102",
+                f"{label} may SET session_replication_role: in replica mode the "
+                "append-only triggers do not fire",
+                "Only superusers should have this; REVOKE SET ON PARAMETER "
+                f"session_replication_role FROM {role} (PostgreSQL 15+).",
+            )
+        )
     # Owning a table (or being a member of its owner) allows ALTER TABLE ... DISABLE
     # TRIGGER and DROP; owning the schema allows DROP TABLE in it; owning a trigger
     # function allows CREATE OR REPLACE with a body that refuses nothing.
@@ -161,15 +186,21 @@ def _role_problems(cursor, role: str, label: str, tables: dict[str, int],
         {"role": role, "tables": list(tables.values())},
     )
     # The append-only tables first: the ones that matter most.
-    owned = sorted((name for (name,) in cursor.fetchall()),
-                   key=lambda name: (name not in APPEND_ONLY_TABLES, name))
+    owned = sorted(
+        (name for (name,) in cursor.fetchall()),
+        key=lambda name: (name not in APPEND_ONLY_TABLES, name),
+    )
     if owned:
-        problems.append(Problem(
-            "E103", f"{label} owns, or is a member of the owner of, {len(owned)} "
-            f"object(s): {_listed(owned)}; an owner can disable the append-only triggers "
-            "or drop the tables",
-            "Run migrations as a separate owner role and the application as a runtime "
-            f"role that owns nothing and is no member of the owner ({DOCS})."))
+        problems.append(
+            Problem(
+                "E103",
+                f"{label} owns, or is a member of the owner of, {len(owned)} "
+                f"object(s): {_listed(owned)}; an owner can disable the append-only triggers "
+                "or drop the tables",
+                "Run migrations as a separate owner role and the application as a runtime "
+                f"role that owns nothing and is no member of the owner ({DOCS}).",
+            )
+        )
     cursor.execute(
         """
         SELECT c.relname, has_any_column_privilege(%(role)s, c.oid, 'UPDATE'),
@@ -180,13 +211,16 @@ def _role_problems(cursor, role: str, label: str, tables: dict[str, int],
         {"role": role, "tables": list(tables.values())},
     )
     for table, *allowed in cursor.fetchall():
-        may = [op for op, yes in zip(("UPDATE", "DELETE", "TRUNCATE"), allowed, strict=True)
-               if yes]
+        may = [op for op, yes in zip(("UPDATE", "DELETE", "TRUNCATE"), allowed, strict=True) if yes]
         if may:
-            problems.append(Problem(
-                "E104", f"{label} may {', '.join(may)} the append-only table {table}",
-                "Connect as the runtime role; run as the owner, `manage.py "
-                "grant_runtime_role ROLE` leaves it only SELECT and INSERT there."))
+            problems.append(
+                Problem(
+                    "E104",
+                    f"{label} may {', '.join(may)} the append-only table {table}",
+                    "Connect as the runtime role; run as the owner, `manage.py "
+                    "grant_runtime_role ROLE` leaves it only SELECT and INSERT there.",
+                )
+            )
     return problems
 
 
@@ -194,9 +228,13 @@ def _trigger_problems(cursor, tables: dict[str, int | None]) -> list[Problem]:
     problems = []
     for table, oid in tables.items():
         if oid is None:
-            problems.append(Problem(
-                "E105", f"the append-only table {table} does not exist",
-                "Run manage.py migrate."))
+            problems.append(
+                Problem(
+                    "E105",
+                    f"the append-only table {table} does not exist",
+                    "Run manage.py migrate.",
+                )
+            )
     present = {oid: table for table, oid in tables.items() if oid is not None}
     cursor.execute(
         "SELECT tgrelid, tgname, tgtype, tgenabled FROM pg_trigger "
@@ -206,20 +244,31 @@ def _trigger_problems(cursor, tables: dict[str, int | None]) -> list[Problem]:
     triggers = cursor.fetchall()
     for oid, table in present.items():
         for operation, bit in _REFUSED.items():
-            found = [(name, enabled) for relid, name, kind, enabled in triggers
-                     if relid == oid and kind & _BEFORE and kind & bit]
+            found = [
+                (name, enabled)
+                for relid, name, kind, enabled in triggers
+                if relid == oid and kind & _BEFORE and kind & bit
+            ]
             if not found:
-                problems.append(Problem(
-                    "E105", f"{table} has no BEFORE {operation} trigger: the database "
-                    f"would accept {operation} on an append-only table",
-                    "Run manage.py migrate; a dropped trigger comes back only by hand "
-                    "(see casefiles/migrations/0002, 0008, 0009)."))
+                problems.append(
+                    Problem(
+                        "E105",
+                        f"{table} has no BEFORE {operation} trigger: the database "
+                        f"would accept {operation} on an append-only table",
+                        "Run manage.py migrate; a dropped trigger comes back only by hand "
+                        "(see casefiles/migrations/0002, 0008, 0009).",
+                    )
+                )
             elif not any(enabled in _FIRES for _, enabled in found):
                 for name, enabled in found:
-                    problems.append(Problem(
-                        "E106", f"trigger {name} on {table} is "
-                        f"{_NOT_FIRING.get(enabled, f'in state {enabled!r}')}: the database "
-                        f"would accept {operation} on an append-only table",
-                        f"ALTER TABLE {table} ENABLE TRIGGER {name} (as the owner), then "
-                        "manage.py verify_events."))
+                    problems.append(
+                        Problem(
+                            "E106",
+                            f"trigger {name} on {table} is "
+                            f"{_NOT_FIRING.get(enabled, f'in state {enabled!r}')}: the database "
+                            f"would accept {operation} on an append-only table",
+                            f"ALTER TABLE {table} ENABLE TRIGGER {name} (as the owner), then "
+                            "manage.py verify_events.",
+                        )
+                    )
     return problems

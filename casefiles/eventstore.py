@@ -118,8 +118,7 @@ def append(
         # Another transaction appended the same version (or used the same key) after
         # we read the head: the unique constraint decided, nothing of ours is written.
         raise ConcurrencyError(
-            "another change to this case was recorded at the same moment; "
-            "reload and try again"
+            "another change to this case was recorded at the same moment; reload and try again"
         ) from exc
     return rows, False
 
@@ -144,15 +143,19 @@ def head(case_id: uuid.UUID | str) -> tuple[int, str]:
     model), so a new event always links to what is stored. Plain SQL, as every command
     runs it (casefiles/statements.py says why)."""
     field = Event._meta.get_field("case_id")
-    sql = (f"SELECT version, hash FROM {Event._meta.db_table} WHERE case_id = %s "  # noqa: S608
-           "ORDER BY version DESC LIMIT 1")
+    sql = (
+        f"SELECT version, hash FROM {Event._meta.db_table} WHERE case_id = %s "  # noqa: S608
+        "ORDER BY version DESC LIMIT 1"
+    )
     if connection.vendor == "postgresql":
         # In the same round trip, the lock that tells the log's sequencer this
         # transaction may still add events (casefiles/transparency.py): taken before
         # the events get their positions, held until commit.
-        sql = ("SELECT head.version, head.hash FROM "  # noqa: S608
-               f"(SELECT pg_advisory_xact_lock_shared({WRITERS_LOCK})) AS lock "
-               f"LEFT JOIN LATERAL ({sql}) AS head ON TRUE")
+        sql = (
+            "SELECT head.version, head.hash FROM "  # noqa: S608
+            f"(SELECT pg_advisory_xact_lock_shared({WRITERS_LOCK})) AS lock "
+            f"LEFT JOIN LATERAL ({sql}) AS head ON TRUE"
+        )
     with connection.cursor() as cursor:
         cursor.execute(sql, [field.get_db_prep_value(case_id, connection)])
         row = cursor.fetchone()
@@ -172,8 +175,10 @@ def replay(
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
-                           [IDEMPOTENCY_LOCKS, idempotency_key])
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                [IDEMPOTENCY_LOCKS, idempotency_key],
+            )
     record = IdempotencyRecord.objects.filter(key=idempotency_key).first()
     if record is None:
         return None
@@ -190,8 +195,9 @@ def replay(
     )
 
 
-def stream(case_id: uuid.UUID | str, *, upto_version: int | None = None,
-           upto_time: str | None = None) -> Iterator[dict[str, Any]]:
+def stream(
+    case_id: uuid.UUID | str, *, upto_version: int | None = None, upto_time: str | None = None
+) -> Iterator[dict[str, Any]]:
     """A case's events in version order, as records (the exported form)."""
     events = Event.objects.filter(case_id=case_id).order_by("version")
     if upto_version is not None:

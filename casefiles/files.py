@@ -46,7 +46,8 @@ def write_once(path: Path, data: bytes, *, mode: int = 0o444) -> bool:
     except FileExistsError:
         if path.read_bytes() == data:
             return False
-        raise AlreadyWritten(f"{path} already exists with other content; it is never "
-                             "overwritten") from None
+        raise AlreadyWritten(
+            f"{path} already exists with other content; it is never overwritten"
+        ) from None
     finally:
         temporary.unlink(missing_ok=True)

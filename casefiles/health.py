@@ -59,9 +59,10 @@ def _worker() -> tuple[bool, str]:
 
 def _respond(checks: dict[str, tuple[bool, str]]) -> JsonResponse:
     healthy = all(ok for ok, _ in checks.values())
-    body = {"status": "ok" if healthy else "unhealthy",
-            "checks": {name: {"ok": ok, "detail": detail}
-                       for name, (ok, detail) in checks.items()}}
+    body = {
+        "status": "ok" if healthy else "unhealthy",
+        "checks": {name: {"ok": ok, "detail": detail} for name, (ok, detail) in checks.items()},
+    }
     return JsonResponse(body, status=200 if healthy else 503)
 
 
@@ -77,8 +78,10 @@ def ready(request):
     if ok:
         executor = MigrationExecutor(connection)
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
-        checks["migrations"] = (not pending, "applied" if not pending
-                                else f"{len(pending)} migration(s) not applied")
+        checks["migrations"] = (
+            not pending,
+            "applied" if not pending else f"{len(pending)} migration(s) not applied",
+        )
         if settings.CASEFILES_REQUIRE_LEAST_PRIVILEGE:
             checks["database_role"] = _database_role()
     return _respond(checks)

@@ -49,8 +49,7 @@ def verify(case_ids: Iterable | None = None) -> Summary:
         with eventstore.snapshot():
             # The case file's head and its chain read from one snapshot: a command
             # committing meanwhile must not look like missing events.
-            head = CaseFile.objects.filter(pk=case_id).values_list(
-                "reference", "version").first()
+            head = CaseFile.objects.filter(pk=case_id).values_list("reference", "version").first()
             reference, recorded = head or (str(case_id), None)
             problem = _check(case_id, reference, recorded, checkpoints.get(case_id))
         if isinstance(problem, Break):
@@ -65,21 +64,36 @@ def _check(case_id, reference, recorded, checkpoint) -> Break | int:
     if report.failure is not None:
         return Break(str(case_id), reference, report.failure.version, report.failure.reason)
     if recorded is not None and recorded != report.count:
-        return Break(str(case_id), reference, report.count + 1,
-                     f"the chain ends at version {report.count} but the case file records "
-                     f"version {recorded} (events missing at the end)")
+        return Break(
+            str(case_id),
+            reference,
+            report.count + 1,
+            f"the chain ends at version {report.count} but the case file records "
+            f"version {recorded} (events missing at the end)",
+        )
     if checkpoint is not None:
         taken = checkpoint.taken_at.isoformat()
         if report.count < checkpoint.version:
-            return Break(str(case_id), reference, report.count + 1,
-                         f"the chain ends at version {report.count} but a checkpoint taken "
-                         f"{taken} saw version {checkpoint.version} (events removed)")
-        stored = Event.objects.filter(case_id=case_id, version=checkpoint.version).values_list(
-            "hash", flat=True).first()
+            return Break(
+                str(case_id),
+                reference,
+                report.count + 1,
+                f"the chain ends at version {report.count} but a checkpoint taken "
+                f"{taken} saw version {checkpoint.version} (events removed)",
+            )
+        stored = (
+            Event.objects.filter(case_id=case_id, version=checkpoint.version)
+            .values_list("hash", flat=True)
+            .first()
+        )
         if stored != checkpoint.head_hash:
-            return Break(str(case_id), reference, checkpoint.version,
-                         f"rewritten since the checkpoint taken {taken}: the hash of version "
-                         f"{checkpoint.version} differs")
+            return Break(
+                str(case_id),
+                reference,
+                checkpoint.version,
+                f"rewritten since the checkpoint taken {taken}: the hash of version "
+                f"{checkpoint.version} differs",
+            )
     return report.count
 
 
@@ -93,17 +107,23 @@ def take_checkpoints() -> int:
         if known.get(head["case_id"]) == head["version"]:
             continue
         head_hash = Event.objects.values_list("hash", flat=True).get(
-            case_id=head["case_id"], version=head["version"])
-        new.append(Checkpoint(case_id=head["case_id"], version=head["version"],
-                              head_hash=head_hash, taken_at=now))
+            case_id=head["case_id"], version=head["version"]
+        )
+        new.append(
+            Checkpoint(
+                case_id=head["case_id"], version=head["version"], head_hash=head_hash, taken_at=now
+            )
+        )
     Checkpoint.objects.bulk_create(new, batch_size=1000)
     return len(new)
 
 
 def case_versions() -> dict[str, int]:
     """Each case file's recorded version (the read model), to compare with its chain."""
-    return {str(case_id): version
-            for case_id, version in CaseFile.objects.values_list("pk", "version").iterator()}
+    return {
+        str(case_id): version
+        for case_id, version in CaseFile.objects.values_list("pk", "version").iterator()
+    }
 
 
 def nightly() -> Summary:
@@ -113,13 +133,21 @@ def nightly() -> Summary:
     if summary.broken is not None:
         broken = summary.broken
         IntegrityAlert.objects.create(
-            detected_at=datetime.now(UTC), case_id=broken.case_id, reference=broken.reference,
-            version=broken.version, reason=broken.reason)
+            detected_at=datetime.now(UTC),
+            case_id=broken.case_id,
+            reference=broken.reference,
+            version=broken.version,
+            reason=broken.reason,
+        )
         log.error("event chain broken: %s", broken, extra={"case": broken.reference})
     else:
         count = take_checkpoints()
-        log.info("verified %d case(s), %d event(s); %d checkpoint(s) taken",
-                 summary.cases, summary.events, count)
+        log.info(
+            "verified %d case(s), %d event(s); %d checkpoint(s) taken",
+            summary.cases,
+            summary.events,
+            count,
+        )
     return summary
 
 

@@ -40,8 +40,7 @@ class BackoffHandler(AxesDatabaseHandler):
         moment = getattr(request, "axes_attempt_time", None) or timezone.now()
         ends = []
         for attempts in self.get_user_attempts(request, credentials):
-            row = attempts.aggregate(failures=Sum("failures_since_start"),
-                                     last=Max("attempt_time"))
+            row = attempts.aggregate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
             if row["last"] is not None and (row["failures"] or 0) >= limit:
                 ends.append(row["last"] + backoff(row["failures"], limit))
         until = max(ends, default=None)
@@ -57,8 +56,11 @@ def seconds_locked(request, username: str) -> int:
     """Whole seconds until `username`'s lockout ends (at least 1), for a request that
     django-axes has just refused: the token request's Retry-After."""
     handler = AxesProxyHandler.get_implementation()
-    until = handler.locked_until(request, get_credentials(username)) if isinstance(
-        handler, BackoffHandler) else None
+    until = (
+        handler.locked_until(request, get_credentials(username))
+        if isinstance(handler, BackoffHandler)
+        else None
+    )
     if until is None:
         # Refused at the very moment the back-off ended: try again at once, not "0".
         return 1

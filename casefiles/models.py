@@ -458,8 +458,9 @@ class Cosignature(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["tree_size", "witness"],
-                                    name="cosignature_size_witness"),
+            models.UniqueConstraint(
+                fields=["tree_size", "witness"], name="cosignature_size_witness"
+            ),
         ]
         ordering = ["tree_size", "witness"]
 
@@ -514,8 +515,9 @@ class ExportJob(models.Model):
     id = models.UUIDField(primary_key=True)
     case_id = models.UUIDField(db_index=True)
     # PROTECT: who asked for a bundle stays known (accounts are deactivated, not deleted).
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                     related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     kind = models.CharField(max_length=10, choices=KIND_CHOICES)
     status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=QUEUED)
     reason = models.TextField(blank=True)
@@ -551,19 +553,21 @@ class SecurityLogEntry(models.Model):
     ACCOUNT_REACTIVATED = "account_reactivated"
     ACCOUNT_DELETED = "account_deleted"
     GROUP_DELETED = "group_deleted"
-    ACTION_CHOICES = [(CLEARANCE_GRANTED, "Clearance granted"),
-                      (CLEARANCE_REVOKED, "Clearance revoked"),
-                      (GROUP_JOINED, "Joined a group"),
-                      (GROUP_LEFT, "Left a group"),
-                      (PERMISSION_GRANTED, "Permission granted"),
-                      (PERMISSION_REVOKED, "Permission revoked"),
-                      (ACCOUNT_CREATED, "Account created"),
-                      (ADMINISTRATOR_MADE, "Made an administrator"),
-                      (ADMINISTRATOR_UNMADE, "No longer an administrator"),
-                      (ACCOUNT_DEACTIVATED, "Account deactivated"),
-                      (ACCOUNT_REACTIVATED, "Account reactivated"),
-                      (ACCOUNT_DELETED, "Account deleted"),
-                      (GROUP_DELETED, "Group deleted")]
+    ACTION_CHOICES = [
+        (CLEARANCE_GRANTED, "Clearance granted"),
+        (CLEARANCE_REVOKED, "Clearance revoked"),
+        (GROUP_JOINED, "Joined a group"),
+        (GROUP_LEFT, "Left a group"),
+        (PERMISSION_GRANTED, "Permission granted"),
+        (PERMISSION_REVOKED, "Permission revoked"),
+        (ACCOUNT_CREATED, "Account created"),
+        (ADMINISTRATOR_MADE, "Made an administrator"),
+        (ADMINISTRATOR_UNMADE, "No longer an administrator"),
+        (ACCOUNT_DEACTIVATED, "Account deactivated"),
+        (ACCOUNT_REACTIVATED, "Account reactivated"),
+        (ACCOUNT_DELETED, "Account deleted"),
+        (GROUP_DELETED, "Group deleted"),
+    ]
     USER, GROUP = "user", "group"
     SUBJECT_KINDS = [(USER, "user"), (GROUP, "group")]
 
@@ -598,8 +602,9 @@ class ApiToken(models.Model):
     SCOPE_CHOICES = [(READ, "Read only"), (WRITE, "Read and write")]
 
     id = models.UUIDField(primary_key=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
     key_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=8)  # the key's start, to recognise it in a list
     name = models.CharField(max_length=100, blank=True)

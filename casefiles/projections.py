@@ -118,8 +118,11 @@ class BufferStore:
 
     def create(self, model, **fields) -> None:
         # The row as the database would hold it, model defaults included.
-        row = {field.attname: field.get_default() for field in model._meta.concrete_fields
-               if not field.auto_created}
+        row = {
+            field.attname: field.get_default()
+            for field in model._meta.concrete_fields
+            if not field.auto_created
+        }
         row.update(fields)
         self.buffer[model.__name__][self._key(model, fields)] = row
 
@@ -144,8 +147,9 @@ class BufferStore:
     def flush(self) -> None:
         for model in READ_MODELS:
             rows = self.buffer[model.__name__]
-            model.objects.bulk_create([model(**fields) for fields in rows.values()],
-                                      batch_size=1000)
+            model.objects.bulk_create(
+                [model(**fields) for fields in rows.values()], batch_size=1000
+            )
             rows.clear()
 
 
@@ -203,8 +207,10 @@ def _converters(field: models.Field, optional: bool) -> tuple[Callable, Callable
     if isinstance(field, models.JSONField):
         return _json_plain, lambda value: tuple(value) if isinstance(value, list) else value
     if isinstance(field, models.CharField | models.TextField) and not field.null:
-        return ((lambda value: "" if value is None else value),
-                (lambda value: value or None) if optional else _identity)
+        return (
+            (lambda value: "" if value is None else value),
+            (lambda value: value or None) if optional else _identity,
+        )
     return _identity, _identity
 
 
@@ -224,12 +230,14 @@ class Image:
             self.from_db[item.name] = (read or {}).get(item.name, from_db)
 
     def row(self, obj) -> dict:
-        return {column: self.to_db[name](getattr(obj, name))
-                for name, column in self.columns.items()}
+        return {
+            column: self.to_db[name](getattr(obj, name)) for name, column in self.columns.items()
+        }
 
     def values(self, row) -> dict:
-        return {name: self.from_db[name](getattr(row, column))
-                for name, column in self.columns.items()}
+        return {
+            name: self.from_db[name](getattr(row, column)) for name, column in self.columns.items()
+        }
 
     def item(self, row):
         return self.cls(**self.values(row))
@@ -246,8 +254,12 @@ class Children:
         """Apply one change; returns the names of the item fields it changed."""
         model = self.image.model
         if isinstance(change, Append):
-            store().create(model, case_id=record["case_id"], **self.image.row(change.item),
-                           **{self.order: record["version"]})
+            store().create(
+                model,
+                case_id=record["case_id"],
+                **self.image.row(change.item),
+                **{self.order: record["version"]},
+            )
             return set(self.image.columns)
         if isinstance(change, Amend) and change.key == self.key:
             key = {"case_id": record["case_id"], self.key: change.value}
@@ -273,11 +285,16 @@ class Pending:
 
     def change(self, record: Record, change: Any) -> set[str]:
         if isinstance(change, PendingRequest):
-            store().create(TransitionRequest, case_id=record["case_id"],
-                           status=TransitionRequest.PENDING, **self.image.row(change))
+            store().create(
+                TransitionRequest,
+                case_id=record["case_id"],
+                status=TransitionRequest.PENDING,
+                **self.image.row(change),
+            )
         elif change is not None or record["type"] not in HANDLERS:
-            raise TypeError(f"{record['type']}: no projection records the end of the "
-                            f"pending request")
+            raise TypeError(
+                f"{record['type']}: no projection records the end of the pending request"
+            )
         return set()
 
 
@@ -292,7 +309,8 @@ CHILDREN = {
     "pending": Pending(PENDING_IMAGE),
 }
 CASE_IMAGE = Image(
-    CaseFile, CaseState,
+    CaseFile,
+    CaseState,
     renamed={"case_id": "id", "assignee": "assignee_name"},
     elsewhere=CHILDREN,
     read={"waivers": lambda waivers: tuple(Waiver(**w) for w in waivers)},
@@ -326,12 +344,15 @@ def _case_event(record: Record) -> None:
     event_type = REGISTRY[record["type"]]
     if event_type.opens:
         case = evolve(None, record)
-        store().create(CaseFile, **CASE_IMAGE.row(case), source_count=len(case.sources),
-                       independent_origins=case.independent_origins,
-                       corroboration=case.corroboration)
+        store().create(
+            CaseFile,
+            **CASE_IMAGE.row(case),
+            source_count=len(case.sources),
+            independent_origins=case.independent_origins,
+            corroboration=case.corroboration,
+        )
         return
-    changes = {} if event_type.effect is NO_STATE else event_type.effect(
-        record["payload"], record)
+    changes = {} if event_type.effect is NO_STATE else event_type.effect(record["payload"], record)
     row: dict[str, Any] = {}
     recount = False
     for name, change in changes.items():
@@ -341,8 +362,7 @@ def _case_event(record: Record) -> None:
             recount = recount or (name == "sources" and bool(changed & CORROBORATION_INPUTS))
             continue
         if isinstance(change, Change):
-            current = store().value(CaseFile, {"pk": record["case_id"]},
-                                    CASE_IMAGE.columns[name])
+            current = store().value(CaseFile, {"pk": record["case_id"]}, CASE_IMAGE.columns[name])
             change = change.apply(CASE_IMAGE.from_db[name](current))
         row[CASE_IMAGE.columns[name]] = CASE_IMAGE.to_db[name](change)
         if name in DERIVED_COLUMNS:
@@ -362,12 +382,14 @@ class _SourceOrigins(NamedTuple):
 def _corroboration(record: Record) -> dict:
     sources = [
         _SourceOrigins(tuple(row["origins"]), tuple(row["provenance"]))
-        for row in store().rows(CaseSource, ("origins", "provenance"),
-                                case_id=record["case_id"])
+        for row in store().rows(CaseSource, ("origins", "provenance"), case_id=record["case_id"])
     ]
     count = workflow.independent_origins(sources)
-    return {"source_count": len(sources), "independent_origins": count,
-            "corroboration": workflow.corroboration_status(count)}
+    return {
+        "source_count": len(sources),
+        "independent_origins": count,
+        "corroboration": workflow.corroboration_status(count),
+    }
 
 
 # --- Table-specific projections -----------------------------------------------------

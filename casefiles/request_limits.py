@@ -40,13 +40,14 @@ def too_large(size: int, cap: int, *, declared: bool) -> tuple[int, str]:
     return 413, f"{what}; the limit for this request is {cap:,} bytes"
 
 
-def refusal(declared: str, transfer_encoding: str, content_type: str
-            ) -> tuple[int, str] | None:
+def refusal(declared: str, transfer_encoding: str, content_type: str) -> tuple[int, str] | None:
     """(status, detail) for a body refused by its headers alone, else None."""
     if declared.strip() == "":
         if transfer_encoding:
-            return 411, ("send the body with a Content-Length; bodies of unknown length "
-                         "(Transfer-Encoding) are not accepted")
+            return 411, (
+                "send the body with a Content-Length; bodies of unknown length "
+                "(Transfer-Encoding) are not accepted"
+            )
         return None
     if not (declared.isascii() and declared.isdigit()):
         return 400, f"Content-Length {declared[:40]!r} is not a number"
@@ -67,8 +68,11 @@ class RequestSizeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        refused = refusal(request.META.get("CONTENT_LENGTH", ""),
-                          request.META.get("HTTP_TRANSFER_ENCODING", ""), request.content_type)
+        refused = refusal(
+            request.META.get("CONTENT_LENGTH", ""),
+            request.META.get("HTTP_TRANSFER_ENCODING", ""),
+            request.content_type,
+        )
         if refused is not None:
             return refuse(request.path, *refused)
         return self.get_response(request)
@@ -79,8 +83,10 @@ class BodyRefused(RequestAborted):
     for a client that went away and returns without answering; the wrapper answers."""
 
 
-UNKNOWN_LENGTH = (411, "send the body with a Content-Length; bodies of unknown length are "
-                       "not accepted")
+UNKNOWN_LENGTH = (
+    411,
+    "send the body with a Content-Length; bodies of unknown length are not accepted",
+)
 
 
 class LimitBodyASGI:
@@ -132,7 +138,14 @@ class LimitBodyASGI:
         response["Content-Length"] = str(len(response.content))
         response["X-Content-Type-Options"] = "nosniff"
         response["Connection"] = "close"
-        await send({"type": "http.response.start", "status": response.status_code,
-                    "headers": [(name.encode("latin-1"), value.encode("latin-1"))
-                                for name, value in response.items()]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status_code,
+                "headers": [
+                    (name.encode("latin-1"), value.encode("latin-1"))
+                    for name, value in response.items()
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": response.content})

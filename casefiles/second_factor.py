@@ -45,9 +45,12 @@ class CodeForm(forms.Form):
     and makes the next try wait longer each time."""
 
     otp_token = forms.CharField(
-        label=gettext_lazy("Code from your authenticator app"), max_length=16,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
-                                      "autofocus": True}))
+        label=gettext_lazy("Code from your authenticator app"),
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
 
     def __init__(self, user, *args, **kwargs):
         self.user = user
@@ -84,15 +87,17 @@ def waiting_user(request):
 def second_factor_done(request, user, device) -> str:
     """Sign the user in, verified by ``device``; returns where to go next."""
     pending = request.session.pop(PENDING, {})
-    auth_login(request, user, backend=pending.get("backend") or request.session.get(
-        BACKEND_SESSION_KEY))
+    auth_login(
+        request, user, backend=pending.get("backend") or request.session.get(BACKEND_SESSION_KEY)
+    )
     otp_login(request, device)
     return pending.get("next") or reverse("admin:index")
 
 
 def safe_next(request, url: str) -> bool:
     return bool(url) and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
 
 
 @sensitive_post_parameters()
@@ -136,15 +141,20 @@ def passkeys_page(request, site):
             messages.error(request, _("No such passkey of yours."))
         elif request.POST.get("action") == "remove":
             credential.delete()
-            messages.success(request, _("Passkey “%(name)s” removed.") % {
-                "name": credential.name})
+            messages.success(request, _("Passkey “%(name)s” removed.") % {"name": credential.name})
         else:
             credential.name = (request.POST.get("name") or "").strip()[:64] or _(
-                "Passkey %(number)s") % {"number": own.count()}
+                "Passkey %(number)s"
+            ) % {"number": own.count()}
             credential.save(update_fields=["name"])
-            messages.success(request, _("Passkey “%(name)s” added: from now on signing in "
-                                        "asks for it (or your authenticator app's code).")
-                             % {"name": credential.name})
+            messages.success(
+                request,
+                _(
+                    "Passkey “%(name)s” added: from now on signing in "
+                    "asks for it (or your authenticator app's code)."
+                )
+                % {"name": credential.name},
+            )
         return redirect("admin:passkeys")
     context = {
         **site.each_context(request),
@@ -157,10 +167,16 @@ def passkeys_page(request, site):
 
 def admin_urls(site) -> list:
     return [
-        path("second-factor/", lambda request: second_factor_page(request, site),
-             name="second-factor"),
-        path("passkeys/", site.admin_view(lambda request: passkeys_page(request, site)),
-             name="passkeys"),
+        path(
+            "second-factor/",
+            lambda request: second_factor_page(request, site),
+            name="second-factor",
+        ),
+        path(
+            "passkeys/",
+            site.admin_view(lambda request: passkeys_page(request, site)),
+            name="passkeys",
+        ),
     ]
 
 
@@ -175,13 +191,15 @@ class PasskeyRegistrationMixin:
             raise webauthn_exceptions.NotAuthenticated()
 
 
-class BeginPasskeyRegistration(PasskeyRegistrationMixin,
-                               webauthn_views.BeginCredentialRegistrationView):
+class BeginPasskeyRegistration(
+    PasskeyRegistrationMixin, webauthn_views.BeginCredentialRegistrationView
+):
     pass
 
 
-class CompletePasskeyRegistration(PasskeyRegistrationMixin,
-                                  webauthn_views.CompleteCredentialRegistrationView):
+class CompletePasskeyRegistration(
+    PasskeyRegistrationMixin, webauthn_views.CompleteCredentialRegistrationView
+):
     pass
 
 
@@ -197,13 +215,15 @@ class SecondFactorPasskeyMixin:
             raise webauthn_exceptions.PasswordlessLoginDisabled()
 
 
-class BeginPasskeySignIn(SecondFactorPasskeyMixin,
-                         webauthn_views.BeginCredentialAuthenticationView):
+class BeginPasskeySignIn(
+    SecondFactorPasskeyMixin, webauthn_views.BeginCredentialAuthenticationView
+):
     pass
 
 
-class CompletePasskeySignIn(SecondFactorPasskeyMixin,
-                            webauthn_views.CompleteCredentialAuthenticationView):
+class CompletePasskeySignIn(
+    SecondFactorPasskeyMixin, webauthn_views.CompleteCredentialAuthenticationView
+):
     def complete_auth(self, device):
         self.next_url = second_factor_done(self.request, device.user, device)
 
@@ -212,15 +232,33 @@ class CompletePasskeySignIn(SecondFactorPasskeyMixin,
 
 
 # The library's JavaScript finds these endpoints by the names of its own URL namespace.
-webauthn_urls = ([
-    path("registration/begin/", BeginPasskeyRegistration.as_view(),
-         name="credential-registration-begin"),
-    path("registration/complete/", CompletePasskeyRegistration.as_view(),
-         name="credential-registration-complete"),
-    path("authentication/begin/", BeginPasskeySignIn.as_view(),
-         name="credential-authentication-begin"),
-    path("authentication/complete/", CompletePasskeySignIn.as_view(),
-         name="credential-authentication-complete"),
-    path("jsi18n/", JavaScriptCatalog.as_view(packages=["django_otp_webauthn"]),
-         name="js-i18n-catalog"),
-], "otp_webauthn")
+webauthn_urls = (
+    [
+        path(
+            "registration/begin/",
+            BeginPasskeyRegistration.as_view(),
+            name="credential-registration-begin",
+        ),
+        path(
+            "registration/complete/",
+            CompletePasskeyRegistration.as_view(),
+            name="credential-registration-complete",
+        ),
+        path(
+            "authentication/begin/",
+            BeginPasskeySignIn.as_view(),
+            name="credential-authentication-begin",
+        ),
+        path(
+            "authentication/complete/",
+            CompletePasskeySignIn.as_view(),
+            name="credential-authentication-complete",
+        ),
+        path(
+            "jsi18n/",
+            JavaScriptCatalog.as_view(packages=["django_otp_webauthn"]),
+            name="js-i18n-catalog",
+        ),
+    ],
+    "otp_webauthn",
+)

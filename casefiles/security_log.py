@@ -24,8 +24,7 @@ from casefiles.models import SecurityLogEntry
 
 OUTSIDE_A_REQUEST = "the server (no signed-in user: shell, script or migration)"
 
-request_var: contextvars.ContextVar = contextvars.ContextVar("security_request",
-                                                             default=None)
+request_var: contextvars.ContextVar = contextvars.ContextVar("security_request", default=None)
 _silenced = contextvars.ContextVar("security_log_silenced", default=False)
 
 
@@ -49,21 +48,32 @@ def _actor() -> tuple[int | None, str]:
     return None, OUTSIDE_A_REQUEST
 
 
-def record(action: str, *, what: str, subject, kind: str = SecurityLogEntry.USER,
-           reason: str = "") -> None:
+def record(
+    action: str, *, what: str, subject, kind: str = SecurityLogEntry.USER, reason: str = ""
+) -> None:
     if _silenced.get():
         return
     by_id, by = _actor()
     name = subject.get_username() if kind == SecurityLogEntry.USER else subject.name
     SecurityLogEntry.objects.create(
-        occurred_at=timezone.now(), action=action, permission=what[:200],
-        subject_kind=kind, subject_id=subject.pk, subject=name[:150], by_id=by_id,
-        by=by[:200], reason=reason)
+        occurred_at=timezone.now(),
+        action=action,
+        permission=what[:200],
+        subject_kind=kind,
+        subject_id=subject.pk,
+        subject=name[:150],
+        by_id=by_id,
+        by=by[:200],
+        reason=reason,
+    )
 
 
 def _foreign_key(through, model):
-    return next(field for field in through._meta.get_fields()
-                if field.many_to_one and field.related_model is model)
+    return next(
+        field
+        for field in through._meta.get_fields()
+        if field.many_to_one and field.related_model is model
+    )
 
 
 def _what(thing) -> str:
@@ -82,8 +92,11 @@ def _many_to_many(entries: tuple[str, str], kind: str):
         if action == "pre_clear":
             # A clear() reports no keys afterwards: note what is about to go.
             own, other = _foreign_key(sender, type(instance)), _foreign_key(sender, model)
-            instance._security_cleared = set(sender.objects.filter(
-                **{own.name: instance.pk}).values_list(other.attname, flat=True))
+            instance._security_cleared = set(
+                sender.objects.filter(**{own.name: instance.pk}).values_list(
+                    other.attname, flat=True
+                )
+            )
             return
         if action == "post_clear":
             pk_set, action = getattr(instance, "_security_cleared", set()), "post_remove"
@@ -91,8 +104,13 @@ def _many_to_many(entries: tuple[str, str], kind: str):
             return
         for other in model.objects.filter(pk__in=pk_set).order_by("pk"):
             owner, thing = (other, instance) if reverse else (instance, other)
-            record(added if action == "post_add" else removed, what=_what(thing),
-                   subject=owner, kind=kind)
+            record(
+                added if action == "post_add" else removed,
+                what=_what(thing),
+                subject=owner,
+                kind=kind,
+            )
+
     return receiver
 
 
@@ -108,7 +126,8 @@ def _user_before_save(sender, instance, raw=False, **kwargs):
         instance._security_flags = None
         return
     instance._security_flags = (
-        sender.objects.filter(pk=instance.pk).values(*(f for f, _, _ in FLAGS)).first())
+        sender.objects.filter(pk=instance.pk).values(*(f for f, _, _ in FLAGS)).first()
+    )
 
 
 def _user_saved(sender, instance, created, raw=False, **kwargs):
@@ -127,30 +146,46 @@ def _user_saved(sender, instance, created, raw=False, **kwargs):
 def _user_deleted(sender, instance, **kwargs):
     # Deleting an account removes its memberships without many-to-many signals.
     groups = ", ".join(instance.groups.order_by("name").values_list("name", flat=True))
-    record(SecurityLogEntry.ACCOUNT_DELETED, what=f"groups: {groups or 'none'}",
-           subject=instance)
+    record(SecurityLogEntry.ACCOUNT_DELETED, what=f"groups: {groups or 'none'}", subject=instance)
 
 
 def _group_deleted(sender, instance, **kwargs):
     members = instance.user_set.order_by("username").values_list("username", flat=True)
-    record(SecurityLogEntry.GROUP_DELETED, what=f"members: {', '.join(members) or 'none'}",
-           subject=instance, kind=SecurityLogEntry.GROUP)
+    record(
+        SecurityLogEntry.GROUP_DELETED,
+        what=f"members: {', '.join(members) or 'none'}",
+        subject=instance,
+        kind=SecurityLogEntry.GROUP,
+    )
 
 
 def connect() -> None:
     user_model = get_user_model()
     uid = "casefiles.security_log"
     relations = (
-        (user_model.groups.through, SecurityLogEntry.USER,
-         (SecurityLogEntry.GROUP_JOINED, SecurityLogEntry.GROUP_LEFT)),
-        (user_model.user_permissions.through, SecurityLogEntry.USER,
-         (SecurityLogEntry.PERMISSION_GRANTED, SecurityLogEntry.PERMISSION_REVOKED)),
-        (Group.permissions.through, SecurityLogEntry.GROUP,
-         (SecurityLogEntry.PERMISSION_GRANTED, SecurityLogEntry.PERMISSION_REVOKED)),
+        (
+            user_model.groups.through,
+            SecurityLogEntry.USER,
+            (SecurityLogEntry.GROUP_JOINED, SecurityLogEntry.GROUP_LEFT),
+        ),
+        (
+            user_model.user_permissions.through,
+            SecurityLogEntry.USER,
+            (SecurityLogEntry.PERMISSION_GRANTED, SecurityLogEntry.PERMISSION_REVOKED),
+        ),
+        (
+            Group.permissions.through,
+            SecurityLogEntry.GROUP,
+            (SecurityLogEntry.PERMISSION_GRANTED, SecurityLogEntry.PERMISSION_REVOKED),
+        ),
     )
     for through, kind, entries in relations:
-        m2m_changed.connect(_many_to_many(entries, kind), sender=through, weak=False,
-                            dispatch_uid=f"{uid}.{through._meta.model_name}")
+        m2m_changed.connect(
+            _many_to_many(entries, kind),
+            sender=through,
+            weak=False,
+            dispatch_uid=f"{uid}.{through._meta.model_name}",
+        )
     pre_save.connect(_user_before_save, sender=user_model, dispatch_uid=f"{uid}.pre_save")
     post_save.connect(_user_saved, sender=user_model, dispatch_uid=f"{uid}.post_save")
     pre_delete.connect(_user_deleted, sender=user_model, dispatch_uid=f"{uid}.user_deleted")

@@ -54,8 +54,7 @@ def case_head(case_id: uuid.UUID | str, *, lock: bool = False) -> CaseHead:
     try:
         row = statements.select_one(
             CaseFile,
-            ("id", "reference", "version", "state", "merged_into", "assignee_id",
-             "assignee_name"),
+            ("id", "reference", "version", "state", "merged_into", "assignee_id", "assignee_name"),
             {"pk": case_id},
             lock=lock,
         )
@@ -95,13 +94,20 @@ def case_states(case_ids) -> dict[str, CaseState]:
         Prefetch("sources", queryset=CaseSource.objects.order_by("attached_version")),
         Prefetch("notes", queryset=CaseNote.objects.order_by("added_version")),
         Prefetch("links", queryset=CaseLink.objects.order_by("suggested_version")),
-        Prefetch("requests", to_attr="pending_requests",
-                 queryset=TransitionRequest.objects.filter(status=TransitionRequest.PENDING)),
+        Prefetch(
+            "requests",
+            to_attr="pending_requests",
+            queryset=TransitionRequest.objects.filter(status=TransitionRequest.PENDING),
+        ),
     )
     return {
         str(row.pk): projections.case_state_from_rows(
-            row, sources=row.sources.all(), notes=row.notes.all(), links=row.links.all(),
-            pending=row.pending_requests[0] if row.pending_requests else None)
+            row,
+            sources=row.sources.all(),
+            notes=row.notes.all(),
+            links=row.links.all(),
+            pending=row.pending_requests[0] if row.pending_requests else None,
+        )
         for row in rows
     }
 
@@ -124,9 +130,7 @@ def case_at(
 
 
 def pending_requests():
-    return TransitionRequest.objects.filter(status=TransitionRequest.PENDING).select_related(
-        "case"
-    )
+    return TransitionRequest.objects.filter(status=TransitionRequest.PENDING).select_related("case")
 
 
 def counts(viewer=None) -> dict:
@@ -136,14 +140,10 @@ def counts(viewer=None) -> dict:
     requests = TransitionRequest.objects.all()
     if viewer is not None:
         requests = requests.exclude(case_id__in=hidden_case_ids(viewer))
-    by_state = dict(
-        cases.values_list("state").annotate(n=Count("pk")).values_list("state", "n")
-    )
+    by_state = dict(cases.values_list("state").annotate(n=Count("pk")).values_list("state", "n"))
     return {
         "by_state": by_state,
-        "pending_approvals": requests.filter(
-            Q(status=TransitionRequest.PENDING)
-        ).count(),
+        "pending_approvals": requests.filter(Q(status=TransitionRequest.PENDING)).count(),
         "pending_older_than_7_days": requests.filter(
             status=TransitionRequest.PENDING,
             requested_at__lt=datetime.now(UTC) - timedelta(days=7),

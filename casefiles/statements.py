@@ -76,12 +76,15 @@ def _where_params(model: type[Model], key: dict[str, Any], db) -> list:
 
 
 @functools.cache
-def _update_sql(model: type[Model], names: tuple[str, ...], keys: tuple[str, ...],
-                vendor: str) -> str:
+def _update_sql(
+    model: type[Model], names: tuple[str, ...], keys: tuple[str, ...], vendor: str
+) -> str:
     quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
     assignments = ", ".join(f"{quote(_field(model, name).column)} = %s" for name in names)
-    return (f"UPDATE {quote(model._meta.db_table)} SET {assignments} "  # noqa: S608
-            f"WHERE {_where_sql(model, keys, vendor)}")
+    return (
+        f"UPDATE {quote(model._meta.db_table)} SET {assignments} "  # noqa: S608
+        f"WHERE {_where_sql(model, keys, vendor)}"
+    )
 
 
 def update(model: type[Model], key: dict[str, Any], values: dict[str, Any]) -> int:
@@ -96,13 +99,16 @@ def update(model: type[Model], key: dict[str, Any], values: dict[str, Any]) -> i
 
 
 @functools.cache
-def _select_sql(model: type[Model], columns: tuple[str, ...], keys: tuple[str, ...],
-                lock: bool, vendor: str) -> tuple[str, tuple]:
+def _select_sql(
+    model: type[Model], columns: tuple[str, ...], keys: tuple[str, ...], lock: bool, vendor: str
+) -> tuple[str, tuple]:
     db = connections[DEFAULT_DB_ALIAS]
     quote = db.ops.quote_name
     fields = tuple(_field(model, name) for name in columns)
-    sql = (f"SELECT {', '.join(quote(f.column) for f in fields)} "  # noqa: S608
-           f"FROM {quote(model._meta.db_table)} WHERE {_where_sql(model, keys, vendor)}")
+    sql = (
+        f"SELECT {', '.join(quote(f.column) for f in fields)} "  # noqa: S608
+        f"FROM {quote(model._meta.db_table)} WHERE {_where_sql(model, keys, vendor)}"
+    )
     if lock and db.features.has_select_for_update:
         sql += " FOR UPDATE"
     # The converters the ORM's compiler applies, in its order: the backend's, then the
@@ -110,8 +116,7 @@ def _select_sql(model: type[Model], columns: tuple[str, ...], keys: tuple[str, .
     converters = []
     for field in fields:
         column = field.get_col(model._meta.db_table)
-        converters.append((column, db.ops.get_db_converters(column)
-                           + column.get_db_converters(db)))
+        converters.append((column, db.ops.get_db_converters(column) + column.get_db_converters(db)))
     return sql, tuple(converters)
 
 

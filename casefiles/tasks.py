@@ -29,9 +29,12 @@ class JobTask(Task):
         job_id = args[0] if args else next(iter(kwargs.values()), None)
         log.error("%s %s failed: %r", self.job_kind, job_id, exc)
         try:
-            self.record_failure(job_id, f"{self.job_kind} failed after "
-                                        f"{self.request.retries} retries: "
-                                        f"{type(exc).__name__}: {exc}")
+            self.record_failure(
+                job_id,
+                f"{self.job_kind} failed after "
+                f"{self.request.retries} retries: "
+                f"{type(exc).__name__}: {exc}",
+            )
         except Exception:  # noqa: BLE001 - the database itself may be what is down
             log.exception("could not record the failure of %s %s", self.job_kind, job_id)
 

@@ -65,9 +65,14 @@ def request(data: bytes):
     TSA's certificate (so that the token carries it). `.as_bytes()` is what is POSTed,
     `.nonce` what the answer must echo."""
     rfc3161 = library()
-    return (rfc3161.TimestampRequestBuilder().data(data)
-            .hash_algorithm(rfc3161.HashAlgorithm.SHA256).nonce(nonce=True)
-            .cert_request(cert_request=True).build())
+    return (
+        rfc3161.TimestampRequestBuilder()
+        .data(data)
+        .hash_algorithm(rfc3161.HashAlgorithm.SHA256)
+        .nonce(nonce=True)
+        .cert_request(cert_request=True)
+        .build()
+    )
 
 
 def certificates(pem: bytes) -> list[x509.Certificate]:
@@ -81,8 +86,9 @@ def certificates(pem: bytes) -> list[x509.Certificate]:
     return found
 
 
-def check(response: bytes, data: bytes, *, ca: bytes | None = None,
-          nonce: int | None = None) -> Stamp:
+def check(
+    response: bytes, data: bytes, *, ca: bytes | None = None, nonce: int | None = None
+) -> Stamp:
     """Check that `response` (a DER TimeStampResp) grants a time-stamp over
     SHA-256(`data`), with `nonce` echoed when given, and, when `ca` (PEM) is given, that
     its signature verifies through a certificate chain ending at one of those
@@ -91,14 +97,16 @@ def check(response: bytes, data: bytes, *, ca: bytes | None = None,
     who. Raises TokenError, or Unavailable without rfc3161-client."""
     rfc3161 = library()
     if len(response) > MAX_RESPONSE_BYTES:
-        raise TokenError(f"the time-stamp is {len(response):,} bytes; at most "
-                         f"{MAX_RESPONSE_BYTES:,} are read")
+        raise TokenError(
+            f"the time-stamp is {len(response):,} bytes; at most {MAX_RESPONSE_BYTES:,} are read"
+        )
     try:
         parsed = rfc3161.decode_timestamp_response(response)
         if parsed.status != rfc3161.PKIStatus.GRANTED:
             reason = "; ".join(parsed.status_string) or "no reason given"
-            raise TokenError(f"the TSA did not grant the time-stamp (status {parsed.status}: "
-                             f"{reason})")
+            raise TokenError(
+                f"the TSA did not grant the time-stamp (status {parsed.status}: {reason})"
+            )
         info = parsed.tst_info
         imprint = info.message_imprint
     except ValueError as exc:
@@ -106,15 +114,20 @@ def check(response: bytes, data: bytes, *, ca: bytes | None = None,
             raise
         raise TokenError(f"not an RFC 3161 time-stamp response ({exc})") from None
     if imprint.hash_algorithm != SHA256:
-        raise TokenError(f"the time-stamp is over a {imprint.hash_algorithm.dotted_string} "
-                         "hash, not SHA-256")
+        raise TokenError(
+            f"the time-stamp is over a {imprint.hash_algorithm.dotted_string} hash, not SHA-256"
+        )
     if imprint.message != digest(data):
-        raise TokenError(f"the time-stamp is over SHA-256 {imprint.message.hex()}, not over "
-                         f"this tree head ({digest(data).hex()}): it time-stamps something "
-                         "else")
+        raise TokenError(
+            f"the time-stamp is over SHA-256 {imprint.message.hex()}, not over "
+            f"this tree head ({digest(data).hex()}): it time-stamps something "
+            "else"
+        )
     if nonce is not None and info.nonce != nonce:
-        raise TokenError("the TSA did not echo the request's nonce: the answer is not to "
-                         "this request (a replay?)")
+        raise TokenError(
+            "the TSA did not echo the request's nonce: the answer is not to "
+            "this request (a replay?)"
+        )
     if ca is not None:
         builder = rfc3161.VerifierBuilder()
         for certificate in certificates(ca):
@@ -122,8 +135,9 @@ def check(response: bytes, data: bytes, *, ca: bytes | None = None,
         try:
             builder.build().verify_message(parsed, data)
         except (rfc3161.VerificationError, ValueError) as exc:
-            raise TokenError(f"the time-stamp's signature does not verify against the TSA "
-                             f"CA given: {exc}") from None
+            raise TokenError(
+                f"the time-stamp's signature does not verify against the TSA CA given: {exc}"
+            ) from None
     return Stamp(info.gen_time, _tsa_name(parsed), ca is not None)
 
 
@@ -139,9 +153,11 @@ def _tsa_name(parsed) -> str:
         signers = parsed.signed_data.signer_infos
         for der in parsed.signed_data.certificates:
             certificate = x509.load_der_x509_certificate(der)
-            if any(certificate.issuer == signer.issuer
-                   and certificate.serial_number == signer.serial_number
-                   for signer in signers):
+            if any(
+                certificate.issuer == signer.issuer
+                and certificate.serial_number == signer.serial_number
+                for signer in signers
+            ):
                 return certificate.subject.rfc4514_string()
     except (KeyError, ValueError):
         return "a TSA whose name cannot be read"

@@ -61,8 +61,15 @@ def ask(data: bytes, url: str | None = None, ca: bytes | None = None) -> bytes:
         raise timestamp_tokens.TokenError(f"CASEFILES_TSA_URL {url!r} is not an http(s) URL")
     query = timestamp_tokens.request(data)
     # The scheme is checked above: the operator's TSA, over http(s) only.
-    post = urllib.request.Request(url, data=query.as_bytes(), method="POST", headers={  # noqa: S310
-        "Content-Type": timestamp_tokens.QUERY_TYPE, "Accept": timestamp_tokens.REPLY_TYPE})
+    post = urllib.request.Request(  # noqa: S310
+        url,
+        data=query.as_bytes(),
+        method="POST",
+        headers={
+            "Content-Type": timestamp_tokens.QUERY_TYPE,
+            "Accept": timestamp_tokens.REPLY_TYPE,
+        },
+    )
     with urllib.request.urlopen(post, timeout=TIMEOUT) as answer:  # noqa: S310
         response = answer.read(timestamp_tokens.MAX_RESPONSE_BYTES + 1)
     timestamp_tokens.check(response, data, ca=ca, nonce=query.nonce)
@@ -77,8 +84,12 @@ def stamp_tree_head(head: TreeHead) -> TreeHeadTimestamp | None:
     try:
         return _stamp(head)
     except Exception as exc:  # a TSA's failure is never the log's: publish goes on
-        log.warning("tree head %d was not time-stamped by %s: %s; the next tree head "
-                    "will be sent", head.size, settings.CASEFILES_TSA_URL, exc)
+        log.warning(
+            "tree head %d was not time-stamped by %s: %s; the next tree head will be sent",
+            head.size,
+            settings.CASEFILES_TSA_URL,
+            exc,
+        )
         return None
 
 
@@ -110,8 +121,11 @@ def _stamp(head: TreeHead) -> TreeHeadTimestamp:
     try:
         with transaction.atomic():
             return TreeHeadTimestamp.objects.create(
-                size=head.size, token=base64.b64encode(response).decode("ascii"),
-                gen_time=stamp.gen_time, tsa=settings.CASEFILES_TSA_URL)
+                size=head.size,
+                token=base64.b64encode(response).decode("ascii"),
+                gen_time=stamp.gen_time,
+                tsa=settings.CASEFILES_TSA_URL,
+            )
     except IntegrityError:
         return TreeHeadTimestamp.objects.get(size=head.size)
 

@@ -167,8 +167,7 @@ class Tree:
         return self._subproof(m - k, start + k, end, False) + [self.subtree(start, start + k)]
 
 
-def verify_inclusion(leaf: bytes, index: int, size: int, proof: list[bytes],
-                     root: bytes) -> None:
+def verify_inclusion(leaf: bytes, index: int, size: int, proof: list[bytes], root: bytes) -> None:
     """RFC 9162 §2.1.3.2; raises LogError unless `leaf` is leaf `index` of the tree of
     `size` leaves whose root is `root`."""
     if not 0 <= index < size:
@@ -189,23 +188,27 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: list[bytes],
     if sn != 0:
         raise LogError("the inclusion proof is shorter than the tree requires")
     if r != root:
-        raise LogError(f"the inclusion proof of leaf {index} does not lead to the root of "
-                       f"the tree of size {size}")
+        raise LogError(
+            f"the inclusion proof of leaf {index} does not lead to the root of "
+            f"the tree of size {size}"
+        )
 
 
-def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes,
-                       proof: list[bytes]) -> None:
+def verify_consistency(
+    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: list[bytes]
+) -> None:
     """RFC 9162 §2.1.4.2; raises LogError unless the tree of `new_size` leaves with
     `new_root` extends the tree of `old_size` leaves with `old_root` (append only)."""
     if old_size > new_size:
-        raise LogError(f"a tree of size {new_size} cannot extend one of size {old_size}: "
-                       "the log went backwards")
+        raise LogError(
+            f"a tree of size {new_size} cannot extend one of size {old_size}: "
+            "the log went backwards"
+        )
     if old_size == new_size:
         if proof:
             raise LogError("a consistency proof between equal sizes must be empty")
         if old_root != new_root:
-            raise LogError(f"two different roots for the same tree size {old_size}: "
-                           "the log forked")
+            raise LogError(f"two different roots for the same tree size {old_size}: the log forked")
         return
     if old_size == 0:
         if proof:
@@ -237,13 +240,17 @@ def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: 
     if sn != 0:
         raise LogError("the consistency proof is shorter than the trees require")
     if fr != old_root:
-        raise LogError(f"the tree of size {new_size} does not contain the tree of size "
-                       f"{old_size} that was signed: history was rewritten or removed")
+        raise LogError(
+            f"the tree of size {new_size} does not contain the tree of size "
+            f"{old_size} that was signed: history was rewritten or removed"
+        )
     if sr != new_root:
-        raise LogError(f"the consistency proof does not lead to the root of the tree of "
-                       f"size {new_size}: that tree does not extend the tree of size "
-                       f"{old_size} (history was rewritten or removed, or the proof is "
-                       "wrong)")
+        raise LogError(
+            f"the consistency proof does not lead to the root of the tree of "
+            f"size {new_size}: that tree does not extend the tree of size "
+            f"{old_size} (history was rewritten or removed, or the proof is "
+            "wrong)"
+        )
 
 
 # --- Keys and signed notes ------------------------------------------------------------
@@ -262,8 +269,9 @@ def unb64(text: str, what: str) -> bytes:
 
 def check_name(name: str, what: str = "key name") -> str:
     if not NAME.match(name or ""):
-        raise LogError(f"{what} {name!r} is empty or holds a space, a plus sign or a "
-                       "control character")
+        raise LogError(
+            f"{what} {name!r} is empty or holds a space, a plus sign or a control character"
+        )
     return name
 
 
@@ -300,12 +308,13 @@ def parse_vkey(text: str) -> Verifier:
     check_name(name)
     material = unb64(encoded, f"the key of {name}")
     if len(material) != 33 or material[0] not in (ED25519, COSIGNATURE_V1):
-        raise LogError(f"the verifier key of {name} is not an Ed25519 key of type 0x01 or "
-                       "0x04")
+        raise LogError(f"the verifier key of {name} is not an Ed25519 key of type 0x01 or 0x04")
     verifier = Verifier(name, material[0], material[1:])
     if verifier.key_id.hex() != hex_id.lower():
-        raise LogError(f"the key id {hex_id} in the verifier key of {name} does not belong "
-                       f"to its key (it is {verifier.key_id.hex()})")
+        raise LogError(
+            f"the key id {hex_id} in the verifier key of {name} does not belong "
+            f"to its key (it is {verifier.key_id.hex()})"
+        )
     return verifier
 
 
@@ -359,8 +368,9 @@ def parse_note(data: bytes | str) -> Note:
             raise LogError(f"the signature of {name} is too short")
         signatures.append(Signature(name, material[:4], material[4:]))
     if len(signatures) > MAX_SIGNATURES:
-        raise LogError(f"the note has {len(signatures)} signatures; at most "
-                       f"{MAX_SIGNATURES} are read")
+        raise LogError(
+            f"the note has {len(signatures)} signatures; at most {MAX_SIGNATURES} are read"
+        )
     return Note(body, tuple(signatures))
 
 
@@ -385,8 +395,9 @@ def verify_note(note: Note, verifier: Verifier) -> None:
     try:
         verifier.ed25519().verify(signature.signature, note.text.encode("utf-8"))
     except InvalidSignature:
-        raise LogError(f"the signature of {verifier.name} does not match the note: the "
-                       "note was changed") from None
+        raise LogError(
+            f"the signature of {verifier.name} does not match the note: the note was changed"
+        ) from None
 
 
 # --- Checkpoints and cosignatures -----------------------------------------------------
@@ -408,8 +419,7 @@ class Checkpoint:
 def parse_checkpoint(text: str) -> Checkpoint:
     lines = text.split("\n")
     if len(lines) < 4 or lines[-1] != "" or any(not line for line in lines[:-1]):
-        raise LogError("the checkpoint is not an origin, a size and a root hash, one per "
-                       "line")
+        raise LogError("the checkpoint is not an origin, a size and a root hash, one per line")
     origin, size, root = lines[0], lines[1], lines[2]
     if not NAME.match(origin):
         raise LogError(f"the checkpoint's origin {origin!r} is not valid")
@@ -432,8 +442,7 @@ def open_checkpoint(data: bytes | str, log: Verifier) -> tuple[Checkpoint, Note]
     verify_note(note, log)
     checkpoint = parse_checkpoint(note.text)
     if checkpoint.origin != log.name:
-        raise LogError(f"the checkpoint's origin {checkpoint.origin!r} is not the log "
-                       f"{log.name!r}")
+        raise LogError(f"the checkpoint's origin {checkpoint.origin!r} is not the log {log.name!r}")
     return checkpoint, note
 
 
@@ -459,11 +468,9 @@ def verify_cosignature(text: str, signature: Signature, witness: Verifier) -> in
     if timestamp >= 1 << 63:
         raise LogError(f"the cosignature of {witness.name} has an invalid time")
     try:
-        witness.ed25519().verify(signature.signature[8:],
-                                 cosignature_message(text, timestamp))
+        witness.ed25519().verify(signature.signature[8:], cosignature_message(text, timestamp))
     except InvalidSignature:
-        raise LogError(f"the cosignature of {witness.name} does not match the "
-                       "checkpoint") from None
+        raise LogError(f"the cosignature of {witness.name} does not match the checkpoint") from None
     return timestamp
 
 
@@ -517,8 +524,13 @@ def read_rotation(note_text: str, trusted: Verifier) -> Verifier:
     the new key signed it too; LogError otherwise."""
     note = parse_note(note_text)
     lines = note.text.split("\n")
-    if len(lines) != 5 or lines[0] != ROTATION or not lines[1].startswith("origin ") \
-            or not lines[2].startswith("old ") or not lines[3].startswith("new "):
+    if (
+        len(lines) != 5
+        or lines[0] != ROTATION
+        or not lines[1].startswith("origin ")
+        or not lines[2].startswith("old ")
+        or not lines[3].startswith("new ")
+    ):
         raise LogError("not a casefiles key rotation announcement")
     old, new = parse_vkey(lines[2][4:]), parse_vkey(lines[3][4:])
     if old != trusted or new.name != old.name or lines[1][7:] != old.name:

@@ -66,9 +66,14 @@ def log_verifier(key: signing.SigningKey | None = None) -> tlog.Verifier:
 def key_rotations() -> list[str]:
     """The announcements of the log's key rotations, oldest first (SigningKeyRotated
     events in the log's own stream)."""
-    return [payload["announcement"] for payload in Event.objects.filter(
-        case_id=tlog.log_stream(origin()), type="SigningKeyRotated").order_by(
-        "version").values_list("payload", flat=True)]
+    return [
+        payload["announcement"]
+        for payload in Event.objects.filter(
+            case_id=tlog.log_stream(origin()), type="SigningKeyRotated"
+        )
+        .order_by("version")
+        .values_list("payload", flat=True)
+    ]
 
 
 def log_verifiers() -> list[tlog.Verifier]:
@@ -80,8 +85,10 @@ def log_verifiers() -> list[tlog.Verifier]:
         note = tlog.parse_note(text)
         old = tlog.parse_vkey(note.text.split("\n")[2][4:])
         if keys and old != keys[-1]:
-            raise tlog.LogError(f"a key rotation replaces {old.vkey}, which is not the "
-                                f"key the previous rotation introduced")
+            raise tlog.LogError(
+                f"a key rotation replaces {old.vkey}, which is not the "
+                f"key the previous rotation introduced"
+            )
         new = tlog.read_rotation(text, old)
         keys.extend([old, new] if not keys else [new])
     current = log_verifier()
@@ -113,17 +120,18 @@ def _committed_position() -> int | None:
         # Every position handed out so far went to a transaction that took the writers'
         # lock before it (eventstore.head). Wait for those holding it now to end, as
         # CREATE INDEX CONCURRENTLY waits for older transactions: new writers never wait.
-        cursor.execute("SELECT pg_get_serial_sequence(%s, 'position')",
-                       [Event._meta.db_table])
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'position')", [Event._meta.db_table])
         cursor.execute(f"SELECT last_value FROM {cursor.fetchone()[0]}")  # noqa: S608
         upto = cursor.fetchone()[0]
         # pg_locks lists the whole cluster; advisory locks belong to one database, and a
         # writer of another database (another deployment, a restore) is none of ours.
-        holders = ("SELECT COALESCE(array_agg(virtualtransaction), '{}') FROM pg_locks "
-                   "WHERE locktype = 'advisory' AND classid = %s::oid AND objid = %s::oid "
-                   "AND objsubid = 1 AND granted AND pid <> pg_backend_pid() "
-                   "AND database = (SELECT oid FROM pg_database "
-                   "WHERE datname = current_database())")
+        holders = (
+            "SELECT COALESCE(array_agg(virtualtransaction), '{}') FROM pg_locks "
+            "WHERE locktype = 'advisory' AND classid = %s::oid AND objid = %s::oid "
+            "AND objsubid = 1 AND granted AND pid <> pg_backend_pid() "
+            "AND database = (SELECT oid FROM pg_database "
+            "WHERE datname = current_database())"
+        )
         key = [WRITERS_LOCK >> 32, WRITERS_LOCK & 0xFFFF_FFFF]
         cursor.execute(holders, key)
         waiting = cursor.fetchone()[0]
@@ -131,9 +139,12 @@ def _committed_position() -> int | None:
         pause = 0.002
         while waiting:
             if time.monotonic() > deadline:
-                log.warning("%d transaction(s) that may add events stayed open more than "
-                            "%s s; the log integrates them at a later round", len(waiting),
-                            settings.CASEFILES_SEQUENCER_WAIT)
+                log.warning(
+                    "%d transaction(s) that may add events stayed open more than "
+                    "%s s; the log integrates them at a later round",
+                    len(waiting),
+                    settings.CASEFILES_SEQUENCER_WAIT,
+                )
                 return None
             time.sleep(pause)
             pause = min(pause * 2, 0.05)
@@ -150,10 +161,10 @@ def _node_getter(cache: dict[tuple[int, int], bytes] | None = None):
             if level == 0:
                 value = LogLeaf.objects.values_list("hash", flat=True).get(index=index)
             else:
-                value = LogNode.objects.values_list("hash", flat=True).get(
-                    level=level, index=index)
+                value = LogNode.objects.values_list("hash", flat=True).get(level=level, index=index)
             cache[level, index] = bytes.fromhex(value)
         return cache[level, index]
+
     return node
 
 
@@ -170,7 +181,8 @@ def _prefetch(keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
             wanted |= Q(level=level, index=index)
     if wanted:
         for level, index, value in LogNode.objects.filter(wanted).values_list(
-                "level", "index", "hash"):
+            "level", "index", "hash"
+        ):
             found[level, index] = bytes.fromhex(value)
     return found
 
@@ -198,10 +210,16 @@ def sequence() -> int:
                 with connection.cursor() as cursor:
                     cursor.execute(f"SELECT pg_advisory_xact_lock({SEQUENCER_LOCK})")
             size = log_size()
-            last = LogLeaf.objects.filter(index=size - 1).values_list(
-                "position", flat=True).first() if size else 0
-            batch = list(Event.objects.filter(position__gt=last, position__lte=upto)
-                         .order_by("position").values_list("position", "hash")[:BATCH])
+            last = (
+                LogLeaf.objects.filter(index=size - 1).values_list("position", flat=True).first()
+                if size
+                else 0
+            )
+            batch = list(
+                Event.objects.filter(position__gt=last, position__lte=upto)
+                .order_by("position")
+                .values_list("position", "hash")[:BATCH]
+            )
             if not batch:
                 return added
             frontier = _frontier(size)
@@ -242,24 +260,30 @@ def _proof_tree(plan) -> tlog.Tree:
 def inclusion_proof(index: int, size: int) -> list[bytes]:
     def plan(t):
         return t.inclusion_proof(index, size)
+
     return plan(_proof_tree(plan))
 
 
 def consistency_proof(old: int, new: int) -> list[bytes]:
     def plan(t):
         return t.consistency_proof(old, new)
+
     return plan(_proof_tree(plan))
 
 
 def root_at(size: int) -> bytes:
     def plan(t):
         return t.root(size)
+
     return plan(_proof_tree(plan))
 
 
 def leaf_of(case_id, version: int) -> LogLeaf | None:
-    position = Event.objects.filter(case_id=case_id, version=version).values_list(
-        "position", flat=True).first()
+    position = (
+        Event.objects.filter(case_id=case_id, version=version)
+        .values_list("position", flat=True)
+        .first()
+    )
     return None if position is None else LogLeaf.objects.filter(position=position).first()
 
 
@@ -298,16 +322,18 @@ def _read_head(data: bytes, source: str, verifiers: list[tlog.Verifier]) -> Sign
     raise tlog.LogError(f"{source}: {errors[0] if errors else 'no log key'}")
 
 
-def stored_heads(extra: Iterable[Path] = (), verifiers: list[tlog.Verifier] | None = None
-                 ) -> Iterator[SignedHead]:
+def stored_heads(
+    extra: Iterable[Path] = (), verifiers: list[tlog.Verifier] | None = None
+) -> Iterator[SignedHead]:
     """Every signed tree head kept: the files outside the database first, the cache,
     and any file an auditor brings. A head that does not verify is an error."""
     verifiers = verifiers or log_verifiers()
     for path in [*_head_files(), *extra]:
         yield _read_head(Path(path).read_bytes(), str(path), verifiers)
     for row in TreeHead.objects.order_by("size").iterator():
-        yield _read_head(row.note.encode("utf-8"), f"tree head {row.size} in the database",
-                         verifiers)
+        yield _read_head(
+            row.note.encode("utf-8"), f"tree head {row.size} in the database", verifiers
+        )
 
 
 def _head_files() -> list[Path]:
@@ -325,8 +351,9 @@ def latest_file_head(verifiers: list[tlog.Verifier]) -> SignedHead | None:
     if not directory.is_dir():
         return None
     with os.scandir(directory) as entries:
-        latest = max((entry.name for entry in entries if HEAD_NAME.fullmatch(entry.name)),
-                     default=None)
+        latest = max(
+            (entry.name for entry in entries if HEAD_NAME.fullmatch(entry.name)), default=None
+        )
     if latest is None:
         return None
     path = directory / latest
@@ -347,17 +374,27 @@ def publish(now: datetime | None = None) -> TreeHead:
     previous = latest_file_head(log_verifiers())
     if previous is not None:
         if previous.size > size:
-            raise LogInconsistent(f"the log has {size} leaves but {previous.source} was "
-                                  f"signed at {previous.size}: entries were removed")
+            raise LogInconsistent(
+                f"the log has {size} leaves but {previous.source} was "
+                f"signed at {previous.size}: entries were removed"
+            )
         if previous.size and root_at(previous.size) != previous.checkpoint.root:
-            raise LogInconsistent(f"the stored tree at size {previous.size} does not match "
-                                  f"{previous.source}: history was rewritten")
+            raise LogInconsistent(
+                f"the stored tree at size {previous.size} does not match "
+                f"{previous.source}: history was rewritten"
+            )
     checkpoint = tlog.Checkpoint(verifier.name, size, root_at(size))
     note = tlog.sign_checkpoint(checkpoint, key.private)
     text = note.render()
     _write_once(head_dir() / HEAD_FILE.format(size=size), text.encode("utf-8"))
-    head, _ = TreeHead.objects.get_or_create(size=size, defaults={
-        "root_hash": checkpoint.root.hex(), "note": text, "taken_at": now or datetime.now(UTC)})
+    head, _ = TreeHead.objects.get_or_create(
+        size=size,
+        defaults={
+            "root_hash": checkpoint.root.hex(),
+            "note": text,
+            "taken_at": now or datetime.now(UTC),
+        },
+    )
     log.info("published tree head %d", size)
     stamp_tree_head(head)  # when a TSA is configured; never raises
     return head
@@ -382,11 +419,14 @@ def _cosigned(size: int, line: str):
         raise tlog.LogError(f"there is no tree head of size {size}")
     note = tlog.parse_note(head.note + line.rstrip("\n") + "\n")
     signature = note.signatures[-1]
-    witness = next((w for w in witnesses()
-                    if w.name == signature.name and w.key_id == signature.key_id), None)
+    witness = next(
+        (w for w in witnesses() if w.name == signature.name and w.key_id == signature.key_id), None
+    )
     if witness is None:
-        raise UnknownWitness(f"{signature.name} (key id {signature.key_id.hex()}) is not a "
-                             "witness this log knows (CASEFILES_WITNESSES)")
+        raise UnknownWitness(
+            f"{signature.name} (key id {signature.key_id.hex()}) is not a "
+            "witness this log knows (CASEFILES_WITNESSES)"
+        )
     timestamp = tlog.verify_cosignature(note.text, signature, witness)
     return signature, witness, timestamp
 
@@ -403,11 +443,15 @@ def _store(size: int, signature, witness, timestamp) -> Cosignature:
         return existing
     text = signature.line()
     name = "".join(c if c.isalnum() or c in ".-_" else "_" for c in witness.name)
-    path = head_dir() / COSIGNATURE_FILE.format(size=size, name=name,
-                                                key_id=witness.key_id.hex())
+    path = head_dir() / COSIGNATURE_FILE.format(size=size, name=name, key_id=witness.key_id.hex())
     _write_once(path, text.encode("utf-8"))
-    return Cosignature.objects.create(tree_size=size, witness=witness.vkey, line=text,
-                                      timestamp=timestamp, received_at=datetime.now(UTC))
+    return Cosignature.objects.create(
+        tree_size=size,
+        witness=witness.vkey,
+        line=text,
+        timestamp=timestamp,
+        received_at=datetime.now(UTC),
+    )
 
 
 # --- Verification ---------------------------------------------------------------------
@@ -430,9 +474,11 @@ class LogReport:
     def __str__(self) -> str:
         if self.problems:
             return "\n".join(f"BROKEN {problem}" for problem in self.problems)
-        return (f"OK {self.events} event(s) in {self.cases} case(s); the log's {self.leaves} "
-                f"leaves match all {self.heads} signed tree head(s) (largest {self.largest_head})"
-                f"; {self.unsequenced} event(s) not yet in a tree head")
+        return (
+            f"OK {self.events} event(s) in {self.cases} case(s); the log's {self.leaves} "
+            f"leaves match all {self.heads} signed tree head(s) (largest {self.largest_head})"
+            f"; {self.unsequenced} event(s) not yet in a tree head"
+        )
 
 
 def _heads_by_size(heads: Iterable[SignedHead], report: LogReport) -> dict[int, SignedHead]:
@@ -442,24 +488,30 @@ def _heads_by_size(heads: Iterable[SignedHead], report: LogReport) -> dict[int, 
         if seen is not None and seen.checkpoint.root != head.checkpoint.root:
             report.problems.append(
                 f"two signed tree heads of size {head.size} with different roots "
-                f"({seen.source}, {head.source}): the log forked")
+                f"({seen.source}, {head.source}): the log forked"
+            )
         by_size.setdefault(head.size, head)
     return by_size
 
 
 def _events() -> Iterator[tuple]:
     columns = ("position", *HASHED_FIELDS, "hash")
-    yield from Event.objects.order_by("position").values_list(*columns).iterator(
-        chunk_size=BATCH)
+    yield from Event.objects.order_by("position").values_list(*columns).iterator(chunk_size=BATCH)
 
 
 def _leaves() -> Iterator[tuple[int, int, str]]:
-    yield from LogLeaf.objects.order_by("index").values_list(
-        "index", "position", "hash").iterator(chunk_size=BATCH)
+    yield from (
+        LogLeaf.objects.order_by("index")
+        .values_list("index", "position", "hash")
+        .iterator(chunk_size=BATCH)
+    )
 
 
-def verify_log(extra: Iterable[Path] = (), verifiers: list[tlog.Verifier] | None = None,
-               case_versions: dict[str, int] | None = None) -> LogReport:
+def verify_log(
+    extra: Iterable[Path] = (),
+    verifiers: list[tlog.Verifier] | None = None,
+    case_versions: dict[str, int] | None = None,
+) -> LogReport:
     """Recompute everything from the events alone, in one pass in position order:
     each case's chain, the log's leaves, and the tree's root at the size of every
     signed tree head (files outside the database, the cache, and `extra`). Any edit,
@@ -486,7 +538,8 @@ def verify_log(extra: Iterable[Path] = (), verifiers: list[tlog.Verifier] | None
                 problems.append(
                     f"the log's first {head.size} events do not hash to the root signed in "
                     f"{head.source}: events it covers were changed, removed, added or "
-                    "reordered")
+                    "reordered"
+                )
 
     for row in _events():
         position, record = row[0], dict(zip((*HASHED_FIELDS, "hash"), row[1:], strict=True))
@@ -503,8 +556,10 @@ def verify_log(extra: Iterable[Path] = (), verifiers: list[tlog.Verifier] | None
             problems.append(f"{where}: the stored hash does not match the event's content")
         chains[case_id] = (record["version"], record["hash"])
         while leaf is not None and leaf[1] < position:
-            problems.append(f"leaf {leaf[0]} belongs to event position {leaf[1]}, which is "
-                            "gone from the event store")
+            problems.append(
+                f"leaf {leaf[0]} belongs to event position {leaf[1]}, which is "
+                "gone from the event store"
+            )
             frontier.append(bytes.fromhex(leaf[2]))  # keep counting; the roots will differ
             check_target()
             leaf = next(leaves, None)
@@ -526,28 +581,38 @@ def verify_log(extra: Iterable[Path] = (), verifiers: list[tlog.Verifier] | None
         if len(problems) > 50:
             break
     while leaf is not None and len(problems) <= 50:
-        problems.append(f"leaf {leaf[0]} belongs to event position {leaf[1]}, which is gone "
-                        "from the event store")
+        problems.append(
+            f"leaf {leaf[0]} belongs to event position {leaf[1]}, which is gone "
+            "from the event store"
+        )
         leaf = next(leaves, None)
     report.leaves = frontier.size
     report.cases = len(chains)
     for size in targets:
-        problems.append(f"{heads[size].source} was signed with {size} leaves; the log now "
-                        f"has {frontier.size}: entries were removed")
+        problems.append(
+            f"{heads[size].source} was signed with {size} leaves; the log now "
+            f"has {frontier.size}: entries were removed"
+        )
     for case_id, version in (case_versions or {}).items():
         stored_version = chains.get(case_id, (0, ""))[0]
         if stored_version != version:
-            problems.append(f"case {case_id}: the case file records version {version} but "
-                            f"its chain ends at version {stored_version}")
+            problems.append(
+                f"case {case_id}: the case file records version {version} but "
+                f"its chain ends at version {stored_version}"
+            )
     return report
 
 
 def alert(report: LogReport) -> None:
     """Record a failed verification where staff see it (the admin index) and in the log."""
     for problem in report.problems[:20]:
-        IntegrityAlert.objects.create(detected_at=datetime.now(UTC), case_id=None,
-                                      reference="transparency log", version=None,
-                                      reason=problem[:2000])
+        IntegrityAlert.objects.create(
+            detected_at=datetime.now(UTC),
+            case_id=None,
+            reference="transparency log",
+            version=None,
+            reason=problem[:2000],
+        )
         log.error("transparency log: %s", problem)
 
 

@@ -48,8 +48,10 @@ def parse_key(text: str, what: str = "--public-key") -> tlog.Verifier | bytes:
             return verifier
     raw = tlog.unb64(text, what)
     if len(raw) != 32:
-        raise tlog.LogError(f"{what} is neither a verifier key (name+keyid+key) nor the "
-                            f"base64 of a 32-byte Ed25519 key")
+        raise tlog.LogError(
+            f"{what} is neither a verifier key (name+keyid+key) nor the "
+            f"base64 of a 32-byte Ed25519 key"
+        )
     return raw
 
 
@@ -88,8 +90,9 @@ def read_trust_file(path: str | Path, trust: Trust | None = None) -> Trust:
         if keyword == "log":
             key = parse_key(value, where)
             if not isinstance(key, tlog.Verifier):
-                raise tlog.LogError(f"{where}: a log key in a trust file is a vkey "
-                                    "(name+keyid+key)")
+                raise tlog.LogError(
+                    f"{where}: a log key in a trust file is a vkey (name+keyid+key)"
+                )
             trust.logs.append(key)
         elif keyword == "witness":
             witness = tlog.parse_vkey(value)
@@ -101,12 +104,14 @@ def read_trust_file(path: str | Path, trust: Trust | None = None) -> Trust:
                 raise tlog.LogError(f"{where}: witnesses-required takes a number")
             required = int(value)
         else:
-            raise tlog.LogError(f"{where}: unknown keyword {keyword!r} (log, witness, "
-                                "witnesses-required)")
+            raise tlog.LogError(
+                f"{where}: unknown keyword {keyword!r} (log, witness, witnesses-required)"
+            )
     if required is not None:
         if required > len({w.vkey for w in trust.witnesses}):
-            raise tlog.LogError(f"{path} requires {required} witnesses but lists "
-                                f"{len(trust.witnesses)}")
+            raise tlog.LogError(
+                f"{path} requires {required} witnesses but lists {len(trust.witnesses)}"
+            )
         trust.witnesses_required = required
     return trust
 
@@ -134,12 +139,15 @@ def follow_rotations(trust: Trust, origin: str, announcements: list[str]) -> Non
 def log_verifier(trust: Trust, origin: str, public: bytes) -> tlog.Verifier:
     """The log key that signed a bundle: its manifest key under the log's origin. When
     log keys are pinned by vkey, the origin must be theirs too."""
-    verifier = tlog.Verifier(tlog.check_name(origin, "the tree head's origin"), tlog.ED25519,
-                             public)
+    verifier = tlog.Verifier(
+        tlog.check_name(origin, "the tree head's origin"), tlog.ED25519, public
+    )
     names = {log.name for log in trust.logs}
     if names and origin not in names:
-        raise tlog.LogError(f"the tree head is from the log {origin!r}, not from "
-                            f"{' or '.join(sorted(names))}, the log you trust")
+        raise tlog.LogError(
+            f"the tree head is from the log {origin!r}, not from "
+            f"{' or '.join(sorted(names))}, the log you trust"
+        )
     return verifier
 
 
@@ -177,8 +185,9 @@ def _count(value: object) -> int | None:
 def _log_count(log: dict[str, object], name: str) -> int:
     value = _count(log.get(name))
     if value is None:
-        raise tlog.LogError(f"manifest.json is malformed: log.{name} is missing or not "
-                            "a non-negative integer")
+        raise tlog.LogError(
+            f"manifest.json is malformed: log.{name} is missing or not a non-negative integer"
+        )
     return value
 
 
@@ -186,11 +195,12 @@ def check_inclusion(head: Head, event_hash: str, log: dict[str, object]) -> int:
     """The bundle's last event is leaf `leaf_index` of the tree head; returns the index."""
     size, index = _log_count(log, "tree_size"), _log_count(log, "leaf_index")
     if size != head.checkpoint.size:
-        raise tlog.LogError(f"the manifest says the tree head has {size} leaves; the signed "
-                            f"tree head says {head.checkpoint.size}")
+        raise tlog.LogError(
+            f"the manifest says the tree head has {size} leaves; the signed "
+            f"tree head says {head.checkpoint.size}"
+        )
     proof = tlog.hashes_from_b64(log.get("inclusion_proof"), "log.inclusion_proof")
-    tlog.verify_inclusion(tlog.event_leaf(event_hash), index, size, proof,
-                          head.checkpoint.root)
+    tlog.verify_inclusion(tlog.event_leaf(event_hash), index, size, proof, head.checkpoint.root)
     return index
 
 
@@ -212,28 +222,36 @@ def read_proof(path: str | Path) -> tuple[int, int, list[bytes]]:
     return first, second, tlog.hashes_from_b64(document.get("proof"), f"the proof {path}")
 
 
-def check_consistency(older: Head, newer: Head, proof: tuple[int, int, list[bytes]] | None
-                      ) -> None:
+def check_consistency(older: Head, newer: Head, proof: tuple[int, int, list[bytes]] | None) -> None:
     """`newer` extends `older` (nothing covered by `older` was removed or rewritten)."""
     if older.checkpoint.origin != newer.checkpoint.origin:
-        raise tlog.LogError(f"the tree heads are from different logs "
-                            f"({older.checkpoint.origin}, {newer.checkpoint.origin})")
+        raise tlog.LogError(
+            f"the tree heads are from different logs "
+            f"({older.checkpoint.origin}, {newer.checkpoint.origin})"
+        )
     small, large = sorted((older, newer), key=lambda head: head.checkpoint.size)
     if small.checkpoint.size == large.checkpoint.size:
-        tlog.verify_consistency(small.checkpoint.size, large.checkpoint.size,
-                                small.checkpoint.root, large.checkpoint.root, [])
+        tlog.verify_consistency(
+            small.checkpoint.size,
+            large.checkpoint.size,
+            small.checkpoint.root,
+            large.checkpoint.root,
+            [],
+        )
         return
     if proof is None:
         raise tlog.LogError(
             f"the tree heads have {small.checkpoint.size} and {large.checkpoint.size} "
             "leaves: give --log-proof, the consistency proof between them (GET "
-            f"/api/log/proof?from={small.checkpoint.size}&to={large.checkpoint.size})")
+            f"/api/log/proof?from={small.checkpoint.size}&to={large.checkpoint.size})"
+        )
     first, second, hashes = proof
     if (first, second) != (small.checkpoint.size, large.checkpoint.size):
-        raise tlog.LogError(f"the proof goes from {first} to {second}; the tree heads have "
-                            f"{small.checkpoint.size} and {large.checkpoint.size} leaves")
-    tlog.verify_consistency(first, second, small.checkpoint.root, large.checkpoint.root,
-                            hashes)
+        raise tlog.LogError(
+            f"the proof goes from {first} to {second}; the tree heads have "
+            f"{small.checkpoint.size} and {large.checkpoint.size} leaves"
+        )
+    tlog.verify_consistency(first, second, small.checkpoint.root, large.checkpoint.root, hashes)
 
 
 def check_witnesses(trust: Trust, head: Head) -> int:
@@ -243,5 +261,6 @@ def check_witnesses(trust: Trust, head: Head) -> int:
         raise tlog.LogError(
             f"the tree head of size {head.checkpoint.size} is cosigned by {len(cosigned)} of "
             f"the witnesses you trust; {trust.witnesses_required} are required (fetch a later "
-            "cosigned tree head, GET /api/log/checkpoint, and pass it with --log-checkpoint)")
+            "cosigned tree head, GET /api/log/checkpoint, and pass it with --log-checkpoint)"
+        )
     return len(cosigned)

@@ -100,19 +100,23 @@ def _check_directory(path: str) -> None:
         return  # not a ZIP (zipfile says so), or a zipfile this code does not know
     entries, size = end[4], end[5]  # zipfile's _ECD_ENTRIES_TOTAL and _ECD_SIZE
     if entries > MAX_ENTRIES:
-        raise Failed(f"the ZIP declares {entries:,} entries; a bundle holds at most "
-                     f"{MAX_ENTRIES:,} files")
+        raise Failed(
+            f"the ZIP declares {entries:,} entries; a bundle holds at most {MAX_ENTRIES:,} files"
+        )
     if size > MAX_DIRECTORY_BYTES:
-        raise Failed(f"the ZIP's central directory is {size:,} bytes; this tool reads at "
-                     f"most {MAX_DIRECTORY_BYTES:,} (a bundle holds at most "
-                     f"{MAX_ENTRIES:,} files)")
+        raise Failed(
+            f"the ZIP's central directory is {size:,} bytes; this tool reads at "
+            f"most {MAX_DIRECTORY_BYTES:,} (a bundle holds at most "
+            f"{MAX_ENTRIES:,} files)"
+        )
 
 
 def _check_entries(archive: zipfile.ZipFile, archive_bytes: int) -> None:
     entries = archive.infolist()
     if len(entries) > MAX_ENTRIES:
-        raise Failed(f"the ZIP holds {len(entries):,} entries; a bundle holds at most "
-                     f"{MAX_ENTRIES:,} files")
+        raise Failed(
+            f"the ZIP holds {len(entries):,} entries; a bundle holds at most {MAX_ENTRIES:,} files"
+        )
     seen: set[str] = set()
     duplicates: set[str] = set()
     for info in entries:
@@ -122,17 +126,21 @@ def _check_entries(archive: zipfile.ZipFile, archive_bytes: int) -> None:
     compressed = 0
     for info in entries:
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise Failed(f"{info.filename} is compressed with method {info.compress_type}; "
-                         "this tool reads only stored and deflated files, as the exporter "
-                         "writes them")
+            raise Failed(
+                f"{info.filename} is compressed with method {info.compress_type}; "
+                "this tool reads only stored and deflated files, as the exporter "
+                "writes them"
+            )
         compressed += info.compress_size
     # Deflate expands at most 1032-fold, so the work of reading every entry is bounded
     # by the size of the file, unless entries share their compressed bytes (an
     # overlapping ZIP bomb: each entry decompresses the same data again).
     if compressed > archive_bytes:
-        raise Failed(f"the ZIP's entries take {compressed:,} compressed bytes but the file "
-                     f"has only {archive_bytes:,}: entries overlap (a ZIP bomb) or the "
-                     "central directory is wrong")
+        raise Failed(
+            f"the ZIP's entries take {compressed:,} compressed bytes but the file "
+            f"has only {archive_bytes:,}: entries overlap (a ZIP bomb) or the "
+            "central directory is wrong"
+        )
 
 
 def _open_archive(path: str) -> zipfile.ZipFile:
@@ -171,8 +179,10 @@ def _load_json(data: bytes, name: str) -> Any:
     # from above without parsing it.
     values = data.count(b",") + data.count(b"[") + data.count(b"{")
     if values > MAX_JSON_VALUES:
-        raise Failed(f"{name} has {values:,} commas and brackets; this tool reads at most "
-                     f"{MAX_JSON_VALUES:,} JSON values in it")
+        raise Failed(
+            f"{name} has {values:,} commas and brackets; this tool reads at most "
+            f"{MAX_JSON_VALUES:,} JSON values in it"
+        )
     try:
         return json.loads(data)
     except ValueError:
@@ -197,8 +207,10 @@ class Checkpoint:
     public: bytes = b""
 
     def __str__(self) -> str:
-        return (f"checkpoint taken {self.taken_at} (global position "
-                f"{self.global_position}, key {self.key_id})")
+        return (
+            f"checkpoint taken {self.taken_at} (global position "
+            f"{self.global_position}, key {self.key_id})"
+        )
 
 
 @dataclass(frozen=True)
@@ -219,11 +231,15 @@ class Verified:
 
     def __str__(self) -> str:
         key = "the expected key" if self.key_pinned else "the key in the manifest"
-        line = (f"OK {self.reference}: {self.count} events, head hash {self.head_hash}, "
-                f"signed by {key} {self.key_id}, {self.kind} bundle")
+        line = (
+            f"OK {self.reference}: {self.count} events, head hash {self.head_hash}, "
+            f"signed by {key} {self.key_id}, {self.kind} bundle"
+        )
         if self.tree_size is not None:
-            line += (f"; in the transparency log as leaf {self.leaf_index} of the signed "
-                     f"tree head of size {self.tree_size}")
+            line += (
+                f"; in the transparency log as leaf {self.leaf_index} of the signed "
+                f"tree head of size {self.tree_size}"
+            )
         if self.held_size is not None:
             line += f", consistent with the tree head of size {self.held_size} you hold"
         if self.witnesses:
@@ -259,17 +275,19 @@ def _b64(value: Any, what: str) -> bytes:
         raise Failed(f"{what} is not valid base64") from None
 
 
-def _field(mapping: object, name: str, kind: type[T], where: str,
-           source: str = "manifest.json") -> T:
+def _field(
+    mapping: object, name: str, kind: type[T], where: str, source: str = "manifest.json"
+) -> T:
     value = mapping.get(name) if isinstance(mapping, dict) else None
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise Failed(f"{source} is malformed: {where}{name} is missing or not "
-                     f"{'an integer' if kind is int else 'a ' + kind.__name__}")
+        raise Failed(
+            f"{source} is malformed: {where}{name} is missing or not "
+            f"{'an integer' if kind is int else 'a ' + kind.__name__}"
+        )
     return value
 
 
-def _read_member(archive: zipfile.ZipFile, name: str,
-                 limit: int = MAX_DOCUMENT_BYTES) -> bytes:
+def _read_member(archive: zipfile.ZipFile, name: str, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
     """The whole of `name`, refused before reading when the ZIP says it is larger than
     `limit`, and read no further than that in case the ZIP lies."""
     try:
@@ -281,13 +299,18 @@ def _read_member(archive: zipfile.ZipFile, name: str,
     with _reading(name), archive.open(name) as stream:
         data = stream.read(limit + 1)
     if len(data) > limit:
-        raise Failed(f"{name} holds more than {limit:,} bytes although the ZIP says "
-                     f"{size:,}")
+        raise Failed(f"{name} holds more than {limit:,} bytes although the ZIP says {size:,}")
     return data
 
 
-def _signer(document: JSONObject, expected_key: bytes | None, *, what: str, holder: str,
-            source: str = "manifest.json") -> Ed25519PublicKey:
+def _signer(
+    document: JSONObject,
+    expected_key: bytes | None,
+    *,
+    what: str,
+    holder: str,
+    source: str = "manifest.json",
+) -> Ed25519PublicKey:
     """The public key in `document`'s signing block, checked for consistency (and
     against the expected key when one is pinned)."""
     signing = _field(document, "signing", dict, "", source)
@@ -298,35 +321,44 @@ def _signer(document: JSONObject, expected_key: bytes | None, *, what: str, hold
     if len(raw) != 32:
         raise Failed(f"signing.public_key is {len(raw)} bytes; an Ed25519 key is 32")
     if _field(signing, "key_id", str, "signing.", source) != key_id(raw):
-        raise Failed(f"signing.key_id {signing['key_id']} does not belong to the "
-                     f"public key in the {holder} (its key id is {key_id(raw)})")
+        raise Failed(
+            f"signing.key_id {signing['key_id']} does not belong to the "
+            f"public key in the {holder} (its key id is {key_id(raw)})"
+        )
     if expected_key is not None and raw != expected_key:
-        raise Failed(f"the {what} is signed by key {key_id(raw)}, not by the expected key "
-                     f"{key_id(expected_key)}")
+        raise Failed(
+            f"the {what} is signed by key {key_id(raw)}, not by the expected key "
+            f"{key_id(expected_key)}"
+        )
     return Ed25519PublicKey.from_public_bytes(raw)
 
 
-def check_signature(manifest_bytes: bytes, signature: bytes, manifest: JSONObject,
-                    expected_key: bytes | None = None) -> bytes:
+def check_signature(
+    manifest_bytes: bytes, signature: bytes, manifest: JSONObject, expected_key: bytes | None = None
+) -> bytes:
     """The manifest's signature with the key it names; returns that key. Whether the key
     is one the auditor trusts is decided afterwards (check_pinned)."""
     public = _signer(manifest, expected_key, what="bundle", holder="manifest")
     try:
-        public.verify(_b64(signature.decode("ascii", "replace"), "manifest.sig"),
-                      manifest_bytes)
+        public.verify(_b64(signature.decode("ascii", "replace"), "manifest.sig"), manifest_bytes)
     except InvalidSignature:
-        raise Failed("the signature in manifest.sig does not match manifest.json: the "
-                     "manifest or the signature was changed") from None
+        raise Failed(
+            "the signature in manifest.sig does not match manifest.json: the "
+            "manifest or the signature was changed"
+        ) from None
     return public.public_bytes_raw()
 
 
 def check_pinned(anchors: trust.Trust, public: bytes) -> None:
     if anchors.pinned and not anchors.trusts(public):
-        pinned = ", ".join([*(log.vkey for log in anchors.logs),
-                            *(key_id(raw) for raw in anchors.raw_keys)])
-        raise Failed(f"the bundle is signed by key {key_id(public)}, which you do not trust "
-                     f"(you pinned {pinned}): it was not made by the log you trust, or it "
-                     "was re-signed")
+        pinned = ", ".join(
+            [*(log.vkey for log in anchors.logs), *(key_id(raw) for raw in anchors.raw_keys)]
+        )
+        raise Failed(
+            f"the bundle is signed by key {key_id(public)}, which you do not trust "
+            f"(you pinned {pinned}): it was not made by the log you trust, or it "
+            "was re-signed"
+        )
 
 
 def check_files(archive: zipfile.ZipFile, manifest: JSONObject) -> dict[str, JSONObject]:
@@ -384,8 +416,10 @@ class _EventLines:
                 return
             number += 1
             if len(line) > MAX_EVENT_LINE:
-                raise Failed(f"{self.name} line {number} is longer than {MAX_EVENT_LINE:,} "
-                             "characters; this tool reads no longer event")
+                raise Failed(
+                    f"{self.name} line {number} is longer than {MAX_EVENT_LINE:,} "
+                    "characters; this tool reads no longer event"
+                )
             try:
                 record = json.loads(line)
             except ValueError:
@@ -395,9 +429,11 @@ class _EventLines:
             if not isinstance(record, dict):
                 raise Failed(f"{self.name} line {number} is not a JSON object")
             if set(record) != RECORD_FIELDS:
-                raise Failed(f"{self.name} line {number} has the fields "
-                             f"{', '.join(sorted(record))}; an event has exactly "
-                             f"{', '.join(sorted(RECORD_FIELDS))}")
+                raise Failed(
+                    f"{self.name} line {number} has the fields "
+                    f"{', '.join(sorted(record))}; an event has exactly "
+                    f"{', '.join(sorted(RECORD_FIELDS))}"
+                )
             if number == self.watch:
                 # Line n holds version n once check_chain has passed the whole file.
                 self.watched_hash = record["hash"]
@@ -414,31 +450,38 @@ class _EventLines:
                 if sha in self.referenced:
                     continue
                 if not SHA256_HEX.fullmatch(sha):
-                    raise Failed(f"{self.name} line {number} refers to the original "
-                                 f"{sha[:80]!r}, which is not a SHA-256 (64 lowercase "
-                                 "hexadecimal digits)")
+                    raise Failed(
+                        f"{self.name} line {number} refers to the original "
+                        f"{sha[:80]!r}, which is not a SHA-256 (64 lowercase "
+                        "hexadecimal digits)"
+                    )
                 if len(self.referenced) >= MAX_ENTRIES:
-                    raise Failed(f"{self.name} refers to more than {MAX_ENTRIES:,} "
-                                 f"originals; a bundle holds at most {MAX_ENTRIES:,} files")
+                    raise Failed(
+                        f"{self.name} refers to more than {MAX_ENTRIES:,} "
+                        f"originals; a bundle holds at most {MAX_ENTRIES:,} files"
+                    )
                 self.referenced[sha] = None
         except RecursionError:
             raise Failed(f"{self.name} line {number} is nested too deeply") from None
-        if (kind == "PersonAdded" and isinstance(payload, dict)
-                and payload.get("protected") is True):
+        if kind == "PersonAdded" and isinstance(payload, dict) and payload.get("protected") is True:
             person = str(payload.get("person_id"))
             committed = str(payload.get("identity_commitment"))
             if len(person) > MAX_IDENTIFIER or len(committed) > MAX_IDENTIFIER:
-                raise Failed(f"{self.name} line {number} adds a protected person whose "
-                             "person_id or identity_commitment is longer than "
-                             f"{MAX_IDENTIFIER} characters")
+                raise Failed(
+                    f"{self.name} line {number} adds a protected person whose "
+                    "person_id or identity_commitment is longer than "
+                    f"{MAX_IDENTIFIER} characters"
+                )
             if person not in self.protected and len(self.protected) >= MAX_PROTECTED_PERSONS:
-                raise Failed(f"{self.name} adds more than {MAX_PROTECTED_PERSONS:,} "
-                             "protected persons")
+                raise Failed(
+                    f"{self.name} adds more than {MAX_PROTECTED_PERSONS:,} protected persons"
+                )
             self.protected[person] = committed
 
 
-def check_events(archive: zipfile.ZipFile, manifest: JSONObject, listed: JSONObject,
-                 watch: int | None = None) -> tuple[int, str, _EventLines]:
+def check_events(
+    archive: zipfile.ZipFile, manifest: JSONObject, listed: JSONObject, watch: int | None = None
+) -> tuple[int, str, _EventLines]:
     case = _field(manifest, "case", dict, "")
     case_id = _field(case, "id", str, "case.")
     version = _field(case, "version", int, "case.")
@@ -449,8 +492,7 @@ def check_events(archive: zipfile.ZipFile, manifest: JSONObject, listed: JSONObj
     if name not in listed:
         raise Failed(f"the events file {name} is not listed in the manifest")
     with archive.open(name) as raw:
-        lines = _EventLines(io.TextIOWrapper(raw, encoding="utf-8", newline="\n"), name,
-                            watch)
+        lines = _EventLines(io.TextIOWrapper(raw, encoding="utf-8", newline="\n"), name, watch)
         try:
             report = check_chain(lines, case_id)
         except UnicodeDecodeError:
@@ -461,11 +503,14 @@ def check_events(archive: zipfile.ZipFile, manifest: JSONObject, listed: JSONObj
     if report.count != count:
         raise Failed(f"{name} holds {report.count} events; the manifest says {count}")
     if report.count != version:
-        raise Failed(f"{name} ends at version {report.count}; the manifest says the case "
-                     f"is at version {version}")
+        raise Failed(
+            f"{name} ends at version {report.count}; the manifest says the case "
+            f"is at version {version}"
+        )
     if report.head_hash != head_hash:
-        raise Failed(f"the last event's hash {report.head_hash} is not the manifest's "
-                     f"head_hash {head_hash}")
+        raise Failed(
+            f"the last event's hash {report.head_hash} is not the manifest's head_hash {head_hash}"
+        )
     return report.count, report.head_hash, lines
 
 
@@ -481,13 +526,14 @@ def check_sources(listed: JSONObject, referenced: JSONObject) -> None:
         if sha in originals:
             raise Failed(f"the original {sha} is in the bundle twice ({originals[sha]}, {path})")
         if entry["sha256"] != sha:
-            raise Failed(f"{path} does not hold the original it is named after (its "
-                         f"SHA-256 is {entry['sha256']})")
+            raise Failed(
+                f"{path} does not hold the original it is named after (its "
+                f"SHA-256 is {entry['sha256']})"
+            )
         originals[sha] = path
     for sha in referenced:
         if sha not in originals:
-            raise Failed(f"the original {sha}, which the events refer to, is missing from "
-                         "sources/")
+            raise Failed(f"the original {sha}, which the events refer to, is missing from sources/")
     for sha, path in originals.items():
         if sha not in referenced:
             raise Failed(f"{path} is not referred to by any event")
@@ -497,8 +543,7 @@ def bundle_kind(manifest: JSONObject) -> str:
     """`kind` was added to casefile-export/1 later; bundles without it are redacted."""
     kind = manifest.get("kind", REDACTED)
     if not isinstance(kind, str) or kind not in (REDACTED, COMPLETE):
-        raise Failed(f"the manifest's kind is {kind!r}; it must be {REDACTED!r} or "
-                     f"{COMPLETE!r}")
+        raise Failed(f"the manifest's kind is {kind!r}; it must be {REDACTED!r} or {COMPLETE!r}")
     return kind
 
 
@@ -507,15 +552,21 @@ def _identities(archive: zipfile.ZipFile) -> list[JSONObject]:
     if not isinstance(entries, list):
         raise Failed(f"{IDENTITIES} is not a JSON list")
     for index, entry in enumerate(entries):
-        if not isinstance(entry, dict) or set(entry) != IDENTITY_FIELDS or not all(
-                isinstance(value, str) for value in entry.values()):
-            raise Failed(f"{IDENTITIES} entry {index} is not an object of the strings "
-                         f"{', '.join(sorted(IDENTITY_FIELDS))}")
+        if (
+            not isinstance(entry, dict)
+            or set(entry) != IDENTITY_FIELDS
+            or not all(isinstance(value, str) for value in entry.values())
+        ):
+            raise Failed(
+                f"{IDENTITIES} entry {index} is not an object of the strings "
+                f"{', '.join(sorted(IDENTITY_FIELDS))}"
+            )
     return entries
 
 
-def check_identities(archive: zipfile.ZipFile, listed: JSONObject, kind: str,
-                     protected: dict[str, str]) -> None:
+def check_identities(
+    archive: zipfile.ZipFile, listed: JSONObject, kind: str, protected: dict[str, str]
+) -> None:
     for path in listed:
         if path.startswith("protected/") and path != IDENTITIES:
             raise Failed(f"{path} is not a file a bundle may hold under protected/")
@@ -532,15 +583,17 @@ def check_identities(archive: zipfile.ZipFile, listed: JSONObject, kind: str,
             raise Failed(f"{IDENTITIES} lists person {person} twice")
         seen.add(person)
         if person not in protected:
-            raise Failed(f"{IDENTITIES} lists person {person}, who is not a protected "
-                         "person in the events")
+            raise Failed(
+                f"{IDENTITIES} lists person {person}, who is not a protected person in the events"
+            )
         if identity_commitment(entry["salt"], entry["name"]) != protected[person]:
-            raise Failed(f"the identity in {IDENTITIES} for person {person} does not match "
-                         "the commitment in its PersonAdded event")
+            raise Failed(
+                f"the identity in {IDENTITIES} for person {person} does not match "
+                "the commitment in its PersonAdded event"
+            )
     missing = [person for person in protected if person not in seen]
     if missing:
-        raise Failed(f"the bundle is complete but {IDENTITIES} lacks protected person "
-                     f"{missing[0]}")
+        raise Failed(f"the bundle is complete but {IDENTITIES} lacks protected person {missing[0]}")
 
 
 def _checkpoint_cases(document: JSONObject, source: str) -> dict[str, tuple[int, str]]:
@@ -569,18 +622,20 @@ def load_checkpoint(path: str, *, expected_key: bytes | None = None) -> Checkpoi
     if not isinstance(document, dict):
         raise Failed(f"the checkpoint {path} is not a JSON object")
     if document.get("format") != CHECKPOINT_FORMAT:
-        raise Failed(f"the checkpoint's format is {document.get('format')!r}; this tool "
-                     f"reads {CHECKPOINT_FORMAT}")
+        raise Failed(
+            f"the checkpoint's format is {document.get('format')!r}; this tool "
+            f"reads {CHECKPOINT_FORMAT}"
+        )
     source = "the checkpoint"
-    public = _signer(document, expected_key, what="checkpoint", holder="checkpoint",
-                     source=source)
+    public = _signer(document, expected_key, what="checkpoint", holder="checkpoint", source=source)
     signature = _b64(_field(document, "signature", str, "", source), "the checkpoint's signature")
     signed = {name: value for name, value in document.items() if name != "signature"}
     try:
         public.verify(signature, canonical_json(signed).encode("utf-8"))
     except InvalidSignature:
-        raise Failed("the checkpoint's signature does not match its content: the "
-                     "checkpoint was changed") from None
+        raise Failed(
+            "the checkpoint's signature does not match its content: the checkpoint was changed"
+        ) from None
     return Checkpoint(
         taken_at=_field(document, "taken_at", str, "", source),
         global_position=_field(document, "global_position", int, "", source),
@@ -590,30 +645,42 @@ def load_checkpoint(path: str, *, expected_key: bytes | None = None) -> Checkpoi
     )
 
 
-def check_checkpoint(checkpoint: Checkpoint, case_id: str, reference: str, count: int,
-                     watched_hash: str | None) -> int:
+def check_checkpoint(
+    checkpoint: Checkpoint, case_id: str, reference: str, count: int, watched_hash: str | None
+) -> int:
     if case_id not in checkpoint.cases:
         raise NotInCheckpoint(
             f"{reference} (case {case_id}) is not in the {checkpoint}: the bundle itself "
             "verifies, but the checkpoint cannot vouch for it (the case was opened after "
-            "it, or the checkpoint is from another system)")
+            "it, or the checkpoint is from another system)"
+        )
     version, head_hash = checkpoint.cases[case_id]
     if count < version:
-        raise Failed(f"the bundle ends at version {count} but the {checkpoint} recorded "
-                     f"version {version} of {reference}: events are missing (or the "
-                     "bundle is older than the checkpoint)")
+        raise Failed(
+            f"the bundle ends at version {count} but the {checkpoint} recorded "
+            f"version {version} of {reference}: events are missing (or the "
+            "bundle is older than the checkpoint)"
+        )
     if watched_hash != head_hash:
-        raise Failed(f"{reference} was rewritten after the {checkpoint}: the event at "
-                     f"version {version} has hash {watched_hash}, the checkpoint recorded "
-                     f"{head_hash}")
+        raise Failed(
+            f"{reference} was rewritten after the {checkpoint}: the event at "
+            f"version {version} has hash {watched_hash}, the checkpoint recorded "
+            f"{head_hash}"
+        )
     return version
 
 
-def verify(path: str, *, expected_key: bytes | None = None,
-           checkpoint: Checkpoint | None = None, anchors: trust.Trust | None = None,
-           log_checkpoint: bytes | None = None,
-           log_proof: tuple[int, int, list[bytes]] | None = None,
-           allow_v1: bool = False, tsa_ca: bytes | None = None) -> Verified:
+def verify(
+    path: str,
+    *,
+    expected_key: bytes | None = None,
+    checkpoint: Checkpoint | None = None,
+    anchors: trust.Trust | None = None,
+    log_checkpoint: bytes | None = None,
+    log_proof: tuple[int, int, list[bytes]] | None = None,
+    allow_v1: bool = False,
+    tsa_ca: bytes | None = None,
+) -> Verified:
     """Verify the bundle at `path`. Trust comes from `anchors` (or `expected_key`, a raw
     key): without any, everything is checked against the bundle's own key and the
     result says so (Verified.key_pinned is False; the command line prints UNPINNED).
@@ -633,14 +700,18 @@ def verify(path: str, *, expected_key: bytes | None = None,
         signer = key_id(public)
         bundle_format = manifest.get("format")
         if bundle_format not in (FORMAT, FORMAT_V1):
-            raise Failed(f"the bundle's format is {bundle_format!r}; this tool verifies "
-                         f"{FORMAT} and {FORMAT_V1}")
+            raise Failed(
+                f"the bundle's format is {bundle_format!r}; this tool verifies "
+                f"{FORMAT} and {FORMAT_V1}"
+            )
         if bundle_format == FORMAT_V1 and not allow_v1:
-            raise Failed(f"this is a {FORMAT_V1} bundle, made before the transparency log: "
-                         "it carries no tree head, so nothing outside the bundle vouches for "
-                         "it (and anyone holding the key can strip a new bundle down to this "
-                         "form). Verify it with --allow-v1, and against a --checkpoint of its "
-                         "time")
+            raise Failed(
+                f"this is a {FORMAT_V1} bundle, made before the transparency log: "
+                "it carries no tree head, so nothing outside the bundle vouches for "
+                "it (and anyone holding the key can strip a new bundle down to this "
+                "form). Verify it with --allow-v1, and against a --checkpoint of its "
+                "time"
+            )
         # Whose key it is, before anything else is read: a stranger's bundle stops here.
         # The log's origin: casefile-export/2 only, whose key is pinned through its log.
         origin: str | None = None
@@ -657,27 +728,51 @@ def verify(path: str, *, expected_key: bytes | None = None,
         check_identities(archive, listed, kind, lines.protected)
         log = None
         if origin is not None:
-            log = _check_log(archive, manifest, listed, public, origin, head_hash, anchors,
-                             log_checkpoint, log_proof, tsa_ca)
+            log = _check_log(
+                archive,
+                manifest,
+                listed,
+                public,
+                origin,
+                head_hash,
+                anchors,
+                log_checkpoint,
+                log_proof,
+                tsa_ca,
+            )
         elif log_checkpoint is not None:
-            raise Failed(f"a {FORMAT_V1} bundle carries no tree head to check against "
-                         "--log-checkpoint; use --checkpoint with a checkpoint of that time")
+            raise Failed(
+                f"a {FORMAT_V1} bundle carries no tree head to check against "
+                "--log-checkpoint; use --checkpoint with a checkpoint of that time"
+            )
     reference = _field(manifest["case"], "reference", str, "case.")
     checked = None
     if checkpoint is not None:
         if checkpoint.public != public and not anchors.trusts(checkpoint.public):
-            raise Failed(f"the checkpoint is signed by key {checkpoint.key_id} but the bundle "
-                         f"by key {signer}: one of them is not from the log you trust")
+            raise Failed(
+                f"the checkpoint is signed by key {checkpoint.key_id} but the bundle "
+                f"by key {signer}: one of them is not from the log you trust"
+            )
         checked = check_checkpoint(checkpoint, case_id, reference, count, lines.watched_hash)
-    verified = Verified(reference, count, head_hash, signer, anchors.pinned, kind,
-                        checked, checkpoint, **(log or {}))
+    verified = Verified(
+        reference,
+        count,
+        head_hash,
+        signer,
+        anchors.pinned,
+        kind,
+        checked,
+        checkpoint,
+        **(log or {}),
+    )
     if not anchors.pinned:
         raise Unpinned(verified)
     return verified
 
 
-def _pin(archive: zipfile.ZipFile, manifest: JSONObject, public: bytes,
-         anchors: trust.Trust) -> str:
+def _pin(
+    archive: zipfile.ZipFile, manifest: JSONObject, public: bytes, anchors: trust.Trust
+) -> str:
     """casefile-export/2: the log's origin (from the tree head) and the pinning of the
     bundle's key, directly or through the key rotations the bundle carries."""
     log = _field(manifest, "log", dict, "")
@@ -688,10 +783,10 @@ def _pin(archive: zipfile.ZipFile, manifest: JSONObject, public: bytes,
         rotations = log.get("key_rotations")
         if rotations is not None:
             if rotations != KEY_ROTATIONS:
-                raise Failed(f"manifest.json is malformed: log.key_rotations is not "
-                             f"{KEY_ROTATIONS}")
-            announcements = _load_json(_read_member(archive, KEY_ROTATIONS, 1 << 20),
-                                       KEY_ROTATIONS)
+                raise Failed(
+                    f"manifest.json is malformed: log.key_rotations is not {KEY_ROTATIONS}"
+                )
+            announcements = _load_json(_read_member(archive, KEY_ROTATIONS, 1 << 20), KEY_ROTATIONS)
             if not isinstance(announcements, list):
                 raise Failed(f"{KEY_ROTATIONS} is not a JSON list")
             trust.follow_rotations(anchors, origin, announcements)
@@ -701,11 +796,18 @@ def _pin(archive: zipfile.ZipFile, manifest: JSONObject, public: bytes,
     return origin
 
 
-def _check_log(archive: zipfile.ZipFile, manifest: JSONObject, listed: JSONObject, public: bytes,
-               origin: str, head_hash: str, anchors: trust.Trust,
-               log_checkpoint: bytes | None,
-               log_proof: tuple[int, int, list[bytes]] | None,
-               tsa_ca: bytes | None = None) -> JSONObject:
+def _check_log(
+    archive: zipfile.ZipFile,
+    manifest: JSONObject,
+    listed: JSONObject,
+    public: bytes,
+    origin: str,
+    head_hash: str,
+    anchors: trust.Trust,
+    log_checkpoint: bytes | None,
+    log_proof: tuple[int, int, list[bytes]] | None,
+    tsa_ca: bytes | None = None,
+) -> JSONObject:
     """casefile-export/2: the tree head the bundle was taken at, signed by the bundle's
     own key; the last event's inclusion in it; the auditor's later tree head; the
     witnesses."""
@@ -713,23 +815,30 @@ def _check_log(archive: zipfile.ZipFile, manifest: JSONObject, listed: JSONObjec
     for path in listed:
         if path.startswith("log/") and path not in (TREE_HEAD, KEY_ROTATIONS, TIMESTAMP):
             raise Failed(f"{path} is not a file a bundle may hold under log/")
-    for path in (TREE_HEAD, *([KEY_ROTATIONS] if "key_rotations" in log else []),
-                 *([TIMESTAMP] if "timestamp" in log else [])):
+    for path in (
+        TREE_HEAD,
+        *([KEY_ROTATIONS] if "key_rotations" in log else []),
+        *([TIMESTAMP] if "timestamp" in log else []),
+    ):
         if path not in listed:
             raise Failed(f"{path} is not listed in the manifest")
     if TIMESTAMP in listed and "timestamp" not in log:
         raise Failed(f"{TIMESTAMP} is in the bundle but log.timestamp does not name it")
     try:
         signer = trust.log_verifier(anchors, origin, public)
-        head = trust.open_head(_read_member(archive, TREE_HEAD, tlog.MAX_NOTE_BYTES), [signer],
-                               f"{TREE_HEAD} is not signed by the bundle's own key")
+        head = trust.open_head(
+            _read_member(archive, TREE_HEAD, tlog.MAX_NOTE_BYTES),
+            [signer],
+            f"{TREE_HEAD} is not signed by the bundle's own key",
+        )
         leaf_index = trust.check_inclusion(head, head_hash, log)
         timestamp = _check_timestamp(archive, log, head, signer, tsa_ca)
         relied, held_size = head, None
         if log_checkpoint is not None:
             keys = [signer, *(key for key in anchors.logs if key.name == origin)]
-            held = trust.open_head(log_checkpoint, keys,
-                                   "the tree head given with --log-checkpoint does not verify")
+            held = trust.open_head(
+                log_checkpoint, keys, "the tree head given with --log-checkpoint does not verify"
+            )
             trust.check_consistency(head, held, log_proof)
             held_size = held.checkpoint.size
             if held.checkpoint.size >= head.checkpoint.size:
@@ -737,20 +846,29 @@ def _check_log(archive: zipfile.ZipFile, manifest: JSONObject, listed: JSONObjec
         witnesses = trust.check_witnesses(anchors, relied)
     except tlog.LogError as exc:
         raise Failed(str(exc)) from None
-    return {"leaf_index": leaf_index, "tree_size": head.checkpoint.size,
-            "held_size": held_size, "witnesses": witnesses, "timestamp": timestamp}
+    return {
+        "leaf_index": leaf_index,
+        "tree_size": head.checkpoint.size,
+        "held_size": held_size,
+        "witnesses": witnesses,
+        "timestamp": timestamp,
+    }
 
 
-def _check_timestamp(archive: zipfile.ZipFile, log: JSONObject, head: trust.Head,
-                     signer: tlog.Verifier, tsa_ca: bytes | None) -> str | None:
+def _check_timestamp(
+    archive: zipfile.ZipFile,
+    log: JSONObject,
+    head: trust.Head,
+    signer: tlog.Verifier,
+    tsa_ca: bytes | None,
+) -> str | None:
     """The TSA's time-stamp of the tree head, when the bundle carries one: over SHA-256 of
     the tree head as the log published it (its note and the log's own signature line,
     without the witnesses' cosignatures, which came later). Returns the words for the OK
     line."""
     if "timestamp" not in log:
         if tsa_ca is not None:
-            raise Failed("--tsa-ca was given but the bundle carries no time-stamp of its "
-                         "tree head")
+            raise Failed("--tsa-ca was given but the bundle carries no time-stamp of its tree head")
         return None
     if log["timestamp"] != TIMESTAMP:
         raise Failed(f"manifest.json is malformed: log.timestamp is not {TIMESTAMP}")
@@ -765,14 +883,19 @@ def _check_timestamp(archive: zipfile.ZipFile, log: JSONObject, head: trust.Head
         stamp = timestamp_tokens.check(token, published.render().encode("utf-8"), ca=tsa_ca)
     except timestamp_tokens.Unavailable:
         if tsa_ca is not None:
-            raise Failed(f"--tsa-ca needs rfc3161-client to check {TIMESTAMP} "
-                         f"({timestamp_tokens.INSTALL})") from None
+            raise Failed(
+                f"--tsa-ca needs rfc3161-client to check {TIMESTAMP} ({timestamp_tokens.INSTALL})"
+            ) from None
         return f"time-stamp token present, not checked ({timestamp_tokens.INSTALL})"
     except timestamp_tokens.TokenError as exc:
-        raise Failed(f"{TIMESTAMP} is not a valid time-stamp of the bundle's tree head: "
-                     f"{exc}") from None
-    return str(stamp) if stamp.chain_checked else (
-        f"{stamp} (the TSA's signature not checked: give --tsa-ca)")
+        raise Failed(
+            f"{TIMESTAMP} is not a valid time-stamp of the bundle's tree head: {exc}"
+        ) from None
+    return (
+        str(stamp)
+        if stamp.chain_checked
+        else (f"{stamp} (the TSA's signature not checked: give --tsa-ca)")
+    )
 
 
 def _read_small(path: str, what: str) -> bytes:
@@ -790,38 +913,49 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m casefiles.verify_export",
         description=f"Verify a {FORMAT} (or {FORMAT_V1}) bundle: signature, files, chain, "
-                    "sources, protected identities, and its place in the transparency log, "
-                    "against the log key you trust.",
+        "sources, protected identities, and its place in the transparency log, "
+        "against the log key you trust.",
     )
     parser.add_argument("bundle", help="the export ZIP")
     parser.add_argument(
-        "--public-key", action="append", default=[],
+        "--public-key",
+        action="append",
+        default=[],
         help="the log's key you trust: its verifier key (vkey, name+keyid+key, as the "
-             "admin and GET /api/signing-key/ show it) or the base64 of the raw 32-byte "
-             "Ed25519 key (repeatable)")
+        "admin and GET /api/signing-key/ show it) or the base64 of the raw 32-byte "
+        "Ed25519 key (repeatable)",
+    )
     parser.add_argument(
-        "--trust", help="a trust file: 'log <vkey>', 'witness <vkey>', "
-                        "'witnesses-required <n>' lines (docs/transparency-log.md)")
+        "--trust",
+        help="a trust file: 'log <vkey>', 'witness <vkey>', "
+        "'witnesses-required <n>' lines (docs/transparency-log.md)",
+    )
     parser.add_argument(
         "--log-checkpoint",
         help="a later signed tree head you hold (e.g. from GET /api/log/checkpoint or a "
-             "witness): the bundle's tree head must be consistent with it")
+        "witness): the bundle's tree head must be consistent with it",
+    )
     parser.add_argument(
         "--log-proof",
         help="the consistency proof between the bundle's tree head and --log-checkpoint "
-             "(the JSON of GET /api/log/proof?from=M&to=N)")
+        "(the JSON of GET /api/log/proof?from=M&to=N)",
+    )
     parser.add_argument(
         "--checkpoint",
         help=f"a signed {CHECKPOINT_FORMAT} you kept (before the transparency log): the "
-             "bundle must hold, at the checkpoint's version of the case, the very event it "
-             "recorded")
+        "bundle must hold, at the checkpoint's version of the case, the very event it "
+        "recorded",
+    )
     parser.add_argument(
         "--tsa-ca",
         help="the PEM root (or chain) of the time-stamping authority you trust: the "
-             "bundle's time-stamp must be signed through it")
+        "bundle's time-stamp must be signed through it",
+    )
     parser.add_argument(
-        "--allow-v1", action="store_true",
-        help=f"also verify a {FORMAT_V1} bundle (made before the transparency log)")
+        "--allow-v1",
+        action="store_true",
+        help=f"also verify a {FORMAT_V1} bundle (made before the transparency log)",
+    )
     args = parser.parse_args(argv)
     if args.log_proof and not args.log_checkpoint:
         parser.error("--log-proof goes with --log-checkpoint")
@@ -835,13 +969,20 @@ def main(argv: list[str] | None = None) -> int:
             proof = trust.read_proof(args.log_proof) if args.log_proof else None
         except tlog.LogError as exc:
             raise Failed(str(exc)) from None
-        held = _read_small(args.log_checkpoint, "the tree head") if args.log_checkpoint \
-            else None
+        held = _read_small(args.log_checkpoint, "the tree head") if args.log_checkpoint else None
         checkpoint = load_checkpoint(args.checkpoint) if args.checkpoint else None
         tsa_ca = _read_small(args.tsa_ca, "the TSA CA file") if args.tsa_ca else None
-        print(verify(args.bundle, checkpoint=checkpoint, anchors=anchors,
-                     log_checkpoint=held, log_proof=proof, allow_v1=args.allow_v1,
-                     tsa_ca=tsa_ca))
+        print(
+            verify(
+                args.bundle,
+                checkpoint=checkpoint,
+                anchors=anchors,
+                log_checkpoint=held,
+                log_proof=proof,
+                allow_v1=args.allow_v1,
+                tsa_ca=tsa_ca,
+            )
+        )
     except Failed as failure:
         print(f"FAILED: {failure}")
         return EXIT_FAILED
@@ -850,9 +991,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_NOT_IN_CHECKPOINT
     except Unpinned as unpinned:
         verified = unpinned.args[0]
-        print(f"UNPINNED: {str(verified).removeprefix('OK ')}. Nothing says whose key "
-              f"{verified.key_id} is: anyone can sign a bundle with a key of their own. "
-              "Pass the log's key with --public-key, or --trust")
+        print(
+            f"UNPINNED: {str(verified).removeprefix('OK ')}. Nothing says whose key "
+            f"{verified.key_id} is: anyone can sign a bundle with a key of their own. "
+            "Pass the log's key with --public-key, or --trust"
+        )
         return EXIT_UNPINNED
     return 0
 

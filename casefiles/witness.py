@@ -76,8 +76,9 @@ def keygen(name: str, path: Path) -> tlog.Verifier:
     """A new Ed25519 witness key in `path` (PEM, mode 0600, never overwritten)."""
     tlog.check_name(name, "witness name")
     private = Ed25519PrivateKey.generate()
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -97,8 +98,10 @@ def load_key(path: Path) -> Ed25519PrivateKey:
     except OSError as exc:
         raise Stop(f"cannot read the witness key {path}: {exc.strerror}") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise Stop(f"the witness key {path} can be read by other users "
-                   f"({stat.filemode(mode)}); run: chmod 600 {path}")
+        raise Stop(
+            f"the witness key {path} can be read by other users "
+            f"({stat.filemode(mode)}); run: chmod 600 {path}"
+        )
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as exc:
@@ -143,8 +146,10 @@ def load_state(path: Path) -> State | None:
             raise ValueError("checkpoint or alarm is of the wrong type")
         tlog.unb64(state.root, "root")
     except (ValueError, TypeError, AttributeError, tlog.LogError) as exc:
-        raise Stop(f"the state {path} is damaged ({exc}); restore it from a backup. Do not "
-                   "delete it: without it the witness would trust the log anew") from None
+        raise Stop(
+            f"the state {path} is damaged ({exc}); restore it from a backup. Do not "
+            "delete it: without it the witness would trust the log anew"
+        ) from None
     return state
 
 
@@ -253,26 +258,39 @@ class Log:
         query = urllib.parse.urlencode({"from": old, "to": new})
         answer = self.request("GET", f"/api/log/proof?{query}")
         if answer.status != 200:
-            raise Refused(f"the log gave no consistency proof from {old} to {new}: HTTP "
-                          f"{answer.status}: {answer.detail()}")
+            raise Refused(
+                f"the log gave no consistency proof from {old} to {new}: HTTP "
+                f"{answer.status}: {answer.detail()}"
+            )
         try:
             body = json.loads(answer.body)
-            if (not isinstance(body, dict) or body.get("origin") != origin
-                    or body.get("from") != old or body.get("to") != new):
+            if (
+                not isinstance(body, dict)
+                or body.get("origin") != origin
+                or body.get("from") != old
+                or body.get("to") != new
+            ):
                 raise tlog.LogError("it is not the proof asked for (origin, from, to)")
             return tlog.hashes_from_b64(body.get("proof"), "the proof"), body
         except (ValueError, tlog.LogError) as exc:
-            raise Refused(f"the consistency proof from {old} to {new} is malformed: "
-                          f"{exc}") from None
+            raise Refused(
+                f"the consistency proof from {old} to {new} is malformed: {exc}"
+            ) from None
 
     def deliver(self, size: int, line: str) -> Answer:
-        answer = self.request("POST", "/api/log/cosignatures",
-                              {"size": size, "cosignature": line.rstrip("\n")})
+        answer = self.request(
+            "POST", "/api/log/cosignatures", {"size": size, "cosignature": line.rstrip("\n")}
+        )
         if answer.status not in (200, 201):
-            hint = " (is this witness's vkey in the log's CASEFILES_WITNESSES?)" \
-                if answer.status == 403 else ""
-            raise Refused(f"the log refused the cosignature of size {size}: HTTP "
-                          f"{answer.status}: {answer.detail()}{hint}")
+            hint = (
+                " (is this witness's vkey in the log's CASEFILES_WITNESSES?)"
+                if answer.status == 403
+                else ""
+            )
+            raise Refused(
+                f"the log refused the cosignature of size {size}: HTTP "
+                f"{answer.status}: {answer.detail()}{hint}"
+            )
         return answer
 
 
@@ -300,50 +318,77 @@ class Witness:
         try:
             checkpoint, note = tlog.open_checkpoint(data, self.log_key)
         except tlog.LogError as exc:
-            raise Refused(f"the tree head served by {self.log.base} is not one the pinned "
-                          f"key {self.log_key.vkey} signed: {exc}") from None
+            raise Refused(
+                f"the tree head served by {self.log.base} is not one the pinned "
+                f"key {self.log_key.vkey} signed: {exc}"
+            ) from None
         served = data.decode("utf-8")
         summary = self._check(state, checkpoint, served)
         # Recorded before a signature exists: this witness must never cosign a tree head
         # inconsistent with one it cosigned, even if it crashes between the two.
         timestamp = int(time.time())
-        save_state(self.state_path, State(
-            log_key=self.log_key.vkey, origin=checkpoint.origin, size=checkpoint.size,
-            root=tlog.b64(checkpoint.root), checkpoint=served, cosigned_at=timestamp))
+        save_state(
+            self.state_path,
+            State(
+                log_key=self.log_key.vkey,
+                origin=checkpoint.origin,
+                size=checkpoint.size,
+                root=tlog.b64(checkpoint.root),
+                checkpoint=served,
+                cosigned_at=timestamp,
+            ),
+        )
         signature = tlog.cosign(note.text, self.key, self.name, timestamp)
         answer = self.log.deliver(checkpoint.size, signature.line())
         stored = "stored" if answer.status == 201 else "already stored"
-        return (f"COSIGNED {checkpoint.origin} size {checkpoint.size} root "
-                f"{tlog.b64(checkpoint.root)} ({summary}; {stored})")
+        return (
+            f"COSIGNED {checkpoint.origin} size {checkpoint.size} root "
+            f"{tlog.b64(checkpoint.root)} ({summary}; {stored})"
+        )
 
     def _check_pins(self, state: State) -> None:
         if state.alarm:
-            raise Alarm(f"{state.alarm.get('reason')} (recorded {state.alarm.get('at')}; "
-                        f"evidence in {state.alarm.get('evidence')}). This witness refuses "
-                        "to cosign until a person has investigated and cleared the alarm "
-                        f"in {self.state_path}")
+            raise Alarm(
+                f"{state.alarm.get('reason')} (recorded {state.alarm.get('at')}; "
+                f"evidence in {state.alarm.get('evidence')}). This witness refuses "
+                "to cosign until a person has investigated and cleared the alarm "
+                f"in {self.state_path}"
+            )
         if state.log_key != self.log_key.vkey:
-            raise Stop(f"the state {self.state_path} is for the log key {state.log_key}, "
-                       f"not {self.log_key.vkey}: a key change is a person's decision "
-                       "(docs/witness.md)")
+            raise Stop(
+                f"the state {self.state_path} is for the log key {state.log_key}, "
+                f"not {self.log_key.vkey}: a key change is a person's decision "
+                "(docs/witness.md)"
+            )
 
     def _check(self, state: State | None, checkpoint: tlog.Checkpoint, served: str) -> str:
         """Why the served tree head may be cosigned, or an Alarm."""
         if state is None:
-            print(f"NOTE: no state in {self.state_path}: first contact with "
-                  f"{checkpoint.origin}; trusting size {checkpoint.size} root "
-                  f"{tlog.b64(checkpoint.root)} on first use. This witness's key: "
-                  f"{self.verifier.vkey}", file=sys.stderr)
+            print(
+                f"NOTE: no state in {self.state_path}: first contact with "
+                f"{checkpoint.origin}; trusting size {checkpoint.size} root "
+                f"{tlog.b64(checkpoint.root)} on first use. This witness's key: "
+                f"{self.verifier.vkey}",
+                file=sys.stderr,
+            )
             return "first contact: trusted on first use"
         old_root = tlog.unb64(state.root, "the state's root")
         if checkpoint.size < state.size:
-            self._alarm(state, served, f"rollback: the log now serves a tree of size "
-                        f"{checkpoint.size}, smaller than the size {state.size} this "
-                        "witness cosigned")
+            self._alarm(
+                state,
+                served,
+                f"rollback: the log now serves a tree of size "
+                f"{checkpoint.size}, smaller than the size {state.size} this "
+                "witness cosigned",
+            )
         if checkpoint.size == state.size:
             if checkpoint.root != old_root:
-                self._alarm(state, served, f"split view: the log signed two different "
-                            f"roots for the same size {state.size} (history was rewritten)")
+                self._alarm(
+                    state,
+                    served,
+                    f"split view: the log signed two different "
+                    f"roots for the same size {state.size} (history was rewritten)",
+                )
             return "unchanged"
         proof_text = ""
         try:
@@ -351,40 +396,47 @@ class Witness:
             if state.size:
                 proof, body = self.log.proof(checkpoint.origin, state.size, checkpoint.size)
                 proof_text = json.dumps(body, indent=2)
-            tlog.verify_consistency(state.size, checkpoint.size, old_root, checkpoint.root,
-                                    proof)
+            tlog.verify_consistency(state.size, checkpoint.size, old_root, checkpoint.root, proof)
         except tlog.LogError as exc:
-            self._alarm(state, served, f"inconsistent: the tree of size {checkpoint.size} "
-                        f"does not extend the tree of size {state.size} this witness "
-                        f"cosigned ({exc})", proof_text)
-        return f"+{checkpoint.size - state.size} leaves, consistency proof of {len(proof)} " \
-               f"hash(es) checked"
+            self._alarm(
+                state,
+                served,
+                f"inconsistent: the tree of size {checkpoint.size} "
+                f"does not extend the tree of size {state.size} this witness "
+                f"cosigned ({exc})",
+                proof_text,
+            )
+        return (
+            f"+{checkpoint.size - state.size} leaves, consistency proof of {len(proof)} "
+            f"hash(es) checked"
+        )
 
     def _alarm(self, state: State, served: str, reason: str, proof: str = "") -> None:
         at = datetime.now(UTC).isoformat(timespec="seconds")
-        evidence = "\n".join([
-            "casefiles witness: ALERT",
-            f"time: {at}",
-            f"log: {self.log.base}",
-            f"log key: {self.log_key.vkey}",
-            f"witness: {self.verifier.vkey}",
-            f"reason: {reason}",
-            "",
-            f"--- the tree head this witness cosigned (size {state.size}) ---",
-            state.checkpoint.rstrip("\n"),
-            "",
-            "--- the tree head the log serves now ---",
-            served.rstrip("\n"),
-            "",
-            *(["--- the consistency proof the log gave ---", proof, ""] if proof else []),
-            "Both tree heads carry the log's signature; check them with the log key above.",
-            "",
-        ])
+        evidence = "\n".join(
+            [
+                "casefiles witness: ALERT",
+                f"time: {at}",
+                f"log: {self.log.base}",
+                f"log key: {self.log_key.vkey}",
+                f"witness: {self.verifier.vkey}",
+                f"reason: {reason}",
+                "",
+                f"--- the tree head this witness cosigned (size {state.size}) ---",
+                state.checkpoint.rstrip("\n"),
+                "",
+                "--- the tree head the log serves now ---",
+                served.rstrip("\n"),
+                "",
+                *(["--- the consistency proof the log gave ---", proof, ""] if proof else []),
+                "Both tree heads carry the log's signature; check them with the log key above.",
+                "",
+            ]
+        )
         path = save_evidence(self.state_path, evidence)
         state.alarm = {"reason": reason, "at": at, "evidence": str(path)}
         save_state(self.state_path, state)
-        raise Alarm(f"{reason}. Refused to cosign. Evidence (both signed tree heads) in "
-                    f"{path}")
+        raise Alarm(f"{reason}. Refused to cosign. Evidence (both signed tree heads) in {path}")
 
 
 # --- Command line ---------------------------------------------------------------------
@@ -394,29 +446,39 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m casefiles.witness",
         description="Witness a casefiles transparency log: check that every tree head "
-        "extends the last one cosigned, cosign it, alert on any inconsistency.")
+        "extends the last one cosigned, cosign it, alert on any inconsistency.",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     keygen_cmd = commands.add_parser("keygen", help="create a witness key; prints its vkey")
     vkey_cmd = commands.add_parser("vkey", help="print the vkey of an existing witness key")
     for sub in (keygen_cmd, vkey_cmd):
-        sub.add_argument("--name", required=True,
-                         help="the witness's name, a schema-less URL (e.g. "
-                         "witness.example.org/casefiles)")
+        sub.add_argument(
+            "--name",
+            required=True,
+            help="the witness's name, a schema-less URL (e.g. witness.example.org/casefiles)",
+        )
         sub.add_argument("--key", required=True, type=Path, help="the private key file")
     run = commands.add_parser("run", help="witness the log")
-    run.add_argument("--log-url", required=True,
-                     help="the casefiles server, e.g. https://casefiles.example.org")
-    run.add_argument("--log-key", required=True,
-                     help="the log's vkey, obtained from its operator out of band")
+    run.add_argument(
+        "--log-url", required=True, help="the casefiles server, e.g. https://casefiles.example.org"
+    )
+    run.add_argument(
+        "--log-key", required=True, help="the log's vkey, obtained from its operator out of band"
+    )
     run.add_argument("--key", required=True, type=Path, help="the witness's private key")
     run.add_argument("--name", required=True, help="the witness's name, as at keygen")
-    run.add_argument("--state", required=True, type=Path,
-                     help="JSON file: the tree head last cosigned and any alarm")
+    run.add_argument(
+        "--state",
+        required=True,
+        type=Path,
+        help="JSON file: the tree head last cosigned and any alarm",
+    )
     run.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     when = run.add_mutually_exclusive_group()
     when.add_argument("--once", action="store_true", help="one round (the default)")
-    when.add_argument("--interval", type=float, metavar="SECONDS",
-                      help="a round every SECONDS, until an ALERT")
+    when.add_argument(
+        "--interval", type=float, metavar="SECONDS", help="a round every SECONDS, until an ALERT"
+    )
     return parser
 
 
@@ -436,8 +498,9 @@ def _run(args) -> int:
     if args.interval is not None and args.interval <= 0:
         return _report(Stop("--interval must be a positive number of seconds"))
     try:
-        witness = Witness(Log(args.log_url, args.timeout), log_key, load_key(args.key),
-                          args.name, args.state)
+        witness = Witness(
+            Log(args.log_url, args.timeout), log_key, load_key(args.key), args.name, args.state
+        )
     except Stop as stop:
         return _report(stop)
     while True:
@@ -459,8 +522,7 @@ def main(argv: list[str] | None = None) -> int:
                 verifier = keygen(args.name, args.key)
             else:
                 tlog.check_name(args.name, "witness name")
-                verifier = tlog.verifier_for(load_key(args.key), args.name,
-                                             tlog.COSIGNATURE_V1)
+                verifier = tlog.verifier_for(load_key(args.key), args.name, tlog.COSIGNATURE_V1)
         except tlog.LogError as exc:
             return _report(Stop(str(exc)))
         except Stop as stop:

@@ -26,8 +26,12 @@ _FALSE = {"0", "false", "no", "off"}
 # A duration: a number, then optionally one unit. Bare numbers are in the variable's own
 # unit (its name says which: ..._SECONDS, ..._HOURS).
 _DURATION = re.compile(r"(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>s|m|h|d)?")
-_UNITS = {"s": timedelta(seconds=1), "m": timedelta(minutes=1), "h": timedelta(hours=1),
-          "d": timedelta(days=1)}
+_UNITS = {
+    "s": timedelta(seconds=1),
+    "m": timedelta(minutes=1),
+    "h": timedelta(hours=1),
+    "d": timedelta(days=1),
+}
 
 
 def _raw(name: str) -> str | None:
@@ -46,7 +50,8 @@ def read_secret(name: str, default: T) -> str | T:
     value, file_name = _raw(name), _raw(name + "_FILE")
     if value is not None and file_name is not None:
         raise ImproperlyConfigured(
-            f"both {name} and {name}_FILE are set; set one (the value, or the file holding it)")
+            f"both {name} and {name}_FILE are set; set one (the value, or the file holding it)"
+        )
     if file_name is None:
         return default if value is None else value
     try:
@@ -72,7 +77,8 @@ def read_bool(name: str, default: bool) -> bool:
     if lowered in _FALSE:
         return False
     raise ImproperlyConfigured(
-        f"{name}={value!r} is not a boolean (use 1/0, true/false, yes/no, on/off)")
+        f"{name}={value!r} is not a boolean (use 1/0, true/false, yes/no, on/off)"
+    )
 
 
 def read_int(name: str, default: int, *, minimum: int | None = 0) -> int:
@@ -91,8 +97,13 @@ def read_int(name: str, default: int, *, minimum: int | None = 0) -> int:
     return number
 
 
-def read_duration(name: str, default: timedelta, *, unit: timedelta = _UNITS["s"],
-                  minimum: timedelta = timedelta(0)) -> timedelta:
+def read_duration(
+    name: str,
+    default: timedelta,
+    *,
+    unit: timedelta = _UNITS["s"],
+    minimum: timedelta = timedelta(0),
+) -> timedelta:
     """A number in `unit` ("90"), or a number with its own unit: "90s", "15m", "8h", "30d"."""
     value = _raw(name)
     if value is None:
@@ -101,7 +112,8 @@ def read_duration(name: str, default: timedelta, *, unit: timedelta = _UNITS["s"
     if match is None:
         raise ImproperlyConfigured(
             f"{name}={value!r} is not a duration (a number of {_unit_name(unit)}, or a number "
-            "followed by s, m, h or d: 90s, 15m, 8h, 30d)")
+            "followed by s, m, h or d: 90s, 15m, 8h, 30d)"
+        )
     duration = float(match["number"]) * (_UNITS[match["unit"]] if match["unit"] else unit)
     if duration < minimum:
         raise _below(name, value, _seconds(minimum))
@@ -135,7 +147,8 @@ def read_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
         return default
     if value not in choices:
         raise ImproperlyConfigured(
-            f"{name}={value!r} is none of {', '.join(map(repr, choices))} (exactly, as written)")
+            f"{name}={value!r} is none of {', '.join(map(repr, choices))} (exactly, as written)"
+        )
     return value
 
 
@@ -148,7 +161,8 @@ def parse_secret(name: str, value: str, parse: Callable[[str], T], what: str) ->
         # The parser's own message may quote the value: only its type is kept.
         raise ImproperlyConfigured(
             f"{name} is not {what} ({type(exc).__name__}; the value is not shown: it may "
-            "hold a password)") from None
+            "hold a password)"
+        ) from None
 
 
 def _below(name: str, value: str, minimum: str) -> ImproperlyConfigured:
@@ -160,6 +174,10 @@ def _seconds(duration: timedelta) -> str:
 
 
 def _unit_name(unit: timedelta) -> str:
-    names = {_UNITS["s"]: "seconds", _UNITS["m"]: "minutes", _UNITS["h"]: "hours",
-             _UNITS["d"]: "days"}
+    names = {
+        _UNITS["s"]: "seconds",
+        _UNITS["m"]: "minutes",
+        _UNITS["h"]: "hours",
+        _UNITS["d"]: "days",
+    }
     return names.get(unit, _seconds(unit))

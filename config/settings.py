@@ -122,7 +122,8 @@ _database_url = read_secret("DATABASE_URL", f"sqlite:///{VAR_DIR / 'casefiles.sq
 _conn_max_age = read_int("DB_CONN_MAX_AGE", 0)
 DATABASES = {
     "default": parse_secret(
-        "DATABASE_URL", _database_url,
+        "DATABASE_URL",
+        _database_url,
         lambda url: dj_database_url.parse(url, conn_max_age=_conn_max_age),
         "a database URL (postgres://user:password@host:port/name, sqlite:///path)",
     )
@@ -182,21 +183,26 @@ CASEFILES_LOG_ORIGIN = read_str("CASEFILES_LOG_ORIGIN", "casefiles.localhost/log
 CASEFILES_WITNESSES = [
     vkey for vkey in read_str("CASEFILES_WITNESSES", "").replace(",", " ").split() if vkey
 ]
-CASEFILES_TREE_HEAD_INTERVAL = int(read_duration(
-    "CASEFILES_TREE_HEAD_INTERVAL", timedelta(seconds=60), minimum=timedelta(seconds=1)
-).total_seconds())
+CASEFILES_TREE_HEAD_INTERVAL = int(
+    read_duration(
+        "CASEFILES_TREE_HEAD_INTERVAL", timedelta(seconds=60), minimum=timedelta(seconds=1)
+    ).total_seconds()
+)
 # How long the sequencer waits for a transaction that may still add events before it
 # leaves the new events to the next round (writers themselves never wait for it).
 CASEFILES_SEQUENCER_WAIT = read_duration(
-    "CASEFILES_SEQUENCER_WAIT", timedelta(seconds=30)).total_seconds()
+    "CASEFILES_SEQUENCER_WAIT", timedelta(seconds=30)
+).total_seconds()
 # Optional RFC 3161 time-stamps of every new tree head (docs/transparency-log.md,
 # "Time-stamps (RFC 3161)"): the time-stamping authority's URL (empty: off; a secret, as
 # a paid TSA's URL may carry its access key) and a PEM file with its root (or chain) that
 # its answers must be signed through.
 CASEFILES_TSA_URL = read_secret("CASEFILES_TSA_URL", "")
 if CASEFILES_TSA_URL and not CASEFILES_TSA_URL.startswith(("http://", "https://")):
-    raise ImproperlyConfigured("CASEFILES_TSA_URL is not an http(s) URL (the value is not "
-                               "shown: it may hold an access key)")
+    raise ImproperlyConfigured(
+        "CASEFILES_TSA_URL is not an http(s) URL (the value is not "
+        "shown: it may hold an access key)"
+    )
 _tsa_ca_file = read_path("CASEFILES_TSA_CA_FILE", None)
 CASEFILES_TSA_CA_FILE = "" if _tsa_ca_file is None else str(_tsa_ca_file)
 
@@ -220,9 +226,11 @@ CELERY_TASK_DEFAULT_QUEUE = read_str("CELERY_QUEUE", "casefiles")
 # tests/reliability/test_worker_kill.py). A task running longer than this is delivered
 # twice, which is harmless: document_ingest locks its job and returns a finished one.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": int(read_duration(
-        "CELERY_VISIBILITY_TIMEOUT", timedelta(seconds=300), minimum=timedelta(seconds=1)
-    ).total_seconds()),
+    "visibility_timeout": int(
+        read_duration(
+            "CELERY_VISIBILITY_TIMEOUT", timedelta(seconds=300), minimum=timedelta(seconds=1)
+        ).total_seconds()
+    ),
 }
 
 REST_FRAMEWORK: dict[str, object] = {
@@ -231,8 +239,10 @@ REST_FRAMEWORK: dict[str, object] = {
         "casefiles.api.tokens.TokenAuthentication",
         "casefiles.api.tokens.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["casefiles.api.permissions.HasRole",
-                                   "casefiles.api.visibility.CaseVisible"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "casefiles.api.permissions.HasRole",
+        "casefiles.api.visibility.CaseVisible",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "casefiles.api.pagination.Pages",
@@ -271,10 +281,13 @@ CASEFILES_MAX_UPLOAD_BYTES = read_int("CASEFILES_MAX_UPLOAD_BYTES", 21 * 1_048_5
 # every gunicorn worker shares them; otherwise in this process's memory.
 CACHE_URL = read_secret("CACHE_URL", REDIS_URL)
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                "LOCATION": CACHE_URL, "KEY_PREFIX": "casefiles"}
-    if CACHE_URL else
-    {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        "KEY_PREFIX": "casefiles",
+    }
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Case files API",
@@ -306,12 +319,15 @@ LOGGING = {
             "formatter": read_choice("LOG_FORMAT", "json", ("json", "text")),
         }
     },
-    "root": {"handlers": ["console"], "level": read_choice(
-        "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))},
+    "root": {
+        "handlers": ["console"],
+        "level": read_choice(
+            "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+        ),
+    },
 }
 
-HEALTH_WORKER_TIMEOUT = read_duration(
-    "HEALTH_WORKER_TIMEOUT", timedelta(seconds=2)).total_seconds()
+HEALTH_WORKER_TIMEOUT = read_duration("HEALTH_WORKER_TIMEOUT", timedelta(seconds=2)).total_seconds()
 # /health/ready/ answers 503 and `check --deploy` errs when the database role could get
 # past the append-only guards (casefiles/dbroles.py; docs/operations.md, "Database roles").
 CASEFILES_REQUIRE_LEAST_PRIVILEGE = read_bool("CASEFILES_REQUIRE_LEAST_PRIVILEGE", PRODUCTION)
@@ -324,9 +340,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "verify-chains-nightly": {
         "task": "casefiles.tasks.verify_chains",
-        "schedule": int(read_duration(
-            "VERIFY_INTERVAL_SECONDS", 24 * HOUR, minimum=timedelta(seconds=1)
-        ).total_seconds()),
+        "schedule": int(
+            read_duration(
+                "VERIFY_INTERVAL_SECONDS", 24 * HOUR, minimum=timedelta(seconds=1)
+            ).total_seconds()
+        ),
     },
 }
 
@@ -346,14 +364,19 @@ AXES_BACKOFF_MAX = read_duration("AXES_BACKOFF_MAX", timedelta(seconds=900)).tot
 # when the new one is not, and named by a start-up warning either way (system check
 # casefiles.W102, casefiles/checks.py): never silently ignored.
 RENAMED_ENV = {"AXES_COOLOFF_HOURS": "AXES_FAILURE_MEMORY_HOURS"}
-RENAMED_ENV_SEEN = [(old, new, read_str(new, None) is not None)
-                    for old, new in RENAMED_ENV.items() if read_str(old, None) is not None]
-_memory_name = ("AXES_COOLOFF_HOURS" if read_str("AXES_FAILURE_MEMORY_HOURS", None) is None
-                and read_str("AXES_COOLOFF_HOURS", None) is not None
-                else "AXES_FAILURE_MEMORY_HOURS")
+RENAMED_ENV_SEEN = [
+    (old, new, read_str(new, None) is not None)
+    for old, new in RENAMED_ENV.items()
+    if read_str(old, None) is not None
+]
+_memory_name = (
+    "AXES_COOLOFF_HOURS"
+    if read_str("AXES_FAILURE_MEMORY_HOURS", None) is None
+    and read_str("AXES_COOLOFF_HOURS", None) is not None
+    else "AXES_FAILURE_MEMORY_HOURS"
+)
 # At least a second: 0 would mean "never forget" to django-axes (a falsy cool-off).
-AXES_COOLOFF_TIME = read_duration(_memory_name, 24 * HOUR, unit=HOUR,
-                                  minimum=timedelta(seconds=1))
+AXES_COOLOFF_TIME = read_duration(_memory_name, 24 * HOUR, unit=HOUR, minimum=timedelta(seconds=1))
 AXES_LOCKOUT_PARAMETERS = ["username"]
 # axes.W006 wants the address among the parameters lest rotating User-Agents evade the
 # count; counted by username, every agent and address adds to the one count. With the
@@ -372,24 +395,35 @@ AXES_CLIENT_IP_CALLABLE = "casefiles.client_address.client_address"
 
 # API tokens (docs/api.md, "Access"): a token ends after this long unused, and this long
 # after it was issued whatever its use.
-API_TOKEN_IDLE_SECONDS = int(read_duration(
-    "API_TOKEN_IDLE_SECONDS", 8 * HOUR, minimum=timedelta(seconds=1)).total_seconds())
-API_TOKEN_MAX_AGE_SECONDS = int(read_duration(
-    "API_TOKEN_MAX_AGE_SECONDS", 30 * 24 * HOUR, minimum=timedelta(seconds=1)).total_seconds())
+API_TOKEN_IDLE_SECONDS = int(
+    read_duration("API_TOKEN_IDLE_SECONDS", 8 * HOUR, minimum=timedelta(seconds=1)).total_seconds()
+)
+API_TOKEN_MAX_AGE_SECONDS = int(
+    read_duration(
+        "API_TOKEN_MAX_AGE_SECONDS", 30 * 24 * HOUR, minimum=timedelta(seconds=1)
+    ).total_seconds()
+)
 # Holders of these roles must have a confirmed second-factor device to sign in to the
 # admin or get an API token (casefiles/authpolicy.py). Default: supervisors, legal
 # reviewers and auditors in production, nobody in development; "none" switches it off.
 CASEFILES_SECOND_FACTOR_ROLES = [
-    role for role in read_list(
+    role
+    for role in read_list(
         "CASEFILES_SECOND_FACTOR_ROLES",
-        ["supervisor", "legal_reviewer", "auditor"] if PRODUCTION else [])
+        ["supervisor", "legal_reviewer", "auditor"] if PRODUCTION else [],
+    )
     if role != "none"
 ]
 _unknown_roles = set(CASEFILES_SECOND_FACTOR_ROLES) - {
-    "documenter", "supervisor", "legal_reviewer", "auditor"}
+    "documenter",
+    "supervisor",
+    "legal_reviewer",
+    "auditor",
+}
 if _unknown_roles:
     raise ImproperlyConfigured(
-        f"CASEFILES_SECOND_FACTOR_ROLES names unknown roles: {', '.join(sorted(_unknown_roles))}")
+        f"CASEFILES_SECOND_FACTOR_ROLES names unknown roles: {', '.join(sorted(_unknown_roles))}"
+    )
 
 # Passkeys (WebAuthn, django-otp-webauthn) as a second factor beside TOTP, never instead
 # of the password (docs/admin.md, "Second factor"). A passkey is bound to the relying-party
@@ -399,13 +433,16 @@ OTP_WEBAUTHN_RP_ID = read_str("WEBAUTHN_RP_ID", "localhost")
 OTP_WEBAUTHN_RP_NAME = read_str("WEBAUTHN_RP_NAME", "Case files")
 OTP_WEBAUTHN_ALLOWED_ORIGINS = read_list("WEBAUTHN_ORIGINS", ["http://localhost:8000"])
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
-OTP_WEBAUTHN_TIMEOUT_SECONDS = int(read_duration(
-    "WEBAUTHN_TIMEOUT_SECONDS", timedelta(seconds=120), minimum=timedelta(seconds=1)
-).total_seconds())
+OTP_WEBAUTHN_TIMEOUT_SECONDS = int(
+    read_duration(
+        "WEBAUTHN_TIMEOUT_SECONDS", timedelta(seconds=120), minimum=timedelta(seconds=1)
+    ).total_seconds()
+)
 
 # Sessions end after a working day, and when the browser closes.
-SESSION_COOKIE_AGE = int(read_duration(
-    "SESSION_COOKIE_AGE", 8 * HOUR, minimum=timedelta(seconds=1)).total_seconds())
+SESSION_COOKIE_AGE = int(
+    read_duration("SESSION_COOKIE_AGE", 8 * HOUR, minimum=timedelta(seconds=1)).total_seconds()
+)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Content Security Policy (django-csp 4): the admin needs only its own scripts and styles.
@@ -430,8 +467,7 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True
     SECURE_SSL_REDIRECT = read_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = int(read_duration(
-        "SECURE_HSTS_SECONDS", 365 * 24 * HOUR).total_seconds())
+    SECURE_HSTS_SECONDS = int(read_duration("SECURE_HSTS_SECONDS", 365 * 24 * HOUR).total_seconds())
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = read_bool("SECURE_HSTS_PRELOAD", True)
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
@@ -439,7 +475,5 @@ if PRODUCTION:
     CSRF_TRUSTED_ORIGINS = read_list("CSRF_TRUSTED_ORIGINS", [])
     STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {
-            "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        },
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     }

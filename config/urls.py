@@ -13,14 +13,23 @@ admin.site.site_title = _("Case files")
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     # Before "admin/" and "api/": their catch-all patterns would otherwise claim these.
-    path("admin/casefiles/casefile/<uuid:case_id>/export/",
-         admin.site.admin_view(admin_exports.export_download), name="casefiles-export-case"),
+    path(
+        "admin/casefiles/casefile/<uuid:case_id>/export/",
+        admin.site.admin_view(admin_exports.export_download),
+        name="casefiles-export-case",
+    ),
     path("api/signing-key/", api_exports.SigningKeyView.as_view(), name="signing-key"),
-    path("api/cases/<uuid:case_id>/exports/", api_exports.CaseExportsView.as_view(),
-         name="case-exports"),
+    path(
+        "api/cases/<uuid:case_id>/exports/",
+        api_exports.CaseExportsView.as_view(),
+        name="case-exports",
+    ),
     path("api/exports/<uuid:export_id>/", api_exports.ExportJobView.as_view(), name="export"),
-    path("api/exports/<uuid:export_id>/download/", api_exports.ExportDownloadView.as_view(),
-         name="export-download"),
+    path(
+        "api/exports/<uuid:export_id>/download/",
+        api_exports.ExportDownloadView.as_view(),
+        name="export-download",
+    ),
     path("health/", health.health, name="health"),
     path("health/ready/", health.ready, name="health-ready"),
     # Django's set_language view: the admin's language switch posts here.

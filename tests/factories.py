@@ -19,8 +19,12 @@ def open_case(actor, **overrides):
 
 def attach(actor, case_id, origins, title="Report", **extra):
     return commands.source_attach(
-        actor=actor, case_id=case_id, title=title, origins=origins,
-        excerpt="…kill everyone we see…", **extra
+        actor=actor,
+        case_id=case_id,
+        title=title,
+        origins=origins,
+        excerpt="…kill everyone we see…",
+        **extra,
     )
 
 

@@ -46,14 +46,20 @@ def test_two_supervisors_approving_at_once_exactly_one_wins(actors):
     doc = actors["documenter"]
     for _ in range(5):
         case_id = open_case(doc)
-        request_id = commands.transition_request(
-            actor=doc, case_id=case_id, to_state="sourcing", reason="ready"
-        ).events[0].payload["request_id"]
+        request_id = (
+            commands.transition_request(
+                actor=doc, case_id=case_id, to_state="sourcing", reason="ready"
+            )
+            .events[0]
+            .payload["request_id"]
+        )
         results = run_together(
             lambda r=request_id: commands.transition_approve(
-                actor=actors["supervisor"], request_id=r, reason="yes"),
+                actor=actors["supervisor"], request_id=r, reason="yes"
+            ),
             lambda r=request_id: commands.transition_approve(
-                actor=actors["supervisor2"], request_id=r, reason="yes too"),
+                actor=actors["supervisor2"], request_id=r, reason="yes too"
+            ),
         )
         wins = [r for r in results if not isinstance(r, Exception)]
         losses = [r for r in results if isinstance(r, Exception)]
@@ -61,8 +67,9 @@ def test_two_supervisors_approving_at_once_exactly_one_wins(actors):
         assert isinstance(losses[0], ConcurrencyError)
         assert "already approved by" in str(losses[0])
         versions = list(
-            Event.objects.filter(case_id=case_id).order_by("version").values_list("version",
-                                                                                  flat=True)
+            Event.objects.filter(case_id=case_id)
+            .order_by("version")
+            .values_list("version", flat=True)
         )
         assert versions == [1, 2, 3]  # no fork, no gap
         assert case_state(case_id).state == "sourcing"
@@ -71,11 +78,16 @@ def test_two_supervisors_approving_at_once_exactly_one_wins(actors):
 
 def test_eight_concurrent_writers_on_one_case_serialise(actors):
     case_id = open_case(actors["documenter"])
-    results = run_together(*[
-        (lambda i=i: commands.note_add(actor=actors["documenter"], case_id=case_id,
-                                       text=f"note {i}"))
-        for i in range(8)
-    ])
+    results = run_together(
+        *[
+            (
+                lambda i=i: commands.note_add(
+                    actor=actors["documenter"], case_id=case_id, text=f"note {i}"
+                )
+            )
+            for i in range(8)
+        ]
+    )
     assert not [r for r in results if isinstance(r, Exception)], results
     assert case_state(case_id).version == 9
     call_command("verify_events", "--case", case_id)
@@ -99,8 +111,11 @@ def test_verification_is_not_fooled_by_a_command_committing_mid_check(actors, mo
     real = eventstore.verify_case
 
     def verify_case_after_a_concurrent_commit(case):
-        run_together(lambda: commands.note_add(actor=actors["documenter"], case_id=case_id,
-                                               text="written during verification"))
+        run_together(
+            lambda: commands.note_add(
+                actor=actors["documenter"], case_id=case_id, text="written during verification"
+            )
+        )
         return real(case)
 
     monkeypatch.setattr(eventstore, "verify_case", verify_case_after_a_concurrent_commit)

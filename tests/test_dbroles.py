@@ -40,7 +40,8 @@ pytestmark = pytest.mark.django_db
 postgres_only = pytest.mark.skipif(
     not is_postgres(),
     reason="database roles exist only on PostgreSQL (SQLite has none: dbroles answers "
-    "'not applicable', tested here on SQLite)")
+    "'not applicable', tested here on SQLite)",
+)
 sqlite_only = pytest.mark.skipif(is_postgres(), reason="SQLite's 'not applicable' answer")
 
 PERMISSION_DENIED = "42501"  # insufficient_privilege, also "must be owner of table"
@@ -97,30 +98,39 @@ def test_dbroles_lists_every_table_the_migrations_made_append_only():
     migration = importlib.import_module("casefiles.migrations.0009_append_only_hardening")
     assert set(migration.APPEND_ONLY) <= set(dbroles.APPEND_ONLY_TABLES)
     if is_postgres():
-        guarded = sql("SELECT DISTINCT c.relname FROM pg_trigger t "
-                      "JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal "
-                      "AND t.tgtype & 2 = 2 AND t.tgtype & (8 | 16) <> 0")  # BEFORE UPD/DEL
+        guarded = sql(
+            "SELECT DISTINCT c.relname FROM pg_trigger t "
+            "JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal "
+            "AND t.tgtype & 2 = 2 AND t.tgtype & (8 | 16) <> 0"
+        )  # BEFORE UPD/DEL
     else:
-        guarded = sql("SELECT DISTINCT tbl_name FROM sqlite_master WHERE type = 'trigger' "
-                      "AND (sql LIKE '%BEFORE UPDATE%' OR sql LIKE '%BEFORE DELETE%')")
+        guarded = sql(
+            "SELECT DISTINCT tbl_name FROM sqlite_master WHERE type = 'trigger' "
+            "AND (sql LIKE '%BEFORE UPDATE%' OR sql LIKE '%BEFORE DELETE%')"
+        )
     guarded = {name for (name,) in guarded}
     assert guarded == set(dbroles.APPEND_ONLY_TABLES), (
         f"tables with append-only triggers missing from dbroles.APPEND_ONLY_TABLES: "
         f"{sorted(guarded - set(dbroles.APPEND_ONLY_TABLES))}; listed without triggers: "
-        f"{sorted(set(dbroles.APPEND_ONLY_TABLES) - guarded)}")
+        f"{sorted(set(dbroles.APPEND_ONLY_TABLES) - guarded)}"
+    )
     tables = {model._meta.db_table for model in apps.get_app_config("casefiles").get_models()}
     assert set(dbroles.APPEND_ONLY_TABLES) <= tables
 
 
 def test_checkpoints_refuse_update_and_delete(actors):
     case_id = open_case(actors["documenter"])
-    checkpoint = Checkpoint.objects.create(case_id=case_id, version=1, head_hash="a" * 64,
-                                           taken_at=timezone.now())
-    for statement in (f"UPDATE casefiles_checkpoint SET head_hash = '{'b' * 64}'",
-                      "DELETE FROM casefiles_checkpoint"):
+    checkpoint = Checkpoint.objects.create(
+        case_id=case_id, version=1, head_hash="a" * 64, taken_at=timezone.now()
+    )
+    for statement in (
+        f"UPDATE casefiles_checkpoint SET head_hash = '{'b' * 64}'",
+        "DELETE FROM casefiles_checkpoint",
+    ):
         operation = statement.split()[0]
-        with pytest.raises(DatabaseError,
-                           match=f"casefiles_checkpoint is append-only: {operation} refused"):
+        with pytest.raises(
+            DatabaseError, match=f"casefiles_checkpoint is append-only: {operation} refused"
+        ):
             with transaction.atomic():
                 sql(statement)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
@@ -140,7 +150,9 @@ def test_sqlite_says_least_privilege_is_not_applicable(client, settings):
     response = client.get("/health/ready/")
     assert response.status_code == 200
     assert response.json()["checks"]["database_role"] == {
-        "ok": True, "detail": "not applicable: SQLite has no roles"}
+        "ok": True,
+        "detail": "not applicable: SQLite has no roles",
+    }
     with pytest.raises(CommandError, match="PostgreSQL only"):
         call_command("grant_runtime_role", "casefiles_app")
 
@@ -152,8 +164,9 @@ def test_sqlite_says_least_privilege_is_not_applicable(client, settings):
 @pytest.mark.parametrize("table", dbroles.APPEND_ONLY_TABLES)
 def test_the_owner_cannot_truncate_an_append_only_table(table, actors):
     open_case(actors["documenter"])
-    assert sql("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = %s",
-               [table]) == [(connection.settings_dict["USER"],)]
+    assert sql("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = %s", [table]) == [
+        (connection.settings_dict["USER"],)
+    ]
     for statement in (f"TRUNCATE {table}", f"TRUNCATE {table} CASCADE"):
         refused(statement, REFUSED_BY_TRIGGER, f"{table} is append-only: TRUNCATE refused")
     assert Event.objects.count() == 1
@@ -176,23 +189,27 @@ def test_runtime_role_writes_through_the_commands(runtime_role, actors, signing_
         assert integrity.nightly().broken is None  # appends checkpoints
         assert transparency.publish().size == 2  # appends leaves, a node, a tree head
     assert list(Event.objects.filter(case_id=case_id).values_list("type", flat=True)) == [
-        "CaseOpened", "NoteAdded"]
+        "CaseOpened",
+        "NoteAdded",
+    ]
     assert Checkpoint.objects.get().version == 2
 
 
 @postgres_only
 @pytest.mark.parametrize("table", dbroles.APPEND_ONLY_TABLES)
-def test_runtime_role_cannot_update_delete_or_truncate(table, runtime_role, actors,
-                                                       signing_key):
+def test_runtime_role_cannot_update_delete_or_truncate(table, runtime_role, actors, signing_key):
     case_id = open_case(actors["documenter"])
     commands.note_add(actor=actors["documenter"], case_id=case_id, text="second witness")
     integrity.nightly()
     transparency.publish()
     before = sql(f"SELECT count(*) FROM {table}")  # noqa: S608
     with session_as(runtime_role):
-        for statement in (f"UPDATE {table} SET {_column(table)}",
-                          f"DELETE FROM {table}", f"TRUNCATE {table}",
-                          f"TRUNCATE {table} CASCADE"):
+        for statement in (
+            f"UPDATE {table} SET {_column(table)}",
+            f"DELETE FROM {table}",
+            f"TRUNCATE {table}",
+            f"TRUNCATE {table} CASCADE",
+        ):
             refused(statement, PERMISSION_DENIED, f"permission denied for table {table}")
         # What the write path needs: reading and appending.
         assert sql(f"SELECT count(*) FROM {table}") == before  # noqa: S608
@@ -201,35 +218,54 @@ def test_runtime_role_cannot_update_delete_or_truncate(table, runtime_role, acto
 
 def _column(table: str) -> str:
     """A harmless assignment to one column of `table`."""
-    column = {"casefiles_event": "type", "casefiles_checkpoint": "head_hash",
-              "casefiles_logleaf": "hash", "casefiles_lognode": "hash",
-              "casefiles_treehead": "note", "casefiles_cosignature": "line",
-              "casefiles_treeheadtimestamp": "token",
-              "casefiles_securitylogentry": "reason"}[table]
+    column = {
+        "casefiles_event": "type",
+        "casefiles_checkpoint": "head_hash",
+        "casefiles_logleaf": "hash",
+        "casefiles_lognode": "hash",
+        "casefiles_treehead": "note",
+        "casefiles_cosignature": "line",
+        "casefiles_treeheadtimestamp": "token",
+        "casefiles_securitylogentry": "reason",
+    }[table]
     return f"{column} = {column}"
 
 
 @postgres_only
 def test_runtime_role_cannot_switch_the_triggers_off(runtime_role):
     with session_as(runtime_role):
-        for statement in ("ALTER TABLE casefiles_event DISABLE TRIGGER USER",
-                          "ALTER TABLE casefiles_event DISABLE TRIGGER casefiles_event_no_update",
-                          "DROP TRIGGER casefiles_event_no_update ON casefiles_event",
-                          "DROP TABLE casefiles_event CASCADE",
-                          "ALTER TABLE casefiles_event OWNER TO CURRENT_USER"):
-            refused(statement, PERMISSION_DENIED,
-                    "must be owner of (table|relation) casefiles_event")
+        for statement in (
+            "ALTER TABLE casefiles_event DISABLE TRIGGER USER",
+            "ALTER TABLE casefiles_event DISABLE TRIGGER casefiles_event_no_update",
+            "DROP TRIGGER casefiles_event_no_update ON casefiles_event",
+            "DROP TABLE casefiles_event CASCADE",
+            "ALTER TABLE casefiles_event OWNER TO CURRENT_USER",
+        ):
+            refused(
+                statement, PERMISSION_DENIED, "must be owner of (table|relation) casefiles_event"
+            )
         # The function every TRUNCATE trigger calls, replaced by one that refuses nothing.
-        refused("CREATE OR REPLACE FUNCTION casefiles_append_only_refuse() RETURNS trigger "
-                "AS $$ BEGIN RETURN NULL; END; $$ LANGUAGE plpgsql",
-                PERMISSION_DENIED, "permission denied for schema|must be owner of function")
-        for statement in ("SET session_replication_role = replica",
-                          "SET LOCAL session_replication_role = replica"):
-            refused(statement, PERMISSION_DENIED,
-                    'permission denied to set parameter "session_replication_role"')
+        refused(
+            "CREATE OR REPLACE FUNCTION casefiles_append_only_refuse() RETURNS trigger "
+            "AS $$ BEGIN RETURN NULL; END; $$ LANGUAGE plpgsql",
+            PERMISSION_DENIED,
+            "permission denied for schema|must be owner of function",
+        )
+        for statement in (
+            "SET session_replication_role = replica",
+            "SET LOCAL session_replication_role = replica",
+        ):
+            refused(
+                statement,
+                PERMISSION_DENIED,
+                'permission denied to set parameter "session_replication_role"',
+            )
         # setval() on the event sequence would make every later append collide.
-        refused("SELECT setval(pg_get_serial_sequence('casefiles_event', 'position'), 1)",
-                PERMISSION_DENIED, "permission denied for sequence")
+        refused(
+            "SELECT setval(pg_get_serial_sequence('casefiles_event', 'position'), 1)",
+            PERMISSION_DENIED,
+            "permission denied for sequence",
+        )
         assert sql("SHOW session_replication_role") == [("origin",)]
 
 
@@ -264,8 +300,10 @@ def test_dbroles_sees_the_login_role_behind_set_role(runtime_role):
         sql("RESET ROLE")
     user = connection.settings_dict["USER"]
     assert "E101" in ids(report)
-    assert all(p.message.startswith(f"login role {user} (the session SET ROLE to "
-                                    f"{runtime_role}") for p in report.problems), report
+    assert all(
+        p.message.startswith(f"login role {user} (the session SET ROLE to {runtime_role}")
+        for p in report.problems
+    ), report
 
 
 @postgres_only
@@ -278,8 +316,11 @@ def test_dbroles_reports_a_dropped_or_disabled_trigger(runtime_role):
     assert [(p.id, p.message.split(":")[0]) for p in report.problems] == [
         ("E105", "casefiles_event has no BEFORE UPDATE trigger"),
         ("E106", "trigger casefiles_checkpoint_no_truncate on casefiles_checkpoint is disabled"),
-        ("E106", "trigger casefiles_logleaf_no_delete on casefiles_logleaf is set to fire "
-                 "only in replica mode"),
+        (
+            "E106",
+            "trigger casefiles_logleaf_no_delete on casefiles_logleaf is set to fire "
+            "only in replica mode",
+        ),
     ]
 
 
@@ -331,7 +372,9 @@ def test_grant_runtime_role_is_idempotent_and_exact(runtime_role):
             "SELECT c.relname, array_agg(p.privilege_type ORDER BY p.privilege_type) "
             "FROM pg_class c, aclexplode(c.relacl) p "
             "WHERE p.grantee = to_regrole(%s) AND c.relkind IN ('r', 'S') "
-            "GROUP BY c.relname ORDER BY c.relname", [runtime_role])
+            "GROUP BY c.relname ORDER BY c.relname",
+            [runtime_role],
+        )
 
     first = dict(privileges())
     out = StringIO()
@@ -346,8 +389,10 @@ def test_grant_runtime_role_is_idempotent_and_exact(runtime_role):
     assert first["casefiles_event_position_seq"] == ["SELECT", "USAGE"]
     assert first["auth_user_id_seq"] == ["SELECT", "UPDATE", "USAGE"]
     # Every table of the schema is covered, the ones the models do not know included.
-    tables = {name for (name,) in sql("SELECT tablename FROM pg_tables "
-                                      "WHERE schemaname = current_schema()")}
+    tables = {
+        name
+        for (name,) in sql("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+    }
     assert tables <= set(first)
 
 
@@ -367,8 +412,7 @@ def test_grant_runtime_role_refuses_a_role_that_would_restrict_nothing(runtime_r
 
 
 @postgres_only
-def test_ready_refuses_a_superuser_and_accepts_the_runtime_role(client, settings,
-                                                                runtime_role):
+def test_ready_refuses_a_superuser_and_accepts_the_runtime_role(client, settings, runtime_role):
     settings.CASEFILES_REQUIRE_LEAST_PRIVILEGE = True
     response = client.get("/health/ready/")
     assert response.status_code == 503
@@ -378,7 +422,9 @@ def test_ready_refuses_a_superuser_and_accepts_the_runtime_role(client, settings
         response = client.get("/health/ready/")
     assert response.status_code == 200, response.json()
     assert response.json()["checks"]["database_role"] == {
-        "ok": True, "detail": f"{runtime_role}: least privilege holds"}
+        "ok": True,
+        "detail": f"{runtime_role}: least privilege holds",
+    }
 
 
 def test_ready_does_not_inspect_the_role_unless_required(client, settings):
@@ -388,11 +434,15 @@ def test_ready_does_not_inspect_the_role_unless_required(client, settings):
 
 
 @postgres_only
-def test_check_deploy_errs_for_the_superuser_and_passes_for_the_runtime_role(settings,
-                                                                            runtime_role):
+def test_check_deploy_errs_for_the_superuser_and_passes_for_the_runtime_role(
+    settings, runtime_role
+):
     settings.CASEFILES_REQUIRE_LEAST_PRIVILEGE = True
-    found = [m for m in checks.run_checks(include_deployment_checks=True)
-             if m.id.startswith("casefiles.")]
+    found = [
+        m
+        for m in checks.run_checks(include_deployment_checks=True)
+        if m.id.startswith("casefiles.")
+    ]
     assert {"casefiles.E101", "casefiles.E102"} <= {m.id for m in found}
     assert all(m.level == checks.ERROR for m in found)
     with pytest.raises(SystemCheckError, match="casefiles.E101"):
@@ -409,15 +459,22 @@ PRODUCTION_ENV = {
     "DEBUG": "0",
     "LOG_LEVEL": "CRITICAL",
 }
-READY = ("from django.test import Client\n"
-         "r = Client().get('/health/ready/', secure=True)\n"
-         "print(r.status_code, r.json()['checks']['database_role']['detail'])")
+READY = (
+    "from django.test import Client\n"
+    "r = Client().get('/health/ready/', secure=True)\n"
+    "print(r.status_code, r.json()['checks']['database_role']['detail'])"
+)
 
 
 def _production(url: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, *args], env={**os.environ, **PRODUCTION_ENV, "DATABASE_URL": url},
-        cwd=django_settings.BASE_DIR, capture_output=True, text=True, timeout=120)
+        [sys.executable, *args],
+        env={**os.environ, **PRODUCTION_ENV, "DATABASE_URL": url},
+        cwd=django_settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @postgres_only
@@ -432,17 +489,22 @@ def test_production_logged_in_as_the_runtime_role_is_ready_and_passes_check_depl
     sql(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'")
     try:
         call_command("grant_runtime_role", role, stdout=StringIO())
-        check = _production(runtime_url, "manage.py", "check", "--deploy",
-                            "--fail-level", "WARNING")
+        check = _production(
+            runtime_url, "manage.py", "check", "--deploy", "--fail-level", "WARNING"
+        )
         assert check.returncode == 0, check.stdout + check.stderr
         ready = _production(runtime_url, "manage.py", "shell", "-c", READY)
-        assert ready.stdout.strip().splitlines()[-1] == (
-            f"200 {role}: least privilege holds"), ready.stdout + ready.stderr
+        assert ready.stdout.strip().splitlines()[-1] == (f"200 {role}: least privilege holds"), (
+            ready.stdout + ready.stderr
+        )
         check = _production(superuser_url, "manage.py", "check", "--deploy")
         assert check.returncode != 0 and "(casefiles.E101)" in check.stderr, check.stderr
         ready = _production(superuser_url, "manage.py", "shell", "-c", READY)
-        assert ready.stdout.strip().splitlines()[-1].startswith(
-            f"503 E101: role {db['USER']} is a superuser"), ready.stdout + ready.stderr
+        assert (
+            ready.stdout.strip()
+            .splitlines()[-1]
+            .startswith(f"503 E101: role {db['USER']} is a superuser")
+        ), ready.stdout + ready.stderr
     finally:
         sql(f'DROP OWNED BY "{role}"')
         sql(f'DROP ROLE "{role}"')
@@ -469,7 +531,8 @@ def test_compose_runs_migrations_as_the_owner_and_the_app_as_the_runtime_role():
         # Neither the owner's nor the superuser's password reaches the application.
         assert "POSTGRES_PASSWORD" not in str(environment), service
         assert services[service]["depends_on"]["migrate"] == {
-            "condition": "service_completed_successfully"}
+            "condition": "service_completed_successfully"
+        }
     mounts = services["db"]["volumes"]
     assert any(m.endswith(":/docker-entrypoint-initdb.d:ro") for m in mounts), mounts
     init = (root / "deploy" / "postgres").glob("*.sh")

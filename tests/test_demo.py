@@ -12,7 +12,11 @@ def test_demo_users_can_sign_in_to_the_admin(client):
     call_command("demo_users", stdout=out)
     found = re.findall(r"(\w+)\s+username: (\w+)\s+password: (\S+)", out.getvalue())
     assert {role for role, _, _ in found} == {
-        "documenter", "supervisor", "legal_reviewer", "auditor"}
+        "documenter",
+        "supervisor",
+        "legal_reviewer",
+        "auditor",
+    }
     assert client.get("/").url == "/admin/"
     login = client.get("/admin/login/")
     assert login.status_code == 200 and b"Case files" in login.content

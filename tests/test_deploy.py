@@ -29,7 +29,10 @@ def run_django(code: str, **env) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()\n" + code],
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -40,7 +43,9 @@ def test_check_deploy_is_clean_under_production_settings():
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         env={**os.environ, **PRODUCTION_ENV, "CASEFILES_REQUIRE_LEAST_PRIVILEGE": "0"},
         cwd=settings.BASE_DIR,
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
@@ -71,13 +76,12 @@ def test_security_headers(client, settings):
 def test_lockout_after_repeated_failures(client, settings, users):
     settings.AXES_ENABLED = True
     for attempt in range(1, settings.AXES_FAILURE_LIMIT + 1):
-        response = client.post("/admin/login/?next=/admin/",
-                               {"username": "dora", "password": "wrong"})
+        response = client.post(
+            "/admin/login/?next=/admin/", {"username": "dora", "password": "wrong"}
+        )
         # The form again with an error, until the limit locks the account out.
-        assert response.status_code == (429 if attempt == settings.AXES_FAILURE_LIMIT
-                                        else 200)
-    response = client.post("/admin/login/?next=/admin/",
-                           {"username": "dora", "password": "x-dora"})
+        assert response.status_code == (429 if attempt == settings.AXES_FAILURE_LIMIT else 200)
+    response = client.post("/admin/login/?next=/admin/", {"username": "dora", "password": "x-dora"})
     assert response.status_code == 429
     assert not client.get("/admin/").wsgi_request.user.is_authenticated
 
@@ -87,8 +91,12 @@ def test_health_when_everything_is_up(client):
     assert response.status_code == 200, response.json()
     assert response.json()["checks"]["database"]["ok"]
     assert client.get("/health/ready/").json() == {
-        "status": "ok", "checks": {"database": {"ok": True, "detail": "ok"},
-                                   "migrations": {"ok": True, "detail": "applied"}}}
+        "status": "ok",
+        "checks": {
+            "database": {"ok": True, "detail": "ok"},
+            "migrations": {"ok": True, "detail": "applied"},
+        },
+    }
 
 
 def test_health_reports_redis_down(client, settings):
@@ -96,7 +104,9 @@ def test_health_reports_redis_down(client, settings):
     response = client.get("/health/")
     assert response.status_code == 503
     assert response.json()["checks"]["redis"] == {
-        "ok": False, "detail": "redis unreachable: ConnectionError"}
+        "ok": False,
+        "detail": "redis unreachable: ConnectionError",
+    }
 
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs a real Redis")
@@ -108,23 +118,32 @@ def test_health_reports_no_worker(client, settings):
     response = client.get("/health/")
     assert response.status_code == 503
     assert response.json()["checks"]["worker"]["detail"] in (
-        "no worker answered", "cannot reach workers: OperationalError")
+        "no worker answered",
+        "cannot reach workers: OperationalError",
+    )
 
 
 def test_health_reports_database_down():
-    code = ("from django.test import Client\n"
-            "r = Client().get('/health/ready/')\nprint(r.status_code, r.content.decode())")
-    result = run_django(code, DATABASE_URL="postgres://nobody@127.0.0.1:1/none",
-                        LOG_LEVEL="CRITICAL", ALLOWED_HOSTS="testserver")
+    code = (
+        "from django.test import Client\n"
+        "r = Client().get('/health/ready/')\nprint(r.status_code, r.content.decode())"
+    )
+    result = run_django(
+        code,
+        DATABASE_URL="postgres://nobody@127.0.0.1:1/none",
+        LOG_LEVEL="CRITICAL",
+        ALLOWED_HOSTS="testserver",
+    )
     status, body = result.stdout.split(" ", 1)
     assert status == "503", result.stderr
     assert json.loads(body)["checks"]["database"] == {
-        "ok": False, "detail": "database unreachable: OperationalError"}
+        "ok": False,
+        "detail": "database unreachable: OperationalError",
+    }
 
 
 def test_json_log_lines_carry_request_id_and_user():
-    record = logging.LogRecord("casefiles", logging.ERROR, __file__, 1, "broken %s", ("x",),
-                               None)
+    record = logging.LogRecord("casefiles", logging.ERROR, __file__, 1, "broken %s", ("x",), None)
     record.case = "CF-2026-000001"
     ContextFilter().filter(record)
     line = json.loads(JsonFormatter().format(record))
@@ -151,8 +170,13 @@ def _rewrite_history(case_id):
             cursor.execute(
                 "UPDATE casefiles_event SET payload = %s, prev_hash = %s, hash = %s "
                 "WHERE position = %s",
-                [json.dumps(record["payload"]), record["prev_hash"], record["hash"],
-                 event.position])
+                [
+                    json.dumps(record["payload"]),
+                    record["prev_hash"],
+                    record["hash"],
+                    event.position,
+                ],
+            )
         if connection.vendor == "postgresql":
             cursor.execute("ALTER TABLE casefiles_event ENABLE TRIGGER USER")
 
@@ -186,13 +210,14 @@ def test_totp_second_factor_for_users_who_set_one_up(client, users):
     refused = client.post("/admin/login/?next=/admin/", login)
     assert refused.status_code == 200 and not refused.wsgi_request.user.is_authenticated
     token = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
-    accepted = client.post("/admin/login/?next=/admin/", {
-        **login, "otp_device": device.persistent_id, "otp_token": token})
+    accepted = client.post(
+        "/admin/login/?next=/admin/",
+        {**login, "otp_device": device.persistent_id, "otp_token": token},
+    )
     assert accepted.status_code == 302 and client.get("/admin/").status_code == 200
     client.logout()
     # A user without a device signs in with the password alone.
-    response = client.post("/admin/login/?next=/admin/",
-                           {"username": "aud", "password": "x-aud"})
+    response = client.post("/admin/login/?next=/admin/", {"username": "aud", "password": "x-aud"})
     assert response.status_code == 302
     # A session authenticated without the device is not enough for a device owner.
     client.logout()

@@ -4,10 +4,12 @@ from casefiles.domain.describe import describe
 from casefiles.domain.events import REGISTRY
 
 SAMPLES = {
-    "SigningKeyRotated": {"origin": "casefiles.test/log",
-                          "old_vkey": "casefiles.test/log+0a0b0c0d+AQ==",
-                          "new_vkey": "casefiles.test/log+01020304+AQ==",
-                          "announcement": "…"},
+    "SigningKeyRotated": {
+        "origin": "casefiles.test/log",
+        "old_vkey": "casefiles.test/log+0a0b0c0d+AQ==",
+        "new_vkey": "casefiles.test/log+01020304+AQ==",
+        "announcement": "…",
+    },
     "CaseOpened": {"reference": "CF-2026-000001", "title": "Looting in Bucha"},
     "CaseEdited": {"changes": {"title": {"old": "Draft", "new": "Looting"}}},
     "CaseAssigned": {"assignee": {"id": 1, "username": "dora"}, "previous": None},
@@ -18,11 +20,14 @@ SAMPLES = {
     "TransitionRejected": {"from_state": "intake", "to_state": "sourcing", "reason": "thin"},
     "TransitionWithdrawn": {"reason": "later"},
     "CriteriaWaived": {"to_state": "legal_review", "reason": "sole record"},
-    "SourceIngested": {"filename": "a.txt", "bytes": 10, "content_sha256": "ab" * 32,
-                       "metadata": {"title": "T"}},
+    "SourceIngested": {
+        "filename": "a.txt",
+        "bytes": 10,
+        "content_sha256": "ab" * 32,
+        "metadata": {"title": "T"},
+    },
     "SourceVariantReceived": {"filename": "b.txt", "content_sha256": "cd" * 32},
-    "AllegationExtracted": {"allegation": {"category": "pillage"},
-                            "extractor_version": "x/1"},
+    "AllegationExtracted": {"allegation": {"category": "pillage"}, "extractor_version": "x/1"},
     "LinkSuggested": {"other_reference": "CF-2026-000002", "reasons": ["same place: Bucha"]},
     "LinkDismissed": {"reason": "different"},
     "CaseMergedInto": {"into_reference": "CF-2026-000002", "reason": "same"},
@@ -34,8 +39,7 @@ SAMPLES = {
     "FactSupported": {"excerpt": "executed near Novoivanovka"},
     "QualificationAdded": {"code": "killing_hors_de_combat"},
     "ElementAssessed": {"element": "hors_de_combat", "finding": "met"},
-    "PersonAdded": {"role": "witness", "pseudonym": "Witness 1", "protected": True,
-                    "name": None},
+    "PersonAdded": {"role": "witness", "pseudonym": "Witness 1", "protected": True, "name": None},
     "IdentityRevealed": {"reason": "interview preparation"},
     "CaseSplitOff": {"new_reference": "CF-2026-000009", "reason": "second incident"},
     "CaseSplitFrom": {"from_reference": "CF-2026-000001", "reason": "second incident"},
@@ -44,16 +48,25 @@ SAMPLES = {
     "CaseRestricted": {"team": "team-kharkiv", "reason": "agreed"},
     "RestrictionLifted": {"team": "team-kharkiv", "reason": "agreed"},
     "RestrictionRejected": {"reason": "not needed"},
-    "CaseExported": {"exported_version": 7, "kind": "complete", "format": "casefile-export/1",
-                     "head_hash": "ab" * 32},
+    "CaseExported": {
+        "exported_version": 7,
+        "kind": "complete",
+        "format": "casefile-export/1",
+        "head_hash": "ab" * 32,
+    },
 }
 
 
 def test_edit_is_described_in_words():
-    event = {"type": "CaseEdited", "payload": {"changes": {
-        "title": {"old": "Draft", "new": "Executions near Novoivanovka"},
-        "categories": {"old": [], "new": ["killing_hors_de_combat"]},
-    }}}
+    event = {
+        "type": "CaseEdited",
+        "payload": {
+            "changes": {
+                "title": {"old": "Draft", "new": "Executions near Novoivanovka"},
+                "categories": {"old": [], "new": ["killing_hors_de_combat"]},
+            }
+        },
+    }
     assert describe(event) == (
         "Title changed from “Draft” to “Executions near Novoivanovka”; violation categories "
         "changed from (empty) to Killing or wounding a combatant who has surrendered "

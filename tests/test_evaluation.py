@@ -34,9 +34,13 @@ def ingested(monkeypatch):
 
 
 def _pow_cases(prefix):
-    return [c for c in CaseFile.objects.filter(extraction_category="killing_hors_de_combat")
-            if c.extraction["allegation"]["victim_count"] in (2, 79)
-            and c.extraction["source_id"] and _seed(c) == prefix]
+    return [
+        c
+        for c in CaseFile.objects.filter(extraction_category="killing_hors_de_combat")
+        if c.extraction["allegation"]["victim_count"] in (2, 79)
+        and c.extraction["source_id"]
+        and _seed(c) == prefix
+    ]
 
 
 def _seed(case):
@@ -45,21 +49,32 @@ def _seed(case):
     return Source.objects.get(pk=case.extraction["source_id"]).filename[:3]
 
 
-def test_pow_execution_pattern_from_003_and_004_is_corroborated_by_two_origins(
-        ingested, actors):
+def test_pow_execution_pattern_from_003_and_004_is_corroborated_by_two_origins(ingested, actors):
     nyt, un = _pow_cases("003")[0], _pow_cases("004")[0]
     link = CaseLink.objects.get(case=nyt, other_case_id=un.pk)
     assert case_state(nyt.pk).corroboration == "single_origin"
-    cases_merge(actor=actors["documenter"], case_id=nyt.pk, link_id=link.link_id,
-                reason="same pattern of executions of surrendered soldiers")
+    cases_merge(
+        actor=actors["documenter"],
+        case_id=nyt.pk,
+        link_id=link.link_id,
+        reason="same pattern of executions of surrendered soldiers",
+    )
     merged = case_state(nyt.pk)
     assert (merged.independent_origins, merged.corroboration) == (2, "corroborated")
-    fact = fact_record(actor=actors["documenter"], case_id=nyt.pk,
-                       text="Surrendered Ukrainian soldiers were executed by Russian troops")
+    fact = fact_record(
+        actor=actors["documenter"],
+        case_id=nyt.pk,
+        text="Surrendered Ukrainian soldiers were executed by Russian troops",
+    )
     fact_id = fact.events[0].payload["fact_id"]
     for source in merged.sources:
-        fact_support(actor=actors["documenter"], case_id=nyt.pk, fact_id=fact_id,
-                     source_id=source.source_id, excerpt=source.excerpt)
+        fact_support(
+            actor=actors["documenter"],
+            case_id=nyt.pk,
+            fact_id=fact_id,
+            source_id=source.source_id,
+            excerpt=source.excerpt,
+        )
     (row,) = corroboration_panel(case_state(nyt.pk))
     assert row["label"] == "corroborated by 2 independent origins"
     assert len(row["sources"]) == 2
@@ -67,21 +82,30 @@ def test_pow_execution_pattern_from_003_and_004_is_corroborated_by_two_origins(
 
 def test_a_relay_of_the_same_nyt_recordings_stays_single_origin(ingested, actors):
     doc, sup = actors["documenter"], actors["supervisor"]
-    order = next(c for c in CaseFile.objects.filter(extraction__isnull=False)
-                 if _seed(c) == "000" and "Order to kill" in c.title)
+    order = next(
+        c
+        for c in CaseFile.objects.filter(extraction__isnull=False)
+        if _seed(c) == "000" and "Order to kill" in c.title
+    )
     outcome = attach(doc, order.pk, ["Daily Mail"], title="Daily Mail: 'kill everyone we see'")
     relay = outcome.events[0].payload["source_id"]
-    provenance_record(actor=doc, case_id=order.pk, source_id=relay, chain=[
-        {"role": "obtained", "organisation": "The New York Times"},
-        {"role": "relayed", "organisation": "Daily Mail"},
-    ])
+    provenance_record(
+        actor=doc,
+        case_id=order.pk,
+        source_id=relay,
+        chain=[
+            {"role": "obtained", "organisation": "The New York Times"},
+            {"role": "relayed", "organisation": "Daily Mail"},
+        ],
+    )
     state = case_state(order.pk)
     assert (state.independent_origins, state.corroboration) == (1, "single_origin")
     move(doc, sup, order.pk, "sourcing")
     move(doc, sup, order.pk, "corroboration")
     with pytest.raises(CriteriaNotMet, match=r"\(1 independent origin\)"):
-        commands.transition_request(actor=doc, case_id=order.pk, to_state="legal_review",
-                                    reason="two sources")
+        commands.transition_request(
+            actor=doc, case_id=order.pk, to_state="legal_review", reason="two sources"
+        )
     assert corroboration_panel(state)[0]["label"] == "single origin"
 
 
@@ -89,37 +113,74 @@ def test_grading_keeps_history_and_refuses_bad_grades(actors):
     doc = actors["documenter"]
     case_id = open_case(doc)
     source_id = attach(doc, case_id, ["AP"]).events[0].payload["source_id"]
-    source_grade(actor=doc, case_id=case_id, source_id=source_id, reliability="C",
-                 credibility="3", reason="first look")
-    source_grade(actor=actors["legal"], case_id=case_id, source_id=source_id,
-                 reliability="b", credibility=2, reason="AP track record; geolocated")
+    source_grade(
+        actor=doc,
+        case_id=case_id,
+        source_id=source_id,
+        reliability="C",
+        credibility="3",
+        reason="first look",
+    )
+    source_grade(
+        actor=actors["legal"],
+        case_id=case_id,
+        source_id=source_id,
+        reliability="b",
+        credibility=2,
+        reason="AP track record; geolocated",
+    )
     grade = case_state(case_id).sources[0].grade
     assert (grade["reliability"], grade["credibility"], grade["graded_by"]) == ("B", "2", "lena")
     history = Event.objects.filter(case_id=case_id, type="SourceGraded").order_by("version")
     assert [e.payload["reliability"] for e in history] == ["C", "B"]
     with pytest.raises(InvalidCommand, match="reliability must be one of A, B, C, D, E, F"):
-        source_grade(actor=doc, case_id=case_id, source_id=source_id, reliability="G",
-                     credibility="1", reason="x")
+        source_grade(
+            actor=doc,
+            case_id=case_id,
+            source_id=source_id,
+            reliability="G",
+            credibility="1",
+            reason="x",
+        )
     with pytest.raises(PermissionDenied):
-        source_grade(actor=actors["auditor"], case_id=case_id, source_id=source_id,
-                     reliability="A", credibility="1", reason="x")
+        source_grade(
+            actor=actors["auditor"],
+            case_id=case_id,
+            source_id=source_id,
+            reliability="A",
+            credibility="1",
+            reason="x",
+        )
 
 
 def test_verification_steps(actors):
     doc = actors["documenter"]
     case_id = open_case(doc)
     source_id = attach(doc, case_id, ["CIR"]).events[0].payload["source_id"]
-    verification_record(actor=doc, case_id=case_id, source_id=source_id,
-                        method="geolocation", result="confirmed",
-                        notes="treeline matches 51.27N 35.18E")
-    verification_record(actor=doc, case_id=case_id, source_id=source_id,
-                        method="chronolocation", result="inconclusive")
+    verification_record(
+        actor=doc,
+        case_id=case_id,
+        source_id=source_id,
+        method="geolocation",
+        result="confirmed",
+        notes="treeline matches 51.27N 35.18E",
+    )
+    verification_record(
+        actor=doc,
+        case_id=case_id,
+        source_id=source_id,
+        method="chronolocation",
+        result="inconclusive",
+    )
     steps = case_state(case_id).sources[0].verifications
     assert [(s["method"], s["result"], s["by"]) for s in steps] == [
-        ("geolocation", "confirmed", "dora"), ("chronolocation", "inconclusive", "dora")]
+        ("geolocation", "confirmed", "dora"),
+        ("chronolocation", "inconclusive", "dora"),
+    ]
     with pytest.raises(InvalidCommand, match="method must be one of"):
-        verification_record(actor=doc, case_id=case_id, source_id=source_id,
-                            method="astrology", result="confirmed")
+        verification_record(
+            actor=doc, case_id=case_id, source_id=source_id, method="astrology", result="confirmed"
+        )
 
 
 def _to_legal_review(actors):
@@ -130,8 +191,12 @@ def _to_legal_review(actors):
     move(doc, sup, case_id, "corroboration")
     attach(doc, case_id, ["UN HRMMU"])
     move(doc, sup, case_id, "legal_review")
-    commands.case_edit(actor=actors["legal"], case_id=case_id, outcome="substantiated",
-                       legal_qualification="Executions of soldiers hors de combat.")
+    commands.case_edit(
+        actor=actors["legal"],
+        case_id=case_id,
+        outcome="substantiated",
+        legal_qualification="Executions of soldiers hors de combat.",
+    )
     return case_id, first
 
 
@@ -139,30 +204,53 @@ def test_substantiated_needs_every_element_of_a_qualification_met(actors):
     legal, sup = actors["legal"], actors["supervisor"]
     case_id, source_id = _to_legal_review(actors)
     with pytest.raises(CriteriaNotMet, match="none is recorded"):
-        commands.transition_request(actor=legal, case_id=case_id, to_state="closed",
-                                    reason="done")
+        commands.transition_request(actor=legal, case_id=case_id, to_state="closed", reason="done")
     with pytest.raises(PermissionDenied, match="legal reviewer"):
-        qualification_add(actor=actors["documenter"], case_id=case_id,
-                          code="killing_hors_de_combat")
+        qualification_add(
+            actor=actors["documenter"], case_id=case_id, code="killing_hors_de_combat"
+        )
     outcome = qualification_add(actor=legal, case_id=case_id, code="killing_hors_de_combat")
     qualification_id = outcome.events[0].payload["qualification_id"]
     elements = [e["id"] for e in provisions()["killing_hors_de_combat"]["elements"]]
     for element in elements[:-1]:
-        element_assess(actor=legal, case_id=case_id, qualification_id=qualification_id,
-                       element=element, finding="met", source_ids=[source_id])
-    element_assess(actor=legal, case_id=case_id, qualification_id=qualification_id,
-                   element=elements[-1], finding="insufficient", note="awaiting witness")
+        element_assess(
+            actor=legal,
+            case_id=case_id,
+            qualification_id=qualification_id,
+            element=element,
+            finding="met",
+            source_ids=[source_id],
+        )
+    element_assess(
+        actor=legal,
+        case_id=case_id,
+        qualification_id=qualification_id,
+        element=elements[-1],
+        finding="insufficient",
+        note="awaiting witness",
+    )
     with pytest.raises(CriteriaNotMet) as refused:
-        commands.transition_request(actor=legal, case_id=case_id, to_state="closed",
-                                    reason="done")
+        commands.transition_request(actor=legal, case_id=case_id, to_state="closed", reason="done")
     assert "is insufficient information" in str(refused.value)
     assert "aware of factual circumstances that established the existence of an armed" in str(
-        refused.value)
+        refused.value
+    )
     with pytest.raises(InvalidCommand, match="must refer to at least one supporting"):
-        element_assess(actor=legal, case_id=case_id, qualification_id=qualification_id,
-                       element=elements[-1], finding="met")
-    element_assess(actor=legal, case_id=case_id, qualification_id=qualification_id,
-                   element=elements[-1], finding="met", source_ids=[source_id])
+        element_assess(
+            actor=legal,
+            case_id=case_id,
+            qualification_id=qualification_id,
+            element=elements[-1],
+            finding="met",
+        )
+    element_assess(
+        actor=legal,
+        case_id=case_id,
+        qualification_id=qualification_id,
+        element=elements[-1],
+        finding="met",
+        source_ids=[source_id],
+    )
     closed = move(legal, sup, case_id, "closed")
     assert (closed.state, closed.outcome) == ("closed", "substantiated")
 
@@ -170,8 +258,9 @@ def test_substantiated_needs_every_element_of_a_qualification_met(actors):
 def test_protected_person_identity_never_enters_the_chain(actors, users):
     doc = actors["documenter"]
     case_id = open_case(doc)
-    outcome = person_add(actor=doc, case_id=case_id, role="witness", name="Olena K.",
-                         protected=True)
+    outcome = person_add(
+        actor=doc, case_id=case_id, role="witness", name="Olena K.", protected=True
+    )
     event = outcome.events[0]
     assert "Olena" not in str(event.as_record())
     person = case_state(case_id).persons[0]
@@ -182,17 +271,27 @@ def test_protected_person_identity_never_enters_the_chain(actors, users):
 
     for name in ("documenter", "auditor", "supervisor"):
         with pytest.raises(PermissionDenied, match="no clearance"):
-            identity_reveal(actor=actors[name], case_id=case_id,
-                            person_id=person["person_id"], reason="curious")
+            identity_reveal(
+                actor=actors[name], case_id=case_id, person_id=person["person_id"], reason="curious"
+            )
     permission = Permission.objects.get(codename="reveal_identity")
     for name in ("legal", "auditor"):
         users[name].user_permissions.add(permission)
         cleared = Actor.for_user(type(users[name]).objects.get(pk=users[name].pk))
-        assert identity_reveal(actor=cleared, case_id=case_id, person_id=person["person_id"],
-                               reason="prepare the interview") == "Olena K."
+        assert (
+            identity_reveal(
+                actor=cleared,
+                case_id=case_id,
+                person_id=person["person_id"],
+                reason="prepare the interview",
+            )
+            == "Olena K."
+        )
     looks = Event.objects.filter(case_id=case_id, type="IdentityRevealed").order_by("version")
     assert [(e.actor["username"], e.actor["role"]) for e in looks] == [
-        ("lena", "legal_reviewer"), ("aud", "auditor")]
+        ("lena", "legal_reviewer"),
+        ("aud", "auditor"),
+    ]
     call_command("rebuild_projections", "--check", stdout=StringIO())
 
 
@@ -203,8 +302,13 @@ def test_split_keeps_both_histories_and_cross_references(actors):
     second = attach(doc, case_id, ["Dossier Centre"], title="Dossier: torture")
     source_id = second.events[0].payload["source_id"]
     before = case_state(case_id).version
-    case_split(actor=doc, case_id=case_id, source_ids=[source_id],
-               title="Torture of a detainee", reason="a distinct incident")
+    case_split(
+        actor=doc,
+        case_id=case_id,
+        source_ids=[source_id],
+        title="Torture of a detainee",
+        reason="a distinct incident",
+    )
     original = case_state(case_id)
     (ref,) = original.related
     new = case_state(ref["case_id"])

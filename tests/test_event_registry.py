@@ -45,22 +45,28 @@ def test_every_type_declares_every_part(name):
 
 
 def _declaration(**parts):
-    body = {"schema": 1, "required": ("reason",), "effect": NO_STATE,
-            "describe": lambda self, p: "Did something"}
+    body = {
+        "schema": 1,
+        "required": ("reason",),
+        "effect": NO_STATE,
+        "describe": lambda self, p: "Did something",
+    }
     body.update(parts)
-    return type("SomethingHappened", (EventType,), {k: v for k, v in body.items()
-                                                   if v is not ...})
+    return type("SomethingHappened", (EventType,), {k: v for k, v in body.items() if v is not ...})
 
 
-@pytest.mark.parametrize(("parts", "lack"), [
-    ({"describe": ...}, "describe"),
-    ({"effect": ...}, "effect (or effect = NO_STATE)"),
-    ({"schema": ...}, "schema version"),
-    ({"schema": 0}, "schema version"),
-    ({"required": ...}, "required payload keys"),
-    ({"required": ()}, "required payload keys"),
-    ({"stream": SOURCE, "effect": lambda self, p, e: {}}, "effect = NO_STATE"),
-])
+@pytest.mark.parametrize(
+    ("parts", "lack"),
+    [
+        ({"describe": ...}, "describe"),
+        ({"effect": ...}, "effect (or effect = NO_STATE)"),
+        ({"schema": ...}, "schema version"),
+        ({"schema": 0}, "schema version"),
+        ({"required": ...}, "required payload keys"),
+        ({"required": ()}, "required payload keys"),
+        ({"stream": SOURCE, "effect": lambda self, p, e: {}}, "effect = NO_STATE"),
+    ],
+)
 def test_a_declaration_lacking_a_part_is_refused(parts, lack):
     with pytest.raises(TypeError, match=f"SomethingHappened lacks .*{re.escape(lack)}"):
         register(_declaration(**parts))
@@ -69,9 +75,18 @@ def test_a_declaration_lacking_a_part_is_refused(parts, lack):
 
 def test_a_type_registered_twice_is_refused():
     with pytest.raises(ValueError, match="CaseOpened registered twice"):
-        register(type("CaseOpened", (EventType,), {
-            "schema": 1, "required": ("reason",), "effect": NO_STATE,
-            "describe": lambda self, p: "Opened"}))
+        register(
+            type(
+                "CaseOpened",
+                (EventType,),
+                {
+                    "schema": 1,
+                    "required": ("reason",),
+                    "effect": NO_STATE,
+                    "describe": lambda self, p: "Opened",
+                },
+            )
+        )
 
 
 def test_a_type_without_projection_is_refused_not_skipped():
@@ -96,35 +111,83 @@ def _sequence(user_id: int) -> list[tuple[str, dict]]:
     requests = [_id() for _ in range(6)]
     move = {"from_state": "intake", "to_state": "sourcing", "reason": "ready"}
     return [
-        ("CaseOpened", {"reference": "CF-2026-900001", "title": "Shelling of a school",
-                        "summary": "Two strikes.", "categories": ["wilful_killing"],
-                        "places": ["Irpin"], "incident_from": "2026-03-01",
-                        "incident_to": None}),
-        ("CaseEdited", {"changes": {
-            "title": {"old": "Shelling of a school", "new": "Shelling of School 17"},
-            "categories": {"old": ["wilful_killing"], "new": ["wilful_killing", "pillage"]},
-            "incident_to": {"old": None, "new": "2026-03-02"},
-            "outcome": {"old": None, "new": "referred"},
-            "legal_qualification": {"old": "", "new": "Art. 8(2)(b)(ix)"}}}),
-        ("CaseAssigned", {"assignee": {"id": user_id, "username": "reg-doc"},
-                          "previous": None}),
-        ("SourceAttached", {"source_id": source, "title": "AP report", "url": "https://a",
-                            "origins": ["Associated Press"], "excerpt": "strikes",
-                            "content_sha256": None, "published_on": "2026-03-03"}),
-        ("SourceAttached", {"source_id": _id(), "title": "Relay", "url": "",
-                            "origins": ["Associated Press"],
-                            "excerpt": "", "content_sha256": "ab" * 32,
-                            "published_on": None}),
-        ("SourceGraded", {"source_id": source, "reliability": "B", "credibility": "2",
-                          "reason": "track record"}),
-        ("ProvenanceRecorded", {"source_id": source, "chain": [
-            {"role": "captured", "organisation": "UN HRMMU"}]}),
-        ("VerificationRecorded", {"verification_id": _id(), "source_id": source,
-                                  "method": "geolocation", "result": "confirmed",
-                                  "notes": ""}),
-        ("VerificationRecorded", {"verification_id": _id(), "source_id": source,
-                                  "method": "chronolocation", "result": "confirmed",
-                                  "notes": "shadows"}),
+        (
+            "CaseOpened",
+            {
+                "reference": "CF-2026-900001",
+                "title": "Shelling of a school",
+                "summary": "Two strikes.",
+                "categories": ["wilful_killing"],
+                "places": ["Irpin"],
+                "incident_from": "2026-03-01",
+                "incident_to": None,
+            },
+        ),
+        (
+            "CaseEdited",
+            {
+                "changes": {
+                    "title": {"old": "Shelling of a school", "new": "Shelling of School 17"},
+                    "categories": {"old": ["wilful_killing"], "new": ["wilful_killing", "pillage"]},
+                    "incident_to": {"old": None, "new": "2026-03-02"},
+                    "outcome": {"old": None, "new": "referred"},
+                    "legal_qualification": {"old": "", "new": "Art. 8(2)(b)(ix)"},
+                }
+            },
+        ),
+        ("CaseAssigned", {"assignee": {"id": user_id, "username": "reg-doc"}, "previous": None}),
+        (
+            "SourceAttached",
+            {
+                "source_id": source,
+                "title": "AP report",
+                "url": "https://a",
+                "origins": ["Associated Press"],
+                "excerpt": "strikes",
+                "content_sha256": None,
+                "published_on": "2026-03-03",
+            },
+        ),
+        (
+            "SourceAttached",
+            {
+                "source_id": _id(),
+                "title": "Relay",
+                "url": "",
+                "origins": ["Associated Press"],
+                "excerpt": "",
+                "content_sha256": "ab" * 32,
+                "published_on": None,
+            },
+        ),
+        (
+            "SourceGraded",
+            {"source_id": source, "reliability": "B", "credibility": "2", "reason": "track record"},
+        ),
+        (
+            "ProvenanceRecorded",
+            {"source_id": source, "chain": [{"role": "captured", "organisation": "UN HRMMU"}]},
+        ),
+        (
+            "VerificationRecorded",
+            {
+                "verification_id": _id(),
+                "source_id": source,
+                "method": "geolocation",
+                "result": "confirmed",
+                "notes": "",
+            },
+        ),
+        (
+            "VerificationRecorded",
+            {
+                "verification_id": _id(),
+                "source_id": source,
+                "method": "chronolocation",
+                "result": "confirmed",
+                "notes": "shadows",
+            },
+        ),
         ("NoteAdded", {"note_id": _id(), "text": "call the witness"}),
         ("TransitionRequested", {"request_id": requests[0], **move}),
         ("TransitionApproved", {"request_id": requests[0], **move}),
@@ -134,43 +197,117 @@ def _sequence(user_id: int) -> list[tuple[str, dict]]:
         ("TransitionWithdrawn", {"request_id": requests[2], "reason": "later"}),
         ("CriteriaWaived", {"to_state": "legal_review", "reason": "sole record"}),
         ("CriteriaWaived", {"to_state": "legal_review", "reason": "sole record, again"}),
-        ("AllegationExtracted", {"source_id": source, "content_sha256": "cd" * 32,
-                                 "text_sha256": "ef" * 32, "extractor_version": "x/1",
-                                 "allegation": {"category": "pillage"}}),
-        ("LinkSuggested", {"link_id": link, "other_case_id": other,
-                           "other_reference": "CF-2026-900002", "reasons": ["same place"]}),
+        (
+            "AllegationExtracted",
+            {
+                "source_id": source,
+                "content_sha256": "cd" * 32,
+                "text_sha256": "ef" * 32,
+                "extractor_version": "x/1",
+                "allegation": {"category": "pillage"},
+            },
+        ),
+        (
+            "LinkSuggested",
+            {
+                "link_id": link,
+                "other_case_id": other,
+                "other_reference": "CF-2026-900002",
+                "reasons": ["same place"],
+            },
+        ),
         ("LinkDismissed", {"link_id": link, "other_case_id": other, "reason": "different"}),
-        ("LinkSuggested", {"link_id": requests[3], "other_case_id": other,
-                           "other_reference": "CF-2026-900002", "reasons": ["same day"]}),
-        ("CaseAbsorbed", {"from_case_id": other, "from_reference": "CF-2026-900002",
-                          "link_id": requests[3], "reason": "same"}),
+        (
+            "LinkSuggested",
+            {
+                "link_id": requests[3],
+                "other_case_id": other,
+                "other_reference": "CF-2026-900002",
+                "reasons": ["same day"],
+            },
+        ),
+        (
+            "CaseAbsorbed",
+            {
+                "from_case_id": other,
+                "from_reference": "CF-2026-900002",
+                "link_id": requests[3],
+                "reason": "same",
+            },
+        ),
         ("FactRecorded", {"fact_id": fact, "text": "Two strikes at 10:00"}),
         ("FactSupported", {"fact_id": fact, "source_id": source, "excerpt": "at ten"}),
         ("QualificationAdded", {"qualification_id": qualification, "code": "pillage"}),
-        ("ElementAssessed", {"qualification_id": qualification, "element": "appropriation",
-                             "finding": "met", "source_ids": [source], "note": ""}),
-        ("PersonAdded", {"person_id": _id(), "role": "witness", "pseudonym": "Witness 1",
-                         "protected": True, "name": None, "identity_commitment": "00" * 32}),
+        (
+            "ElementAssessed",
+            {
+                "qualification_id": qualification,
+                "element": "appropriation",
+                "finding": "met",
+                "source_ids": [source],
+                "note": "",
+            },
+        ),
+        (
+            "PersonAdded",
+            {
+                "person_id": _id(),
+                "role": "witness",
+                "pseudonym": "Witness 1",
+                "protected": True,
+                "name": None,
+                "identity_commitment": "00" * 32,
+            },
+        ),
         ("IdentityRevealed", {"person_id": _id(), "reason": "interview"}),
-        ("CaseSplitOff", {"new_case_id": _id(), "new_reference": "CF-2026-900003",
-                          "source_ids": [source], "reason": "second incident"}),
-        ("CaseSplitFrom", {"from_case_id": _id(), "from_reference": "CF-2026-900004",
-                           "reason": "first incident"}),
-        ("RestrictionRequested", {"request_id": requests[4], "team": "kharkiv",
-                                  "reason": "witness"}),
+        (
+            "CaseSplitOff",
+            {
+                "new_case_id": _id(),
+                "new_reference": "CF-2026-900003",
+                "source_ids": [source],
+                "reason": "second incident",
+            },
+        ),
+        (
+            "CaseSplitFrom",
+            {"from_case_id": _id(), "from_reference": "CF-2026-900004", "reason": "first incident"},
+        ),
+        (
+            "RestrictionRequested",
+            {"request_id": requests[4], "team": "kharkiv", "reason": "witness"},
+        ),
         ("RestrictionRejected", {"request_id": requests[4], "reason": "not needed"}),
-        ("RestrictionRequested", {"request_id": requests[5], "team": "kharkiv",
-                                  "reason": "witness"}),
+        (
+            "RestrictionRequested",
+            {"request_id": requests[5], "team": "kharkiv", "reason": "witness"},
+        ),
         ("CaseRestricted", {"request_id": requests[5], "team": "kharkiv", "reason": "ok"}),
-        ("RestrictionLiftRequested", {"request_id": requests[5], "team": "kharkiv",
-                                      "reason": "published"}),
+        (
+            "RestrictionLiftRequested",
+            {"request_id": requests[5], "team": "kharkiv", "reason": "published"},
+        ),
         ("RestrictionLifted", {"request_id": requests[5], "team": "kharkiv", "reason": "ok"}),
-        ("CaseAssigned", {"assignee": None, "previous": {"id": user_id,
-                                                         "username": "reg-doc"}}),
-        ("CaseExported", {"export_id": _id(), "kind": "complete", "exported_version": 3,
-                          "head_hash": "ab" * 32, "format": "casefile-export/1"}),
-        ("CaseMergedInto", {"into_case_id": other, "into_reference": "CF-2026-900002",
-                            "link_id": link, "reason": "same after all"}),
+        ("CaseAssigned", {"assignee": None, "previous": {"id": user_id, "username": "reg-doc"}}),
+        (
+            "CaseExported",
+            {
+                "export_id": _id(),
+                "kind": "complete",
+                "exported_version": 3,
+                "head_hash": "ab" * 32,
+                "format": "casefile-export/1",
+            },
+        ),
+        (
+            "CaseMergedInto",
+            {
+                "into_case_id": other,
+                "into_reference": "CF-2026-900002",
+                "link_id": link,
+                "reason": "same after all",
+            },
+        ),
     ]
 
 
@@ -186,17 +323,22 @@ def test_every_case_event_projects_what_it_folds_to():
     case_id = _id()
     for version, (kind, payload) in enumerate(sequence):
         with transaction.atomic():
-            stored, _ = eventstore.append(case_id, expected_version=version, actor=actor,
-                                          events=[NewEvent(kind, payload)])
+            stored, _ = eventstore.append(
+                case_id, expected_version=version, actor=actor, events=[NewEvent(kind, payload)]
+            )
             projections.project(event.as_record() for event in stored)
         folded = fold(eventstore.stream(case_id))
         assert case_state(case_id) == folded, f"after {kind}"
         # The columns kept beside the image for lists and filters follow it too.
         row = CaseFile.objects.get(pk=case_id)
         assert (row.source_count, row.independent_origins, row.corroboration) == (
-            len(folded.sources), folded.independent_origins, folded.corroboration), kind
+            len(folded.sources),
+            folded.independent_origins,
+            folded.corroboration,
+        ), kind
         assert row.extraction_category == (
-            folded.extraction["allegation"]["category"] if folded.extraction else ""), kind
+            folded.extraction["allegation"]["category"] if folded.extraction else ""
+        ), kind
     assert folded.restricted_to is None and folded.assignee is None
     assert [link.status for link in folded.links] == ["merged", "merged"]
     live = projections.snapshot()

@@ -58,22 +58,34 @@ def test_idempotent_append_returns_the_first_result():
     case_id = str(uuid.uuid4())
     with transaction.atomic():
         first, replayed = eventstore.append(
-            case_id, expected_version=0, actor=ACTOR, events=[note("x")],
-            idempotency_key="k1", request_fingerprint="f",
+            case_id,
+            expected_version=0,
+            actor=ACTOR,
+            events=[note("x")],
+            idempotency_key="k1",
+            request_fingerprint="f",
         )
     assert not replayed
     with transaction.atomic():
         again, replayed = eventstore.append(
-            case_id, expected_version=0, actor=ACTOR, events=[note("x")],
-            idempotency_key="k1", request_fingerprint="f",
+            case_id,
+            expected_version=0,
+            actor=ACTOR,
+            events=[note("x")],
+            idempotency_key="k1",
+            request_fingerprint="f",
         )
     assert replayed and [e.hash for e in again] == [e.hash for e in first]
     assert Event.objects.filter(case_id=case_id).count() == 1
     with pytest.raises(IdempotencyKeyReused):
         with transaction.atomic():
             eventstore.append(
-                case_id, expected_version=1, actor=ACTOR, events=[note("y")],
-                idempotency_key="k1", request_fingerprint="other",
+                case_id,
+                expected_version=1,
+                actor=ACTOR,
+                events=[note("y")],
+                idempotency_key="k1",
+                request_fingerprint="other",
             )
 
 
@@ -96,7 +108,9 @@ def test_float_and_nul_payloads_are_refused():
     with pytest.raises(InvalidCommand, match="float"):
         with transaction.atomic():
             eventstore.append(
-                uuid.uuid4(), expected_version=0, actor=ACTOR,
+                uuid.uuid4(),
+                expected_version=0,
+                actor=ACTOR,
                 events=[NewEvent("NoteAdded", {"note_id": "n", "text": 0.5})],
             )
     with pytest.raises(InvalidCommand, match="NUL"):
@@ -156,10 +170,8 @@ def test_verify_events_passes_on_an_intact_store(worked_case, capsys):
 @pytest.mark.parametrize(
     "sql, reason",
     [
-        ("UPDATE casefiles_event SET payload = %s WHERE version = 2",
-         "version 2: changed content"),
-        ("UPDATE casefiles_event SET prev_hash = %s WHERE version = 3",
-         "version 3: broken link"),
+        ("UPDATE casefiles_event SET payload = %s WHERE version = 2", "version 2: changed content"),
+        ("UPDATE casefiles_event SET prev_hash = %s WHERE version = 3", "version 3: broken link"),
         ("DELETE FROM casefiles_event WHERE version = 2", "version 2: gap: version 2 is missing"),
         ("UPDATE casefiles_event SET version = 100 + version WHERE version IN (2, 3)", "gap"),
         ("DELETE FROM casefiles_event WHERE version = 4", "events missing at the end"),
@@ -180,19 +192,22 @@ def test_verify_events_names_the_first_break(worked_case, sql, reason):
 def test_verify_events_detects_reordering(worked_case):
     # Swap the stored content of versions 2 and 3: each row still hashes correctly on
     # its own, but version 3 now sits before version 2 in the log.
-    rows = {
-        e.version: e for e in Event.objects.filter(case_id=worked_case, version__in=(2, 3))
-    }
+    rows = {e.version: e for e in Event.objects.filter(case_id=worked_case, version__in=(2, 3))}
     for version, other in ((2, 3), (3, 2)):
         source = rows[other]
         tamper(
             "UPDATE casefiles_event SET version = %s, payload = %s, prev_hash = %s, hash = %s,"
             " occurred_at = %s WHERE position = %s",
-            [source.version + 1000, _json(source.payload), source.prev_hash, source.hash,
-             source.occurred_at, rows[version].position],
+            [
+                source.version + 1000,
+                _json(source.payload),
+                source.prev_hash,
+                source.hash,
+                source.occurred_at,
+                rows[version].position,
+            ],
         )
-    tamper("UPDATE casefiles_event SET version = version - 1000 "
-           "WHERE version > 1000")
+    tamper("UPDATE casefiles_event SET version = version - 1000 WHERE version > 1000")
     with pytest.raises(CommandError, match="version 2: reordering: version 2 is stored after"):
         verify()
 
@@ -216,11 +231,20 @@ def test_concurrent_append_loses_cleanly_through_the_unique_constraint():
 
     def racing_head(stream_id):
         version, head_hash = read_head(stream_id)
-        competitor = eventstore.NewEvent("NoteAdded", {"note_id": str(uuid.uuid4()),
-                                                       "text": "competitor"})
-        Event.objects.create(case_id=stream_id, version=version + 1, type=competitor.type,
-                             schema=1, payload=competitor.payload, actor=ACTOR,
-                             occurred_at=eventstore.now(), prev_hash=head_hash, hash="e" * 64)
+        competitor = eventstore.NewEvent(
+            "NoteAdded", {"note_id": str(uuid.uuid4()), "text": "competitor"}
+        )
+        Event.objects.create(
+            case_id=stream_id,
+            version=version + 1,
+            type=competitor.type,
+            schema=1,
+            payload=competitor.payload,
+            actor=ACTOR,
+            occurred_at=eventstore.now(),
+            prev_hash=head_hash,
+            hash="e" * 64,
+        )
         return version, head_hash
 
     with mock.patch.object(eventstore, "head", racing_head):
@@ -232,9 +256,11 @@ def test_concurrent_append_loses_cleanly_through_the_unique_constraint():
 
 @pytest.mark.django_db
 def test_case_open_retry_with_the_same_key_returns_the_first_case(actors):
-    first = commands.case_open(actor=actors["documenter"], title="Looting in Bucha",
-                               idempotency_key="open-1")
-    again = commands.case_open(actor=actors["documenter"], title="Looting in Bucha",
-                               idempotency_key="open-1")
+    first = commands.case_open(
+        actor=actors["documenter"], title="Looting in Bucha", idempotency_key="open-1"
+    )
+    again = commands.case_open(
+        actor=actors["documenter"], title="Looting in Bucha", idempotency_key="open-1"
+    )
     assert again.replayed and again.case_id == first.case_id
     assert Event.objects.filter(type="CaseOpened").count() == 1

@@ -43,14 +43,18 @@ def seed_source(prefix: str) -> Source:
 
 def cases_of(prefix: str) -> list[CaseFile]:
     sha = seed_source(prefix).content_sha256
-    return [c for c in CaseFile.objects.filter(extraction__isnull=False)
-            if c.extraction["content_sha256"] == sha]
+    return [
+        c
+        for c in CaseFile.objects.filter(extraction__isnull=False)
+        if c.extraction["content_sha256"] == sha
+    ]
 
 
 def test_seeds_are_ingested_with_custody_metadata_and_candidate_cases(ingest):
     out = ingest("ingest_seeds")
     assert out.strip().splitlines()[-1] == (
-        "5 ingested, 0 duplicate(s), 0 near-duplicate(s), 0 failed")
+        "5 ingested, 0 duplicate(s), 0 near-duplicate(s), 0 failed"
+    )
     for path in sorted(SEEDS.iterdir()):
         data = path.read_bytes()
         sha = hashlib.sha256(data).hexdigest()
@@ -76,10 +80,14 @@ def test_seeds_are_ingested_with_custody_metadata_and_candidate_cases(ingest):
 
     # An incident's categories: its primary one and those of the further mentions
     # grouped into it (allegation "also").
-    categories = {prefix: {code for c in cases_of(prefix)
-                           for code in (c.extraction_category,
-                                        *c.extraction["allegation"].get("also", ()))}
-                  for prefix in expected}
+    categories = {
+        prefix: {
+            code
+            for c in cases_of(prefix)
+            for code in (c.extraction_category, *c.extraction["allegation"].get("also", ()))
+        }
+        for prefix in expected
+    }
     assert "wilful_killing" in categories["000"] or "attack_on_civilians" in categories["000"]
     assert {"pillage", "torture"} <= categories["001"]
     assert "attack_on_protected_objects" in categories["002"]
@@ -115,8 +123,7 @@ def test_cross_source_links_are_suggested_not_merged(ingest):
 
 
 @pytest.mark.parametrize("cache_size", [2, 20_000])
-def test_link_suggestions_do_not_depend_on_the_allegation_cache(ingest, monkeypatch,
-                                                                 cache_size):
+def test_link_suggestions_do_not_depend_on_the_allegation_cache(ingest, monkeypatch, cache_size):
     """The parsed allegations each process keeps give the same suggestions as reading
     every extraction afresh, whether the cache is warm or too small and starts again."""
     from django.db import transaction
@@ -141,7 +148,8 @@ def test_rerunning_ingest_seeds_changes_nothing(ingest):
     events, live = Event.objects.count(), projections.snapshot()
     out = ingest("ingest_seeds")
     assert out.strip().splitlines()[-1] == (
-        "0 ingested, 5 duplicate(s), 0 near-duplicate(s), 0 failed")
+        "0 ingested, 5 duplicate(s), 0 near-duplicate(s), 0 failed"
+    )
     assert Event.objects.count() == events
     assert projections.diff(live, projections.snapshot()) == []
 
@@ -156,8 +164,7 @@ def test_near_duplicate_is_recognised_as_the_same_source(ingest, tmp_path):
     assert "near_duplicate" in out and "line endings or trailing white space" in out
     assert CaseFile.objects.count() == cases and Source.objects.count() == 5
     source = seed_source("003")
-    assert source.variants[0]["content_sha256"] == hashlib.sha256(
-        variant.read_bytes()).hexdigest()
+    assert source.variants[0]["content_sha256"] == hashlib.sha256(variant.read_bytes()).hexdigest()
     assert blobs.read(source.variants[0]["content_sha256"]) == variant.read_bytes()
     out = ingest("ingest", str(variant))
     assert "duplicate" in out and Event.objects.filter(type="SourceVariantReceived").count() == 1
@@ -200,18 +207,31 @@ def test_twenty_bad_files_give_twenty_clear_failures_and_the_rest_goes_on(ingest
     shutil.copy(SEEDS / "004_06b981fa41532c02.txt", folder / "zz-good.txt")
     out = ingest("ingest", str(folder))
     assert out.strip().splitlines()[-1] == (
-        "1 ingested, 0 duplicate(s), 0 near-duplicate(s), 20 failed")
+        "1 ingested, 0 duplicate(s), 0 near-duplicate(s), 20 failed"
+    )
     failures = Ingestion.objects.filter(status="failed")
     assert failures.count() == 20
     expected = {
-        "empty.txt": "empty file", "spaces.txt": "only whitespace", "nul.txt": "NUL bytes",
-        "image.png": "PNG image", "random.bin": "binary content", "archive.zip": "ZIP",
-        "truncated.html": "no extractable main text", "script-only.html": "no extractable",
-        "bad-utf8.txt": "could not decode text", "pdf.txt": "PDF", "controls.txt": "control",
-        "gzip.gz": "gzip", "elf.bin": "executable", "jpeg.jpg": "JPEG",
-        "newlines.md": "only whitespace", "empty-html.html": "no extractable",
-        "only-tags.html": "no extractable", "bom-only.txt": "only whitespace",
-        "utf16-odd.txt": "utf-16", "huge.txt": "the limit is 20 MB",
+        "empty.txt": "empty file",
+        "spaces.txt": "only whitespace",
+        "nul.txt": "NUL bytes",
+        "image.png": "PNG image",
+        "random.bin": "binary content",
+        "archive.zip": "ZIP",
+        "truncated.html": "no extractable main text",
+        "script-only.html": "no extractable",
+        "bad-utf8.txt": "could not decode text",
+        "pdf.txt": "PDF",
+        "controls.txt": "control",
+        "gzip.gz": "gzip",
+        "elf.bin": "executable",
+        "jpeg.jpg": "JPEG",
+        "newlines.md": "only whitespace",
+        "empty-html.html": "no extractable",
+        "only-tags.html": "no extractable",
+        "bom-only.txt": "only whitespace",
+        "utf16-odd.txt": "utf-16",
+        "huge.txt": "the limit is 20 MB",
     }
     assert {job.filename: job.reason for job in failures}.keys() == expected.keys()
     for job in failures:
@@ -223,25 +243,33 @@ def test_merge_and_dismiss_suggested_links(ingest, actors):
     ingest("ingest_seeds")
     links = list(CaseLink.objects.filter(status="suggested").order_by("case__reference"))
     first = links[0]
-    link_dismiss(actor=actors["documenter"], case_id=first.case_id, link_id=first.link_id,
-                 reason="different incidents")
-    assert set(CaseLink.objects.filter(link_id=first.link_id).values_list(
-        "status", flat=True)) == {"dismissed"}
+    link_dismiss(
+        actor=actors["documenter"],
+        case_id=first.case_id,
+        link_id=first.link_id,
+        reason="different incidents",
+    )
+    assert set(CaseLink.objects.filter(link_id=first.link_id).values_list("status", flat=True)) == {
+        "dismissed"
+    }
     with pytest.raises(InvalidCommand, match="already dismissed"):
-        link_dismiss(actor=actors["documenter"], case_id=first.case_id,
-                     link_id=first.link_id, reason="again")
+        link_dismiss(
+            actor=actors["documenter"], case_id=first.case_id, link_id=first.link_id, reason="again"
+        )
 
     link = CaseLink.objects.filter(status="suggested").first()
     survivor, absorbed = link.case_id, link.other_case_id
     sources_before = case_state(survivor).sources
-    cases_merge(actor=actors["documenter"], case_id=survivor, link_id=link.link_id,
-                reason="same execution")
+    cases_merge(
+        actor=actors["documenter"], case_id=survivor, link_id=link.link_id, reason="same execution"
+    )
     merged = case_state(absorbed)
     assert merged.merged_into == str(survivor)
     kept = case_state(survivor)
     assert len(kept.sources) == len(sources_before) + 1
     assert [e.type for e in Event.objects.filter(case_id=absorbed).order_by("-version")][
-        0] == "CaseMergedInto"
+        0
+    ] == "CaseMergedInto"
     with pytest.raises(InvalidCommand, match="merged into another case"):
         from casefiles.commands import case_edit
 
@@ -255,10 +283,12 @@ def test_a_task_that_gives_up_marks_its_job_failed_with_the_reason(tmp_path):
     from casefiles.commands.ingestion import ingestion_submit
     from casefiles.tasks import ingest_document
 
-    job = ingestion_submit(data=b"Looting reported in Bucha.", filename="a.txt",
-                           submitted_by="test")
-    ingest_document.on_failure(OperationalError("database is down"), "task-1",
-                               (str(job.id),), {}, None)
+    job = ingestion_submit(
+        data=b"Looting reported in Bucha.", filename="a.txt", submitted_by="test"
+    )
+    ingest_document.on_failure(
+        OperationalError("database is down"), "task-1", (str(job.id),), {}, None
+    )
     job.refresh_from_db()
     assert job.status == "failed"
     assert "ingestion failed after 0 retries: OperationalError: database is down" == job.reason

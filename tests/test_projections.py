@@ -23,9 +23,13 @@ STATES = ["intake", "sourcing", "corroboration", "legal_review", "closed"]
 ORIGINS = ["The New York Times", "Associated Press", "UN HRMMU", "Dossier Centre"]
 
 step = st.one_of(
-    st.tuples(st.just("edit"), st.sampled_from(["title", "summary", "categories", "places",
-                                                "outcome", "legal_qualification"]),
-              st.integers(0, 3)),
+    st.tuples(
+        st.just("edit"),
+        st.sampled_from(
+            ["title", "summary", "categories", "places", "outcome", "legal_qualification"]
+        ),
+        st.integers(0, 3),
+    ),
     st.tuples(st.just("attach"), st.lists(st.sampled_from(ORIGINS), max_size=2), st.just(0)),
     st.tuples(st.just("note"), st.text(min_size=1, max_size=20), st.just(0)),
     st.tuples(st.just("request"), st.sampled_from(STATES), st.sampled_from(["doc", "legal"])),
@@ -35,8 +39,7 @@ step = st.one_of(
     st.tuples(st.just("withdraw"), st.just(""), st.just(0)),
     st.tuples(st.just("grade"), st.sampled_from("ABCG"), st.integers(1, 7)),
     st.tuples(st.just("provenance"), st.sampled_from(ORIGINS), st.booleans()),
-    st.tuples(st.just("verify"), st.sampled_from(["geolocation", "chronolocation"]),
-              st.just(0)),
+    st.tuples(st.just("verify"), st.sampled_from(["geolocation", "chronolocation"]), st.just(0)),
     st.tuples(st.just("qualify"), st.sampled_from(["pillage", "torture"]), st.integers(0, 2)),
 )
 EDIT_VALUES = {
@@ -65,58 +68,70 @@ class RebuildEqualsLive(TestCase):
     def run_step(self, case_id, kind, a, b):
         state = case_state(case_id)
         if kind == "edit":
-            commands.case_edit(actor=self.actor("legal"), case_id=case_id,
-                               **{a: EDIT_VALUES[a][b]})
+            commands.case_edit(actor=self.actor("legal"), case_id=case_id, **{a: EDIT_VALUES[a][b]})
         elif kind == "attach":
             attach(self.actor("doc"), case_id, a)
         elif kind == "note":
             commands.note_add(actor=self.actor("doc"), case_id=case_id, text=a)
         elif kind == "request":
-            commands.transition_request(actor=self.actor(b), case_id=case_id, to_state=a,
-                                        reason="next step")
+            commands.transition_request(
+                actor=self.actor(b), case_id=case_id, to_state=a, reason="next step"
+            )
         elif kind == "decide" and state.pending:
             decide = commands.transition_approve if a else commands.transition_reject
             decide(actor=self.actor(b), request_id=state.pending.request_id, reason="decided")
         elif kind == "waive":
             commands.criteria_waive(actor=self.actor("sup"), case_id=case_id, reason="waived")
         elif kind == "assign":
-            commands.case_assign(actor=self.actor("sup"), case_id=case_id,
-                                 assignee=self.people[a] if a else None)
+            commands.case_assign(
+                actor=self.actor("sup"), case_id=case_id, assignee=self.people[a] if a else None
+            )
         elif kind in ("grade", "provenance", "verify") and state.sources:
             source_id = state.sources[-1].source_id
             if kind == "grade":
-                source_grade(actor=self.actor("doc"), case_id=case_id,
-                             source_id=source_id, reliability=a, credibility=b,
-                             reason="graded")
+                source_grade(
+                    actor=self.actor("doc"),
+                    case_id=case_id,
+                    source_id=source_id,
+                    reliability=a,
+                    credibility=b,
+                    reason="graded",
+                )
             elif kind == "provenance":
                 chain = [{"role": "obtained", "organisation": a}]
                 if b:
                     chain.append({"role": "relayed", "organisation": "Relay Daily"})
-                provenance_record(actor=self.actor("doc"), case_id=case_id,
-                                  source_id=source_id, chain=chain)
+                provenance_record(
+                    actor=self.actor("doc"), case_id=case_id, source_id=source_id, chain=chain
+                )
             else:
-                verification_record(actor=self.actor("doc"), case_id=case_id,
-                                    source_id=source_id, method=a,
-                                    result="confirmed")
+                verification_record(
+                    actor=self.actor("doc"),
+                    case_id=case_id,
+                    source_id=source_id,
+                    method=a,
+                    result="confirmed",
+                )
         elif kind == "qualify":
             existing = [q for q in state.qualifications if q["code"] == a]
             if existing:
                 element_assess(
-         actor=self.actor("legal"), case_id=case_id,
-         qualification_id=existing[0]["qualification_id"], element="no_consent"
-         if a == "pillage" else "purpose", finding=["met", "not_met",
-                                                   "insufficient"][b],
-         source_ids=[s.source_id for s in state.sources[:1]])
+                    actor=self.actor("legal"),
+                    case_id=case_id,
+                    qualification_id=existing[0]["qualification_id"],
+                    element="no_consent" if a == "pillage" else "purpose",
+                    finding=["met", "not_met", "insufficient"][b],
+                    source_ids=[s.source_id for s in state.sources[:1]],
+                )
             else:
-                qualification_add(actor=self.actor("legal"), case_id=case_id,
-                                  code=a)
+                qualification_add(actor=self.actor("legal"), case_id=case_id, code=a)
         elif kind == "withdraw" and state.pending:
             requester = "doc" if state.pending.requested_by == "p-doc" else "legal"
-            commands.transition_withdraw(actor=self.actor(requester),
-                                         request_id=state.pending.request_id, reason="later")
+            commands.transition_withdraw(
+                actor=self.actor(requester), request_id=state.pending.request_id, reason="later"
+            )
 
-    @settings(max_examples=40, deadline=None,
-              suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.lists(step, min_size=1, max_size=25), st.integers(1, 2))
     def test_random_command_sequences(self, steps, case_count):
         case_ids = [open_case(self.actor("doc")) for _ in range(case_count)]
@@ -179,8 +194,9 @@ def test_read_models_refuse_writes_outside_projections(actors, model):
     case_id = open_case(actors["documenter"])
     attach(actors["documenter"], case_id, ["A"])
     commands.note_add(actor=actors["documenter"], case_id=case_id, text="n")
-    commands.transition_request(actor=actors["documenter"], case_id=case_id,
-                                to_state="sourcing", reason="r")
+    commands.transition_request(
+        actor=actors["documenter"], case_id=case_id, to_state="sourcing", reason="r"
+    )
     obj = model.objects.first()
     writes = [
         lambda: obj.save(),

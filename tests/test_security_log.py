@@ -15,8 +15,11 @@ pytestmark = pytest.mark.django_db
 
 
 def entries(**filters):
-    return list(SecurityLogEntry.objects.filter(**filters).order_by("id").values_list(
-        "action", "subject_kind", "subject", "permission", "by"))
+    return list(
+        SecurityLogEntry.objects.filter(**filters)
+        .order_by("id")
+        .values_list("action", "subject_kind", "subject", "permission", "by")
+    )
 
 
 def last_id() -> int:
@@ -40,29 +43,37 @@ def admin_user(db):
 def change_form(user: User, **changes) -> dict:
     """What the admin's user change page posts, with `changes` applied."""
     data = {
-        "username": user.username, "first_name": "", "last_name": "", "email": "",
-        "is_active": "on" if user.is_active else "", "is_staff": "on" if user.is_staff else "",
+        "username": user.username,
+        "first_name": "",
+        "last_name": "",
+        "email": "",
+        "is_active": "on" if user.is_active else "",
+        "is_staff": "on" if user.is_staff else "",
         "is_superuser": "on" if user.is_superuser else "",
         "groups": [str(pk) for pk in user.groups.values_list("pk", flat=True)],
-        "user_permissions": [str(pk) for pk in
-                             user.user_permissions.values_list("pk", flat=True)],
-        "last_login_0": "", "last_login_1": "",
+        "user_permissions": [str(pk) for pk in user.user_permissions.values_list("pk", flat=True)],
+        "last_login_0": "",
+        "last_login_1": "",
         "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
         "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
-        "api_tokens-TOTAL_FORMS": "0", "api_tokens-INITIAL_FORMS": "0",
-        "api_tokens-MIN_NUM_FORMS": "0", "api_tokens-MAX_NUM_FORMS": "1000",
+        "api_tokens-TOTAL_FORMS": "0",
+        "api_tokens-INITIAL_FORMS": "0",
+        "api_tokens-MIN_NUM_FORMS": "0",
+        "api_tokens-MAX_NUM_FORMS": "1000",
     }
     data.update({key: value for key, value in changes.items() if value is not None})
     return {key: value for key, value in data.items() if value != ""}
 
 
 def test_an_administrator_granting_themselves_access_through_the_admin_is_logged(
-        client, admin_user, team):
+    client, admin_user, team
+):
     access = permission("access_restricted")
     client.force_login(admin_user)
     response = client.post(
         f"/admin/auth/user/{admin_user.pk}/change/",
-        change_form(admin_user, groups=[str(team.pk)], user_permissions=[str(access.pk)]))
+        change_form(admin_user, groups=[str(team.pk)], user_permissions=[str(access.pk)]),
+    )
     assert response.status_code == 302, response.content[:2000]
     admin_user.refresh_from_db()
     assert admin_user.has_perm("casefiles.access_restricted")
@@ -74,8 +85,10 @@ def test_an_administrator_granting_themselves_access_through_the_admin_is_logged
     assert entry.by_id == admin_user.pk and entry.subject_id == admin_user.pk
 
     # Taken away again on the same page: logged too.
-    client.post(f"/admin/auth/user/{admin_user.pk}/change/",
-                change_form(admin_user, groups=[], user_permissions=[]))
+    client.post(
+        f"/admin/auth/user/{admin_user.pk}/change/",
+        change_form(admin_user, groups=[], user_permissions=[]),
+    )
     assert entries(action__in=["group_left", "permission_revoked"]) == [
         ("group_left", "user", "root", "group kharkiv-team", "root"),
         ("permission_revoked", "user", "root", "casefiles.access_restricted", "root"),
@@ -92,10 +105,14 @@ def test_changes_outside_a_request_are_logged_from_either_side(users, team):
     assert entries(id__gt=start) == [
         ("group_joined", "user", "dora", "group kharkiv-team", OUTSIDE_A_REQUEST),
         ("group_left", "user", "dora", "group kharkiv-team", OUTSIDE_A_REQUEST),
-        ("permission_granted", "user", "dora", "casefiles.access_restricted",
-         OUTSIDE_A_REQUEST),
-        ("permission_granted", "group", "kharkiv-team", "casefiles.access_restricted",
-         OUTSIDE_A_REQUEST),
+        ("permission_granted", "user", "dora", "casefiles.access_restricted", OUTSIDE_A_REQUEST),
+        (
+            "permission_granted",
+            "group",
+            "kharkiv-team",
+            "casefiles.access_restricted",
+            OUTSIDE_A_REQUEST,
+        ),
     ]
 
 
@@ -105,14 +122,19 @@ def test_clear_logs_each_membership_and_grant_that_goes(users, team):
     before = SecurityLogEntry.objects.count()
     dora.groups.clear()
     left = entries(action="group_left", subject="dora")
-    assert sorted(what for _, _, _, what, _ in left) == ["group documenter",
-                                                         "group kharkiv-team"]
+    assert sorted(what for _, _, _, what, _ in left) == ["group documenter", "group kharkiv-team"]
     assert SecurityLogEntry.objects.count() == before + 2
     team.permissions.add(permission("access_restricted"))
     team.permissions.clear()
     assert entries(action="permission_revoked", subject_kind="group") == [
-        ("permission_revoked", "group", "kharkiv-team", "casefiles.access_restricted",
-         OUTSIDE_A_REQUEST)]
+        (
+            "permission_revoked",
+            "group",
+            "kharkiv-team",
+            "casefiles.access_restricted",
+            OUTSIDE_A_REQUEST,
+        )
+    ]
 
 
 def test_administrator_status_activation_and_deletion_are_logged(users, team):
@@ -127,8 +149,11 @@ def test_administrator_status_activation_and_deletion_are_logged(users, team):
     lena.save()
     lena.save()  # nothing changed: nothing logged
     lena.delete()
-    assert [(action, what) for action, _, subject, what, _ in entries(id__gt=start)
-            if action != "group_joined"] == [
+    assert [
+        (action, what)
+        for action, _, subject, what, _ in entries(id__gt=start)
+        if action != "group_joined"
+    ] == [
         ("administrator_made", "is_superuser"),
         ("account_deactivated", "is_active"),
         ("administrator_unmade", "is_superuser"),
@@ -141,8 +166,9 @@ def test_a_new_account_and_a_deleted_team_are_logged(team, users):
     User.objects.create_user("newcomer", password="x")
     team.user_set.add(users["documenter"])
     team.delete()
-    assert entries(action__in=["account_created", "group_deleted"],
-                   subject__in=["newcomer", "kharkiv-team"]) == [
+    assert entries(
+        action__in=["account_created", "group_deleted"], subject__in=["newcomer", "kharkiv-team"]
+    ) == [
         ("account_created", "user", "newcomer", "account", OUTSIDE_A_REQUEST),
         ("group_deleted", "group", "kharkiv-team", "members: dora", OUTSIDE_A_REQUEST),
     ]
@@ -164,8 +190,7 @@ def test_every_failed_sign_in_is_kept_not_only_counted(client, users, settings):
 
     settings.AXES_ENABLED = True
     for password in ("wrong-1", "x-dora"):  # a failure, then a success clears the count
-        client.post("/admin/login/?next=/admin/",
-                    {"username": "dora", "password": password})
+        client.post("/admin/login/?next=/admin/", {"username": "dora", "password": password})
     failures = list(AccessFailureLog.objects.values_list("username", "locked_out"))
     assert failures == [("dora", False)]
 
@@ -173,7 +198,8 @@ def test_every_failed_sign_in_is_kept_not_only_counted(client, users, settings):
 def test_clearance_is_logged_once_with_its_reason(users, admin_user):
     clearance_grant(user=users["documenter"], by=admin_user, reason="witness interviews")
     assert entries(subject="dora", action__in=["clearance_granted", "permission_granted"]) == [
-        ("clearance_granted", "user", "dora", "casefiles.reveal_identity", "root")]
+        ("clearance_granted", "user", "dora", "casefiles.reveal_identity", "root")
+    ]
 
 
 def test_the_role_baseline_set_by_migrate_is_not_logged(db):

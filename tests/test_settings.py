@@ -21,8 +21,16 @@ SETTINGS = Path(live_settings.BASE_DIR) / "config" / "settings.py"
 OPERATIONS = Path(live_settings.BASE_DIR) / "docs" / "operations.md"
 # Every variable the settings read, found where they read it.
 VARIABLES = sorted(set(re.findall(r'read_\w+\(\s*"([A-Z0-9_]+)"', SETTINGS.read_text())))
-SECRETS = ["SECRET_KEY", "DATABASE_URL", "DATABASE_PASSWORD", "REDIS_URL", "CELERY_BROKER_URL",
-           "CELERY_RESULT_BACKEND", "CACHE_URL", "CASEFILES_TSA_URL"]
+SECRETS = [
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "DATABASE_PASSWORD",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "CELERY_RESULT_BACKEND",
+    "CACHE_URL",
+    "CASEFILES_TSA_URL",
+]
 
 
 def load(monkeypatch, tmp_path: Path, **env: str) -> dict:
@@ -75,11 +83,20 @@ def test_the_sqlite_folder_is_made_when_the_database_is_first_opened(monkeypatch
 def test_the_web_server_makes_static_root_when_it_starts(tmp_path):
     # WhiteNoise warns on stderr when STATIC_ROOT is missing, and log watchers (the API
     # conflicts soak) count any such line as a server error.
-    env = {"PATH": "/usr/bin:/bin", "CASEFILES_VAR_DIR": str(tmp_path / "var"),
-           "STATIC_ROOT": str(tmp_path / "static"), "PYTHONPATH": str(live_settings.BASE_DIR)}
-    result = subprocess.run([sys.executable, "-c", "import config.wsgi"], env=env,
-                            cwd=live_settings.BASE_DIR, capture_output=True, text=True,
-                            timeout=120)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "CASEFILES_VAR_DIR": str(tmp_path / "var"),
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "PYTHONPATH": str(live_settings.BASE_DIR),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.wsgi"],
+        env=env,
+        cwd=live_settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "No directory at" not in result.stderr
     assert (tmp_path / "static").is_dir()
@@ -88,35 +105,46 @@ def test_the_web_server_makes_static_root_when_it_starts(tmp_path):
 # --- values that do not parse ------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "value", "reason"), [
-    ("AXES_FAILURE_LIMIT", "five", "is not a whole number"),
-    ("AXES_FAILURE_LIMIT", "0", "is below its minimum, 1"),
-    ("TRUSTED_PROXY_COUNT", "-1", "is below its minimum, 0"),
-    ("TRUSTED_PROXY_COUNT", "1e3", "is not a whole number"),
-    ("DB_CONN_MAX_AGE", "0x10", "is not a whole number"),
-    ("DATA_UPLOAD_MAX_MEMORY_SIZE", "2.5MB", "is not a whole number"),
-    ("DEBUG", "maybe", "is not a boolean"),
-    ("AXES_ENABLED", "2", "is not a boolean"),
-    ("SESSION_COOKIE_AGE", "8 hours", "is not a duration"),
-    ("API_TOKEN_IDLE_SECONDS", "0", "is below its minimum, 1 seconds"),
-    ("HEALTH_WORKER_TIMEOUT", "nan", "is not a duration"),
-    ("CASEFILES_SEQUENCER_WAIT", "-5", "is not a duration"),
-    ("AXES_FAILURE_MEMORY_HOURS", "1w", "is not a duration (a number of hours"),
-    ("CASEFILES_TREE_HEAD_INTERVAL", "0s", "is below its minimum, 1 seconds"),
-    ("STATIC_ROOT", "var/static", "is not an absolute path"),
-    ("CASEFILES_BLOB_DIR", "./blobs", "is not an absolute path"),
-])
-def test_a_value_that_does_not_parse_stops_start_up_naming_it(monkeypatch, tmp_path, name,
-                                                              value, reason):
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        ("AXES_FAILURE_LIMIT", "five", "is not a whole number"),
+        ("AXES_FAILURE_LIMIT", "0", "is below its minimum, 1"),
+        ("TRUSTED_PROXY_COUNT", "-1", "is below its minimum, 0"),
+        ("TRUSTED_PROXY_COUNT", "1e3", "is not a whole number"),
+        ("DB_CONN_MAX_AGE", "0x10", "is not a whole number"),
+        ("DATA_UPLOAD_MAX_MEMORY_SIZE", "2.5MB", "is not a whole number"),
+        ("DEBUG", "maybe", "is not a boolean"),
+        ("AXES_ENABLED", "2", "is not a boolean"),
+        ("SESSION_COOKIE_AGE", "8 hours", "is not a duration"),
+        ("API_TOKEN_IDLE_SECONDS", "0", "is below its minimum, 1 seconds"),
+        ("HEALTH_WORKER_TIMEOUT", "nan", "is not a duration"),
+        ("CASEFILES_SEQUENCER_WAIT", "-5", "is not a duration"),
+        ("AXES_FAILURE_MEMORY_HOURS", "1w", "is not a duration (a number of hours"),
+        ("CASEFILES_TREE_HEAD_INTERVAL", "0s", "is below its minimum, 1 seconds"),
+        ("STATIC_ROOT", "var/static", "is not an absolute path"),
+        ("CASEFILES_BLOB_DIR", "./blobs", "is not an absolute path"),
+    ],
+)
+def test_a_value_that_does_not_parse_stops_start_up_naming_it(
+    monkeypatch, tmp_path, name, value, reason
+):
     with pytest.raises(ImproperlyConfigured) as refused:
         load(monkeypatch, tmp_path, **{name: value})
     assert str(refused.value).startswith(f"{name}={value!r} {reason}")
 
 
 def test_durations_take_a_unit_or_the_one_their_name_says(monkeypatch, tmp_path):
-    namespace = load(monkeypatch, tmp_path, SESSION_COOKIE_AGE="8h", API_TOKEN_IDLE_SECONDS="90",
-                     AXES_FAILURE_MEMORY_HOURS="12", AXES_BACKOFF_BASE="0.5",
-                     CASEFILES_TREE_HEAD_INTERVAL="2m", VERIFY_INTERVAL_SECONDS="1d")
+    namespace = load(
+        monkeypatch,
+        tmp_path,
+        SESSION_COOKIE_AGE="8h",
+        API_TOKEN_IDLE_SECONDS="90",
+        AXES_FAILURE_MEMORY_HOURS="12",
+        AXES_BACKOFF_BASE="0.5",
+        CASEFILES_TREE_HEAD_INTERVAL="2m",
+        VERIFY_INTERVAL_SECONDS="1d",
+    )
     assert namespace["SESSION_COOKIE_AGE"] == 8 * 3600
     assert namespace["API_TOKEN_IDLE_SECONDS"] == 90
     assert namespace["AXES_COOLOFF_TIME"] == timedelta(hours=12)
@@ -127,11 +155,16 @@ def test_durations_take_a_unit_or_the_one_their_name_says(monkeypatch, tmp_path)
 
 def test_the_defaults_are_unchanged(monkeypatch, tmp_path):
     namespace = load(monkeypatch, tmp_path)
-    assert (namespace["SESSION_COOKIE_AGE"], namespace["API_TOKEN_MAX_AGE_SECONDS"],
-            namespace["AXES_FAILURE_LIMIT"], namespace["AXES_BACKOFF_MAX"],
-            namespace["AXES_COOLOFF_TIME"], namespace["CASEFILES_SEQUENCER_WAIT"],
-            namespace["TRUSTED_PROXY_COUNT"], namespace["CASEFILES_TSA_CA_FILE"]) == (
-        8 * 3600, 30 * 24 * 3600, 5, 900.0, timedelta(hours=24), 30.0, 0, "")
+    assert (
+        namespace["SESSION_COOKIE_AGE"],
+        namespace["API_TOKEN_MAX_AGE_SECONDS"],
+        namespace["AXES_FAILURE_LIMIT"],
+        namespace["AXES_BACKOFF_MAX"],
+        namespace["AXES_COOLOFF_TIME"],
+        namespace["CASEFILES_SEQUENCER_WAIT"],
+        namespace["TRUSTED_PROXY_COUNT"],
+        namespace["CASEFILES_TSA_CA_FILE"],
+    ) == (8 * 3600, 30 * 24 * 3600, 5, 900.0, timedelta(hours=24), 30.0, 0, "")
     assert namespace["CELERY_BROKER_URL"] is None and namespace["CELERY_TASK_ALWAYS_EAGER"]
 
 
@@ -140,19 +173,28 @@ def test_the_defaults_are_unchanged(monkeypatch, tmp_path):
 
 SECRET_VALUES = {
     "SECRET_KEY": ("k" * 50, lambda ns: ns["SECRET_KEY"]),
-    "DATABASE_URL": ("postgres://app:hunter2@db.internal:5433/cases",
-                     lambda ns: (ns["DATABASES"]["default"]["PASSWORD"],
-                                 ns["DATABASES"]["default"]["PORT"])),
-    "DATABASE_PASSWORD": ("s3cret/with:odd@chars",
-                          lambda ns: ns["DATABASES"]["default"]["PASSWORD"]),
-    "REDIS_URL": ("redis://:hunter2@cache:6379/3",
-                  lambda ns: (ns["CELERY_BROKER_URL"], ns["CACHE_URL"])),
+    "DATABASE_URL": (
+        "postgres://app:hunter2@db.internal:5433/cases",
+        lambda ns: (ns["DATABASES"]["default"]["PASSWORD"], ns["DATABASES"]["default"]["PORT"]),
+    ),
+    "DATABASE_PASSWORD": (
+        "s3cret/with:odd@chars",
+        lambda ns: ns["DATABASES"]["default"]["PASSWORD"],
+    ),
+    "REDIS_URL": (
+        "redis://:hunter2@cache:6379/3",
+        lambda ns: (ns["CELERY_BROKER_URL"], ns["CACHE_URL"]),
+    ),
     "CELERY_BROKER_URL": ("redis://:hunter2@broker:6379/1", lambda ns: ns["CELERY_BROKER_URL"]),
-    "CELERY_RESULT_BACKEND": ("redis://:hunter2@results:6379/2",
-                              lambda ns: ns["CELERY_RESULT_BACKEND"]),
+    "CELERY_RESULT_BACKEND": (
+        "redis://:hunter2@results:6379/2",
+        lambda ns: ns["CELERY_RESULT_BACKEND"],
+    ),
     "CACHE_URL": ("redis://:hunter2@cache:6379/4", lambda ns: ns["CACHE_URL"]),
-    "CASEFILES_TSA_URL": ("https://tsa.example.org/stamp?key=hunter2",
-                          lambda ns: ns["CASEFILES_TSA_URL"]),
+    "CASEFILES_TSA_URL": (
+        "https://tsa.example.org/stamp?key=hunter2",
+        lambda ns: ns["CASEFILES_TSA_URL"],
+    ),
 }
 EXPECTED = {
     "SECRET_KEY": "k" * 50,
@@ -187,12 +229,15 @@ def test_a_secret_set_both_ways_is_refused(monkeypatch, tmp_path, name):
         load(monkeypatch, tmp_path, **{name: value, f"{name}_FILE": secret_file(tmp_path, value)})
 
 
-@pytest.mark.parametrize(("content", "reason"), [
-    (None, "cannot be read (No such file or directory)"),
-    ("", "is empty"),
-    ("\n", "is empty"),
-    ("first\nsecond\n", "holds more than one line"),
-])
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (None, "cannot be read (No such file or directory)"),
+        ("", "is empty"),
+        ("\n", "is empty"),
+        ("first\nsecond\n", "holds more than one line"),
+    ],
+)
 def test_a_secret_file_that_cannot_be_used_is_refused(monkeypatch, tmp_path, content, reason):
     path = tmp_path / "secret-key"
     if content is not None:
@@ -202,11 +247,14 @@ def test_a_secret_file_that_cannot_be_used_is_refused(monkeypatch, tmp_path, con
     assert str(refused.value) == f"SECRET_KEY_FILE={str(path)!r} {reason}"
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("DATABASE_URL", "postgres://app:hunter2@db:port/cases"),
-    ("DATABASE_URL", "postgress://app:hunter2@db/cases"),
-    ("CASEFILES_TSA_URL", "ftp://user:hunter2@tsa.example.org/"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABASE_URL", "postgres://app:hunter2@db:port/cases"),
+        ("DATABASE_URL", "postgress://app:hunter2@db/cases"),
+        ("CASEFILES_TSA_URL", "ftp://user:hunter2@tsa.example.org/"),
+    ],
+)
 def test_an_unusable_secret_is_named_but_never_shown(monkeypatch, tmp_path, name, value):
     for env in ({name: value}, {f"{name}_FILE": secret_file(tmp_path, value)}):
         with pytest.raises(ImproperlyConfigured) as refused:
@@ -220,15 +268,24 @@ def test_an_unusable_secret_is_named_but_never_shown(monkeypatch, tmp_path, name
 
 def test_start_up_stops_with_the_message_not_a_bare_traceback(tmp_path):
     # The real start-up path: manage.py, as gunicorn's and celery's imports would meet it.
-    env = {"PATH": "/usr/bin:/bin", "AXES_FAILURE_LIMIT": "five",
-           "CASEFILES_VAR_DIR": str(tmp_path / "var")}
-    result = subprocess.run([sys.executable, "manage.py", "check"], env=env,
-                            cwd=live_settings.BASE_DIR, capture_output=True, text=True,
-                            timeout=120)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "AXES_FAILURE_LIMIT": "five",
+        "CASEFILES_VAR_DIR": str(tmp_path / "var"),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        env=env,
+        cwd=live_settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1] == (
         "django.core.exceptions.ImproperlyConfigured: AXES_FAILURE_LIMIT='five' is not a "
-        "whole number")
+        "whole number"
+    )
     assert not (tmp_path / "var").exists()
 
 
@@ -237,8 +294,8 @@ def test_start_up_stops_with_the_message_not_a_bare_traceback(tmp_path):
 
 def test_every_variable_is_in_the_configuration_table():
     text = OPERATIONS.read_text()
-    table = text[text.index("## Configuration"):]
-    table = table[:table.index("\n## ", 1)]
+    table = text[text.index("## Configuration") :]
+    table = table[: table.index("\n## ", 1)]
     missing = [name for name in VARIABLES if f"`{name}`" not in table]
     assert missing == []
     undocumented_files = [name for name in SECRETS if f"`{name}_FILE`" not in table]

@@ -17,13 +17,28 @@ pytestmark = pytest.mark.django_db
 
 def test_insert_stores_what_the_orm_reads_back_and_sets_the_keys():
     rows = [
-        Event(case_id=uuid.uuid4(), version=1, type="NoteAdded", schema=1,
-              payload={"note_id": str(uuid.uuid4()), "text": "«Вбивайте всіх» — 'quoted'"},
-              actor={"id": 7, "username": "dora", "role": "documenter"},
-              occurred_at="2026-11-23T10:00:00.000001Z", prev_hash="0" * 64, hash="a" * 64),
-        Event(case_id=uuid.uuid4(), version=1, type="NoteAdded", schema=1,
-              payload={"nested": {"list": [1, None, True]}}, actor={"id": None},
-              occurred_at="2026-11-23T10:00:00.000002Z", prev_hash="0" * 64, hash="b" * 64),
+        Event(
+            case_id=uuid.uuid4(),
+            version=1,
+            type="NoteAdded",
+            schema=1,
+            payload={"note_id": str(uuid.uuid4()), "text": "«Вбивайте всіх» — 'quoted'"},
+            actor={"id": 7, "username": "dora", "role": "documenter"},
+            occurred_at="2026-11-23T10:00:00.000001Z",
+            prev_hash="0" * 64,
+            hash="a" * 64,
+        ),
+        Event(
+            case_id=uuid.uuid4(),
+            version=1,
+            type="NoteAdded",
+            schema=1,
+            payload={"nested": {"list": [1, None, True]}},
+            actor={"id": None},
+            occurred_at="2026-11-23T10:00:00.000002Z",
+            prev_hash="0" * 64,
+            hash="b" * 64,
+        ),
     ]
     statements.insert(rows)
     assert all(row.pk is not None for row in rows)
@@ -44,11 +59,14 @@ def test_select_one_converts_like_the_orm_and_update_changes_only_the_key(actors
     assert statements.select_one(CaseFile, columns, {"pk": uuid.uuid4()}) is None
 
     with projecting():
-        changed = statements.update(CaseFile, {"pk": case_id},
-                                    {"summary": "Changed", "places": ["Bucha", "Irpin"]})
+        changed = statements.update(
+            CaseFile, {"pk": case_id}, {"summary": "Changed", "places": ["Bucha", "Irpin"]}
+        )
     assert changed == 1
     assert CaseFile.objects.values_list("summary", "places").get(pk=case_id) == (
-        "Changed", ["Bucha", "Irpin"])
+        "Changed",
+        ["Bucha", "Irpin"],
+    )
     assert CaseFile.objects.get(pk=other_id).summary != "Changed"
 
 
@@ -61,8 +79,15 @@ def test_case_head_of_a_malformed_or_unknown_id_is_not_found():
 def test_the_live_projection_store_still_refuses_writes_outside_a_projection(actors):
     case_id = open_case(actors["documenter"])
     with pytest.raises(ReadModelWriteError):
-        projections.LIVE.create(CaseNote, note_id=uuid.uuid4(), case_id=case_id, text="x",
-                                author="dora", added_at="2026-11-23T10:00:00Z", added_version=9)
+        projections.LIVE.create(
+            CaseNote,
+            note_id=uuid.uuid4(),
+            case_id=case_id,
+            text="x",
+            author="dora",
+            added_at="2026-11-23T10:00:00Z",
+            added_version=9,
+        )
     with pytest.raises(ReadModelWriteError):
         projections.LIVE.update(CaseFile, {"pk": case_id}, summary="sneaked in")
     assert not CaseNote.objects.filter(case_id=case_id, added_version=9).exists()

@@ -87,36 +87,55 @@ def test_vocabularies_are_read_from_the_domain_not_the_commands():
         for path in (PACKAGE / package).rglob("*.py"):
             for node in ast.walk(parsed(path)):
                 if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
-                        "casefiles.commands."):
-                    borrowed += [f"{path.relative_to(PACKAGE)}: {alias.name}"
-                                 for alias in node.names
-                                 if alias.name not in allowed_from_commands
-                                 or alias.name.isupper()]
+                    "casefiles.commands."
+                ):
+                    borrowed += [
+                        f"{path.relative_to(PACKAGE)}: {alias.name}"
+                        for alias in node.names
+                        if alias.name not in allowed_from_commands or alias.name.isupper()
+                    ]
     assert not borrowed, f"constants taken from the command layer: {borrowed}"
 
 
 def test_the_verifier_imports_without_django():
     """Auditors run the verifier with the standard library and cryptography only."""
-    code = ("import sys, casefiles.verify_export; "
-            "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('django', 'rest_framework', 'celery', 'reportlab') or m == 'casefiles.models'); "
-            "print(','.join(bad))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=PACKAGE.parent,
-                            capture_output=True, text=True, timeout=60,
-                            env={"PATH": "/usr/bin:/bin"})
+    code = (
+        "import sys, casefiles.verify_export; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('django', 'rest_framework', 'celery', 'reportlab') or m == 'casefiles.models'); "
+        "print(','.join(bad))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=PACKAGE.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
 
 
 def test_the_domain_imports_without_django():
     """The domain holds rules only: importing every module of it loads no Django."""
-    names = sorted(f"casefiles.domain.{p.stem}" for p in (PACKAGE / "domain").glob("*.py")
-                   if p.stem != "__init__")
-    code = (f"import sys, importlib; [importlib.import_module(n) for n in {names!r}]; "
-            "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] == 'django')))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=PACKAGE.parent,
-                            capture_output=True, text=True, timeout=60,
-                            env={"PATH": "/usr/bin:/bin"})
+    names = sorted(
+        f"casefiles.domain.{p.stem}"
+        for p in (PACKAGE / "domain").glob("*.py")
+        if p.stem != "__init__"
+    )
+    code = (
+        f"import sys, importlib; [importlib.import_module(n) for n in {names!r}]; "
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] == 'django')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=PACKAGE.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
 
@@ -126,12 +145,18 @@ def test_the_domain_imports_without_django():
 # points (admin, API, Celery tasks, management commands, URL configuration) call
 # commands and selectors; they never import each other, and nothing below them imports
 # them.
-ENTRY_POINTS = {"casefiles.admin", "casefiles.api", "casefiles.tasks",
-                "casefiles.management"}
+ENTRY_POINTS = {"casefiles.admin", "casefiles.api", "casefiles.tasks", "casefiles.management"}
 # What the write path and the layers under it may never import.
-BELOW_ENTRY_POINTS = {"casefiles.commands", "casefiles.domain", "casefiles.export",
-                      "casefiles.ingestion", "casefiles.selectors", "casefiles.projections",
-                      "casefiles.eventstore", "casefiles.models"}
+BELOW_ENTRY_POINTS = {
+    "casefiles.commands",
+    "casefiles.domain",
+    "casefiles.export",
+    "casefiles.ingestion",
+    "casefiles.selectors",
+    "casefiles.projections",
+    "casefiles.eventstore",
+    "casefiles.models",
+}
 
 
 def component(module: str) -> str | None:
@@ -158,7 +183,8 @@ def import_graph() -> dict[str, dict[str, list[str]]]:
                 continue
             for target in {component(t) for t in targets} - {None, source}:
                 graph.setdefault(source, {}).setdefault(target, []).append(
-                    f"{path.relative_to(PACKAGE)}:{node.lineno}")
+                    f"{path.relative_to(PACKAGE)}:{node.lineno}"
+                )
     return graph
 
 
@@ -244,7 +270,10 @@ def test_commands_open_through_one_helper():
                 by_hand.append(where)
             elif any(k.arg == "lock" for k in node.keywords):
                 by_hand.append(where)
-            elif (isinstance(node.func, ast.Name) and name == "write"
-                  and path.name not in NOT_CASE_STREAMS):
+            elif (
+                isinstance(node.func, ast.Name)
+                and name == "write"
+                and path.name not in NOT_CASE_STREAMS
+            ):
                 by_hand.append(where)
     assert not by_hand, f"commands opening or writing by hand: {by_hand}"

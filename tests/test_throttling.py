@@ -36,8 +36,10 @@ def _fresh_counters(monkeypatch):
 @pytest.fixture
 def proxies(settings):
     """proxies(n): trust n reverse proxies (DRF reads its settings again on change)."""
+
     def trust(count: int) -> None:
         settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": count}
+
     return trust
 
 
@@ -45,8 +47,9 @@ def guess(client, forwarded_for=None, remote="203.0.113.9", username="aud"):
     extra = {"REMOTE_ADDR": remote}
     if forwarded_for is not None:
         extra["HTTP_X_FORWARDED_FOR"] = forwarded_for
-    return client.post(TOKEN, {"username": username, "password": "guess"}, format="json",
-                       **extra).status_code
+    return client.post(
+        TOKEN, {"username": username, "password": "guess"}, format="json", **extra
+    ).status_code
 
 
 def test_default_trusts_no_proxy():
@@ -67,16 +70,16 @@ def test_one_trusted_proxy_uses_the_address_it_appended(users, proxies):
     proxies(1)
     anon = APIClient()
     # What the client wrote (left) rotates; what the proxy appended (right) is the client.
-    statuses = [guess(anon, forwarded_for=f"10.9.9.{i}, 198.51.100.7", remote="10.0.0.2")
-                for i in range(4)]
+    statuses = [
+        guess(anon, forwarded_for=f"10.9.9.{i}, 198.51.100.7", remote="10.0.0.2") for i in range(4)
+    ]
     assert statuses == [422, 422, 422, 429]
     # Another client behind the same proxy (same REMOTE_ADDR) has its own budget.
     assert guess(anon, forwarded_for="198.51.100.8", remote="10.0.0.2") == 422
 
 
 def test_client_address_reads_the_same_entry_as_the_throttles(rf, proxies):
-    request = rf.get("/", HTTP_X_FORWARDED_FOR="1.1.1.1, 2.2.2.2, 3.3.3.3",
-                     REMOTE_ADDR="10.0.0.2")
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="1.1.1.1, 2.2.2.2, 3.3.3.3", REMOTE_ADDR="10.0.0.2")
     proxies(0)
     assert client_address(request) == "10.0.0.2"
     proxies(1)
@@ -96,9 +99,16 @@ def test_settings_refuse_a_bad_proxy_count():
     for value in ("-1", "one", "²"):
         result = subprocess.run(
             [sys.executable, "-c", "import django; django.setup()"],
-            env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings",
-                 "TRUSTED_PROXY_COUNT": value},
-            cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120)
+            env={
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": "config.settings",
+                "TRUSTED_PROXY_COUNT": value,
+            },
+            cwd=settings.BASE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode != 0
         assert "TRUSTED_PROXY_COUNT" in result.stderr and "ImproperlyConfigured" in result.stderr
 
@@ -115,31 +125,42 @@ print(json.dumps([client.post("/api/auth/token/", {"username": "aud", "password"
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(not settings.CACHES["default"]["BACKEND"].endswith("RedisCache"),
-                    reason="needs REDIS_URL: without Redis each process counts on its own "
-                           "(locmem), which is what this test would show")
+@pytest.mark.skipif(
+    not settings.CACHES["default"]["BACKEND"].endswith("RedisCache"),
+    reason="needs REDIS_URL: without Redis each process counts on its own "
+    "(locmem), which is what this test would show",
+)
 def test_processes_share_one_count(users):
     """Two processes (as two gunicorn workers are) draw on one budget of 3 a minute."""
     db = connection.settings_dict
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings",
-           "API_THROTTLE_AUTH": "3/minute", "AXES_ENABLED": "0",
-           "ALLOWED_HOSTS": "testserver"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "API_THROTTLE_AUTH": "3/minute",
+        "AXES_ENABLED": "0",
+        "ALLOWED_HOSTS": "testserver",
+    }
     if connection.vendor == "postgresql":
-        env["DATABASE_URL"] = (f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/"
-                               f"{db['NAME']}")
+        env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     else:
         pytest.skip("the processes need the test database: PostgreSQL")
     statuses = []
     for _ in range(2):
-        result = subprocess.run([sys.executable, "-c", COUNTER], env=env,
-                                cwd=settings.BASE_DIR, capture_output=True, text=True,
-                                timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-c", COUNTER],
+            env=env,
+            cwd=settings.BASE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0, result.stderr
         statuses += json.loads(result.stdout.strip().splitlines()[-1])
     assert statuses == [422, 422, 422, 429, 429, 429], statuses
 
 
 # Lockout by username with exponential back-off.
+
 
 def test_backoff_doubles_and_is_capped(settings):
     settings.AXES_BACKOFF_BASE, settings.AXES_BACKOFF_MAX = 1, 900
@@ -151,8 +172,9 @@ def test_backoff_doubles_and_is_capped(settings):
 
 
 def login(client, password, username="dora", **extra):
-    return client.post("/admin/login/?next=/admin/",
-                       {"username": username, "password": password}, **extra).status_code
+    return client.post(
+        "/admin/login/?next=/admin/", {"username": username, "password": password}, **extra
+    ).status_code
 
 
 def age_failures(username: str, seconds: float) -> None:
@@ -236,8 +258,9 @@ def locked_problem(response) -> dict:
     return body
 
 
-def test_a_locked_username_gets_429_with_retry_after_at_the_token_endpoint(settings, users,
-                                                                           monkeypatch):
+def test_a_locked_username_gets_429_with_retry_after_at_the_token_endpoint(
+    settings, users, monkeypatch
+):
     monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "auth", "100/minute")
     settings.AXES_ENABLED = True
     settings.AXES_BACKOFF_BASE, settings.AXES_BACKOFF_MAX = 60, 900
@@ -262,8 +285,14 @@ def test_a_locked_username_gets_429_with_retry_after_at_the_token_endpoint(setti
     locked_problem(later)
     assert 10 <= int(later["Retry-After"]) <= 15
     # Hammering while locked was not counted: the back-off is still the first one.
-    assert sum(AccessAttempt.objects.filter(username="aud").values_list(
-        "failures_since_start", flat=True)) == limit
+    assert (
+        sum(
+            AccessAttempt.objects.filter(username="aud").values_list(
+                "failures_since_start", flat=True
+            )
+        )
+        == limit
+    )
     # Once the back-off has passed, the right password gets a token.
     age_failures("aud", 15.1)
     issued = anon.post(TOKEN, {"username": "aud", "password": "x-aud"}, format="json")
@@ -274,8 +303,7 @@ def test_a_locked_username_gets_429_with_retry_after_at_the_token_endpoint(setti
     assert guess(anon) == 422
 
 
-def test_after_the_lockout_a_device_owner_needs_password_and_code(settings, users,
-                                                                  monkeypatch):
+def test_after_the_lockout_a_device_owner_needs_password_and_code(settings, users, monkeypatch):
     from django_otp.oath import totp
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -288,11 +316,11 @@ def test_after_the_lockout_a_device_owner_needs_password_and_code(settings, user
     for i in range(settings.AXES_FAILURE_LIMIT):
         guess(anon, remote=f"198.51.100.{i}")
     # Password and code while locked: the same 429, and the code is not used up.
-    locked_problem(anon.post(TOKEN, {"username": "aud", "password": "x-aud", "otp": code},
-                             format="json"))
+    locked_problem(
+        anon.post(TOKEN, {"username": "aud", "password": "x-aud", "otp": code}, format="json")
+    )
     age_failures("aud", 61)
-    issued = anon.post(TOKEN, {"username": "aud", "password": "x-aud", "otp": code},
-                       format="json")
+    issued = anon.post(TOKEN, {"username": "aud", "password": "x-aud", "otp": code}, format="json")
     assert issued.status_code == 200, issued.content
     assert issued.json()["issued_with"] == "password+otp"
 
@@ -302,8 +330,9 @@ def test_the_throttle_and_the_lockout_say_which_they_are(settings, users):
     anon = APIClient()
     for _ in range(3):
         guess(anon)
-    throttled = anon.post(TOKEN, {"username": "aud", "password": "guess"}, format="json",
-                          REMOTE_ADDR="203.0.113.9")
+    throttled = anon.post(
+        TOKEN, {"username": "aud", "password": "guess"}, format="json", REMOTE_ADDR="203.0.113.9"
+    )
     assert throttled.status_code == 429 and "Retry-After" in throttled
     body = throttled.json()
     assert body["type"] == "about:blank" and "throttled" in body["detail"]
@@ -313,8 +342,11 @@ def test_the_throttle_and_the_lockout_say_which_they_are(settings, users):
     cache.clear()
     statuses = [guess(anon, remote=f"198.51.100.{i}") for i in range(settings.AXES_FAILURE_LIMIT)]
     assert statuses[-1] == 429
-    locked = locked_problem(anon.post(TOKEN, {"username": "aud", "password": "x-aud"},
-                                      format="json", REMOTE_ADDR="192.0.2.7"))
+    locked = locked_problem(
+        anon.post(
+            TOKEN, {"username": "aud", "password": "x-aud"}, format="json", REMOTE_ADDR="192.0.2.7"
+        )
+    )
     assert "throttled" not in locked["detail"]
 
 
@@ -347,8 +379,10 @@ def test_the_old_name_of_the_failure_memory_is_honoured_with_a_warning():
     # An older deployment's variable still takes effect, and start-up says so.
     hours, warnings = memory(AXES_COOLOFF_HOURS="2")
     assert hours == "2:00:00"
-    assert "casefiles.W102: AXES_COOLOFF_HOURS is the old name of AXES_FAILURE_MEMORY_HOURS" \
+    assert (
+        "casefiles.W102: AXES_COOLOFF_HOURS is the old name of AXES_FAILURE_MEMORY_HOURS"
         in warnings
+    )
     # Both set: the new name wins, and the old one is named as ignored.
     hours, warnings = memory(AXES_COOLOFF_HOURS="2", AXES_FAILURE_MEMORY_HOURS="3")
     assert hours == "3:00:00"
@@ -359,8 +393,11 @@ def test_a_failure_memory_that_is_not_a_positive_number_is_refused():
     from tests.test_deploy import run_django
 
     # 0 would be "never forget" to django-axes; inf and nan are no durations.
-    for name, value in (("AXES_FAILURE_MEMORY_HOURS", "x"), ("AXES_COOLOFF_HOURS", "0"),
-                        ("AXES_FAILURE_MEMORY_HOURS", "inf")):
+    for name, value in (
+        ("AXES_FAILURE_MEMORY_HOURS", "x"),
+        ("AXES_COOLOFF_HOURS", "0"),
+        ("AXES_FAILURE_MEMORY_HOURS", "inf"),
+    ):
         result = run_django("", **{name: value})
         assert result.returncode != 0
         assert "ImproperlyConfigured" in result.stderr

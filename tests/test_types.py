@@ -15,8 +15,16 @@ def test_mypy_is_clean():
     root = settings.BASE_DIR
     # The django-stubs plugin imports config.settings: this checkout's, not an installed one.
     env = {**os.environ, "PYTHONPATH": str(root), "DJANGO_SETTINGS_MODULE": "config.settings"}
-    result = subprocess.run([sys.executable, "-m", "mypy"], cwd=root, env=env,
-                            capture_output=True, text=True, timeout=1200)
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert result.returncode == 0, (
         "mypy found type errors (fix them, or see docs/development.md):\n"
-        + result.stdout[-6000:] + result.stderr[-2000:])
+        + result.stdout[-6000:]
+        + result.stderr[-2000:]
+    )

@@ -38,9 +38,22 @@ def worker(settings):
         "CELERY_QUEUE": queue,
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue,
-         "--concurrency=2", "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
-        env=env, cwd=settings.BASE_DIR,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            queue,
+            "--concurrency=2",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        env=env,
+        cwd=settings.BASE_DIR,
     )
     app.conf.task_always_eager = False
     app.conf.task_default_queue = queue
@@ -57,7 +70,8 @@ def test_a_real_worker_ingests_the_seeds(worker):
     call_command("ingest_seeds", "--wait", "120", stdout=out)
     assert worker.poll() is None, "the worker died"
     assert out.getvalue().strip().splitlines()[-1] == (
-        "5 ingested, 0 duplicate(s), 0 near-duplicate(s), 0 failed"), out.getvalue()
+        "5 ingested, 0 duplicate(s), 0 near-duplicate(s), 0 failed"
+    ), out.getvalue()
     assert Source.objects.count() == 5
     assert CaseFile.objects.count() >= 9
     assert not Ingestion.objects.exclude(status="ingested").exists()

@@ -32,7 +32,9 @@ def test_full_walk_to_closed(actors):
     attach(doc, case_id, ["UN Human Rights Monitoring Mission in Ukraine"])
     assert move(legal, sup, case_id, "legal_review").state == "legal_review"
     commands.case_edit(
-        actor=legal, case_id=case_id, outcome="referred",
+        actor=legal,
+        case_id=case_id,
+        outcome="referred",
         legal_qualification="Referred to the national prosecutor under art. 8(2)(a)(i).",
     )
     closed = move(legal, sup, case_id, "closed")
@@ -59,9 +61,7 @@ def test_only_supervisors_decide_and_only_documenters_or_legal_reviewers_request
         request(actors["supervisor"], case_id, "sourcing")
     request_id = request(actors["documenter"], case_id, "sourcing")
     with pytest.raises(PermissionDenied, match="needs the role supervisor"):
-        commands.transition_approve(
-            actor=actors["documenter2"], request_id=request_id, reason="ok"
-        )
+        commands.transition_approve(actor=actors["documenter2"], request_id=request_id, reason="ok")
 
 
 def test_auditors_change_nothing(actors, users):
@@ -75,7 +75,8 @@ def test_auditors_change_nothing(actors, users):
         lambda: commands.source_attach(actor=auditor, case_id=case_id, title="x"),
         lambda: commands.case_assign(actor=auditor, case_id=case_id, assignee=users["documenter"]),
         lambda: commands.transition_request(
-            actor=auditor, case_id=case_id, to_state="sourcing", reason="x"),
+            actor=auditor, case_id=case_id, to_state="sourcing", reason="x"
+        ),
         lambda: commands.criteria_waive(actor=auditor, case_id=case_id, reason="x"),
     ]
     for attempt in attempts:
@@ -184,11 +185,13 @@ def test_one_pending_request_at_a_time_and_decided_requests_conflict(actors):
         request(actors["documenter2"], case_id, "sourcing")
     commands.transition_reject(actor=sup, request_id=request_id, reason="summary too thin")
     with pytest.raises(DecisionConflict, match="already rejected by sam"):
-        commands.transition_approve(actor=actors["supervisor2"], request_id=request_id,
-                                    reason="ok")
+        commands.transition_approve(actor=actors["supervisor2"], request_id=request_id, reason="ok")
     row = TransitionRequest.objects.get(pk=request_id)
     assert (row.status, row.decided_by, row.decision_reason) == (
-        "rejected", "sam", "summary too thin")
+        "rejected",
+        "sam",
+        "summary too thin",
+    )
 
 
 def test_withdraw_only_by_the_requester(actors):
@@ -196,8 +199,7 @@ def test_withdraw_only_by_the_requester(actors):
     case_id = open_case(doc)
     request_id = request(doc, case_id, "sourcing")
     with pytest.raises(PermissionDenied, match="only dora"):
-        commands.transition_withdraw(actor=actors["documenter2"], request_id=request_id,
-                                     reason="x")
+        commands.transition_withdraw(actor=actors["documenter2"], request_id=request_id, reason="x")
     commands.transition_withdraw(actor=doc, request_id=request_id, reason="not ready")
     assert case_state(case_id).pending is None
 
@@ -250,5 +252,4 @@ def test_assign(actors, users):
     commands.case_assign(actor=actors["supervisor"], case_id=case_id, assignee=users["legal"])
     assert case_state(case_id).assignee == "lena"
     with pytest.raises(InvalidCommand, match="cannot work cases"):
-        commands.case_assign(actor=actors["supervisor"], case_id=case_id,
-                             assignee=users["auditor"])
+        commands.case_assign(actor=actors["supervisor"], case_id=case_id, assignee=users["auditor"])

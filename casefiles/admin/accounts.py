@@ -42,8 +42,15 @@ def _is_auditor(request) -> bool:
 
 @admin.register(SecurityLogEntry)
 class SecurityLogAdmin(RecordAdmin):
-    list_display = ["occurred_at", "action", "subject_kind", "subject", "permission", "by",
-                    "reason"]
+    list_display = [
+        "occurred_at",
+        "action",
+        "subject_kind",
+        "subject",
+        "permission",
+        "by",
+        "reason",
+    ]
     list_filter = ["action", "subject_kind"]
     search_fields = ["subject", "by"]
 
@@ -61,20 +68,27 @@ class ApiTokenInline(admin.TabularInline):
     """A user's tokens that are not revoked (the key itself is never stored)."""
 
     model = ApiToken
-    fields = readonly_fields = ["name", "prefix", "scope", "issued_with", "created_at",
-                                "last_used_at", "ends"]
+    fields = readonly_fields = [
+        "name",
+        "prefix",
+        "scope",
+        "issued_with",
+        "created_at",
+        "last_used_at",
+        "ends",
+    ]
     extra = 0
     can_delete = False
     verbose_name_plural = gettext_lazy(
-        "API tokens (not revoked; expired ones are refused when used)")
+        "API tokens (not revoked; expired ones are refused when used)"
+    )
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(revoked_at__isnull=True)
 
     @admin.display(description=gettext_lazy("ends"))
     def ends(self, token) -> str:
-        return _("%(when)s UTC if unused") % {
-            "when": f"{idle_expires_at(token):%Y-%m-%d %H:%M}"}
+        return _("%(when)s UTC if unused") % {"when": f"{idle_expires_at(token):%Y-%m-%d %H:%M}"}
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -91,8 +105,11 @@ class ClearanceUserAdmin(UserAdmin):
     def get_queryset(self, request):
         granted = Permission.objects.filter(_clearance(), user=OuterRef("pk"))
         by_group = Permission.objects.filter(_clearance(), group__user=OuterRef("pk"))
-        return super().get_queryset(request).annotate(
-            clearance_granted=Exists(granted), clearance_by_group=Exists(by_group))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(clearance_granted=Exists(granted), clearance_by_group=Exists(by_group))
+        )
 
     @admin.display(description=gettext_lazy("identity clearance"))
     def identity_clearance(self, user) -> str:
@@ -119,8 +136,7 @@ class ClearanceUserAdmin(UserAdmin):
             except CaseFileError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
-                self.message_user(request, done % {"user": user.get_username()},
-                                  messages.SUCCESS)
+                self.message_user(request, done % {"user": user.get_username()}, messages.SUCCESS)
 
     @admin.action(description=gettext_lazy("Grant clearance for protected identities (logged)"))
     def grant_clearance(self, request, queryset):
@@ -130,13 +146,13 @@ class ClearanceUserAdmin(UserAdmin):
     def revoke_clearance(self, request, queryset):
         self._change(request, queryset, clearance_revoke, _("%(user)s: clearance revoked"))
 
-
     @admin.action(description=gettext_lazy("Revoke every API token of the selected users"))
     def revoke_tokens(self, request, queryset):
         tokens = ApiToken.objects.filter(user__in=queryset, revoked_at__isnull=True)
         revoked = [token_revoke(token_id=token.pk, by=request.user) for token in tokens]
-        self.message_user(request, _("%(n)d token(s) revoked") % {"n": len(revoked)},
-                          messages.SUCCESS)
+        self.message_user(
+            request, _("%(n)d token(s) revoked") % {"n": len(revoked)}, messages.SUCCESS
+        )
 
 
 class ClearanceGroupAdmin(GroupAdmin):

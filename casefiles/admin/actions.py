@@ -69,76 +69,119 @@ def _explain_request(case: CaseState, *, to_state: str) -> tuple[str, list[str]]
     unmet = workflow.unmet_criteria(case, to_state)
     if unmet:
         return (str(_("Not possible yet. These entry criteria are not met:")), unmet)
-    return (str(_("All entry criteria are met. A supervisor will approve or reject the "
-                  "request.")), [])
+    return (
+        str(_("All entry criteria are met. A supervisor will approve or reject the request.")),
+        [],
+    )
 
 
-def _run_request(actor: Actor, case: CaseState, data: dict, button: str, *,
-                 to_state: str) -> str:
-    commands.transition_request(actor=actor, case_id=case.case_id, to_state=to_state,
-                                reason=data["reason"],
-                                expected_version=data["expected_version"])
-    return str(_("Requested %(from)s → %(to)s for %(ref)s; a supervisor will decide.") % {
-        "from": state_label(case.state), "to": state_label(to_state), "ref": case.reference})
+def _run_request(actor: Actor, case: CaseState, data: dict, button: str, *, to_state: str) -> str:
+    commands.transition_request(
+        actor=actor,
+        case_id=case.case_id,
+        to_state=to_state,
+        reason=data["reason"],
+        expected_version=data["expected_version"],
+    )
+    return str(
+        _("Requested %(from)s → %(to)s for %(ref)s; a supervisor will decide.")
+        % {"from": state_label(case.state), "to": state_label(to_state), "ref": case.reference}
+    )
 
 
 def _explain_decision(case: CaseState) -> tuple[str, list[str]]:
     pending = _pending(case)
     lines = [
-        str(_("Requested by %(who)s: %(from)s → %(to)s") % {
-            "who": pending.requested_by, "from": state_label(pending.from_state),
-            "to": state_label(pending.to_state)}),
+        str(
+            _("Requested by %(who)s: %(from)s → %(to)s")
+            % {
+                "who": pending.requested_by,
+                "from": state_label(pending.from_state),
+                "to": state_label(pending.to_state),
+            }
+        ),
         str(_("Their reason: %(reason)s") % {"reason": pending.reason}),
     ]
     unmet = workflow.unmet_criteria(case, pending.to_state)
     lines += [str(_("Not met now: %(criterion)s") % {"criterion": c}) for c in unmet] or [
-        str(_("The entry criteria hold now."))]
+        str(_("The entry criteria hold now."))
+    ]
     return (str(_("The request")), lines)
 
 
 def _run_decision(actor: Actor, case: CaseState, data: dict, button: str) -> str:
     pending = _pending(case)
-    decide = {"approve": commands.transition_approve,
-              "reject": commands.transition_reject}.get(button)
+    decide = {"approve": commands.transition_approve, "reject": commands.transition_reject}.get(
+        button
+    )
     if decide is None:
         raise InvalidCommand("choose Approve or Reject")
-    decide(actor=actor, request_id=pending.request_id, reason=data["reason"],
-           expected_version=data["expected_version"])
+    decide(
+        actor=actor,
+        request_id=pending.request_id,
+        reason=data["reason"],
+        expected_version=data["expected_version"],
+    )
     verb = _("Approved") if button == "approve" else _("Rejected")
-    return str(_("%(verb)s %(from)s → %(to)s for %(ref)s.") % {
-        "verb": verb, "from": state_label(pending.from_state), "to": state_label(pending.to_state),
-        "ref": case.reference})
+    return str(
+        _("%(verb)s %(from)s → %(to)s for %(ref)s.")
+        % {
+            "verb": verb,
+            "from": state_label(pending.from_state),
+            "to": state_label(pending.to_state),
+            "ref": case.reference,
+        }
+    )
 
 
 def _run_withdraw(actor: Actor, case: CaseState, data: dict, button: str) -> str:
-    commands.transition_withdraw(actor=actor, request_id=_pending(case).request_id,
-                                 reason=data["reason"],
-                                 expected_version=data["expected_version"])
+    commands.transition_withdraw(
+        actor=actor,
+        request_id=_pending(case).request_id,
+        reason=data["reason"],
+        expected_version=data["expected_version"],
+    )
     return str(_("Your request on %(ref)s was withdrawn.") % {"ref": case.reference})
 
 
 def _run_note(actor: Actor, case: CaseState, data: dict, button: str) -> str:
-    commands.note_add(actor=actor, case_id=case.case_id, text=data["text"],
-                      expected_version=data["expected_version"])
+    commands.note_add(
+        actor=actor,
+        case_id=case.case_id,
+        text=data["text"],
+        expected_version=data["expected_version"],
+    )
     return str(_("Note added to %(ref)s.") % {"ref": case.reference})
 
 
 def _run_source(actor: Actor, case: CaseState, data: dict, button: str) -> str:
-    commands.source_attach(actor=actor, case_id=case.case_id, title=data["title"],
-                           url=data["url"], origins=data["origins"], excerpt=data["excerpt"],
-                           published_on=data["published_on"],
-                           expected_version=data["expected_version"])
+    commands.source_attach(
+        actor=actor,
+        case_id=case.case_id,
+        title=data["title"],
+        url=data["url"],
+        origins=data["origins"],
+        excerpt=data["excerpt"],
+        published_on=data["published_on"],
+        expected_version=data["expected_version"],
+    )
     return str(_("Source attached to %(ref)s.") % {"ref": case.reference})
 
 
 def _run_assign(actor: Actor, case: CaseState, data: dict, button: str) -> str:
     person = data["assignee"]
-    commands.case_assign(actor=actor, case_id=case.case_id, assignee=person,
-                         expected_version=data["expected_version"])
+    commands.case_assign(
+        actor=actor,
+        case_id=case.case_id,
+        assignee=person,
+        expected_version=data["expected_version"],
+    )
     if person is None:
         return str(_("%(ref)s is now unassigned.") % {"ref": case.reference})
-    return str(_("%(ref)s is now assigned to %(who)s.") % {
-        "ref": case.reference, "who": person.get_username()})
+    return str(
+        _("%(ref)s is now assigned to %(who)s.")
+        % {"ref": case.reference, "who": person.get_username()}
+    )
 
 
 def _link(case: CaseState, link_id: str):
@@ -150,94 +193,247 @@ def _link(case: CaseState, link_id: str):
 
 def _explain_link(case: CaseState, *, link_id: str) -> tuple[str, list[str]]:
     link = _link(case, link_id)
-    return (str(_("Possibly the same incident as %(other)s, because:") % {
-        "other": link.other_reference}), list(link.reasons))
+    return (
+        str(
+            _("Possibly the same incident as %(other)s, because:") % {"other": link.other_reference}
+        ),
+        list(link.reasons),
+    )
 
 
 def _run_link(actor: Actor, case: CaseState, data: dict, button: str, *, link_id: str) -> str:
     link = _link(case, link_id)
     if button == "merge":
         cases_merge(actor=actor, case_id=case.case_id, link_id=link_id, reason=data["reason"])
-        return str(_("%(other)s was merged into %(ref)s; its sources are now here.") % {
-            "other": link.other_reference, "ref": case.reference})
+        return str(
+            _("%(other)s was merged into %(ref)s; its sources are now here.")
+            % {"other": link.other_reference, "ref": case.reference}
+        )
     if button == "dismiss":
         link_dismiss(actor=actor, case_id=case.case_id, link_id=link_id, reason=data["reason"])
-        return str(_("The suggested link to %(other)s was dismissed.") % {
-            "other": link.other_reference})
+        return str(
+            _("The suggested link to %(other)s was dismissed.") % {"other": link.other_reference}
+        )
     raise InvalidCommand("choose Merge or Dismiss")
 
 
 def _run_waive(actor: Actor, case: CaseState, data: dict, button: str) -> str:
-    commands.criteria_waive(actor=actor, case_id=case.case_id, reason=data["reason"],
-                            expected_version=data["expected_version"])
-    return str(_("The independent-sources criterion is waived for %(ref)s.") % {
-        "ref": case.reference})
+    commands.criteria_waive(
+        actor=actor,
+        case_id=case.case_id,
+        reason=data["reason"],
+        expected_version=data["expected_version"],
+    )
+    return str(
+        _("The independent-sources criterion is waived for %(ref)s.") % {"ref": case.reference}
+    )
 
 
-ACTIONS = {action.name: action for action in (
-    Action("request", _("Ask to change the state"), admin_forms.ReasonForm, REQUESTERS,
-           _run_request, (Button("send", _("Send the request"), True),),
-           _explain_request, ("to_state",)),
-    Action("decide", _("Approve or reject the request"), admin_forms.ReasonForm,
-           (SUPERVISOR,), _run_decision,
-           (Button("approve", _("Approve"), True), Button("reject", _("Reject"))),
-           lambda case, **kw: _explain_decision(case)),
-    Action("withdraw", _("Withdraw your request"), admin_forms.ReasonForm, REQUESTERS,
-           _run_withdraw, (Button("withdraw", _("Withdraw the request"), True),)),
-    Action("note", _("Add a note"), admin_forms.NoteForm, CASE_WRITERS, _run_note,
-           (Button("add", _("Add the note"), True),)),
-    Action("source", _("Attach a source"), admin_forms.SourceForm, CASE_WRITERS, _run_source,
-           (Button("attach", _("Attach the source"), True),)),
-    Action("assign", _("Assign the case"), admin_forms.AssignForm, (SUPERVISOR, DOCUMENTER),
-           _run_assign, (Button("assign", _("Assign"), True),)),
-    Action("link", _("Suggested link"), admin_forms.OptionalReasonForm, LINK_DECIDERS,
-           _run_link, (Button("merge", _("Same incident: merge it into this case"), True),
-                       Button("dismiss", _("Not the same incident: dismiss"))),
-           _explain_link, ("link_id",)),
-    Action("waive", _("Waive the independent-sources criterion"), admin_forms.ReasonForm,
-           (SUPERVISOR,), _run_waive, (Button("waive", _("Record the waiver"), True),),
-           lambda case, **kw: ("", [str(_(
-               "Legal review normally needs sources from two independent origins. A "
-               "waiver lets the case go on with fewer; it is recorded with your reason."))])),
-    Action("grade", _("Grade a source"), admin_forms.GradeForm, CASE_WRITERS,
-           sources.run_grade, (Button("grade", _("Record the grade"), True),),
-           sources.explain_grade, ("source_id",)),
-    Action("provenance", _("Record the provenance of a source"), admin_forms.ProvenanceForm,
-           CASE_WRITERS, sources.run_provenance,
-           (Button("record", _("Record the chain"), True),),
-           sources.explain_provenance, ("source_id",)),
-    Action("verification", _("Record a verification step"), admin_forms.VerificationForm,
-           CASE_WRITERS, sources.run_verification,
-           (Button("record", _("Record the step"), True),),
-           sources.explain_verification, ("source_id",)),
-    Action("fact", _("Add a fact"), admin_forms.FactForm, CASE_WRITERS, facts.run_fact,
-           (Button("add", _("Add the fact"), True),)),
-    Action("support", _("Link a source to a fact"), admin_forms.SupportForm, CASE_WRITERS,
-           facts.run_support, (Button("link", _("Link"), True),),
-           lambda case, **kw: facts.explain_support(case)),
-    Action("qualification", _("Add a legal qualification"), admin_forms.QualificationForm,
-           (LEGAL_REVIEWER,), legal.run_qualification,
-           (Button("add", _("Add the qualification"), True),)),
-    Action("assess", _("Assess an element of crime"), admin_forms.AssessForm,
-           (LEGAL_REVIEWER,), legal.run_assess,
-           (Button("assess", _("Record the finding"), True),),
-           legal.explain_assess, ("qualification_id",)),
-    Action("person", _("Add a person"), admin_forms.PersonForm, CASE_WRITERS,
-           persons.run_person, (Button("add", _("Add the person"), True),)),
-    Action("reveal", _("Show a protected identity"), admin_forms.ReasonForm, (),
-           persons.run_reveal, (Button("reveal", _("Show the name"), True),),
-           persons.explain_reveal, ("person_id",), offered=may_see_identities),
-    Action("split", _("Split the case"), admin_forms.SplitForm, CASE_WRITERS,
-           links.run_split, (Button("split", _("Open the new case"), True),)),
-    Action("restrict", _("Restrict the case to a team"), admin_forms.RestrictForm,
-           CASE_WRITERS, compartments.run_restrict,
-           (Button("send", _("Send the request"), True),),
-           lambda case, **kw: compartments.explain_restrict(case)),
-    Action("lift", _("Lift the restriction"), admin_forms.ReasonForm, CASE_WRITERS,
-           compartments.run_lift, (Button("send", _("Send the request"), True),),
-           lambda case, **kw: compartments.explain_lift(case)),
-    Action("restriction", _("Approve or reject the restriction request"),
-           admin_forms.ReasonForm, (SUPERVISOR,), compartments.run_decision,
-           (Button("approve", _("Approve"), True), Button("reject", _("Reject"))),
-           lambda case, **kw: compartments.explain_decision(case)),
-)}
+ACTIONS = {
+    action.name: action
+    for action in (
+        Action(
+            "request",
+            _("Ask to change the state"),
+            admin_forms.ReasonForm,
+            REQUESTERS,
+            _run_request,
+            (Button("send", _("Send the request"), True),),
+            _explain_request,
+            ("to_state",),
+        ),
+        Action(
+            "decide",
+            _("Approve or reject the request"),
+            admin_forms.ReasonForm,
+            (SUPERVISOR,),
+            _run_decision,
+            (Button("approve", _("Approve"), True), Button("reject", _("Reject"))),
+            lambda case, **kw: _explain_decision(case),
+        ),
+        Action(
+            "withdraw",
+            _("Withdraw your request"),
+            admin_forms.ReasonForm,
+            REQUESTERS,
+            _run_withdraw,
+            (Button("withdraw", _("Withdraw the request"), True),),
+        ),
+        Action(
+            "note",
+            _("Add a note"),
+            admin_forms.NoteForm,
+            CASE_WRITERS,
+            _run_note,
+            (Button("add", _("Add the note"), True),),
+        ),
+        Action(
+            "source",
+            _("Attach a source"),
+            admin_forms.SourceForm,
+            CASE_WRITERS,
+            _run_source,
+            (Button("attach", _("Attach the source"), True),),
+        ),
+        Action(
+            "assign",
+            _("Assign the case"),
+            admin_forms.AssignForm,
+            (SUPERVISOR, DOCUMENTER),
+            _run_assign,
+            (Button("assign", _("Assign"), True),),
+        ),
+        Action(
+            "link",
+            _("Suggested link"),
+            admin_forms.OptionalReasonForm,
+            LINK_DECIDERS,
+            _run_link,
+            (
+                Button("merge", _("Same incident: merge it into this case"), True),
+                Button("dismiss", _("Not the same incident: dismiss")),
+            ),
+            _explain_link,
+            ("link_id",),
+        ),
+        Action(
+            "waive",
+            _("Waive the independent-sources criterion"),
+            admin_forms.ReasonForm,
+            (SUPERVISOR,),
+            _run_waive,
+            (Button("waive", _("Record the waiver"), True),),
+            lambda case, **kw: (
+                "",
+                [
+                    str(
+                        _(
+                            "Legal review normally needs sources from two independent origins. "
+                            "A waiver lets the case go on with fewer; it is recorded with your "
+                            "reason."
+                        )
+                    )
+                ],
+            ),
+        ),
+        Action(
+            "grade",
+            _("Grade a source"),
+            admin_forms.GradeForm,
+            CASE_WRITERS,
+            sources.run_grade,
+            (Button("grade", _("Record the grade"), True),),
+            sources.explain_grade,
+            ("source_id",),
+        ),
+        Action(
+            "provenance",
+            _("Record the provenance of a source"),
+            admin_forms.ProvenanceForm,
+            CASE_WRITERS,
+            sources.run_provenance,
+            (Button("record", _("Record the chain"), True),),
+            sources.explain_provenance,
+            ("source_id",),
+        ),
+        Action(
+            "verification",
+            _("Record a verification step"),
+            admin_forms.VerificationForm,
+            CASE_WRITERS,
+            sources.run_verification,
+            (Button("record", _("Record the step"), True),),
+            sources.explain_verification,
+            ("source_id",),
+        ),
+        Action(
+            "fact",
+            _("Add a fact"),
+            admin_forms.FactForm,
+            CASE_WRITERS,
+            facts.run_fact,
+            (Button("add", _("Add the fact"), True),),
+        ),
+        Action(
+            "support",
+            _("Link a source to a fact"),
+            admin_forms.SupportForm,
+            CASE_WRITERS,
+            facts.run_support,
+            (Button("link", _("Link"), True),),
+            lambda case, **kw: facts.explain_support(case),
+        ),
+        Action(
+            "qualification",
+            _("Add a legal qualification"),
+            admin_forms.QualificationForm,
+            (LEGAL_REVIEWER,),
+            legal.run_qualification,
+            (Button("add", _("Add the qualification"), True),),
+        ),
+        Action(
+            "assess",
+            _("Assess an element of crime"),
+            admin_forms.AssessForm,
+            (LEGAL_REVIEWER,),
+            legal.run_assess,
+            (Button("assess", _("Record the finding"), True),),
+            legal.explain_assess,
+            ("qualification_id",),
+        ),
+        Action(
+            "person",
+            _("Add a person"),
+            admin_forms.PersonForm,
+            CASE_WRITERS,
+            persons.run_person,
+            (Button("add", _("Add the person"), True),),
+        ),
+        Action(
+            "reveal",
+            _("Show a protected identity"),
+            admin_forms.ReasonForm,
+            (),
+            persons.run_reveal,
+            (Button("reveal", _("Show the name"), True),),
+            persons.explain_reveal,
+            ("person_id",),
+            offered=may_see_identities,
+        ),
+        Action(
+            "split",
+            _("Split the case"),
+            admin_forms.SplitForm,
+            CASE_WRITERS,
+            links.run_split,
+            (Button("split", _("Open the new case"), True),),
+        ),
+        Action(
+            "restrict",
+            _("Restrict the case to a team"),
+            admin_forms.RestrictForm,
+            CASE_WRITERS,
+            compartments.run_restrict,
+            (Button("send", _("Send the request"), True),),
+            lambda case, **kw: compartments.explain_restrict(case),
+        ),
+        Action(
+            "lift",
+            _("Lift the restriction"),
+            admin_forms.ReasonForm,
+            CASE_WRITERS,
+            compartments.run_lift,
+            (Button("send", _("Send the request"), True),),
+            lambda case, **kw: compartments.explain_lift(case),
+        ),
+        Action(
+            "restriction",
+            _("Approve or reject the restriction request"),
+            admin_forms.ReasonForm,
+            (SUPERVISOR,),
+            compartments.run_decision,
+            (Button("approve", _("Approve"), True), Button("reject", _("Reject"))),
+            lambda case, **kw: compartments.explain_decision(case),
+        ),
+    )
+}

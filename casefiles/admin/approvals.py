@@ -40,8 +40,15 @@ class PendingRow:
 @admin.register(TransitionRequest)
 class TransitionRequestAdmin(RecordAdmin):
     case_field = "case_id"
-    list_display = ["case", "move", "requested_by", "requested_at", "status", "decided_by",
-                    "decided_at"]
+    list_display = [
+        "case",
+        "move",
+        "requested_by",
+        "requested_at",
+        "status",
+        "decided_by",
+        "decided_at",
+    ]
     list_filter = ["status", "to_state"]
     list_select_related = ["case"]
     search_fields = ["case__reference", "requested_by", "decided_by", "reason"]
@@ -52,8 +59,11 @@ class TransitionRequestAdmin(RecordAdmin):
 
     def get_urls(self):
         return [
-            path("pending/", self.admin_site.admin_view(self.pending_view),
-                 name="casefiles_transitionrequest_pending"),
+            path(
+                "pending/",
+                self.admin_site.admin_view(self.pending_view),
+                name="casefiles_transitionrequest_pending",
+            ),
             *super().get_urls(),
         ]
 
@@ -79,15 +89,17 @@ class TransitionRequestAdmin(RecordAdmin):
         rows = []
         for row in page:
             case = states[str(row.case_id)]
-            rows.append(PendingRow(
-                request=row,
-                from_label=state_label(row.from_state),
-                to_label=state_label(row.to_state),
-                unmet=workflow.unmet_criteria(case, row.to_state),
-                # Four-eyes, for display: the command refuses a requester's own decision.
-                decidable=supervisor and row.requested_by_id != request.user.pk,
-                old=now - row.requested_at > OLD,
-            ))
+            rows.append(
+                PendingRow(
+                    request=row,
+                    from_label=state_label(row.from_state),
+                    to_label=state_label(row.to_state),
+                    unmet=workflow.unmet_criteria(case, row.to_state),
+                    # Four-eyes, for display: the command refuses a requester's own decision.
+                    decidable=supervisor and row.requested_by_id != request.user.pk,
+                    old=now - row.requested_at > OLD,
+                )
+            )
         return rows
 
     def _render_pending(self, request, form):
@@ -112,8 +124,11 @@ class TransitionRequestAdmin(RecordAdmin):
         form = DecideForm(request.POST, request_ids=ids)
         if not form.is_valid():
             return self._render_pending(request, form)
-        decide = (commands.transition_approve if request.POST.get("button") == "approve"
-                  else commands.transition_reject)
+        decide = (
+            commands.transition_approve
+            if request.POST.get("button") == "approve"
+            else commands.transition_reject
+        )
         actor = actor_for(request)
         done = 0
         for request_id in form.cleaned_data["requests"]:
@@ -125,6 +140,5 @@ class TransitionRequestAdmin(RecordAdmin):
                 messages.error(request, error.message)
         if done:
             verb = _("approved") if decide is commands.transition_approve else _("rejected")
-            messages.success(request, _("%(n)d request(s) %(verb)s.") % {"n": done,
-                                                                          "verb": verb})
+            messages.success(request, _("%(n)d request(s) %(verb)s.") % {"n": done, "verb": verb})
         return HttpResponseRedirect(reverse("admin:casefiles_transitionrequest_pending"))

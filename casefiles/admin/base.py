@@ -53,15 +53,20 @@ class RecordAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         # A NUL reaches PostgreSQL as a DataError (a 500) from any filter, lookup or
         # search: such parameters are dropped, and the list says so.
-        bad = [key for key, values in request.GET.lists()
-               if "\x00" in key or any("\x00" in value for value in values)]
+        bad = [
+            key
+            for key, values in request.GET.lists()
+            if "\x00" in key or any("\x00" in value for value in values)
+        ]
         if bad:
             kept = request.GET.copy()
             for key in bad:
                 del kept[key]
             names = ", ".join(repr(key.replace("\x00", "\\0")) for key in bad)
-            messages.warning(request, _("Filter ignored: %(names)s contained a NUL "
-                                        "character.") % {"names": names})
+            messages.warning(
+                request,
+                _("Filter ignored: %(names)s contained a NUL character.") % {"names": names},
+            )
             query = kept.urlencode()
             return HttpResponseRedirect(request.path + (f"?{query}" if query else ""))
         return super().changelist_view(request, extra_context)

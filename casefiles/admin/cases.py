@@ -26,9 +26,17 @@ from casefiles.errors import CaseFileError, CriteriaNotMet, NotFound
 from casefiles.models import CaseFile, CaseSource, Source
 from casefiles.selectors import case_state
 
-WORKFLOW_FIELDS = ["reference", "state_label", "corroboration_label", "source_count",
-                   "independent_origins", "assignee_display", "opened", "updated_at",
-                   "version"]
+WORKFLOW_FIELDS = [
+    "reference",
+    "state_label",
+    "corroboration_label",
+    "source_count",
+    "independent_origins",
+    "assignee_display",
+    "opened",
+    "updated_at",
+    "version",
+]
 LEGAL_FIELDS = ["outcome", "legal_qualification"]
 
 
@@ -48,8 +56,9 @@ def refusal_lines(error: CaseFileError) -> list[str]:
 
 def action_path(action: Action) -> str:
     """E.g. "<path:object_id>/grade/<str:source_id>/"."""
-    return "".join(["<path:object_id>/", f"{action.name}/",
-                    *(f"<str:{name}>/" for name in action.url_kwargs)])
+    return "".join(
+        ["<path:object_id>/", f"{action.name}/", *(f"<str:{name}>/" for name in action.url_kwargs)]
+    )
 
 
 @admin.register(CaseFile)
@@ -57,20 +66,45 @@ class CaseFileAdmin(RecordAdmin):
     case_field = "pk"
     form = CaseForm
     change_form_template = "casefiles/admin/case_change_form.html"
-    list_display = ["reference", "title", "state_label", "category_list", "place_list",
-                    "incident", "source_count", "corroboration_label", "assignee_name",
-                    "updated_at"]
+    list_display = [
+        "reference",
+        "title",
+        "state_label",
+        "category_list",
+        "place_list",
+        "incident",
+        "source_count",
+        "corroboration_label",
+        "assignee_name",
+        "updated_at",
+    ]
     list_display_links = ["reference", "title"]
-    list_filter = [filters.StateFilter, filters.CategoryFilter, filters.PlaceFilter,
-                   filters.IncidentYearFilter, filters.SourceCountFilter,
-                   filters.CorroborationFilter, filters.AssigneeFilter,
-                   ("updated_at", admin.DateFieldListFilter)]
+    list_filter = [
+        filters.StateFilter,
+        filters.CategoryFilter,
+        filters.PlaceFilter,
+        filters.IncidentYearFilter,
+        filters.SourceCountFilter,
+        filters.CorroborationFilter,
+        filters.AssigneeFilter,
+        ("updated_at", admin.DateFieldListFilter),
+    ]
     search_fields = ["reference", "title", "summary", "sources__excerpt"]
-    search_help_text = _("Searches references, titles, summaries and source excerpts. "
-                         "Every word must appear somewhere.")
+    search_help_text = _(
+        "Searches references, titles, summaries and source excerpts. "
+        "Every word must appear somewhere."
+    )
     ordering = ["-updated_at"]
-    sortable_by = ["reference", "title", "state_label", "incident", "source_count",
-                   "corroboration_label", "assignee_name", "updated_at"]
+    sortable_by = [
+        "reference",
+        "title",
+        "state_label",
+        "incident",
+        "source_count",
+        "corroboration_label",
+        "assignee_name",
+        "updated_at",
+    ]
 
     # --- permissions: what to show; the commands decide what is allowed ---------------
 
@@ -108,8 +142,10 @@ class CaseFileAdmin(RecordAdmin):
                 word = unescape_string_literal(word)
             excerpts = CaseSource.objects.filter(case=OuterRef("pk"), excerpt__icontains=word)
             queryset = queryset.filter(
-                Q(reference__icontains=word) | Q(title__icontains=word)
-                | Q(summary__icontains=word) | Exists(excerpts)
+                Q(reference__icontains=word)
+                | Q(title__icontains=word)
+                | Q(summary__icontains=word)
+                | Exists(excerpts)
             )
         return queryset, False
 
@@ -129,23 +165,32 @@ class CaseFileAdmin(RecordAdmin):
 
     @admin.display(description=_("opened"))
     def opened(self, case: CaseFile) -> str:
-        return _("%(when)s by %(who)s") % {"when": case.opened_at.strftime("%Y-%m-%d %H:%M"),
-                                           "who": case.opened_by}
+        return _("%(when)s by %(who)s") % {
+            "when": case.opened_at.strftime("%Y-%m-%d %H:%M"),
+            "who": case.opened_by,
+        }
 
     def get_fieldsets(self, request, obj=None):
-        case_fields = ["title", "summary", "categories", "places", "incident_from",
-                       "incident_to"]
+        case_fields = ["title", "summary", "categories", "places", "incident_from", "incident_to"]
         if obj is None:
             return [(None, {"fields": case_fields})]
         if self.has_change_permission(request, obj):
             case_fields = [*case_fields, "expected_version"]
         else:
             # Read-only viewers see category labels and place names, not raw lists.
-            case_fields = ["title", "summary", "category_list", "place_list",
-                           "incident_from", "incident_to"]
+            case_fields = [
+                "title",
+                "summary",
+                "category_list",
+                "place_list",
+                "incident_from",
+                "incident_to",
+            ]
         return [
-            (_("Workflow (changes only through requests and approvals)"),
-             {"fields": WORKFLOW_FIELDS}),
+            (
+                _("Workflow (changes only through requests and approvals)"),
+                {"fields": WORKFLOW_FIELDS},
+            ),
             (_("The case"), {"fields": case_fields}),
             (_("Legal review"), {"fields": LEGAL_FIELDS}),
         ]
@@ -154,8 +199,16 @@ class CaseFileAdmin(RecordAdmin):
         if obj is None:
             return []
         if not self.has_change_permission(request, obj):
-            return [*WORKFLOW_FIELDS, "title", "summary", "category_list", "place_list",
-                    "incident_from", "incident_to", *LEGAL_FIELDS]
+            return [
+                *WORKFLOW_FIELDS,
+                "title",
+                "summary",
+                "category_list",
+                "place_list",
+                "incident_from",
+                "incident_to",
+                *LEGAL_FIELDS,
+            ]
         if not may(request, (LEGAL_REVIEWER, SUPERVISOR)):
             return [*WORKFLOW_FIELDS, *LEGAL_FIELDS]
         return WORKFLOW_FIELDS
@@ -178,8 +231,11 @@ class CaseFileAdmin(RecordAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if object_id is not None and not is_visible(request.user, object_id):
             raise Http404("no such case")
-        extra_context = {**(extra_context or {}), "show_save_and_continue": False,
-                         "show_save_and_add_another": False}
+        extra_context = {
+            **(extra_context or {}),
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
         if object_id is not None and request.method == "GET":
             try:
                 extra_context.update(case_page(request, object_id))
@@ -202,15 +258,25 @@ class CaseFileAdmin(RecordAdmin):
         data = form.cleaned_data
         try:
             if change:
-                changed = {name: data[name] for name in form.changed_data
-                           if name in CaseForm.Meta.fields}
-                commands.case_edit(actor=actor, case_id=obj.pk,
-                                   expected_version=data.get("expected_version"), **changed)
+                changed = {
+                    name: data[name] for name in form.changed_data if name in CaseForm.Meta.fields
+                }
+                commands.case_edit(
+                    actor=actor,
+                    case_id=obj.pk,
+                    expected_version=data.get("expected_version"),
+                    **changed,
+                )
             else:
                 outcome = commands.case_open(
-                    actor=actor, title=data["title"], summary=data["summary"],
-                    categories=data["categories"], places=data["places"],
-                    incident_from=data["incident_from"], incident_to=data["incident_to"])
+                    actor=actor,
+                    title=data["title"],
+                    summary=data["summary"],
+                    categories=data["categories"],
+                    places=data["places"],
+                    incident_from=data["incident_from"],
+                    incident_to=data["incident_to"],
+                )
                 obj.pk = outcome.case_id
                 obj.reference = case_state(outcome.case_id).reference
         except CaseFileError as error:
@@ -234,17 +300,25 @@ class CaseFileAdmin(RecordAdmin):
         def view(name):
             return self.admin_site.admin_view(
                 lambda request, object_id, **kwargs: self.action_view(
-                    request, object_id, ACTIONS[name], **kwargs))
+                    request, object_id, ACTIONS[name], **kwargs
+                )
+            )
 
         return [
-            path("original/<str:sha>/", self.admin_site.admin_view(self.original_view),
-                 name="casefiles_casefile_original"),
+            path(
+                "original/<str:sha>/",
+                self.admin_site.admin_view(self.original_view),
+                name="casefiles_casefile_original",
+            ),
             # One page per action of the case page, its URL from the action's own
             # declaration (casefiles.admin.actions.ACTIONS): a new action needs no entry here.
-            *[path(action_path(action), view(action.name),
-                   name=f"casefiles_casefile_{action.name}")
-              # Those with URL arguments first, as before: the object id is a <path:…>.
-              for action in sorted(ACTIONS.values(), key=lambda a: not a.url_kwargs)],
+            *[
+                path(
+                    action_path(action), view(action.name), name=f"casefiles_casefile_{action.name}"
+                )
+                # Those with URL arguments first, as before: the object id is a <path:…>.
+                for action in sorted(ACTIONS.values(), key=lambda a: not a.url_kwargs)
+            ],
             *super().get_urls(),
         ]
 
@@ -262,14 +336,22 @@ class CaseFileAdmin(RecordAdmin):
             heading, points = action.explain(case, **kwargs)
         except CaseFileError as error:
             messages.error(request, error.message)
-            return HttpResponseRedirect(case_url if CaseFile.objects.filter(
-                pk=object_id).exists() else reverse("admin:casefiles_casefile_changelist"))
+            return HttpResponseRedirect(
+                case_url
+                if CaseFile.objects.filter(pk=object_id).exists()
+                else reverse("admin:casefiles_casefile_changelist")
+            )
         form = self._action_form(request, action, case, kwargs)
         shown = None
         if request.method == "POST" and form.is_valid():
             try:
-                result = action.run(actor_for(request), case, form.cleaned_data,
-                                    request.POST.get("button", ""), **kwargs)
+                result = action.run(
+                    actor_for(request),
+                    case,
+                    form.cleaned_data,
+                    request.POST.get("button", ""),
+                    **kwargs,
+                )
             except CaseFileError as error:
                 form.add_error(None, refusal_lines(error))
             else:
@@ -278,11 +360,18 @@ class CaseFileAdmin(RecordAdmin):
                     if not is_visible(request.user, object_id):
                         # Restricted to a team this user is not in: the case page would
                         # now answer 404.
-                        messages.info(request, _("You are not a member of the team, so "
-                                                 "the case no longer appears to you."))
+                        messages.info(
+                            request,
+                            _(
+                                "You are not a member of the team, so "
+                                "the case no longer appears to you."
+                            ),
+                        )
                         return HttpResponseRedirect(
-                            back if back and object_id not in back
-                            else reverse("admin:casefiles_casefile_changelist"))
+                            back
+                            if back and object_id not in back
+                            else reverse("admin:casefiles_casefile_changelist")
+                        )
                     return HttpResponseRedirect(back or case_url)
                 shown = result
         context = {
@@ -299,8 +388,11 @@ class CaseFileAdmin(RecordAdmin):
             "points": points,
             "buttons": action.buttons,
             "blocked": action.name == "request" and bool(points),
-            "own_request": (action.name == "decide" and case.pending is not None
-                            and case.pending.requested_by_id == request.user.pk)
+            "own_request": (
+                action.name == "decide"
+                and case.pending is not None
+                and case.pending.requested_by_id == request.user.pk
+            )
             or (action.name == "restriction" and compartments.own_request(request, case)),
             "shown": shown,
         }
@@ -313,8 +405,10 @@ class CaseFileAdmin(RecordAdmin):
     def _action_form(request, action: Action, case, url_kwargs: dict):
         # A link may preselect a choice (?element=…, ?fact=…); the version is the one
         # the user saw when the page was drawn.
-        initial = {**{key: value for key, value in request.GET.items() if key != "next"},
-                   "expected_version": case.version}
+        initial = {
+            **{key: value for key, value in request.GET.items() if key != "next"},
+            "expected_version": case.version,
+        }
         if issubclass(action.form, CaseBoundForm):
             return action.form(request.POST or None, initial=initial, case=case, **url_kwargs)
         return action.form(request.POST or None, initial=initial)
@@ -324,8 +418,11 @@ class CaseFileAdmin(RecordAdmin):
         in the admin's origin: an HTML original must not run there)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        attached = CaseSource.objects.filter(content_sha256=sha).exclude(
-            case_id__in=hidden_case_ids(request.user)).first()
+        attached = (
+            CaseSource.objects.filter(content_sha256=sha)
+            .exclude(case_id__in=hidden_case_ids(request.user))
+            .first()
+        )
         if attached is None:
             raise Http404(_("No source with this original is attached to a case."))
         try:
@@ -333,14 +430,15 @@ class CaseFileAdmin(RecordAdmin):
         except blobs.BlobError as error:
             messages.error(request, str(error))
             return HttpResponseRedirect(
-                reverse("admin:casefiles_casefile_change", args=[attached.case_id]))
+                reverse("admin:casefiles_casefile_change", args=[attached.case_id])
+            )
         document = Source.objects.filter(content_sha256=sha).only("filename", "media_type").first()
         response = FileResponse(
-            iter([data]), as_attachment=True,
+            iter([data]),
+            as_attachment=True,
             filename=document.filename if document else f"{sha}.bin",
             content_type=(document.media_type if document else "") or "application/octet-stream",
         )
         response["X-Content-Type-Options"] = "nosniff"
         response["Content-Security-Policy"] = "sandbox"
         return response
-

@@ -34,65 +34,115 @@ def asked_for(pending: dict) -> str:
 
 # --- asking ------------------------------------------------------------------------------
 
+
 def explain_restrict(case: CaseState) -> tuple[str, list[str]]:
-    lines = [str(_("Only the members of the team, and auditors holding the grant for "
-                   "restricted cases, will see the case: in lists, searches, counts, "
-                   "exports and link suggestions. If you are not a member, you will no "
-                   "longer see it either.")),
-             str(_("A supervisor other than you approves or rejects the request."))]
+    lines = [
+        str(
+            _(
+                "Only the members of the team, and auditors holding the grant for "
+                "restricted cases, will see the case: in lists, searches, counts, "
+                "exports and link suggestions. If you are not a member, you will no "
+                "longer see it either."
+            )
+        ),
+        str(_("A supervisor other than you approves or rejects the request.")),
+    ]
     if case.restricted_to:
-        lines.insert(0, str(_("The case is restricted to team %(team)s now; choose another "
-                              "team to move it.") % {"team": case.restricted_to}))
+        lines.insert(
+            0,
+            str(
+                _("The case is restricted to team %(team)s now; choose another team to move it.")
+                % {"team": case.restricted_to}
+            ),
+        )
     return (str(_("Restricting the case")), lines)
 
 
 def run_restrict(actor: Actor, case: CaseState, data: dict, button: str) -> str:
-    restriction_request(actor=actor, case_id=case.case_id, team=data["team"],
-                        reason=data["reason"], expected_version=data["expected_version"])
-    return str(_("Asked to restrict %(ref)s to team %(team)s; another supervisor will "
-                 "decide.") % {"ref": case.reference, "team": data["team"]})
+    restriction_request(
+        actor=actor,
+        case_id=case.case_id,
+        team=data["team"],
+        reason=data["reason"],
+        expected_version=data["expected_version"],
+    )
+    return str(
+        _("Asked to restrict %(ref)s to team %(team)s; another supervisor will decide.")
+        % {"ref": case.reference, "team": data["team"]}
+    )
 
 
 def explain_lift(case: CaseState) -> tuple[str, list[str]]:
     if not case.restricted_to:
         return (str(_("The case is not restricted.")), [])
-    return (str(_("Lifting the restriction")), [
-        str(_("The case is restricted to team %(team)s. Once the restriction is lifted, "
-              "everyone with a role sees it again.") % {"team": case.restricted_to}),
-        str(_("A supervisor other than you approves or rejects the request."))])
+    return (
+        str(_("Lifting the restriction")),
+        [
+            str(
+                _(
+                    "The case is restricted to team %(team)s. Once the restriction is lifted, "
+                    "everyone with a role sees it again."
+                )
+                % {"team": case.restricted_to}
+            ),
+            str(_("A supervisor other than you approves or rejects the request.")),
+        ],
+    )
 
 
 def run_lift(actor: Actor, case: CaseState, data: dict, button: str) -> str:
-    restriction_request(actor=actor, case_id=case.case_id, team=None, reason=data["reason"],
-                        expected_version=data["expected_version"])
-    return str(_("Asked to lift the restriction on %(ref)s; another supervisor will "
-                 "decide.") % {"ref": case.reference})
+    restriction_request(
+        actor=actor,
+        case_id=case.case_id,
+        team=None,
+        reason=data["reason"],
+        expected_version=data["expected_version"],
+    )
+    return str(
+        _("Asked to lift the restriction on %(ref)s; another supervisor will decide.")
+        % {"ref": case.reference}
+    )
 
 
 # --- deciding ----------------------------------------------------------------------------
 
+
 def explain_decision(case: CaseState) -> tuple[str, list[str]]:
     pending = _pending(case)
-    return (str(_("The restriction request")), [
-        str(_("%(who)s asks to %(what)s.") % {"who": pending["requested_by"],
-                                              "what": asked_for(pending)}),
-        str(_("Their reason: %(reason)s") % {"reason": pending["reason"]}),
-    ])
+    return (
+        str(_("The restriction request")),
+        [
+            str(
+                _("%(who)s asks to %(what)s.")
+                % {"who": pending["requested_by"], "what": asked_for(pending)}
+            ),
+            str(_("Their reason: %(reason)s") % {"reason": pending["reason"]}),
+        ],
+    )
 
 
 def run_decision(actor: Actor, case: CaseState, data: dict, button: str) -> str:
     pending = _pending(case)
     if button not in ("approve", "reject"):
         raise InvalidCommand("choose Approve or Reject")
-    restriction_decide(actor=actor, case_id=case.case_id, approve=button == "approve",
-                       reason=data["reason"], expected_version=data["expected_version"])
+    restriction_decide(
+        actor=actor,
+        case_id=case.case_id,
+        approve=button == "approve",
+        reason=data["reason"],
+        expected_version=data["expected_version"],
+    )
     if button == "reject":
-        return str(_("Rejected the request to %(what)s for %(ref)s.") % {
-            "what": asked_for(pending), "ref": case.reference})
+        return str(
+            _("Rejected the request to %(what)s for %(ref)s.")
+            % {"what": asked_for(pending), "ref": case.reference}
+        )
     if pending["lift"]:
         return str(_("Approved: %(ref)s is no longer restricted.") % {"ref": case.reference})
-    return str(_("Approved: %(ref)s is now restricted to team %(team)s.") % {
-        "ref": case.reference, "team": pending["team"]})
+    return str(
+        _("Approved: %(ref)s is now restricted to team %(team)s.")
+        % {"ref": case.reference, "team": pending["team"]}
+    )
 
 
 def own_request(request: HttpRequest, case: CaseState) -> bool:
@@ -101,6 +151,7 @@ def own_request(request: HttpRequest, case: CaseState) -> bool:
 
 
 # --- the case page and the pending page --------------------------------------------------
+
 
 def case_panel(request: HttpRequest, case: CaseState) -> dict:
     """What the case page shows about the restriction, and the buttons it offers."""
@@ -111,8 +162,7 @@ def case_panel(request: HttpRequest, case: CaseState) -> dict:
         "restriction_pending": pending,
         "restriction_asked": asked_for(pending) if pending else "",
         "own_restriction_request": mine,
-        "can_decide_restriction": pending is not None and not mine
-        and may(request, (SUPERVISOR,)),
+        "can_decide_restriction": pending is not None and not mine and may(request, (SUPERVISOR,)),
         "can_restrict": may_ask,
         "can_lift": may_ask and bool(case.restricted_to),
     }
@@ -135,15 +185,26 @@ def pending_rows(request: HttpRequest) -> list[PendingRestriction]:
     """Every pending restriction request on a case the viewer may see, oldest first, in
     one query (the request lives on the case's row)."""
     supervisor = may(request, (SUPERVISOR,))
-    cases = (visible_cases(request.user).filter(restriction_pending__isnull=False)
-             .only("pk", "reference", "title", "restriction_pending"))
+    cases = (
+        visible_cases(request.user)
+        .filter(restriction_pending__isnull=False)
+        .only("pk", "reference", "title", "restriction_pending")
+    )
     rows = []
     for case in cases:
         pending = case.restriction_pending
         own = pending["requested_by_id"] == request.user.pk
-        rows.append(PendingRestriction(
-            case_id=str(case.pk), reference=case.reference, title=case.title,
-            asked=asked_for(pending), requested_by=pending["requested_by"],
-            requested_at=parse_time(pending["requested_at"]), reason=pending["reason"],
-            decidable=supervisor and not own, own=own))
+        rows.append(
+            PendingRestriction(
+                case_id=str(case.pk),
+                reference=case.reference,
+                title=case.title,
+                asked=asked_for(pending),
+                requested_by=pending["requested_by"],
+                requested_at=parse_time(pending["requested_at"]),
+                reason=pending["reason"],
+                decidable=supervisor and not own,
+                own=own,
+            )
+        )
     return sorted(rows, key=lambda row: row.requested_at)

@@ -63,9 +63,12 @@ def timeline(case_id: str) -> list[TimelineEntry]:
 
 def moves(case: CaseState) -> list[Move]:
     return [
-        Move(to_state=target, label=state_label(target),
-             forward=workflow.is_forward(case.state, target),
-             unmet=workflow.unmet_criteria(case, target))
+        Move(
+            to_state=target,
+            label=state_label(target),
+            forward=workflow.is_forward(case.state, target),
+            unmet=workflow.unmet_criteria(case, target),
+        )
         for target in workflow.targets(case.state)
     ]
 
@@ -84,8 +87,9 @@ def case_page(request: HttpRequest, case_id: str) -> dict:
     case = without_hidden_references(request.user, case_state(case_id))
     actor = actor_for(request)
     pending = case.pending
-    own_request = pending is not None and actor is not None and (
-        pending.requested_by_id == actor.user_id)
+    own_request = (
+        pending is not None and actor is not None and (pending.requested_by_id == actor.user_id)
+    )
     open_for_work = case.state != workflow.CLOSED and not case.merged_into
     return {
         "case": case,
@@ -101,7 +105,8 @@ def case_page(request: HttpRequest, case_id: str) -> dict:
         "can_note": may(request, CASE_WRITERS),
         "can_assign": may(request, (SUPERVISOR, DOCUMENTER)) and open_for_work,
         "can_link": may(request, LINK_DECIDERS) and open_for_work,
-        "can_waive": may(request, (SUPERVISOR,)) and open_for_work
+        "can_waive": may(request, (SUPERVISOR,))
+        and open_for_work
         and case.state == workflow.CORROBORATION,
         "suggested_links": [link for link in case.links if link.status == "suggested"],
         "timeline": timeline(case.case_id),

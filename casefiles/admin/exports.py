@@ -50,5 +50,9 @@ def export_download(request, case_id):
         spool.close()
         return _text(f"exports cannot be signed: {exc}", 503)
     spool.seek(0)
-    return FileResponse(spool, as_attachment=True, filename=bundle_filename(manifest),
-                        content_type="application/zip")
+    return FileResponse(
+        spool,
+        as_attachment=True,
+        filename=bundle_filename(manifest),
+        content_type="application/zip",
+    )

@@ -89,8 +89,11 @@ class TextFilter(admin.SimpleListFilter):
         yield {
             "value": self.value() or "",
             "parameter_name": self.parameter_name,
-            "others": [(key, value) for key, value in changelist.params.items()
-                       if key != self.parameter_name],
+            "others": [
+                (key, value)
+                for key, value in changelist.params.items()
+                if key != self.parameter_name
+            ],
             "clear_url": changelist.get_query_string(remove=[self.parameter_name]),
         }
 
@@ -116,7 +119,8 @@ class IncidentYearFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         years = visible_cases(request.user).dates("incident_from", "year", order="DESC")
         return [(str(day.year), str(day.year)) for day in years] + [
-            (self.UNKNOWN, _("Date unknown"))]
+            (self.UNKNOWN, _("Date unknown"))
+        ]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -126,8 +130,10 @@ class IncidentYearFilter(admin.SimpleListFilter):
         if year is not None:
             return queryset.filter(
                 Q(incident_from__year__lte=year)
-                & (Q(incident_to__year__gte=year)
-                   | Q(incident_to__isnull=True, incident_from__year=year))
+                & (
+                    Q(incident_to__year__gte=year)
+                    | Q(incident_to__isnull=True, incident_from__year=year)
+                )
             )
         return queryset
 
@@ -138,8 +144,11 @@ class SourceCountFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         # A context of its own: Django's catalog has a plain "None" with another sense.
-        return [("0", pgettext_lazy("number of sources", "None")), ("1", _("One")),
-                ("2", _("Two or more"))]
+        return [
+            ("0", pgettext_lazy("number of sources", "None")),
+            ("1", _("One")),
+            ("2", _("Two or more")),
+        ]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -156,11 +165,16 @@ class AssigneeFilter(admin.SimpleListFilter):
     ME, NOBODY = "me", "nobody"
 
     def lookups(self, request, model_admin):
-        people = (visible_cases(request.user).exclude(assignee__isnull=True)
-                  .values_list("assignee_id", "assignee_name").distinct()
-                  .order_by("assignee_name"))
+        people = (
+            visible_cases(request.user)
+            .exclude(assignee__isnull=True)
+            .values_list("assignee_id", "assignee_name")
+            .distinct()
+            .order_by("assignee_name")
+        )
         return [(self.ME, _("Assigned to me")), (self.NOBODY, _("Nobody"))] + [
-            (str(pk), name) for pk, name in people]
+            (str(pk), name) for pk, name in people
+        ]
 
     def queryset(self, request, queryset):
         value = self.value()

@@ -47,12 +47,15 @@ class CaseForm(forms.ModelForm):
     not in it: the admin shows them read-only."""
 
     categories = forms.MultipleChoiceField(
-        label=_("Violation categories"), required=False, choices=category_choices,
+        label=_("Violation categories"),
+        required=False,
+        choices=category_choices,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Rome Statute article 8 categories this case may fall under."),
     )
     places = LinesField(
-        label=_("Places"), required=False,
+        label=_("Places"),
+        required=False,
         help_text=_("One place per line, e.g. a town and its region."),
     )
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -61,8 +64,16 @@ class CaseForm(forms.ModelForm):
 
     class Meta:
         model = CaseFile
-        fields = ["title", "summary", "categories", "places", "incident_from", "incident_to",
-                  "outcome", "legal_qualification"]
+        fields = [
+            "title",
+            "summary",
+            "categories",
+            "places",
+            "incident_from",
+            "incident_to",
+            "outcome",
+            "legal_qualification",
+        ]
         labels = {
             "title": _("Title"),
             "summary": _("Summary"),
@@ -92,7 +103,8 @@ class CaseForm(forms.ModelForm):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
-        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
         help_text=_("Recorded in the case's history, with your name and the time."),
     )
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -100,7 +112,9 @@ class ReasonForm(forms.Form):
 
 class OptionalReasonForm(ReasonForm):
     reason = forms.CharField(
-        label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 70}),
+        label=_("Reason"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 70}),
         help_text=_("Recorded in the history of both cases."),
     )
 
@@ -114,22 +128,30 @@ class SourceForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=500)
     url = forms.CharField(label=_("Web address"), required=False, max_length=2000)
     origins = LinesField(
-        label=_("Originating organisations"), required=False,
-        help_text=_("Who first produced this information, one per line. Sources sharing an "
-                    "organisation count as one origin for corroboration."),
+        label=_("Originating organisations"),
+        required=False,
+        help_text=_(
+            "Who first produced this information, one per line. Sources sharing an "
+            "organisation count as one origin for corroboration."
+        ),
     )
     excerpt = forms.CharField(
-        label=_("Excerpt"), required=False, widget=forms.Textarea(attrs={"rows": 4, "cols": 70}),
+        label=_("Excerpt"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 70}),
         help_text=_("The passage that supports the case, quoted exactly."),
     )
-    published_on = forms.DateField(label=_("Published on"), required=False,
-                                   help_text=_("YYYY-MM-DD"))
+    published_on = forms.DateField(
+        label=_("Published on"), required=False, help_text=_("YYYY-MM-DD")
+    )
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class AssignForm(forms.Form):
     assignee = forms.ModelChoiceField(
-        label=_("Assign to"), required=False, queryset=get_user_model().objects.none(),
+        label=_("Assign to"),
+        required=False,
+        queryset=get_user_model().objects.none(),
         empty_label=_("(nobody)"),
     )
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -138,17 +160,21 @@ class AssignForm(forms.Form):
         super().__init__(*args, **kwargs)
         # People who can work cases; case_assign re-checks the same rule.
         self.fields["assignee"].queryset = (
-            get_user_model().objects.filter(
-                is_active=True, groups__name__in=CASE_WRITERS)
-            .exclude(groups__name=AUDITOR).distinct().order_by("username")
+            get_user_model()
+            .objects.filter(is_active=True, groups__name__in=CASE_WRITERS)
+            .exclude(groups__name=AUDITOR)
+            .distinct()
+            .order_by("username")
         )
 
 
 class UploadForm(forms.Form):
     document = forms.FileField(
         label=_("Document"),
-        help_text=_("An article or report (HTML or text). The original is kept unchanged; "
-                    "candidate cases are opened from what it describes."),
+        help_text=_(
+            "An article or report (HTML or text). The original is kept unchanged; "
+            "candidate cases are opened from what it describes."
+        ),
     )
 
 
@@ -156,15 +182,16 @@ class RestrictForm(ReasonForm):
     """The team a case is to be restricted to: a group other than the roles."""
 
     team = forms.ChoiceField(
-        label=_("Team"), choices=(),
-        help_text=_("The group whose members alone will see the case."))
+        label=_("Team"), choices=(), help_text=_("The group whose members alone will see the case.")
+    )
     field_order = ["team", "reason"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # restriction_request re-checks that the name is a group and not a role.
-        teams = Group.objects.exclude(name__in=ROLES).order_by("name").values_list(
-            "name", flat=True)
+        teams = (
+            Group.objects.exclude(name__in=ROLES).order_by("name").values_list("name", flat=True)
+        )
         self.fields["team"].choices = [("", "—"), *((name, name) for name in teams)]
 
 
@@ -179,6 +206,7 @@ class DecideForm(ReasonForm):
 
 
 # --- sources, facts, legal review, persons, split ---------------------------------------
+
 
 def _words(code: str) -> str:
     return code.replace("_", " ")
@@ -208,15 +236,23 @@ class CaseBoundForm(forms.Form):
 
 class GradeForm(CaseBoundForm):
     reliability = forms.ChoiceField(
-        label=_("Reliability of the source"), widget=forms.RadioSelect,
-        choices=[(code, f"{code} — {words}") for code, words in RELIABILITY.items()])
+        label=_("Reliability of the source"),
+        widget=forms.RadioSelect,
+        choices=[(code, f"{code} — {words}") for code, words in RELIABILITY.items()],
+    )
     credibility = forms.ChoiceField(
-        label=_("Credibility of the information"), widget=forms.RadioSelect,
-        choices=[(code, f"{code} — {words}") for code, words in CREDIBILITY.items()])
+        label=_("Credibility of the information"),
+        widget=forms.RadioSelect,
+        choices=[(code, f"{code} — {words}") for code, words in CREDIBILITY.items()],
+    )
     reason = forms.CharField(
-        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
-        help_text=_("Why this grade. A new grade replaces the current one; every grade "
-                    "stays in the case's history."))
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
+        help_text=_(
+            "Why this grade. A new grade replaces the current one; every grade "
+            "stays in the case's history."
+        ),
+    )
 
     def bind(self, case: CaseState, *, source_id: str) -> None:
         source = _find_source(case, source_id)
@@ -242,12 +278,19 @@ class ProvenanceForm(CaseBoundForm):
             organisation_label = _("Organisation %(n)d") % {"n": n + 1}
             # The table shows no labels next to the boxes; screen readers need them.
             self.fields[f"role_{n}"] = forms.ChoiceField(
-                label=role_label, choices=roles, required=False, initial=link.get("role", ""),
-                widget=forms.Select(attrs={"aria-label": role_label}))
+                label=role_label,
+                choices=roles,
+                required=False,
+                initial=link.get("role", ""),
+                widget=forms.Select(attrs={"aria-label": role_label}),
+            )
             self.fields[f"organisation_{n}"] = forms.CharField(
-                label=organisation_label, required=False, max_length=300,
+                label=organisation_label,
+                required=False,
+                max_length=300,
                 initial=link.get("organisation", ""),
-                widget=forms.TextInput(attrs={"aria-label": organisation_label, "size": 50}))
+                widget=forms.TextInput(attrs={"aria-label": organisation_label, "size": 50}),
+            )
 
     @property
     def table_rows(self) -> list[tuple]:
@@ -263,28 +306,40 @@ class ProvenanceForm(CaseBoundForm):
                 continue
             if not role or not organisation:
                 raise forms.ValidationError(
-                    _("Row %(n)d needs both a role and an organisation.") % {"n": n + 1})
+                    _("Row %(n)d needs both a role and an organisation.") % {"n": n + 1}
+                )
             chain.append({"role": role, "organisation": organisation})
         cleaned["chain"] = chain
         return cleaned
 
 
 class VerificationForm(forms.Form):
-    method = forms.ChoiceField(label=_("Method"),
-                               choices=[(m, _words(m)) for m in VERIFICATION_METHODS])
-    result = forms.ChoiceField(label=_("Result"), widget=forms.RadioSelect,
-                               choices=[(r, _words(r)) for r in VERIFICATION_RESULTS])
+    method = forms.ChoiceField(
+        label=_("Method"), choices=[(m, _words(m)) for m in VERIFICATION_METHODS]
+    )
+    result = forms.ChoiceField(
+        label=_("Result"),
+        widget=forms.RadioSelect,
+        choices=[(r, _words(r)) for r in VERIFICATION_RESULTS],
+    )
     notes = forms.CharField(
-        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
-        help_text=_("What was compared with what, and what was found."))
+        label=_("Notes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
+        help_text=_("What was compared with what, and what was found."),
+    )
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class FactForm(forms.Form):
     text = forms.CharField(
-        label=_("Fact"), widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
-        help_text=_("One statement the sources may support, e.g. “Two captured soldiers "
-                    "were shot near Bakhmut on 2023-03-05”."))
+        label=_("Fact"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
+        help_text=_(
+            "One statement the sources may support, e.g. “Two captured soldiers "
+            "were shot near Bakhmut on 2023-03-05”."
+        ),
+    )
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
@@ -292,8 +347,10 @@ class SupportForm(CaseBoundForm):
     fact = forms.ChoiceField(label=_("Fact"))
     source = forms.ChoiceField(label=_("Source"))
     excerpt = forms.CharField(
-        label=_("Supporting excerpt"), widget=forms.Textarea(attrs={"rows": 4, "cols": 70}),
-        help_text=_("The passage of the source that supports the fact, quoted exactly."))
+        label=_("Supporting excerpt"),
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 70}),
+        help_text=_("The passage of the source that supports the fact, quoted exactly."),
+    )
 
     def bind(self, case: CaseState) -> None:
         self.fields["fact"].choices = [(f["fact_id"], f["text"][:120]) for f in case.facts]
@@ -305,25 +362,34 @@ class QualificationForm(CaseBoundForm):
 
     def bind(self, case: CaseState) -> None:
         recorded = {q["code"] for q in case.qualifications}
-        self.fields["code"].choices = [(code, qualifications.title(code))
-                                       for code in qualifications.provisions()
-                                       if code not in recorded]
+        self.fields["code"].choices = [
+            (code, qualifications.title(code))
+            for code in qualifications.provisions()
+            if code not in recorded
+        ]
 
 
 class AssessForm(CaseBoundForm):
     element = forms.ChoiceField(label=_("Element of crime"))
     finding = forms.ChoiceField(
-        label=_("Finding"), widget=forms.RadioSelect,
-        choices=[(f, qualifications.FINDING_WORDS[f]) for f in qualifications.FINDINGS])
+        label=_("Finding"),
+        widget=forms.RadioSelect,
+        choices=[(f, qualifications.FINDING_WORDS[f]) for f in qualifications.FINDINGS],
+    )
     sources = forms.MultipleChoiceField(
-        label=_("Supporting sources"), required=False, widget=forms.CheckboxSelectMultiple,
-        help_text=_("Required when the element is met: the excerpts it rests on."))
-    note = forms.CharField(label=_("Note"), required=False,
-                           widget=forms.Textarea(attrs={"rows": 3, "cols": 70}))
+        label=_("Supporting sources"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Required when the element is met: the excerpts it rests on."),
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 70})
+    )
 
     def bind(self, case: CaseState, *, qualification_id: str) -> None:
-        qualification = next((q for q in case.qualifications
-                              if q["qualification_id"] == qualification_id), None)
+        qualification = next(
+            (q for q in case.qualifications if q["qualification_id"] == qualification_id), None
+        )
         if qualification is None:
             return
         entry = qualifications.provisions()[qualification["code"]]
@@ -331,32 +397,47 @@ class AssessForm(CaseBoundForm):
         self.fields["sources"].choices = _source_choices(case)
         current = qualification["elements"].get(self.initial.get("element"))
         if current:
-            self.initial.update(finding=current["finding"], sources=current["source_ids"],
-                                note=current["note"])
+            self.initial.update(
+                finding=current["finding"], sources=current["source_ids"], note=current["note"]
+            )
 
 
 class PersonForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=[(r, _words(r)) for r in PERSON_ROLES])
-    name = forms.CharField(label=_("Name"), max_length=300,
-                           widget=forms.TextInput(attrs={"autocomplete": "off", "size": 50}))
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=300,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "size": 50}),
+    )
     protected = forms.BooleanField(
-        label=_("Protected person"), required=False,
-        help_text=_("The name is kept out of the case's history; people without clearance "
-                    "see only the pseudonym, and every look at the name is recorded."))
+        label=_("Protected person"),
+        required=False,
+        help_text=_(
+            "The name is kept out of the case's history; people without clearance "
+            "see only the pseudonym, and every look at the name is recorded."
+        ),
+    )
     pseudonym = forms.CharField(
-        label=_("Pseudonym"), required=False, max_length=100,
-        help_text=_("Leave empty for an automatic one such as “Witness 2”."))
+        label=_("Pseudonym"),
+        required=False,
+        max_length=100,
+        help_text=_("Leave empty for an automatic one such as “Witness 2”."),
+    )
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class SplitForm(CaseBoundForm):
     sources = forms.MultipleChoiceField(
-        label=_("Sources for the new case"), widget=forms.CheckboxSelectMultiple,
-        help_text=_("They are attached to the new case; this case keeps them too."))
+        label=_("Sources for the new case"),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("They are attached to the new case; this case keeps them too."),
+    )
     title = forms.CharField(label=_("Title of the new case"), max_length=500)
     reason = forms.CharField(
-        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
-        help_text=_("Recorded in the history of both cases."))
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
+        help_text=_("Recorded in the history of both cases."),
+    )
 
     def bind(self, case: CaseState) -> None:
         self.fields["sources"].choices = _source_choices(case)

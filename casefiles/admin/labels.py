@@ -37,8 +37,7 @@ def grade_label(grade: dict | None) -> str:
     if not grade:
         return ""
     reliability, credibility = grade["reliability"], grade["credibility"]
-    return (f"{reliability}{credibility} — {RELIABILITY[reliability]} / "
-            f"{CREDIBILITY[credibility]}")
+    return f"{reliability}{credibility} — {RELIABILITY[reliability]} / {CREDIBILITY[credibility]}"
 
 
 def chain_label(chain) -> str:

@@ -61,16 +61,19 @@ def source_rows(case: CaseState) -> list[SourceRow]:
             source=source,
             grade=grade_label(source.grade),
             chain=chain_label(source.provenance),
-            verifications=[{**step, "method": _words(step["method"])}
-                           for step in source.verifications],
+            verifications=[
+                {**step, "method": _words(step["method"])} for step in source.verifications
+            ],
         )
         for source in case.sources
     ]
 
 
 def corroboration_rows(case: CaseState) -> list[dict]:
-    return [{**row, "origins": ["; ".join(group) for group in row["origins"]]}
-            for row in corroboration_panel(case)]
+    return [
+        {**row, "origins": ["; ".join(group) for group in row["origins"]]}
+        for row in corroboration_panel(case)
+    ]
 
 
 def qualification_rows(case: CaseState) -> list[QualificationRow]:
@@ -82,24 +85,39 @@ def qualification_rows(case: CaseState) -> list[QualificationRow]:
         for element in entry["elements"]:
             assessment = qualification["elements"].get(element["id"], {})
             finding = assessment.get("finding")
-            elements.append(ElementRow(
-                element_id=element["id"], text=element["text"], finding=finding or "",
-                finding_label=qualifications.FINDING_WORDS[finding],
-                sources=[titles.get(s, s) for s in assessment.get("source_ids", [])],
-                note=assessment.get("note", ""),
-                assessed_by=assessment.get("assessed_by", ""),
-                assessed_at=assessment.get("assessed_at", ""),
-            ))
-        rows.append(QualificationRow(
-            qualification_id=qualification["qualification_id"],
-            title=qualifications.title(qualification["code"]), elements=elements,
-            complete=not qualifications.missing_elements(qualification)))
+            elements.append(
+                ElementRow(
+                    element_id=element["id"],
+                    text=element["text"],
+                    finding=finding or "",
+                    finding_label=qualifications.FINDING_WORDS[finding],
+                    sources=[titles.get(s, s) for s in assessment.get("source_ids", [])],
+                    note=assessment.get("note", ""),
+                    assessed_by=assessment.get("assessed_by", ""),
+                    assessed_at=assessment.get("assessed_at", ""),
+                )
+            )
+        rows.append(
+            QualificationRow(
+                qualification_id=qualification["qualification_id"],
+                title=qualifications.title(qualification["code"]),
+                elements=elements,
+                complete=not qualifications.missing_elements(qualification),
+            )
+        )
     return rows
 
 
 def person_rows(case: CaseState) -> list[PersonRow]:
-    return [PersonRow(person_id=p["person_id"], role=_words(p["role"]), label=person_label(p),
-                      protected=p["protected"]) for p in case.persons]
+    return [
+        PersonRow(
+            person_id=p["person_id"],
+            role=_words(p["role"]),
+            label=person_label(p),
+            protected=p["protected"],
+        )
+        for p in case.persons
+    ]
 
 
 def evaluation_page(request: HttpRequest, case: CaseState, *, open_for_work: bool) -> dict:

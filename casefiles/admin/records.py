@@ -51,24 +51,41 @@ class EventAdmin(RecordAdmin):
 
 @admin.register(Source)
 class SourceAdmin(RecordAdmin):
-    list_display = ["title", "outlet", "published_on", "language", "filename", "submitted_by",
-                    "ingested_at"]
+    list_display = [
+        "title",
+        "outlet",
+        "published_on",
+        "language",
+        "filename",
+        "submitted_by",
+        "ingested_at",
+    ]
     list_filter = ["language", "media_type"]
     search_fields = ["title", "outlet", "filename"]
 
 
 @admin.register(Ingestion)
 class IngestionAdmin(RecordAdmin):
-    list_display = ["filename", "status", "reason", "cases", "submitted_by",
-                    "submitted_at", "attempts"]
+    list_display = [
+        "filename",
+        "status",
+        "reason",
+        "cases",
+        "submitted_by",
+        "submitted_at",
+        "attempts",
+    ]
     list_filter = ["status"]
     search_fields = ["filename", "reason", "content_sha256"]
     change_list_template = "casefiles/admin/ingestion_change_list.html"
 
     def get_urls(self):
         return [
-            path("upload/", self.admin_site.admin_view(self.upload_view),
-                 name="casefiles_ingestion_upload"),
+            path(
+                "upload/",
+                self.admin_site.admin_view(self.upload_view),
+                name="casefiles_ingestion_upload",
+            ),
             *super().get_urls(),
         ]
 
@@ -80,15 +97,17 @@ class IngestionAdmin(RecordAdmin):
         # The references of cases this viewer may not see (restricted to another team)
         # are left out of the "cases opened" column; read once per request, and kept in
         # a function of this request only (the ModelAdmin is shared between requests).
-        hidden = set(CaseFile.objects.filter(pk__in=hidden_case_ids(request.user))
-                     .values_list("reference", flat=True))
+        hidden = set(
+            CaseFile.objects.filter(pk__in=hidden_case_ids(request.user)).values_list(
+                "reference", flat=True
+            )
+        )
 
         @admin.display(description=_("cases opened"))
         def cases(obj: Ingestion) -> str:
             return ", ".join(ref for ref in obj.case_references if ref not in hidden)
 
-        return [cases if name == "cases" else name for name in super().get_list_display(
-            request)]
+        return [cases if name == "cases" else name for name in super().get_list_display(request)]
 
     @admin.display(description=_("cases opened"))
     def cases(self, obj: Ingestion) -> str:
@@ -104,9 +123,12 @@ class IngestionAdmin(RecordAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["document"]
             too_big = upload.size > MAX_BYTES
-            job = ingestion_submit(data=None if too_big else upload.read(),
-                                   filename=upload.name, submitted_by=request.user.get_username(),
-                                   size=upload.size)
+            job = ingestion_submit(
+                data=None if too_big else upload.read(),
+                filename=upload.name,
+                submitted_by=request.user.get_username(),
+                size=upload.size,
+            )
             job.refresh_from_db()
             self._report(request, job)
             return HttpResponseRedirect(reverse("admin:casefiles_ingestion_changelist"))
@@ -120,17 +142,27 @@ class IngestionAdmin(RecordAdmin):
 
     def _report(self, request, job: Ingestion) -> None:
         if job.status == Ingestion.FAILED:
-            messages.error(request, _("%(file)s could not be ingested: %(reason)s") % {
-                "file": job.filename, "reason": job.reason})
+            messages.error(
+                request,
+                _("%(file)s could not be ingested: %(reason)s")
+                % {"file": job.filename, "reason": job.reason},
+            )
         elif job.status == Ingestion.QUEUED:
-            messages.info(request, _("%(file)s is queued; its cases appear when it is "
-                                     "processed.") % {"file": job.filename})
+            messages.info(
+                request,
+                _("%(file)s is queued; its cases appear when it is processed.")
+                % {"file": job.filename},
+            )
         elif job.status == Ingestion.INGESTED:
-            messages.success(request, _("%(file)s ingested; cases opened: %(refs)s") % {
-                "file": job.filename, "refs": ", ".join(job.case_references) or _("none")})
+            messages.success(
+                request,
+                _("%(file)s ingested; cases opened: %(refs)s")
+                % {"file": job.filename, "refs": ", ".join(job.case_references) or _("none")},
+            )
         else:
-            messages.warning(request, _("%(file)s: %(reason)s") % {
-                "file": job.filename, "reason": job.reason})
+            messages.warning(
+                request, _("%(file)s: %(reason)s") % {"file": job.filename, "reason": job.reason}
+            )
 
 
 @admin.register(CaseNote)

@@ -17,8 +17,10 @@ from casefiles.models import TransitionRequest
 DECISION_SCHEMA = {
     "request": DecisionInput,
     "parameters": [IF_MATCH, IDEMPOTENCY, etag_header(200)],
-    "responses": {200: CommandResult,
-                  **problems.responses(400, 401, 403, 404, 409, 412, 415, 422, 428, 429)},
+    "responses": {
+        200: CommandResult,
+        **problems.responses(400, 401, 403, 404, 409, 412, 415, 422, 428, 429),
+    },
 }
 
 
@@ -41,17 +43,23 @@ class ApprovalListView(ListAPIView):
 
 
 class ApproveView(APIView):
-    @extend_schema(operation_id="approvals_approve", description="Approve: the case moves. "
-                   "If-Match is the case's version (case_version in the queue).",
-                   **DECISION_SCHEMA)
+    @extend_schema(
+        operation_id="approvals_approve",
+        description="Approve: the case moves. "
+        "If-Match is the case's version (case_version in the queue).",
+        **DECISION_SCHEMA,
+    )
     def post(self, request, request_id: uuid.UUID):
-        return run_on_case(request, commands.transition_approve, DecisionInput,
-                           request_id=request_id)
+        return run_on_case(
+            request, commands.transition_approve, DecisionInput, request_id=request_id
+        )
 
 
 class RejectView(APIView):
-    @extend_schema(operation_id="approvals_reject", description="Reject: the case stays.",
-                   **DECISION_SCHEMA)
+    @extend_schema(
+        operation_id="approvals_reject", description="Reject: the case stays.", **DECISION_SCHEMA
+    )
     def post(self, request, request_id: uuid.UUID):
-        return run_on_case(request, commands.transition_reject, DecisionInput,
-                           request_id=request_id)
+        return run_on_case(
+            request, commands.transition_reject, DecisionInput, request_id=request_id
+        )

@@ -31,20 +31,27 @@ SCOPE_HELP = "write (default) or read: a read-only token gets 403 on every write
 
 class TokenRequest(Strict):
     username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False,
-                                     style={"input_type": "password"})
-    otp = serializers.CharField(required=False, max_length=64,
-                                help_text="the current code of your second factor: "
-                                "required when your account has one")
+    password = serializers.CharField(
+        max_length=4096, trim_whitespace=False, style={"input_type": "password"}
+    )
+    otp = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="the current code of your second factor: required when your account has one",
+    )
     scope = serializers.ChoiceField(TOKEN_SCOPES, default=ApiToken.WRITE, help_text=SCOPE_HELP)
-    name = serializers.CharField(required=False, default="", allow_blank=True,
-                                 max_length=100, help_text="to recognise it in your list")
+    name = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=100,
+        help_text="to recognise it in your list",
+    )
 
 
 class TokenMint(Strict):
     scope = serializers.ChoiceField(TOKEN_SCOPES, default=ApiToken.WRITE, help_text=SCOPE_HELP)
-    name = serializers.CharField(required=False, default="", allow_blank=True,
-                                 max_length=100)
+    name = serializers.CharField(required=False, default="", allow_blank=True, max_length=100)
 
 
 class TokenOut(serializers.Serializer):
@@ -61,19 +68,31 @@ class TokenOut(serializers.Serializer):
 
 
 def _described(token: ApiToken, current=None) -> dict:
-    return {"id": token.id, "name": token.name, "prefix": token.prefix,
-            "scope": token.scope, "issued_with": token.issued_with,
-            "created_at": token.created_at, "last_used_at": token.last_used_at,
-            "expires_at": token.expires_at, "idle_expires_at": idle_expires_at(token),
-            "current": current is not None and token.pk == current.pk}
+    return {
+        "id": token.id,
+        "name": token.name,
+        "prefix": token.prefix,
+        "scope": token.scope,
+        "issued_with": token.issued_with,
+        "created_at": token.created_at,
+        "last_used_at": token.last_used_at,
+        "expires_at": token.expires_at,
+        "idle_expires_at": idle_expires_at(token),
+        "current": current is not None and token.pk == current.pk,
+    }
 
 
 def _issued(token: ApiToken, key: str) -> Response:
     return Response({"token": key, **TokenOut(_described(token)).data})
 
 
-ISSUED = inline_serializer("IssuedToken", {"token": serializers.CharField(
-    help_text="shown this once: only its hash is kept"), **TokenOut().fields})
+ISSUED = inline_serializer(
+    "IssuedToken",
+    {
+        "token": serializers.CharField(help_text="shown this once: only its hash is kept"),
+        **TokenOut().fields,
+    },
+)
 
 
 class AccountLocked(exceptions.APIException):
@@ -92,7 +111,8 @@ class AccountLocked(exceptions.APIException):
         super().__init__(
             f"this account is temporarily locked after repeated failed sign-ins; try again "
             f"in {wait} s (Retry-After). Nothing sent while it is locked is checked or "
-            "counted, and each further failure after it ends locks it twice as long.")
+            "counted, and each further failure after it ends locks it twice as long."
+        )
 
 
 class TokenView(APIView):
@@ -103,7 +123,8 @@ class TokenView(APIView):
     permission_classes: list = []
 
     @extend_schema(
-        operation_id="auth_token", request=TokenRequest,
+        operation_id="auth_token",
+        request=TokenRequest,
         responses={200: ISSUED, **problems.responses(400, 403, 415, 422, 429)},
         description="Send as `Authorization: Token <token>`. Wrong credentials, or a "
         "missing or wrong `otp` for an account with a second factor: 422. An account "
@@ -115,15 +136,15 @@ class TokenView(APIView):
     )
     def post(self, request, *args, **kwargs):
         data = validated(TokenRequest, request)
-        user = authenticate(request=request, username=data["username"],
-                            password=data["password"])
+        user = authenticate(request=request, username=data["username"], password=data["password"])
         if user is None:
             # django-axes flags the request it refused (or that reached the limit); its
             # backend refuses a locked username before any password is checked.
             if getattr(request, "axes_locked_out", False):
                 raise AccountLocked(lockout.seconds_locked(request, data["username"]))
             raise serializers.ValidationError(
-                {"non_field_errors": ["Unable to log in with provided credentials."]})
+                {"non_field_errors": ["Unable to log in with provided credentials."]}
+            )
         authpolicy.refuse_without_required_device(user)
         issued_with = "password"
         if authpolicy.has_device(user):
@@ -132,14 +153,17 @@ class TokenView(APIView):
                 # in this account does not have (403), like a missing required device.
                 raise PermissionDenied(authpolicy.PASSKEY_ONLY)
             if not data.get("otp"):
-                raise serializers.ValidationError({"otp": [
-                    "this account has a second factor: send its current code as otp"]})
+                raise serializers.ValidationError(
+                    {"otp": ["this account has a second factor: send its current code as otp"]}
+                )
             if match_token(user, data["otp"].strip()) is None:
-                raise serializers.ValidationError({"otp": [
-                    "the code is wrong, expired or already used"]})
+                raise serializers.ValidationError(
+                    {"otp": ["the code is wrong, expired or already used"]}
+                )
             issued_with = "password+otp"
-        token, key = token_issue(user=user, scope=data["scope"], name=data["name"],
-                                 issued_with=issued_with)
+        token, key = token_issue(
+            user=user, scope=data["scope"], name=data["name"], issued_with=issued_with
+        )
         lockout.token_signed_in(request, user)
         return _issued(token, key)
 
@@ -147,25 +171,33 @@ class TokenView(APIView):
 class TokensView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(operation_id="auth_tokens_list",
-                   responses={200: TokenOut(many=True), **problems.responses(401, 403)},
-                   description="Your tokens that still work (revoked and expired ones are "
-                   "left out).")
+    @extend_schema(
+        operation_id="auth_tokens_list",
+        responses={200: TokenOut(many=True), **problems.responses(401, 403)},
+        description="Your tokens that still work (revoked and expired ones are left out).",
+    )
     def get(self, request):
-        return Response(TokenOut([_described(token, request.auth)
-                                  for token in live_tokens(request.user)], many=True).data)
+        return Response(
+            TokenOut(
+                [_described(token, request.auth) for token in live_tokens(request.user)], many=True
+            ).data
+        )
 
-    @extend_schema(operation_id="auth_tokens_mint", request=TokenMint,
-                   responses={200: ISSUED, **problems.responses(403, 415, 422)},
-                   description="A new token from a signed-in admin session (verified by "
-                   "your second factor, code or passkey, if you have one); a token cannot "
-                   "mint tokens. The way to a token for an account whose second factor is "
-                   "a passkey.")
+    @extend_schema(
+        operation_id="auth_tokens_mint",
+        request=TokenMint,
+        responses={200: ISSUED, **problems.responses(403, 415, 422)},
+        description="A new token from a signed-in admin session (verified by "
+        "your second factor, code or passkey, if you have one); a token cannot "
+        "mint tokens. The way to a token for an account whose second factor is "
+        "a passkey.",
+    )
     def post(self, request):
         if isinstance(request.auth, ApiToken):
             raise PermissionDenied(
                 "a token cannot mint tokens: sign in to the admin, or send username, "
-                "password (and otp) to /api/auth/token/")
+                "password (and otp) to /api/auth/token/"
+            )
         user = request.user
         authpolicy.refuse_without_required_device(user)
         verified = authpolicy.has_device(user)
@@ -176,17 +208,21 @@ class TokensView(APIView):
         if verified:
             passkey = isinstance(getattr(user, "otp_device", None), WebAuthnCredential)
             issued_with = "session+passkey" if passkey else "session+otp"
-        token, key = token_issue(user=user, scope=data["scope"], name=data["name"],
-                                 issued_with=issued_with)
+        token, key = token_issue(
+            user=user, scope=data["scope"], name=data["name"], issued_with=issued_with
+        )
         return _issued(token, key)
 
 
 class TokenRevokeView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(operation_id="auth_tokens_revoke", request=None,
-                   responses={204: None, **problems.responses(401, 403, 404)},
-                   description="Revoke one of your tokens (this one too).")
+    @extend_schema(
+        operation_id="auth_tokens_revoke",
+        request=None,
+        responses={204: None, **problems.responses(401, 403, 404)},
+        description="Revoke one of your tokens (this one too).",
+    )
     def delete(self, request, token_id):
         token_revoke(token_id=token_id, by=request.user)
         return Response(status=204)

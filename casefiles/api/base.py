@@ -17,8 +17,7 @@ def validated(serializer_class: type[serializers.Serializer], request: Request) 
     return dict(serializer.validated_data)
 
 
-def command_response(outcome: Outcome, status: int = 200, headers: dict | None = None
-                     ) -> Response:
+def command_response(outcome: Outcome, status: int = 200, headers: dict | None = None) -> Response:
     headers = dict(headers or {})
     if outcome.replayed:
         # The first result, not the case as it is now: no ETag to build on.
@@ -34,15 +33,21 @@ def command_response(outcome: Outcome, status: int = 200, headers: dict | None =
     return Response(body, status=status, headers=headers)
 
 
-def run_on_case(request: Request, command: Callable[..., Outcome],
-                input_class: type[serializers.Serializer], *, status: int = 200,
-                **arguments) -> Response:
+def run_on_case(
+    request: Request,
+    command: Callable[..., Outcome],
+    input_class: type[serializers.Serializer],
+    *,
+    status: int = 200,
+    **arguments,
+) -> Response:
     """A command on an existing case: If-Match is required and becomes expected_version."""
     version = expected_version(request)
     key = idempotency_key(request)
     data = validated(input_class, request)
-    outcome = command(actor=request.actor, expected_version=version, idempotency_key=key,
-                      **arguments, **data)
+    outcome = command(
+        actor=request.actor, expected_version=version, idempotency_key=key, **arguments, **data
+    )
     return command_response(outcome, status)
 
 
@@ -58,8 +63,12 @@ def refuse_idempotency_key(request: Request) -> None:
         )
 
 
-def call_versioned(request: Request, command: Callable[..., Outcome],
-                   input_class: type[serializers.Serializer], **arguments) -> Outcome:
+def call_versioned(
+    request: Request,
+    command: Callable[..., Outcome],
+    input_class: type[serializers.Serializer],
+    **arguments,
+) -> Outcome:
     """A command on an existing case that takes an expected version and no idempotency
     key: If-Match is required and becomes expected_version."""
     version = expected_version(request)
@@ -68,8 +77,12 @@ def call_versioned(request: Request, command: Callable[..., Outcome],
     return command(actor=request.actor, expected_version=version, **arguments, **data)
 
 
-def run_versioned(request: Request, command: Callable[..., Outcome],
-                  input_class: type[serializers.Serializer], *, status: int = 200,
-                  **arguments) -> Response:
-    return command_response(call_versioned(request, command, input_class, **arguments),
-                            status)
+def run_versioned(
+    request: Request,
+    command: Callable[..., Outcome],
+    input_class: type[serializers.Serializer],
+    *,
+    status: int = 200,
+    **arguments,
+) -> Response:
+    return command_response(call_versioned(request, command, input_class, **arguments), status)

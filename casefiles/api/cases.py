@@ -42,7 +42,10 @@ VERSION = re.compile(r"^[0-9]{1,10}$")
 READ_PROBLEMS = problems.responses(401, 403, 404, 422, 429)
 WRITE_PROBLEMS = problems.responses(400, 401, 403, 404, 409, 412, 415, 422, 428, 429)
 AS_OF = OpenApiParameter(
-    "as_of", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False,
+    "as_of",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    required=False,
     description="Time travel: a version number (e.g. 3) or an RFC 3339 time with offset "
     "(e.g. 2025-01-31T12:00:00Z, URL-encode '+'). The case as it was, folded from its "
     "events; no ETag (it is not the current case).",
@@ -56,7 +59,8 @@ def versioned_schema(operation_id: str, request, status: int, description: str) 
     """The schema of a write view whose command takes an expected version and no
     idempotency key: the views require If-Match and refuse Idempotency-Key (docs/api.md)."""
     return {
-        "operation_id": operation_id, "request": request,
+        "operation_id": operation_id,
+        "request": request,
         "parameters": [IF_MATCH, etag_header(status)],
         "responses": {status: CommandResult, **WRITE_PROBLEMS},
         "description": description + NO_KEY,
@@ -77,13 +81,15 @@ class CaseListView(ListAPIView):
             return CaseFile.objects.none()
         return visible_cases(self.request.user)
 
-    @extend_schema(operation_id="cases_list",
-                   responses={200: CaseSummary(many=True), **READ_PROBLEMS})
+    @extend_schema(
+        operation_id="cases_list", responses={200: CaseSummary(many=True), **READ_PROBLEMS}
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
-        operation_id="cases_open", request=CaseOpenInput,
+        operation_id="cases_open",
+        request=CaseOpenInput,
         parameters=[IDEMPOTENCY, etag_header(201)],
         responses={201: CommandResult, **problems.responses(400, 401, 403, 415, 422, 429)},
         description="Open a case (case_open). 201 with the CaseOpened event; Location "
@@ -93,8 +99,9 @@ class CaseListView(ListAPIView):
         key = idempotency_key(request)
         data = validated(CaseOpenInput, request)
         case_id = uuid.uuid5(OPEN_NAMESPACE, key) if key else None
-        outcome = commands.case_open(actor=request.actor, case_id=case_id,
-                                     idempotency_key=key, **data)
+        outcome = commands.case_open(
+            actor=request.actor, case_id=case_id, idempotency_key=key, **data
+        )
         location = reverse("api:case", kwargs={"case_id": outcome.case_id})
         return command_response(outcome, 201, headers={"Location": location})
 
@@ -120,15 +127,17 @@ def case_as_of(case_id: uuid.UUID, raw: str) -> CaseState:
         version = int(raw)
         case = selectors.case_at(case_id, version=version)
         if case.version < version:
-            raise NotFound(f"{case.reference} has no version {version} yet "
-                           f"(it is at version {case.version})")
+            raise NotFound(
+                f"{case.reference} has no version {version} yet (it is at version {case.version})"
+            )
         return case
     return selectors.case_at(case_id, at=_moment(raw))
 
 
 class CaseView(APIView):
     @extend_schema(
-        operation_id="cases_read", parameters=[AS_OF, etag_header(200)],
+        operation_id="cases_read",
+        parameters=[AS_OF, etag_header(200)],
         responses={200: CaseDetail, **READ_PROBLEMS},
         description="The case now (with its ETag), or as it was (`as_of`).",
     )
@@ -141,7 +150,8 @@ class CaseView(APIView):
         return Response(CaseDetail(case).data, headers={"ETag": etag(case.version)})
 
     @extend_schema(
-        operation_id="cases_edit", request=CaseEditInput,
+        operation_id="cases_edit",
+        request=CaseEditInput,
         parameters=[IF_MATCH, IDEMPOTENCY, etag_header(200)],
         responses=_written(200),
         description="Change fields of the case (case_edit); only the fields sent change. "
@@ -153,7 +163,8 @@ class CaseView(APIView):
 
 class CaseEventsView(APIView):
     @extend_schema(
-        operation_id="cases_events", parameters=[etag_header(200)],
+        operation_id="cases_events",
+        parameters=[etag_header(200)],
         responses={200: EventRecord(many=True), **READ_PROBLEMS},
         description="The case's full event history in version order, exactly as hashed "
         "(docs/event-format.md): verify it with any SHA-256 tool.",
@@ -164,27 +175,39 @@ class CaseEventsView(APIView):
 
 
 class CaseSourcesView(APIView):
-    @extend_schema(operation_id="cases_attach_source", request=SourceAttachInput,
-                   parameters=[IF_MATCH, IDEMPOTENCY, etag_header(201)], responses=_written(201))
+    @extend_schema(
+        operation_id="cases_attach_source",
+        request=SourceAttachInput,
+        parameters=[IF_MATCH, IDEMPOTENCY, etag_header(201)],
+        responses=_written(201),
+    )
     def post(self, request, case_id: uuid.UUID):
-        return run_on_case(request, commands.source_attach, SourceAttachInput, status=201,
-                           case_id=case_id)
+        return run_on_case(
+            request, commands.source_attach, SourceAttachInput, status=201, case_id=case_id
+        )
 
 
 class CaseNotesView(APIView):
-    @extend_schema(operation_id="cases_add_note", request=NoteInput,
-                   parameters=[IF_MATCH, IDEMPOTENCY, etag_header(201)], responses=_written(201))
+    @extend_schema(
+        operation_id="cases_add_note",
+        request=NoteInput,
+        parameters=[IF_MATCH, IDEMPOTENCY, etag_header(201)],
+        responses=_written(201),
+    )
     def post(self, request, case_id: uuid.UUID):
         return run_on_case(request, commands.note_add, NoteInput, status=201, case_id=case_id)
 
 
 class CaseTransitionsView(APIView):
     @extend_schema(
-        operation_id="cases_request_transition", request=TransitionInput,
-        parameters=[IF_MATCH, IDEMPOTENCY, etag_header(201)], responses=_written(201),
+        operation_id="cases_request_transition",
+        request=TransitionInput,
+        parameters=[IF_MATCH, IDEMPOTENCY, etag_header(201)],
+        responses=_written(201),
         description="Ask to move the case (a supervisor decides). 422 lists the unmet "
         "entry criteria; 409 when a request is already pending.",
     )
     def post(self, request, case_id: uuid.UUID):
-        return run_on_case(request, commands.transition_request, TransitionInput, status=201,
-                           case_id=case_id)
+        return run_on_case(
+            request, commands.transition_request, TransitionInput, status=201, case_id=case_id
+        )

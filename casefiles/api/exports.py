@@ -32,14 +32,19 @@ class SigningKeyView(APIView):
 
     @extend_schema(
         operation_id="signing_key",
-        responses=inline_serializer("SigningKey", {
-            "algorithm": serializers.CharField(),
-            "vkey": serializers.CharField(help_text="the key as verify_export --public-key, "
-                                          "trust files and witnesses take it (C2SP vkey)"),
-            "public_key": serializers.CharField(help_text="base64 of the raw 32-byte key"),
-            "key_id": serializers.CharField(help_text="first 16 hex digits of its SHA-256"),
-            "fingerprint": serializers.CharField(help_text="SHA-256 of the raw key, grouped"),
-        }),
+        responses=inline_serializer(
+            "SigningKey",
+            {
+                "algorithm": serializers.CharField(),
+                "vkey": serializers.CharField(
+                    help_text="the key as verify_export --public-key, "
+                    "trust files and witnesses take it (C2SP vkey)"
+                ),
+                "public_key": serializers.CharField(help_text="base64 of the raw 32-byte key"),
+                "key_id": serializers.CharField(help_text="first 16 hex digits of its SHA-256"),
+                "fingerprint": serializers.CharField(help_text="SHA-256 of the raw key, grouped"),
+            },
+        ),
     )
     def get(self, request):
         try:
@@ -50,9 +55,10 @@ class SigningKeyView(APIView):
 
 class ExportRequest(serializers.Serializer):
     kind = serializers.ChoiceField(
-        choices=KINDS, required=False,
+        choices=KINDS,
+        required=False,
         help_text="default: complete for exporters cleared for protected identities, "
-                  "redacted otherwise; complete needs clearance",
+        "redacted otherwise; complete needs clearance",
     )
 
 
@@ -67,7 +73,8 @@ class ExportJobOut(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
     status_url = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField(
-        help_text="where to fetch the ZIP once the status is ready; null before")
+        help_text="where to fetch the ZIP once the status is ready; null before"
+    )
 
     def get_status_url(self, job: ExportJob) -> str:
         return reverse("export", kwargs={"export_id": job.id})
@@ -83,7 +90,8 @@ JOB_PROBLEMS = problems.responses(401, 403, 404, 429)
 
 class CaseExportsView(APIView):
     @extend_schema(
-        operation_id="cases_export", request=ExportRequest,
+        operation_id="cases_export",
+        request=ExportRequest,
         responses={202: ExportJobOut, **problems.responses(400, 401, 403, 404, 415, 422, 429)},
         description="Queue a signed bundle of the case's history (casefile-export/1), for "
         "auditors and supervisors. 202: poll Location; once ready, download it. The "
@@ -97,12 +105,14 @@ class CaseExportsView(APIView):
 
 
 class ExportJobView(APIView):
-    @extend_schema(operation_id="exports_read", responses={200: ExportJobOut, **JOB_PROBLEMS},
-                   description="An export job's status (queued, ready, failed), for its "
-                   "requester and auditors.")
+    @extend_schema(
+        operation_id="exports_read",
+        responses={200: ExportJobOut, **JOB_PROBLEMS},
+        description="An export job's status (queued, ready, failed), for its "
+        "requester and auditors.",
+    )
     def get(self, request, export_id: uuid.UUID):
-        return Response(ExportJobOut(export_job_get(actor=request.actor,
-                                                    export_id=export_id)).data)
+        return Response(ExportJobOut(export_job_get(actor=request.actor, export_id=export_id)).data)
 
 
 class ExportDownloadView(APIView):
@@ -110,25 +120,42 @@ class ExportDownloadView(APIView):
 
     @extend_schema(
         operation_id="exports_download",
-        responses={(200, "application/zip"): OpenApiTypes.BINARY,
-                   **problems.responses(401, 403, 404, 409, 410, 429)},
+        responses={
+            (200, "application/zip"): OpenApiTypes.BINARY,
+            **problems.responses(401, 403, 404, 409, 410, 429),
+        },
         description="The bundle, once the job is ready (409 before, or if it failed), for "
         "its requester and auditors. Verify it with python -m casefiles.verify_export.",
     )
     def get(self, request, export_id: uuid.UUID):
         job = export_job_get(actor=request.actor, export_id=export_id)
         if job.status != ExportJob.READY:
-            detail = (f"export {job.id} failed: {job.reason}" if job.status == ExportJob.FAILED
-                      else f"export {job.id} is still queued; poll "
-                           f"{reverse('export', kwargs={'export_id': job.id})}")
-            return problems.problem_response(409, detail, kind="export-not-ready",
-                                             title="Export not ready", instance=request.path)
+            detail = (
+                f"export {job.id} failed: {job.reason}"
+                if job.status == ExportJob.FAILED
+                else f"export {job.id} is still queued; poll "
+                f"{reverse('export', kwargs={'export_id': job.id})}"
+            )
+            return problems.problem_response(
+                409,
+                detail,
+                kind="export-not-ready",
+                title="Export not ready",
+                instance=request.path,
+            )
         path = bundle_path(job)
         if not path.is_file():
             return problems.problem_response(
-                410, f"the bundle of export {job.id} is no longer stored; request a new "
-                "export", kind="export-gone", title="Export no longer stored",
-                instance=request.path)
+                410,
+                f"the bundle of export {job.id} is no longer stored; request a new export",
+                kind="export-gone",
+                title="Export no longer stored",
+                instance=request.path,
+            )
         # FileResponse streams the file and closes it.
-        return FileResponse(path.open("rb"), as_attachment=True,
-                            filename=f"export-{job.id}.zip", content_type="application/zip")
+        return FileResponse(
+            path.open("rb"),
+            as_attachment=True,
+            filename=f"export-{job.id}.zip",
+            content_type="application/zip",
+        )

@@ -16,26 +16,37 @@ from casefiles.domain.facts import corroboration_panel
 
 
 class FactsView(APIView):
-    @extend_schema(**versioned_schema(
-        "cases_record_fact", FactInput, 201,
-        "Record a fact (fact_record); its fact_id is in the event's payload."))
+    @extend_schema(
+        **versioned_schema(
+            "cases_record_fact",
+            FactInput,
+            201,
+            "Record a fact (fact_record); its fact_id is in the event's payload.",
+        )
+    )
     def post(self, request, case_id: uuid.UUID):
-        return run_versioned(request, fact_record, FactInput, status=201,
-                             case_id=case_id)
+        return run_versioned(request, fact_record, FactInput, status=201, case_id=case_id)
 
 
 class FactSupportView(APIView):
-    @extend_schema(**versioned_schema(
-        "cases_support_fact", FactSupportInput, 201,
-        "Link an attached source's excerpt to a fact (fact_support)."))
+    @extend_schema(
+        **versioned_schema(
+            "cases_support_fact",
+            FactSupportInput,
+            201,
+            "Link an attached source's excerpt to a fact (fact_support).",
+        )
+    )
     def post(self, request, case_id: uuid.UUID, fact_id: uuid.UUID):
-        return run_versioned(request, fact_support, FactSupportInput, status=201,
-                             case_id=case_id, fact_id=fact_id)
+        return run_versioned(
+            request, fact_support, FactSupportInput, status=201, case_id=case_id, fact_id=fact_id
+        )
 
 
 class CorroborationView(APIView):
     @extend_schema(
-        operation_id="cases_corroboration", parameters=[AS_OF, etag_header(200)],
+        operation_id="cases_corroboration",
+        parameters=[AS_OF, etag_header(200)],
         responses={200: PanelRow(many=True), **READ_PROBLEMS},
         description="The corroboration panel: per fact, its supporting sources, the "
         "independent origins they reach and the resulting status; one row per source "

@@ -35,15 +35,14 @@ class CaseFilter(django_filters.FilterSet):
     )
     state = django_filters.MultipleChoiceFilter(choices=CaseFile.STATE_CHOICES)
     category = django_filters.ChoiceFilter(
-        choices=[(code, code) for code in taxonomy.categories()], method="_category",
+        choices=[(code, code) for code in taxonomy.categories()],
+        method="_category",
         label="violation category code",
     )
     place = django_filters.CharFilter(method="_place", label="a place name, exactly")
     assignee = IdFilter(field_name="assignee_id", label="user id")
     unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
-    corroboration = django_filters.MultipleChoiceFilter(
-        choices=CaseFile.CORROBORATION_CHOICES
-    )
+    corroboration = django_filters.MultipleChoiceFilter(choices=CaseFile.CORROBORATION_CHOICES)
     incident_after = django_filters.DateFilter(
         method="_incident_after", label="incident period ends on or after this date"
     )

@@ -12,13 +12,19 @@ ETAG = re.compile(r'^(?:"([0-9]{1,10})"|([0-9]{1,10}))$')
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
 
 IF_MATCH = OpenApiParameter(
-    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
     pattern=r'^"[0-9]{1,10}"$',
     description='The ETag of the case as you read it, e.g. "7". Required on every change '
     "to a case (428 without it); 412 when the case has moved on since.",
 )
 IDEMPOTENCY = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
     pattern=IDEMPOTENCY_KEY.pattern,
     description="Any unique string (1-100 visible ASCII characters). A retry with the same "
     "key and request returns the first result; the same key with a different request "
@@ -28,7 +34,10 @@ IDEMPOTENCY = OpenApiParameter(
 
 def etag_header(*statuses: int) -> OpenApiParameter:
     return OpenApiParameter(
-        "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=list(statuses),
+        "ETag",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=list(statuses),
         description='the case version after this response, e.g. "7": send it as If-Match',
     )
 
@@ -50,7 +59,7 @@ def expected_version(request) -> int:
     match = ETAG.match(raw.strip())
     if match is None:
         # "*" or a list would change a case the client never saw: not accepted.
-        raise BadHeader(f"If-Match must be the one ETag you read, e.g. \"7\"; got {raw!r}")
+        raise BadHeader(f'If-Match must be the one ETag you read, e.g. "7"; got {raw!r}')
     return int(match.group(1) or match.group(2))
 
 

@@ -81,7 +81,8 @@ def _query(request, names: tuple[str, ...]) -> dict[str, str]:
 def _number(name: str, raw: str, *, what: str, least: int = 0, most: int = MAX_SIZE) -> int:
     if not NUMBER.match(raw) or not least <= int(raw) <= most:
         raise serializers.ValidationError(
-            {name: [f"{raw[:40]!r} is not {what}: a decimal integer from {least} to {most}"]})
+            {name: [f"{raw[:40]!r} is not {what}: a decimal integer from {least} to {most}"]}
+        )
     return int(raw)
 
 
@@ -89,7 +90,8 @@ def _within_log(name: str, size: int) -> None:
     current = transparency.log_size()
     if size > current:
         raise serializers.ValidationError(
-            {name: [f"the log has {current} leaves; there is no tree of size {size}"]})
+            {name: [f"the log has {current} leaves; there is no tree of size {size}"]}
+        )
 
 
 def _note(text: str) -> HttpResponse:
@@ -108,9 +110,11 @@ class CheckpointView(PublicLogView):
     renderer_classes = [PlainText]
     content_negotiation_class = AnyMediaType
 
-    @extend_schema(operation_id="log_checkpoint", responses=NOTE_RESPONSES,
-                   description="The latest signed tree head, with its cosignatures. "
-                   + NOTE_FORMAT)
+    @extend_schema(
+        operation_id="log_checkpoint",
+        responses=NOTE_RESPONSES,
+        description="The latest signed tree head, with its cosignatures. " + NOTE_FORMAT,
+    )
     def get(self, request):
         head = transparency.latest_head()
         if head is None:
@@ -122,9 +126,11 @@ class TreeHeadView(PublicLogView):
     renderer_classes = [PlainText]
     content_negotiation_class = AnyMediaType
 
-    @extend_schema(operation_id="log_tree_head", responses=NOTE_RESPONSES,
-                   description="The tree head published at this size, with its "
-                   "cosignatures. " + NOTE_FORMAT)
+    @extend_schema(
+        operation_id="log_tree_head",
+        responses=NOTE_RESPONSES,
+        description="The tree head published at this size, with its cosignatures. " + NOTE_FORMAT,
+    )
     def get(self, request, size: int):
         head = transparency.tree_head(size) if size <= MAX_SIZE else None
         if head is None:
@@ -133,23 +139,35 @@ class TreeHeadView(PublicLogView):
 
 
 def _size_parameter(name: str, description: str) -> OpenApiParameter:
-    return OpenApiParameter(name, OpenApiTypes.INT, OpenApiParameter.QUERY, required=True,
-                            description=description)
+    return OpenApiParameter(
+        name, OpenApiTypes.INT, OpenApiParameter.QUERY, required=True, description=description
+    )
 
 
-HASHES = serializers.ListField(child=serializers.CharField(),
-                               help_text="base64 of each 32-byte hash, in RFC 6962 order")
+HASHES = serializers.ListField(
+    child=serializers.CharField(), help_text="base64 of each 32-byte hash, in RFC 6962 order"
+)
 
 
 class ProofView(PublicLogView):
     @extend_schema(
         operation_id="log_consistency_proof",
-        parameters=[_size_parameter("from", "the older tree size (0 allowed)"),
-                    _size_parameter("to", "the newer tree size, at most the log's size")],
-        responses={200: inline_serializer("ConsistencyProof", {
-            "origin": serializers.CharField(), "from": serializers.IntegerField(),
-            "to": serializers.IntegerField(), "proof": HASHES}),
-            **problems.responses(422, 429)},
+        parameters=[
+            _size_parameter("from", "the older tree size (0 allowed)"),
+            _size_parameter("to", "the newer tree size, at most the log's size"),
+        ],
+        responses={
+            200: inline_serializer(
+                "ConsistencyProof",
+                {
+                    "origin": serializers.CharField(),
+                    "from": serializers.IntegerField(),
+                    "to": serializers.IntegerField(),
+                    "proof": HASHES,
+                },
+            ),
+            **problems.responses(422, 429),
+        },
         description="The RFC 6962 consistency proof that the tree of `to` leaves extends "
         "the tree of `from` leaves; check it with RFC 9162 §2.1.4.2 against the roots of "
         "the two signed tree heads. Empty when from is 0 or equals to.",
@@ -160,11 +178,18 @@ class ProofView(PublicLogView):
         new = _number("to", query["to"], what="a tree size")
         if old > new:
             raise serializers.ValidationError(
-                {"from": [f"from ({old}) is larger than to ({new}): a log only grows"]})
+                {"from": [f"from ({old}) is larger than to ({new}): a log only grows"]}
+            )
         _within_log("to", new)
         proof = transparency.consistency_proof(old, new)
-        return Response({"origin": transparency.origin(), "from": old, "to": new,
-                         "proof": tlog.hashes_to_b64(proof)})
+        return Response(
+            {
+                "origin": transparency.origin(),
+                "from": old,
+                "to": new,
+                "proof": tlog.hashes_to_b64(proof),
+            }
+        )
 
 
 class InclusionView(APIView):
@@ -174,19 +199,36 @@ class InclusionView(APIView):
     @extend_schema(
         operation_id="log_inclusion_proof",
         parameters=[
-            OpenApiParameter("case", OpenApiTypes.UUID, OpenApiParameter.QUERY, required=True,
-                             description="the case's id"),
-            OpenApiParameter("version", OpenApiTypes.INT, OpenApiParameter.QUERY,
-                             required=True, description="the event's version in its case"),
+            OpenApiParameter(
+                "case",
+                OpenApiTypes.UUID,
+                OpenApiParameter.QUERY,
+                required=True,
+                description="the case's id",
+            ),
+            OpenApiParameter(
+                "version",
+                OpenApiTypes.INT,
+                OpenApiParameter.QUERY,
+                required=True,
+                description="the event's version in its case",
+            ),
             _size_parameter("size", "the tree size (of a signed tree head you hold)"),
         ],
-        responses={200: inline_serializer("InclusionProof", {
-            "leaf_index": serializers.IntegerField(),
-            "tree_size": serializers.IntegerField(),
-            "event_hash": serializers.CharField(
-                help_text="the event's hash (hex), the leaf's data"),
-            "proof": HASHES}),
-            **problems.responses(401, 403, 404, 422, 429)},
+        responses={
+            200: inline_serializer(
+                "InclusionProof",
+                {
+                    "leaf_index": serializers.IntegerField(),
+                    "tree_size": serializers.IntegerField(),
+                    "event_hash": serializers.CharField(
+                        help_text="the event's hash (hex), the leaf's data"
+                    ),
+                    "proof": HASHES,
+                },
+            ),
+            **problems.responses(401, 403, 404, 422, 429),
+        },
         description="The RFC 6962 inclusion proof of a case's event in the tree of `size` "
         "leaves: leaf = SHA-256(0x00 ‖ event hash bytes); check it with RFC 9162 "
         "§2.1.3.2 against the root of the signed tree head of that size. 404 when the "
@@ -198,27 +240,38 @@ class InclusionView(APIView):
             case_id = uuid.UUID(query["case"])
         except ValueError:
             raise serializers.ValidationError(
-                {"case": [f"{query['case'][:40]!r} is not a case id (a UUID)"]}) from None
-        version = _number("version", query["version"], what="an event version", least=1,
-                          most=MAX_VERSION)
+                {"case": [f"{query['case'][:40]!r} is not a case id (a UUID)"]}
+            ) from None
+        version = _number(
+            "version", query["version"], what="an event version", least=1, most=MAX_VERSION
+        )
         size = _number("size", query["size"], what="a tree size")
         _within_log("size", size)
         found = transparency.event_inclusion(case_id, version, size)
         if found is None:
-            raise NotFound(f"version {version} of case {case_id} is not in the log's tree "
-                           f"of size {size}")
-        return Response({"leaf_index": found.leaf_index, "tree_size": found.tree_size,
-                         "event_hash": found.event_hash,
-                         "proof": tlog.hashes_to_b64(found.proof)})
+            raise NotFound(
+                f"version {version} of case {case_id} is not in the log's tree of size {size}"
+            )
+        return Response(
+            {
+                "leaf_index": found.leaf_index,
+                "tree_size": found.tree_size,
+                "event_hash": found.event_hash,
+                "proof": tlog.hashes_to_b64(found.proof),
+            }
+        )
 
 
 class CosignatureInput(Strict):
-    size = serializers.IntegerField(min_value=0, max_value=MAX_SIZE,
-                                    help_text="the size of the tree head cosigned")
+    size = serializers.IntegerField(
+        min_value=0, max_value=MAX_SIZE, help_text="the size of the tree head cosigned"
+    )
     cosignature = serializers.CharField(
-        max_length=1000, trim_whitespace=False,
+        max_length=1000,
+        trim_whitespace=False,
         help_text="the witness's note signature line: '— <name> <base64(key id ‖ "
-        "timestamp ‖ signature)>' (c2sp.org/tlog-cosignature, Ed25519)")
+        "timestamp ‖ signature)>' (c2sp.org/tlog-cosignature, Ed25519)",
+    )
 
 
 class CosignatureOut(serializers.Serializer):
@@ -232,9 +285,13 @@ class CosignaturesView(PublicLogView):
     parser_classes = [JSONParser]
 
     @extend_schema(
-        operation_id="log_cosignature_add", request=CosignatureInput,
-        responses={201: CosignatureOut, 200: CosignatureOut,
-                   **problems.responses(400, 403, 404, 409, 413, 415, 422, 429)},
+        operation_id="log_cosignature_add",
+        request=CosignatureInput,
+        responses={
+            201: CosignatureOut,
+            200: CosignatureOut,
+            **problems.responses(400, 403, 404, 409, 413, 415, 422, 429),
+        },
         description="A witness delivers its cosignature of a published tree head. 201 when "
         "stored, 200 when this witness's cosignature of that size was already stored "
         "(the answer holds the stored one). 403 when the signer is not one of the log's "
@@ -261,6 +318,10 @@ class CosignaturesView(PublicLogView):
             raise Conflict(str(exc)) from None
         except tlog.LogError as exc:
             raise InvalidCommand(f"the cosignature is refused: {exc}") from None
-        body = {"size": stored.tree_size, "witness": stored.witness,
-                "cosignature": stored.line, "timestamp": stored.timestamp}
+        body = {
+            "size": stored.tree_size,
+            "witness": stored.witness,
+            "cosignature": stored.line,
+            "timestamp": stored.timestamp,
+        }
         return Response(CosignatureOut(body).data, status=201 if created else 200)

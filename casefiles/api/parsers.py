@@ -25,8 +25,10 @@ def _float(text: str) -> float:
 def _int(text: str) -> int:
     # Python refuses to parse integers of more than 4,300 digits; this is far below that.
     if len(text.lstrip("-")) > 19 or abs(int(text)) > MAX_INTEGER:
-        raise ParseError(f"the integer {text[:40]}{'…' if len(text) > 40 else ''} is out "
-                         f"of range (at most {MAX_INTEGER} in magnitude)")
+        raise ParseError(
+            f"the integer {text[:40]}{'…' if len(text) > 40 else ''} is out "
+            f"of range (at most {MAX_INTEGER} in magnitude)"
+        )
     return int(text)
 
 
@@ -51,12 +53,10 @@ class JSONParser(parsers.JSONParser):
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
             text = codecs.getreader(encoding)(stream).read()
-            value = json.loads(text, parse_float=_float, parse_int=_int,
-                               parse_constant=_constant)
+            value = json.loads(text, parse_float=_float, parse_int=_int, parse_constant=_constant)
         except RecursionError:
             # The decoder gives up at Python's recursion limit: far deeper than allowed.
-            raise ParseError(f"the JSON body is nested more than {MAX_DEPTH} levels deep"
-                             ) from None
+            raise ParseError(f"the JSON body is nested more than {MAX_DEPTH} levels deep") from None
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from exc
         check_depth(value)

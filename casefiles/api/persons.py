@@ -14,26 +14,34 @@ from casefiles.api.serializers import PersonInput, RevealedIdentity, RevealInput
 from casefiles.commands.persons import identity_reveal, person_add
 
 NO_STORE = OpenApiParameter(
-    "Cache-Control", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200],
+    "Cache-Control",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200],
     description="no-store: the name must not be kept by any cache",
 )
 
 
 class PersonsView(APIView):
-    @extend_schema(**versioned_schema(
-        "cases_add_person", PersonInput, 201,
-        "Link a person to the case (person_add). For a protected person the name goes "
-        "to the protected store only; the event and every response carry the pseudonym."))
+    @extend_schema(
+        **versioned_schema(
+            "cases_add_person",
+            PersonInput,
+            201,
+            "Link a person to the case (person_add). For a protected person the name goes "
+            "to the protected store only; the event and every response carry the pseudonym.",
+        )
+    )
     def post(self, request, case_id: uuid.UUID):
-        return run_versioned(request, person_add, PersonInput, status=201,
-                             case_id=case_id)
+        return run_versioned(request, person_add, PersonInput, status=201, case_id=case_id)
 
 
 class PersonRevealView(APIView):
     @extend_schema(
-        operation_id="cases_reveal_person", request=RevealInput, parameters=[NO_STORE],
-        responses={200: RevealedIdentity,
-                   **problems.responses(400, 401, 403, 404, 415, 422, 429)},
+        operation_id="cases_reveal_person",
+        request=RevealInput,
+        parameters=[NO_STORE],
+        responses={200: RevealedIdentity, **problems.responses(400, 401, 403, 404, 415, 422, 429)},
         description="A protected person's real name, for users cleared with the "
         "permission casefiles.reveal_identity (403 otherwise). Every look appends an "
         "IdentityRevealed event with the reason, so the case's version moves on. No "
@@ -42,7 +50,9 @@ class PersonRevealView(APIView):
     def post(self, request, case_id: uuid.UUID, person_id: uuid.UUID):
         refuse_idempotency_key(request)
         reason = validated(RevealInput, request)["reason"]
-        name = identity_reveal(actor=request.actor, case_id=case_id,
-                                          person_id=person_id, reason=reason)
-        return Response({"person_id": str(person_id), "name": name},
-                        headers={"Cache-Control": "no-store"})
+        name = identity_reveal(
+            actor=request.actor, case_id=case_id, person_id=person_id, reason=reason
+        )
+        return Response(
+            {"person_id": str(person_id), "name": name}, headers={"Cache-Control": "no-store"}
+        )

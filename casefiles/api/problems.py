@@ -61,19 +61,24 @@ class Problem(serializers.Serializer):
     detail = serializers.CharField()
     instance = serializers.CharField(required=False)
     unmet = serializers.ListField(
-        child=serializers.CharField(), required=False,
+        child=serializers.CharField(),
+        required=False,
         help_text="criteria-not-met: each unmet entry criterion in plain words",
     )
-    errors = serializers.JSONField(
-        required=False, help_text="invalid-request: messages per field"
-    )
+    errors = serializers.JSONField(required=False, help_text="invalid-request: messages per field")
     expected_version = serializers.IntegerField(required=False)
     current_version = serializers.IntegerField(required=False)
 
 
 def problem_response(
-    status: int, detail: str, *, kind: str | None = None, title: str | None = None,
-    instance: str | None = None, headers: dict | None = None, **extra,
+    status: int,
+    detail: str,
+    *,
+    kind: str | None = None,
+    title: str | None = None,
+    instance: str | None = None,
+    headers: dict | None = None,
+    **extra,
 ) -> HttpResponse:
     body = {
         "type": TYPE_PREFIX + kind if kind else "about:blank",
@@ -93,8 +98,11 @@ def problem_response(
 
 def _domain(exc: CaseFileError, instance: str | None) -> HttpResponse:
     status, kind, title = next(
-        ((status, kind, title) for cls, status, kind, title in DOMAIN_PROBLEMS
-         if isinstance(exc, cls)),
+        (
+            (status, kind, title)
+            for cls, status, kind, title in DOMAIN_PROBLEMS
+            if isinstance(exc, cls)
+        ),
         (422, "invalid-command", "Invalid command"),
     )
     extra = {}
@@ -103,8 +111,7 @@ def _domain(exc: CaseFileError, instance: str | None) -> HttpResponse:
     if isinstance(exc, StaleVersion) and exc.actual is not None:
         extra["expected_version"] = exc.expected
         extra["current_version"] = exc.actual
-    return problem_response(status, exc.message, kind=kind, title=title, instance=instance,
-                            **extra)
+    return problem_response(status, exc.message, kind=kind, title=title, instance=instance, **extra)
 
 
 def _api(exc: exceptions.APIException, instance: str | None) -> HttpResponse:
@@ -116,14 +123,23 @@ def _api(exc: exceptions.APIException, instance: str | None) -> HttpResponse:
     if isinstance(exc, exceptions.ValidationError):
         # The request was well-formed but its content is not: 422, like InvalidCommand.
         return problem_response(
-            422, "the request has invalid fields; see errors", kind="invalid-request",
-            title="Invalid request", instance=instance, errors=exc.detail,
+            422,
+            "the request has invalid fields; see errors",
+            kind="invalid-request",
+            title="Invalid request",
+            instance=instance,
+            errors=exc.detail,
         )
     # An exception may name its own problem type (kind, title), e.g. the account lockout,
     # so that a client tells it apart from another error with the same status.
-    return problem_response(exc.status_code, str(exc.detail), instance=instance,
-                            headers=headers, kind=getattr(exc, "kind", None),
-                            title=getattr(exc, "title", None))
+    return problem_response(
+        exc.status_code,
+        str(exc.detail),
+        instance=instance,
+        headers=headers,
+        kind=getattr(exc, "kind", None),
+        title=getattr(exc, "title", None),
+    )
 
 
 def exception_handler(exc: Exception, context: dict) -> HttpResponse:
@@ -133,8 +149,7 @@ def exception_handler(exc: Exception, context: dict) -> HttpResponse:
     set_rollback()  # with ATOMIC_REQUESTS, an error must not commit half a request
     if isinstance(exc, RequestDataTooBig):
         # Django's own guard, when a body passes DATA_UPLOAD_MAX_MEMORY_SIZE as it is read.
-        return problem_response(413, f"the request body is too large: {exc}",
-                                instance=instance)
+        return problem_response(413, f"the request body is too large: {exc}", instance=instance)
     if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
         return problem_response(400, str(exc), instance=instance)
     if isinstance(exc, Http404):
@@ -147,8 +162,13 @@ def exception_handler(exc: Exception, context: dict) -> HttpResponse:
         return _api(exc, instance)
     if isinstance(exc, blobs.BlobError):
         log.error("blob store: %s", exc)
-        return problem_response(500, str(exc), kind="original-unavailable",
-                                title="Stored original unavailable", instance=instance)
+        return problem_response(
+            500,
+            str(exc),
+            kind="original-unavailable",
+            title="Stored original unavailable",
+            instance=instance,
+        )
     log.error("unexpected error in %s", instance, exc_info=exc)
     return problem_response(500, "unexpected error; it was logged", instance=instance)
 
@@ -165,6 +185,7 @@ def page_not_found(request, exception) -> HttpResponse:
     """handler404: API clients get a problem document for unknown URLs too (e.g. a
     malformed id in the path); everyone else Django's page."""
     if request.path.startswith("/api/"):
-        return problem_response(404, f"there is no resource at {request.path}",
-                                instance=request.path)
+        return problem_response(
+            404, f"there is no resource at {request.path}", instance=request.path
+        )
     return defaults.page_not_found(request, exception)

@@ -25,9 +25,11 @@ def decidable_requests(actor: Actor) -> QuerySet[TransitionRequest]:
         actor.authorize("transition_approve")
     except PermissionDenied:
         return TransitionRequest.objects.none()
-    return pending_requests().exclude(requested_by_id=actor.user_id).exclude(
-        case_id__in=hidden_case_ids(actor)).order_by(
-        "requested_at", "request_id"
+    return (
+        pending_requests()
+        .exclude(requested_by_id=actor.user_id)
+        .exclude(case_id__in=hidden_case_ids(actor))
+        .order_by("requested_at", "request_id")
     )
 
 

@@ -53,11 +53,13 @@ class StrictNested(serializers.Serializer):
 
 # --- input -----------------------------------------------------------------------------
 
+
 class CaseOpenInput(Strict):
     title = _text()
     summary = _text(required=False, default="")
     categories = serializers.ListField(
-        child=serializers.ChoiceField(choices=list(taxonomy.categories())), required=False,
+        child=serializers.ChoiceField(choices=list(taxonomy.categories())),
+        required=False,
         default=list,
     )
     places = _texts(required=False, default=list)
@@ -76,22 +78,29 @@ class CaseEditInput(Strict):
     places = _texts(required=False)
     incident_from = serializers.DateField(required=False, allow_null=True)
     incident_to = serializers.DateField(required=False, allow_null=True)
-    outcome = serializers.ChoiceField(choices=workflow.OUTCOMES, required=False,
-                                      allow_null=True)
+    outcome = serializers.ChoiceField(choices=workflow.OUTCOMES, required=False, allow_null=True)
     legal_qualification = _text(required=False, allow_null=True)
 
 
 class SourceAttachInput(Strict):
     title = _text()
     url = _text(required=False, default="")
-    origins = _texts(required=False, default=list,
-                     help_text="originating organisations; sources sharing one count once")
+    origins = _texts(
+        required=False,
+        default=list,
+        help_text="originating organisations; sources sharing one count once",
+    )
     excerpt = _text(required=False, default="")
-    content_sha256 = serializers.RegexField(r"^[0-9a-f]{64}$", required=False,
-                                            allow_null=True, default=None)
+    content_sha256 = serializers.RegexField(
+        r"^[0-9a-f]{64}$", required=False, allow_null=True, default=None
+    )
     published_on = serializers.DateField(required=False, allow_null=True, default=None)
-    source_id = serializers.UUIDField(required=False, allow_null=True, default=None,
-                                      help_text="an ingested source's id, to attach it")
+    source_id = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="an ingested source's id, to attach it",
+    )
 
 
 class NoteInput(Strict):
@@ -113,20 +122,25 @@ class IngestionUpload(Strict):
 
 # --- input: sources, facts, legal review, persons, links --------------------------------
 
+
 class GradeInput(Strict):
     reliability = serializers.ChoiceField(
-        choices=list(RELIABILITY), help_text="of the source, A (completely "
-        "reliable) to F (cannot be judged)")
+        choices=list(RELIABILITY),
+        help_text="of the source, A (completely reliable) to F (cannot be judged)",
+    )
     credibility = serializers.ChoiceField(
-        choices=list(CREDIBILITY), help_text="of the information, 1 (confirmed "
-        "by other sources) to 6 (cannot be judged)")
+        choices=list(CREDIBILITY),
+        help_text="of the information, 1 (confirmed by other sources) to 6 (cannot be judged)",
+    )
     reason = _text()
 
 
 class ProvenanceLink(StrictNested):
     role = serializers.ChoiceField(
-        choices=workflow.PROVENANCE_ROLES, help_text="captured, obtained, verified and "
-        "documented name an origin; relayed and published add none")
+        choices=workflow.PROVENANCE_ROLES,
+        help_text="captured, obtained, verified and "
+        "documented name an origin; relayed and published add none",
+    )
     organisation = _text()
 
 
@@ -152,46 +166,59 @@ class FactSupportInput(Strict):
 class QualificationInput(Strict):
     code = serializers.ChoiceField(
         choices=[(code, qualifications.title(code)) for code in qualifications.provisions()],
-        help_text="a Rome Statute article 8 provision")
+        help_text="a Rome Statute article 8 provision",
+    )
 
 
 class ElementInput(Strict):
     element = _text(help_text="an element id of the qualification's provision")
     finding = serializers.ChoiceField(choices=qualifications.FINDINGS)
     source_ids = serializers.ListField(
-        child=serializers.UUIDField(), required=False, default=list,
-        help_text="supporting sources of this case; at least one when the finding is met")
+        child=serializers.UUIDField(),
+        required=False,
+        default=list,
+        help_text="supporting sources of this case; at least one when the finding is met",
+    )
     note = _text(required=False, default="")
 
 
 class PersonInput(Strict):
     role = serializers.ChoiceField(choices=PERSON_ROLES)
-    name = _text(help_text="for a protected person this goes to the protected store only: "
-                 "the event records the pseudonym and a salted commitment")
-    pseudonym = _text(required=False, default="",
-                      help_text='default: the role and a number, e.g. "Witness 2"')
+    name = _text(
+        help_text="for a protected person this goes to the protected store only: "
+        "the event records the pseudonym and a salted commitment"
+    )
+    pseudonym = _text(
+        required=False, default="", help_text='default: the role and a number, e.g. "Witness 2"'
+    )
     protected = serializers.BooleanField(required=False, default=False)
 
 
 class RevealInput(Strict):
-    reason = _text(help_text="why you need the name; recorded in the case's chain and "
-                   "exported, so never write the name itself here")
+    reason = _text(
+        help_text="why you need the name; recorded in the case's chain and "
+        "exported, so never write the name itself here"
+    )
 
 
 class SplitInput(Strict):
-    source_ids = serializers.ListField(child=serializers.UUIDField(),
-                                       help_text="the sources the new case carries")
+    source_ids = serializers.ListField(
+        child=serializers.UUIDField(), help_text="the sources the new case carries"
+    )
     title = _text()
     reason = _text()
 
 
 class LinkDecisionInput(Strict):
-    reason = _text(required=False, default="",
-                   help_text='default: "same incident" (merge), "not the same incident" '
-                   "(dismiss)")
+    reason = _text(
+        required=False,
+        default="",
+        help_text='default: "same incident" (merge), "not the same incident" (dismiss)',
+    )
 
 
 # --- output ----------------------------------------------------------------------------
+
 
 class UserRef(serializers.Serializer):
     id = serializers.IntegerField()
@@ -249,7 +276,8 @@ class CaseSummary(serializers.Serializer):
     updated_at = serializers.DateTimeField()
     merged_into = serializers.UUIDField(allow_null=True)
     restricted_to = serializers.CharField(
-        help_text="the team that alone may see the case; empty when not restricted")
+        help_text="the team that alone may see the case; empty when not restricted"
+    )
 
     @extend_schema_field(UserRef(allow_null=True))
     def get_assignee(self, case) -> dict | None:
@@ -268,8 +296,9 @@ class AttachedSource(serializers.Serializer):
     published_on = serializers.DateField(allow_null=True)
     attached_at = serializers.DateTimeField()
     attached_by = serializers.CharField()
-    grade = serializers.DictField(allow_null=True,
-                                  help_text="reliability, credibility, reason, by whom, when")
+    grade = serializers.DictField(
+        allow_null=True, help_text="reliability, credibility, reason, by whom, when"
+    )
     provenance = serializers.ListField(child=serializers.DictField())
     verifications = serializers.ListField(child=serializers.DictField())
 
@@ -341,9 +370,11 @@ class CaseDetail(serializers.Serializer):
     links = Link(many=True)
     merged_into = serializers.UUIDField(allow_null=True)
     restricted_to = serializers.CharField(
-        allow_null=True, help_text="the team that alone may see the case (null: anyone)")
+        allow_null=True, help_text="the team that alone may see the case (null: anyone)"
+    )
     restriction_pending = serializers.DictField(
-        allow_null=True, help_text="a pending request to restrict the case or lift it")
+        allow_null=True, help_text="a pending request to restrict the case or lift it"
+    )
     transitions = serializers.SerializerMethodField()
     extraction = serializers.DictField(allow_null=True)
     facts = serializers.ListField(child=serializers.DictField())
@@ -370,16 +401,20 @@ class CaseDetail(serializers.Serializer):
 
 
 class PanelRow(serializers.Serializer):
-    text = serializers.CharField(help_text="the fact, or a source's excerpt when the case "
-                                 "has no recorded facts")
-    sources = serializers.ListField(child=serializers.CharField(),
-                                    help_text="titles of the supporting sources")
+    text = serializers.CharField(
+        help_text="the fact, or a source's excerpt when the case has no recorded facts"
+    )
+    sources = serializers.ListField(
+        child=serializers.CharField(), help_text="titles of the supporting sources"
+    )
     origins = serializers.ListField(
         child=serializers.ListField(child=serializers.CharField()),
         help_text="the independent origins they reach: organisations sharing one origin "
-        "are grouped")
-    status = serializers.ChoiceField(choices=(workflow.UNCORROBORATED, workflow.SINGLE_ORIGIN,
-                                              workflow.CORROBORATED))
+        "are grouped",
+    )
+    status = serializers.ChoiceField(
+        choices=(workflow.UNCORROBORATED, workflow.SINGLE_ORIGIN, workflow.CORROBORATED)
+    )
     label = serializers.CharField(help_text='e.g. "corroborated by 2 independent origins"')
 
 
@@ -436,8 +471,9 @@ class SourceDetail(SourceSummary):
     extractor_version = serializers.CharField()
     origins = serializers.ListField(child=serializers.DictField())
     variants = serializers.ListField(child=serializers.DictField())
-    cases = SourceCase(many=True, source="attachments",
-                       help_text="the cases this source is attached to")
+    cases = SourceCase(
+        many=True, source="attachments", help_text="the cases this source is attached to"
+    )
 
 
 class IngestionOut(serializers.Serializer):

@@ -44,9 +44,10 @@ class SourceListView(ListAPIView):
     filterset_class = SourceFilter
     queryset = Source.objects.all()
 
-    @extend_schema(operation_id="sources_list",
-                   responses={200: SourceSummary(many=True), **READ_PROBLEMS,
-                              **problems.responses(422)})
+    @extend_schema(
+        operation_id="sources_list",
+        responses={200: SourceSummary(many=True), **READ_PROBLEMS, **problems.responses(422)},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -76,11 +77,16 @@ class SourceOriginalView(APIView):
 
     @extend_schema(
         operation_id="sources_original",
-        parameters=[OpenApiParameter(
-            "X-Content-SHA256", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200],
-            description="lowercase hex SHA-256 of the bytes (the chain-of-custody hash)")],
-        responses={(200, "*/*"): OpenApiTypes.BINARY, **READ_PROBLEMS,
-                   **problems.responses(500)},
+        parameters=[
+            OpenApiParameter(
+                "X-Content-SHA256",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description="lowercase hex SHA-256 of the bytes (the chain-of-custody hash)",
+            )
+        ],
+        responses={(200, "*/*"): OpenApiTypes.BINARY, **READ_PROBLEMS, **problems.responses(500)},
         description="The original bytes as received, with their stored media type. Always "
         "an attachment: a received web page is never rendered by the API's origin.",
     )
@@ -102,9 +108,9 @@ class IngestionCreateView(APIView):
     parser_classes = [MultiPartParser]
 
     @extend_schema(
-        operation_id="ingestions_submit", request={"multipart/form-data": IngestionUpload},
-        responses={202: IngestionOut,
-                   **problems.responses(400, 401, 403, 413, 415, 422, 429)},
+        operation_id="ingestions_submit",
+        request={"multipart/form-data": IngestionUpload},
+        responses={202: IngestionOut, **problems.responses(400, 401, 403, 413, 415, 422, 429)},
         description="Upload a document (field `file`). 202: the original is stored and "
         "queued; poll Location. Identical bytes give a `duplicate` job.",
     )
@@ -113,57 +119,93 @@ class IngestionCreateView(APIView):
         upload = validated(IngestionUpload, request)["file"]
         oversized = upload.size > MAX_BYTES
         job = ingestion_submit(
-            data=None if oversized else upload.read(), size=upload.size,
-            filename=upload.name or "upload", submitted_by=request.user.get_username(),
+            data=None if oversized else upload.read(),
+            size=upload.size,
+            filename=upload.name or "upload",
+            submitted_by=request.user.get_username(),
         )
         if oversized:
             return problems.problem_response(
-                413, job.reason, kind="document-too-large", title="Document too large",
-                instance=request.path, ingestion=str(job.id),
+                413,
+                job.reason,
+                kind="document-too-large",
+                title="Document too large",
+                instance=request.path,
+                ingestion=str(job.id),
             )
-        return Response(IngestionOut(job).data, status=202,
-                        headers={"Location": reverse("api:ingestion",
-                                                     kwargs={"ingestion_id": job.id})})
+        return Response(
+            IngestionOut(job).data,
+            status=202,
+            headers={"Location": reverse("api:ingestion", kwargs={"ingestion_id": job.id})},
+        )
 
 
 class IngestionView(APIView):
-    @extend_schema(operation_id="ingestions_read",
-                   responses={200: IngestionOut, **READ_PROBLEMS},
-                   description="Status (queued, ingested, duplicate, near_duplicate, "
-                   "failed), the failure reason, and the source and cases it produced.")
+    @extend_schema(
+        operation_id="ingestions_read",
+        responses={200: IngestionOut, **READ_PROBLEMS},
+        description="Status (queued, ingested, duplicate, near_duplicate, "
+        "failed), the failure reason, and the source and cases it produced.",
+    )
     def get(self, request, ingestion_id: uuid.UUID):
         job: Ingestion = get_ingestion(ingestion_id)
         # A case it produced may have been restricted since: named only to who may see it.
-        shown = set(visible_cases(request.user).filter(
-            reference__in=job.case_references).values_list("reference", flat=True))
+        shown = set(
+            visible_cases(request.user)
+            .filter(reference__in=job.case_references)
+            .values_list("reference", flat=True)
+        )
         job.case_references = [ref for ref in job.case_references if ref in shown]
         return Response(IngestionOut(job).data)
 
 
 class SourceGradeView(APIView):
-    @extend_schema(**versioned_schema(
-        "cases_grade_source", GradeInput, 200,
-        "Grade an attached source, Admiralty style (source_grade). A new grade replaces "
-        "the shown one; every grade stays in the history."))
+    @extend_schema(
+        **versioned_schema(
+            "cases_grade_source",
+            GradeInput,
+            200,
+            "Grade an attached source, Admiralty style (source_grade). A new grade replaces "
+            "the shown one; every grade stays in the history.",
+        )
+    )
     def post(self, request, case_id: uuid.UUID, source_id: uuid.UUID):
-        return run_versioned(request, source_grade, GradeInput, case_id=case_id,
-                             source_id=source_id)
+        return run_versioned(
+            request, source_grade, GradeInput, case_id=case_id, source_id=source_id
+        )
 
 
 class SourceProvenanceView(APIView):
-    @extend_schema(**versioned_schema(
-        "cases_record_provenance", ProvenanceInput, 200,
-        "Record the source's chain of origin (provenance_record); it replaces the chain "
-        "shown and decides which origins the source counts for. 422 without an origin."))
+    @extend_schema(
+        **versioned_schema(
+            "cases_record_provenance",
+            ProvenanceInput,
+            200,
+            "Record the source's chain of origin (provenance_record); it replaces the chain "
+            "shown and decides which origins the source counts for. 422 without an origin.",
+        )
+    )
     def post(self, request, case_id: uuid.UUID, source_id: uuid.UUID):
-        return run_versioned(request, provenance_record, ProvenanceInput,
-                             case_id=case_id, source_id=source_id)
+        return run_versioned(
+            request, provenance_record, ProvenanceInput, case_id=case_id, source_id=source_id
+        )
 
 
 class SourceVerificationsView(APIView):
-    @extend_schema(**versioned_schema(
-        "cases_record_verification", VerificationInput, 201,
-        "Record a verification step on an attached source (verification_record)."))
+    @extend_schema(
+        **versioned_schema(
+            "cases_record_verification",
+            VerificationInput,
+            201,
+            "Record a verification step on an attached source (verification_record).",
+        )
+    )
     def post(self, request, case_id: uuid.UUID, source_id: uuid.UUID):
-        return run_versioned(request, verification_record, VerificationInput,
-                             status=201, case_id=case_id, source_id=source_id)
+        return run_versioned(
+            request,
+            verification_record,
+            VerificationInput,
+            status=201,
+            case_id=case_id,
+            source_id=source_id,
+        )

@@ -22,7 +22,8 @@ class TokenAuthentication(authentication.TokenAuthentication):
         user, token = result
         if token.scope == ApiToken.READ and request.method not in SAFE_METHODS:
             raise exceptions.PermissionDenied(
-                "this token is read-only: writing needs a token with scope write")
+                "this token is read-only: writing needs a token with scope write"
+            )
         return user, token
 
     def authenticate_credentials(self, key):

@@ -24,13 +24,19 @@ class CaseVisible(BasePermission):
         # A request or an export that does not exist answers as one of a hidden case.
         if "request_id" in kwargs:
             message = f"no transition request with id {kwargs['request_id']}"
-            owner = TransitionRequest.objects.filter(pk=kwargs["request_id"]).values_list(
-                "case_id", flat=True).first()
+            owner = (
+                TransitionRequest.objects.filter(pk=kwargs["request_id"])
+                .values_list("case_id", flat=True)
+                .first()
+            )
             named.append((owner, message))
         if "export_id" in kwargs:
             message = f"no export {kwargs['export_id']}"
-            owner = ExportJob.objects.filter(pk=kwargs["export_id"]).values_list(
-                "case_id", flat=True).first()
+            owner = (
+                ExportJob.objects.filter(pk=kwargs["export_id"])
+                .values_list("case_id", flat=True)
+                .first()
+            )
             named.append((owner, message))
         if "case" in request.query_params:
             case = request.query_params["case"]

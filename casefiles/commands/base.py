@@ -63,10 +63,15 @@ class Change:
 
     def write(self, *events: NewEvent) -> Outcome:
         """Append `events` at the version read (nothing in between: the row is locked)."""
-        return write(self.case_id, actor=self.actor, role=self.role,
-                     expected_version=self.case.version if self.case else 0,
-                     events=list(events), idempotency_key=self.idempotency_key,
-                     request=self.request)
+        return write(
+            self.case_id,
+            actor=self.actor,
+            role=self.role,
+            expected_version=self.case.version if self.case else 0,
+            events=list(events),
+            idempotency_key=self.idempotency_key,
+            request=self.request,
+        )
 
 
 def begin(

@@ -107,12 +107,29 @@ def case_open(
     role = actor.authorize("case_open")
     if case_id is None and idempotency_key is not None:
         # A retry must find the case its first attempt opened.
-        case_id = IdempotencyRecord.objects.filter(key=idempotency_key).values_list(
-            "case_id", flat=True).first()
+        case_id = (
+            IdempotencyRecord.objects.filter(key=idempotency_key)
+            .values_list("case_id", flat=True)
+            .first()
+        )
     case_id = str(case_id or new_id())
-    change = begin(actor, "case_open", case_id, idempotency_key=idempotency_key, read=None,
-                   role=role, request=("case_open", title, summary, list(categories), list(places),
-                            str(incident_from), str(incident_to)))
+    change = begin(
+        actor,
+        "case_open",
+        case_id,
+        idempotency_key=idempotency_key,
+        read=None,
+        role=role,
+        request=(
+            "case_open",
+            title,
+            summary,
+            list(categories),
+            list(places),
+            str(incident_from),
+            str(incident_to),
+        ),
+    )
     payload = {
         "reference": "",
         "title": require_text(title, "title", max_length=TITLE_MAX),
@@ -146,9 +163,7 @@ def _clean_change(name: str, value):
         if value in (None, ""):
             return None
         if value not in workflow.OUTCOMES:
-            raise InvalidCommand(
-                f"outcome {value!r} is not one of {', '.join(workflow.OUTCOMES)}"
-            )
+            raise InvalidCommand(f"outcome {value!r} is not one of {', '.join(workflow.OUTCOMES)}")
         return value
     raise InvalidCommand(f"{name} cannot be edited")
 
@@ -169,10 +184,14 @@ def case_edit(
             f"cannot edit {', '.join(unknown)}; editable: {', '.join(EDITABLE_FIELDS)}"
         )
     legal = any(name in LEGAL_FIELDS for name in changes)
-    change = begin(actor, "case_edit_legal" if legal else "case_edit", case_id,
-                   expected_version=expected_version, idempotency_key=idempotency_key,
-                   request=("case_edit", str(case_id),
-                            sorted((k, str(v)) for k, v in changes.items())))
+    change = begin(
+        actor,
+        "case_edit_legal" if legal else "case_edit",
+        case_id,
+        expected_version=expected_version,
+        idempotency_key=idempotency_key,
+        request=("case_edit", str(case_id), sorted((k, str(v)) for k, v in changes.items())),
+    )
     case = change.case
     diff = {}
     for name, value in changes.items():
@@ -205,10 +224,23 @@ def source_attach(
     expected_version: int | None = None,
     idempotency_key: str | None = None,
 ) -> Outcome:
-    change = begin(actor, "source_attach", case_id, expected_version=expected_version,
-                   idempotency_key=idempotency_key,
-                   request=("source_attach", str(case_id), title, url, list(origins), excerpt,
-                            content_sha256, str(published_on)))
+    change = begin(
+        actor,
+        "source_attach",
+        case_id,
+        expected_version=expected_version,
+        idempotency_key=idempotency_key,
+        request=(
+            "source_attach",
+            str(case_id),
+            title,
+            url,
+            list(origins),
+            excerpt,
+            content_sha256,
+            str(published_on),
+        ),
+    )
     case = change.case
     if content_sha256 is not None and not SHA256.match(str(content_sha256)):
         raise InvalidCommand("content_sha256 must be 64 lowercase hexadecimal characters")
@@ -221,9 +253,11 @@ def source_attach(
         "source_id": source_id,
         "title": require_text(title, "source title", max_length=TITLE_MAX),
         "url": (url or "").strip(),
-        "origins": list(dict.fromkeys(
-            require_text(o, "an originating organisation", max_length=200) for o in origins
-        )),
+        "origins": list(
+            dict.fromkeys(
+                require_text(o, "an originating organisation", max_length=200) for o in origins
+            )
+        ),
         "excerpt": (excerpt or "").strip(),
         "content_sha256": content_sha256,
         "published_on": _date(published_on, "publication date"),
@@ -243,9 +277,16 @@ def note_add(
     idempotency_key: str | None = None,
 ) -> Outcome:
     # Notes may still be added to a closed or merged case.
-    change = begin(actor, "note_add", case_id, expected_version=expected_version,
-                   idempotency_key=idempotency_key, request=("note_add", str(case_id), text),
-                   read=case_head, writable=False)
+    change = begin(
+        actor,
+        "note_add",
+        case_id,
+        expected_version=expected_version,
+        idempotency_key=idempotency_key,
+        request=("note_add", str(case_id), text),
+        read=case_head,
+        writable=False,
+    )
     payload = {"note_id": new_id(), "text": require_text(text, "note", max_length=TEXT_MAX)}
     return change.write(NewEvent(NOTE_ADDED.name, payload))
 
@@ -261,9 +302,15 @@ def case_assign(
 ) -> Outcome:
     """Assign the case to a documenter, legal reviewer or supervisor (None unassigns)."""
     assignee_id = getattr(assignee, "pk", assignee)
-    change = begin(actor, "case_assign", case_id, expected_version=expected_version,
-                   idempotency_key=idempotency_key,
-                   request=("case_assign", str(case_id), assignee_id), read=case_head)
+    change = begin(
+        actor,
+        "case_assign",
+        case_id,
+        expected_version=expected_version,
+        idempotency_key=idempotency_key,
+        request=("case_assign", str(case_id), assignee_id),
+        read=case_head,
+    )
     case = change.case
     new = None
     if assignee_id is not None:
@@ -299,8 +346,15 @@ def criteria_waive(
         raise PermissionDenied(
             "only the independent-sources criterion of legal review can be waived"
         )
-    change = begin(actor, "criteria_waive", case_id, expected_version=expected_version,
-                   idempotency_key=idempotency_key, role=role, read=case_head,
-                   request=("criteria_waive", str(case_id), to_state, reason))
+    change = begin(
+        actor,
+        "criteria_waive",
+        case_id,
+        expected_version=expected_version,
+        idempotency_key=idempotency_key,
+        role=role,
+        read=case_head,
+        request=("criteria_waive", str(case_id), to_state, reason),
+    )
     payload = {"to_state": to_state, "reason": require_text(reason, "reason", max_length=TEXT_MAX)}
     return change.write(NewEvent(CRITERIA_WAIVED.name, payload))

@@ -27,25 +27,28 @@ def _permission() -> Permission:
 
 def _who(by: User | AnonymousUser | None, operator: str | None) -> tuple[int | None, str]:
     if (by is None) == (operator is None):
-        raise InvalidCommand("a clearance change names exactly one of: the administrator "
-                             "(by) or the operator on the server (operator)")
+        raise InvalidCommand(
+            "a clearance change names exactly one of: the administrator "
+            "(by) or the operator on the server (operator)"
+        )
     if operator is not None or by is None:
         operator = (operator or "").strip()
         if not operator:
             raise InvalidCommand("operator must name the person running the command")
         return None, f"operator {operator}"[:200]
     if not (by.is_authenticated and by.is_active and by.is_superuser):
-        raise PermissionDenied(f"{by.get_username()} may not change clearances: that is "
-                               "for administrators")
+        raise PermissionDenied(
+            f"{by.get_username()} may not change clearances: that is for administrators"
+        )
     return by.pk, by.get_username()
 
 
-def _change(action: str, *, user: User, by: User | AnonymousUser | None,
-            operator: str | None, reason: str) -> SecurityLogEntry:
+def _change(
+    action: str, *, user: User, by: User | AnonymousUser | None, operator: str | None, reason: str
+) -> SecurityLogEntry:
     by_id, by_name = _who(by, operator)
     if by_id is not None and by_id == user.pk:
-        raise PermissionDenied("nobody changes their own clearance: ask another "
-                               "administrator")
+        raise PermissionDenied("nobody changes their own clearance: ask another administrator")
     reason = (reason or "").strip()
     if len(reason) > REASON_MAX:
         raise InvalidCommand(f"reason is longer than {REASON_MAX} characters")
@@ -62,25 +65,42 @@ def _change(action: str, *, user: User, by: User | AnonymousUser | None,
             if not user.user_permissions.filter(pk=_permission().pk).exists():
                 raise InvalidCommand(
                     f"{user.get_username()} holds no clearance granted to them"
-                    + (" (it comes from a group: remove them from the group)" if held else ""))
+                    + (" (it comes from a group: remove them from the group)" if held else "")
+                )
             user.user_permissions.remove(_permission())
         return SecurityLogEntry.objects.create(
-            occurred_at=timezone.now(), action=action, permission=PERMISSION,
-            subject_id=user.pk, subject=user.get_username(), by_id=by_id, by=by_name,
-            reason=reason)
+            occurred_at=timezone.now(),
+            action=action,
+            permission=PERMISSION,
+            subject_id=user.pk,
+            subject=user.get_username(),
+            by_id=by_id,
+            by=by_name,
+            reason=reason,
+        )
 
 
-def clearance_grant(*, user: User, by: User | AnonymousUser | None = None,
-                    operator: str | None = None,
-                    reason: str = "") -> SecurityLogEntry:
+def clearance_grant(
+    *,
+    user: User,
+    by: User | AnonymousUser | None = None,
+    operator: str | None = None,
+    reason: str = "",
+) -> SecurityLogEntry:
     """Give `user` clearance for protected identities, and log it."""
-    return _change(SecurityLogEntry.CLEARANCE_GRANTED, user=user, by=by, operator=operator,
-                   reason=reason)
+    return _change(
+        SecurityLogEntry.CLEARANCE_GRANTED, user=user, by=by, operator=operator, reason=reason
+    )
 
 
-def clearance_revoke(*, user: User, by: User | AnonymousUser | None = None,
-                     operator: str | None = None,
-                     reason: str = "") -> SecurityLogEntry:
+def clearance_revoke(
+    *,
+    user: User,
+    by: User | AnonymousUser | None = None,
+    operator: str | None = None,
+    reason: str = "",
+) -> SecurityLogEntry:
     """Take `user`'s clearance for protected identities away, and log it."""
-    return _change(SecurityLogEntry.CLEARANCE_REVOKED, user=user, by=by, operator=operator,
-                   reason=reason)
+    return _change(
+        SecurityLogEntry.CLEARANCE_REVOKED, user=user, by=by, operator=operator, reason=reason
+    )

@@ -35,8 +35,7 @@ def export_role(actor: Actor) -> str:
             return role
     held = ", ".join(sorted(actor.roles)) or "no role"
     raise PermissionDenied(
-        f"{actor.username} ({held}) may not export a case: needs the role auditor or "
-        "supervisor"
+        f"{actor.username} ({held}) may not export a case: needs the role auditor or supervisor"
     )
 
 
@@ -56,8 +55,9 @@ def export_kind(actor: Actor, requested: str | None = None) -> str:
 
 
 @command
-def case_export_record(*, actor: Actor, case_id, export_id, kind: str,
-                       exported_version: int, head_hash: str) -> Outcome:
+def case_export_record(
+    *, actor: Actor, case_id, export_id, kind: str, exported_version: int, head_hash: str
+) -> Outcome:
     """Record that `actor` exported versions 1..exported_version (ending in head_hash).
 
     Idempotent by export id: recording the same export again returns the first event."""
@@ -69,41 +69,68 @@ def case_export_record(*, actor: Actor, case_id, export_id, kind: str,
     check_visible(actor, case_id)
     change = begin(actor, "case_export", case_id, role=role, read=case_head, writable=False)
     head = change.case
-    if isinstance(exported_version, bool) or not isinstance(exported_version, int) or not (
-            1 <= exported_version <= head.version):
-        raise InvalidCommand(f"exported_version must be a version of {head.reference} "
-                             f"(1 to {head.version})")
-    stored = Event.objects.filter(case_id=head.case_id, version=exported_version).values_list(
-        "hash", flat=True).first()
+    if (
+        isinstance(exported_version, bool)
+        or not isinstance(exported_version, int)
+        or not (1 <= exported_version <= head.version)
+    ):
+        raise InvalidCommand(
+            f"exported_version must be a version of {head.reference} (1 to {head.version})"
+        )
+    stored = (
+        Event.objects.filter(case_id=head.case_id, version=exported_version)
+        .values_list("hash", flat=True)
+        .first()
+    )
     if stored != head_hash:
         # The record must describe a bundle the store can vouch for.
-        raise InvalidCommand(f"head_hash {head_hash} is not the hash of version "
-                             f"{exported_version} of {head.reference}")
+        raise InvalidCommand(
+            f"head_hash {head_hash} is not the hash of version "
+            f"{exported_version} of {head.reference}"
+        )
     # Idempotent by export id: the event store returns the first record of a repeat.
-    recording = replace(change, idempotency_key=f"case-export:{export_id}",
-                        request=(head.case_id, export_id, kind, exported_version, head_hash))
-    return recording.write(NewEvent(CASE_EXPORTED.name, {
-        "export_id": export_id, "kind": kind, "exported_version": exported_version,
-        "head_hash": head_hash, "format": FORMAT}))
+    recording = replace(
+        change,
+        idempotency_key=f"case-export:{export_id}",
+        request=(head.case_id, export_id, kind, exported_version, head_hash),
+    )
+    return recording.write(
+        NewEvent(
+            CASE_EXPORTED.name,
+            {
+                "export_id": export_id,
+                "kind": kind,
+                "exported_version": exported_version,
+                "head_hash": head_hash,
+                "format": FORMAT,
+            },
+        )
+    )
 
 
 def record_bundle(actor: Actor, manifest: dict) -> Outcome:
     """Record the export a bundle's manifest describes."""
     return case_export_record(
-        actor=actor, case_id=manifest["case"]["id"], export_id=manifest["export_id"],
-        kind=manifest["kind"], exported_version=manifest["case"]["version"],
-        head_hash=manifest["events"]["head_hash"])
+        actor=actor,
+        case_id=manifest["case"]["id"],
+        export_id=manifest["export_id"],
+        kind=manifest["kind"],
+        exported_version=manifest["case"]["version"],
+        head_hash=manifest["events"]["head_hash"],
+    )
 
 
-def export_recorded(actor: Actor, case_id, *, out: IO[bytes], kind: str | None = None,
-                    export_id: str | None = None) -> dict:
+def export_recorded(
+    actor: Actor, case_id, *, out: IO[bytes], kind: str | None = None, export_id: str | None = None
+) -> dict:
     """Build the bundle for `actor` and record the export on the case; returns the
     manifest. Nothing may leave unrecorded: if recording fails, so does the export."""
     export_role(actor)  # refused before any work, and re-checked by the command
     kind = export_kind(actor, kind)
     export_id = export_id or str(uuid.uuid4())
-    manifest = export_case(case_id, exported_by=actor.username, out=out, kind=kind,
-                           export_id=export_id)
+    manifest = export_case(
+        case_id, exported_by=actor.username, out=out, kind=kind, export_id=export_id
+    )
     record_bundle(actor, manifest)
     return manifest
 
@@ -120,8 +147,13 @@ def export_request(*, actor: Actor, case_id, kind: str | None = None) -> ExportJ
     check_visible(actor, case_id)
     head = case_head(case_id)
     job = ExportJob.objects.create(
-        id=uuid.uuid4(), case_id=head.case_id, requested_by_id=actor.user_id, kind=kind,
-        status=ExportJob.QUEUED, created_at=_now())
+        id=uuid.uuid4(),
+        case_id=head.case_id,
+        requested_by_id=actor.user_id,
+        kind=kind,
+        status=ExportJob.QUEUED,
+        created_at=_now(),
+    )
     ports.enqueue_on_commit(ports.EXPORT_BUNDLE, str(job.id))
     return job
 
@@ -149,8 +181,7 @@ def _locked_job(export_id) -> ExportJob:
 
 
 @command
-def export_job_finish(*, actor: Actor, manifest: dict, built: Path, target: Path
-                      ) -> ExportJob:
+def export_job_finish(*, actor: Actor, manifest: dict, built: Path, target: Path) -> ExportJob:
     """Record the export on the case, put the built bundle in place and mark the job
     ready, together; a job finished meanwhile (a redelivered task) is left as it is."""
     job = _locked_job(manifest["export_id"])
@@ -199,8 +230,9 @@ def export_job_run(*, export_id) -> ExportJob:
         export_role(actor)
         kind = export_kind(actor, job.kind)
         with open(built, "wb") as out:
-            manifest = export_case(job.case_id, exported_by=actor.username, out=out,
-                                   kind=kind, export_id=str(job.id))
+            manifest = export_case(
+                job.case_id, exported_by=actor.username, out=out, kind=kind, export_id=str(job.id)
+            )
         return export_job_finish(actor=actor, manifest=manifest, built=built, target=target)
     except CaseFileError as exc:
         return export_job_fail(export_id=export_id, reason=exc.message)

@@ -55,8 +55,9 @@ def _now() -> datetime:
 
 
 @command
-def ingestion_submit(*, data: bytes | None, filename: str, submitted_by: str,
-                     size: int | None = None) -> Ingestion:
+def ingestion_submit(
+    *, data: bytes | None, filename: str, submitted_by: str, size: int | None = None
+) -> Ingestion:
     """Keep the original and queue its ingestion; the task runs after commit.
 
     Oversized files are refused before reading them (`data=None, size=...`)."""
@@ -71,8 +72,10 @@ def ingestion_submit(*, data: bytes | None, filename: str, submitted_by: str,
     )
     if data is None or size > MAX_BYTES:
         job.status = Ingestion.FAILED
-        job.reason = (f"file is {size:,} bytes; the limit is {MAX_BYTES // 1_048_576} MB "
-                      f"({MAX_BYTES:,} bytes)")
+        job.reason = (
+            f"file is {size:,} bytes; the limit is {MAX_BYTES // 1_048_576} MB "
+            f"({MAX_BYTES:,} bytes)"
+        )
         job.finished_at = job.submitted_at
         job.save()
         return job
@@ -124,9 +127,12 @@ def document_ingest(*, ingestion_id: str) -> Ingestion:
     sha = job.content_sha256
     existing = Source.objects.filter(content_sha256=sha).first()
     if existing is not None:
-        return _finish(job, Ingestion.DUPLICATE,
-                       f"the same bytes were ingested before as “{existing.title}”",
-                       source_id=existing.pk)
+        return _finish(
+            job,
+            Ingestion.DUPLICATE,
+            f"the same bytes were ingested before as “{existing.title}”",
+            source_id=existing.pk,
+        )
     try:
         data = blobs.read(sha)
         document = extract_document(data, job.filename)
@@ -140,7 +146,8 @@ def document_ingest(*, ingestion_id: str) -> Ingestion:
     if near is not None:
         _record_variant(near, job, normalized)
         return _finish(
-            job, Ingestion.NEAR_DUPLICATE,
+            job,
+            Ingestion.NEAR_DUPLICATE,
             f"differs from “{near.title}” only in line endings or trailing white space; "
             "recorded as a variant of that source",
             source_id=near.pk,
@@ -161,8 +168,10 @@ def document_ingest(*, ingestion_id: str) -> Ingestion:
         "spans": {
             name: asdict(span)
             for name, span in (
-                ("title", document.title_span), ("outlet", document.outlet_span),
-                ("byline", document.byline_span), ("published", document.published_span),
+                ("title", document.title_span),
+                ("outlet", document.outlet_span),
+                ("byline", document.byline_span),
+                ("published", document.published_span),
                 ("url", document.url_span),
             )
             if span is not None
@@ -174,27 +183,34 @@ def document_ingest(*, ingestion_id: str) -> Ingestion:
         actor=INGEST,
         role=SYSTEM,
         expected_version=0,
-        events=[NewEvent(SOURCE_INGESTED.name, {
-            "content_sha256": sha,
-            "bytes": len(data),
-            "filename": job.filename,
-            "media_type": document.media_type,
-            "encoding": document.encoding,
-            "text_sha256": text_sha,
-            "normalized_sha256": normalized,
-            "extractor_version": EXTRACTOR_VERSION,
-            "submitted_by": job.submitted_by,
-            "received_at": eventstore.format_time(job.submitted_at),
-            "metadata": metadata,
-        })],
+        events=[
+            NewEvent(
+                SOURCE_INGESTED.name,
+                {
+                    "content_sha256": sha,
+                    "bytes": len(data),
+                    "filename": job.filename,
+                    "media_type": document.media_type,
+                    "encoding": document.encoding,
+                    "text_sha256": text_sha,
+                    "normalized_sha256": normalized,
+                    "extractor_version": EXTRACTOR_VERSION,
+                    "submitted_by": job.submitted_by,
+                    "received_at": eventstore.format_time(job.submitted_at),
+                    "metadata": metadata,
+                },
+            )
+        ],
     )
     chain = provenance_chain(document.origins)
-    origins = list(dict.fromkeys(
-        link["organisation"] for link in chain if link["role"] in workflow.ORIGIN_ROLES))
+    origins = list(
+        dict.fromkeys(
+            link["organisation"] for link in chain if link["role"] in workflow.ORIGIN_ROLES
+        )
+    )
     references = []
     for allegation in document.allegations:
-        case_id = _open_candidate(document, allegation, sha, text_sha, source_id, origins,
-                                  chain)
+        case_id = _open_candidate(document, allegation, sha, text_sha, source_id, origins, chain)
         references.append(case_head(case_id).reference)
     return _finish(job, Ingestion.INGESTED, source_id=source_id, case_references=references)
 
@@ -207,14 +223,19 @@ def _record_variant(source: Source, job: Ingestion, normalized: str) -> None:
         actor=INGEST,
         role=SYSTEM,
         expected_version=source.version,
-        events=[NewEvent(SOURCE_VARIANT_RECEIVED.name, {
-            "content_sha256": job.content_sha256,
-            "bytes": job.bytes,
-            "filename": job.filename,
-            "normalized_sha256": normalized,
-            "submitted_by": job.submitted_by,
-            "received_at": eventstore.format_time(job.submitted_at),
-        })],
+        events=[
+            NewEvent(
+                SOURCE_VARIANT_RECEIVED.name,
+                {
+                    "content_sha256": job.content_sha256,
+                    "bytes": job.bytes,
+                    "filename": job.filename,
+                    "normalized_sha256": normalized,
+                    "submitted_by": job.submitted_by,
+                    "received_at": eventstore.format_time(job.submitted_at),
+                },
+            )
+        ],
     )
 
 
@@ -223,20 +244,36 @@ def provenance_chain(origins) -> list[dict]:
     documented the material are its origins; an organisation that only reported or
     relayed it is a relay. When the text names no such origin, whoever first published
     the material (e.g. the Security Service of Ukraine on Telegram) is its origin."""
-    roles = {"obtained": "obtained", "verified": "verified", "documented": "documented",
-             "captured": "captured", "published": "published", "relayed": "relayed",
-             "reported": "relayed"}
-    chain = [{"role": roles.get(origin.role, "relayed"), "organisation": origin.name}
-             for origin in origins]
+    roles = {
+        "obtained": "obtained",
+        "verified": "verified",
+        "documented": "documented",
+        "captured": "captured",
+        "published": "published",
+        "relayed": "relayed",
+        "reported": "relayed",
+    }
+    chain = [
+        {"role": roles.get(origin.role, "relayed"), "organisation": origin.name}
+        for origin in origins
+    ]
     if not any(link["role"] in workflow.ORIGIN_ROLES for link in chain):
-        chain = [{**link, "role": "obtained"} if link["role"] == "published" else link
-                 for link in chain]
+        chain = [
+            {**link, "role": "obtained"} if link["role"] == "published" else link for link in chain
+        ]
     unique = list({(link["role"], link["organisation"]): link for link in chain}.values())
     return unique
 
 
-def _open_candidate(document, allegation: Allegation, sha: str, text_sha: str,
-                    source_id: str, origins: list[str], chain: list[dict]) -> str:
+def _open_candidate(
+    document,
+    allegation: Allegation,
+    sha: str,
+    text_sha: str,
+    source_id: str,
+    origins: list[str],
+    chain: list[dict],
+) -> str:
     case_id = candidate_case_id(sha, allegation.key)
     where = ", ".join(place.name for place in allegation.places)
     summary = (
@@ -247,8 +284,7 @@ def _open_candidate(document, allegation: Allegation, sha: str, text_sha: str,
     case_open(
         actor=INGEST,
         case_id=case_id,
-        title=allegation.title + (f" ({where})" if where and where not in allegation.title
-                                  else ""),
+        title=allegation.title + (f" ({where})" if where and where not in allegation.title else ""),
         summary=summary,
         categories=list(allegation.categories),
         places=[place.name for place in allegation.places],
@@ -270,13 +306,18 @@ def _open_candidate(document, allegation: Allegation, sha: str, text_sha: str,
     if any(link["role"] in workflow.ORIGIN_ROLES for link in chain):
         provenance_record(actor=INGEST, case_id=case_id, source_id=source_id, chain=chain)
     change = begin(INGEST, None, case_id, role=SYSTEM, read=case_head, writable=False)
-    change.write(NewEvent(ALLEGATION_EXTRACTED.name, {
-        "source_id": source_id,
-        "content_sha256": sha,
-        "text_sha256": text_sha,
-        "extractor_version": EXTRACTOR_VERSION,
-        "allegation": asdict(allegation),
-    }))
+    change.write(
+        NewEvent(
+            ALLEGATION_EXTRACTED.name,
+            {
+                "source_id": source_id,
+                "content_sha256": sha,
+                "text_sha256": text_sha,
+                "extractor_version": EXTRACTOR_VERSION,
+                "allegation": asdict(allegation),
+            },
+        )
+    )
     _suggest_links(case_id, allegation, sha)
     return case_id
 
@@ -303,19 +344,23 @@ def allegation_from_dict(data: dict) -> Allegation:
 def _suggest_links(case_id: str, allegation: Allegation, sha: str) -> None:
     """Suggest links to candidate cases from *other* sources describing the same
     incident or pattern. Suggestions only: nothing is merged without a person."""
-    related = {allegation.category}.union(*(
-        members for members in rules().families.values() if allegation.category in members))
+    related = {allegation.category}.union(
+        *(members for members in rules().families.values() if allegation.category in members)
+    )
     # Every unmerged case of a related category, oldest first (ties by id, so the
     # choice below is deterministic); their allegations come from _earlier_allegations.
-    others = [str(other) for other in (
-        CaseFile.objects.filter(extraction_category__in=related, merged_into__isnull=True)
-        # Never a restricted case: the suggestion would name it in an outsider's case
-        # (a new candidate case is never restricted).
-        .filter(restricted_to="")
-        .exclude(pk=case_id)
-        .order_by("opened_at", "id")
-        .values_list("id", flat=True)
-    )]
+    others = [
+        str(other)
+        for other in (
+            CaseFile.objects.filter(extraction_category__in=related, merged_into__isnull=True)
+            # Never a restricted case: the suggestion would name it in an outsider's case
+            # (a new candidate case is never restricted).
+            .filter(restricted_to="")
+            .exclude(pk=case_id)
+            .order_by("opened_at", "id")
+            .values_list("id", flat=True)
+        )
+    ]
     scored = []
     for age, (other_id, (their_sha, theirs)) in enumerate(_earlier_allegations(others)):
         if their_sha != sha and should_link(allegation, theirs):
@@ -329,12 +374,17 @@ def _suggest_links(case_id: str, allegation: Allegation, sha: str) -> None:
         this = begin(INGEST, None, case_id, role=SYSTEM, read=case_head, writable=False)
         other = begin(INGEST, None, other_id, role=SYSTEM, read=case_head, writable=False)
         for change, counterpart in ((this, other), (other, this)):
-            change.write(NewEvent(LINK_SUGGESTED.name, {
-                "link_id": link_id,
-                "other_case_id": counterpart.case_id,
-                "other_reference": counterpart.case.reference,
-                "reasons": reasons,
-            }))
+            change.write(
+                NewEvent(
+                    LINK_SUGGESTED.name,
+                    {
+                        "link_id": link_id,
+                        "other_case_id": counterpart.case_id,
+                        "other_reference": counterpart.case.reference,
+                        "reasons": reasons,
+                    },
+                )
+            )
 
 
 # The parsed allegations of earlier candidate cases, by case id, kept by each process.
@@ -355,10 +405,12 @@ def _earlier_allegations(case_ids: list[str]) -> list[tuple[str, tuple[str, Alle
         _ALLEGATIONS.clear()
         missing = case_ids
     for start in range(0, len(missing), 1000):
-        rows = CaseFile.objects.filter(pk__in=missing[start:start + 1000]).values_list(
-            "id", "extraction")
+        rows = CaseFile.objects.filter(pk__in=missing[start : start + 1000]).values_list(
+            "id", "extraction"
+        )
         for case_id, extraction in rows:
             _ALLEGATIONS[str(case_id)] = (
-                extraction["content_sha256"], allegation_from_dict(extraction["allegation"]))
-    return [(case_id, _ALLEGATIONS[case_id]) for case_id in case_ids
-            if case_id in _ALLEGATIONS]
+                extraction["content_sha256"],
+                allegation_from_dict(extraction["allegation"]),
+            )
+    return [(case_id, _ALLEGATIONS[case_id]) for case_id in case_ids if case_id in _ALLEGATIONS]

@@ -18,13 +18,29 @@ def signing_key_rotate(*, origin: str, old_private, new_private) -> Outcome:
     if old == new:
         raise InvalidCommand("the new key is the old key")
     text = tlog.rotation_text(origin, old, new)
-    note = tlog.Note(text, (*tlog.sign_note(text, old_private, origin).signatures,
-                            *tlog.sign_note(text, new_private, origin).signatures))
+    note = tlog.Note(
+        text,
+        (
+            *tlog.sign_note(text, old_private, origin).signatures,
+            *tlog.sign_note(text, new_private, origin).signatures,
+        ),
+    )
     stream = tlog.log_stream(origin)
     version, _ = eventstore.head(stream)
     return write(
-        str(stream), actor=Actor.system("log"), role=SYSTEM, expected_version=version,
-        events=[NewEvent(SIGNING_KEY_ROTATED.name, {
-            "origin": origin, "old_vkey": old.vkey, "new_vkey": new.vkey,
-            "announcement": note.render()})],
+        str(stream),
+        actor=Actor.system("log"),
+        role=SYSTEM,
+        expected_version=version,
+        events=[
+            NewEvent(
+                SIGNING_KEY_ROTATED.name,
+                {
+                    "origin": origin,
+                    "old_vkey": old.vkey,
+                    "new_vkey": new.vkey,
+                    "announcement": note.render(),
+                },
+            )
+        ],
     )

@@ -21,8 +21,16 @@ TEXT_MAX = 20_000
 
 
 @command
-def person_add(*, actor: Actor, case_id, role: str, name: str, pseudonym: str = "",
-               protected: bool = False, expected_version: int | None = None) -> Outcome:
+def person_add(
+    *,
+    actor: Actor,
+    case_id,
+    role: str,
+    name: str,
+    pseudonym: str = "",
+    protected: bool = False,
+    expected_version: int | None = None,
+) -> Outcome:
     """A person linked to the case. A protected person's name goes to the protected
     store; the event records a pseudonym and a salted commitment only."""
     change = begin(actor, "person_add", case_id, expected_version=expected_version)
@@ -36,12 +44,22 @@ def person_add(*, actor: Actor, case_id, role: str, name: str, pseudonym: str = 
     if protected:
         salt = secrets.token_hex(16)
         commitment = identity_commitment(salt, name)
-        ProtectedIdentity.objects.create(person_id=person_id, case_id=case.case_id,
-                                         name=name, salt=salt)
-    return change.write(NewEvent(PERSON_ADDED.name, {
-        "person_id": person_id, "role": role, "pseudonym": pseudonym,
-        "protected": bool(protected), "name": None if protected else name,
-        "identity_commitment": commitment}))
+        ProtectedIdentity.objects.create(
+            person_id=person_id, case_id=case.case_id, name=name, salt=salt
+        )
+    return change.write(
+        NewEvent(
+            PERSON_ADDED.name,
+            {
+                "person_id": person_id,
+                "role": role,
+                "pseudonym": pseudonym,
+                "protected": bool(protected),
+                "name": None if protected else name,
+                "identity_commitment": commitment,
+            },
+        )
+    )
 
 
 @command
@@ -61,7 +79,13 @@ def identity_reveal(*, actor: Actor, case_id, person_id, reason: str) -> str:
     if not person["protected"]:
         return person["name"]
     identity = ProtectedIdentity.objects.get(person_id=person["person_id"])
-    change.write(NewEvent(IDENTITY_REVEALED.name, {
-        "person_id": person["person_id"],
-        "reason": require_text(reason, "reason", max_length=TEXT_MAX)}))
+    change.write(
+        NewEvent(
+            IDENTITY_REVEALED.name,
+            {
+                "person_id": person["person_id"],
+                "reason": require_text(reason, "reason", max_length=TEXT_MAX),
+            },
+        )
+    )
     return identity.name

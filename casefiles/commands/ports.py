@@ -25,7 +25,9 @@ def enqueue_on_commit(name: str, job_id: str) -> None:
     """Queue `name` for `job_id` once the command's transaction commits: a job row that
     was rolled back never gets a task, and the task always finds its row."""
     if name not in _QUEUES:
-        raise LookupError(f"no background task registered for {name!r}; casefiles.tasks "
-                          "registers them when the app starts")
+        raise LookupError(
+            f"no background task registered for {name!r}; casefiles.tasks "
+            "registers them when the app starts"
+        )
     enqueue = _QUEUES[name]
     transaction.on_commit(lambda: enqueue(job_id))

@@ -43,8 +43,9 @@ def idle_expires_at(token: ApiToken) -> datetime:
     return min(token.expires_at, token.last_used_at + idle_limit())
 
 
-def token_issue(*, user: User, scope: str = ApiToken.WRITE, name: str = "",
-                issued_with: str) -> tuple[ApiToken, str]:
+def token_issue(
+    *, user: User, scope: str = ApiToken.WRITE, name: str = "", issued_with: str
+) -> tuple[ApiToken, str]:
     """A new token for `user`: the row and the key (returned this once, never stored)."""
     if scope not in TOKEN_SCOPES:
         raise InvalidCommand(f"scope must be one of {', '.join(TOKEN_SCOPES)}")
@@ -53,10 +54,17 @@ def token_issue(*, user: User, scope: str = ApiToken.WRITE, name: str = "",
     key = secrets.token_urlsafe(32)
     issued = now()
     token = ApiToken.objects.create(
-        id=uuid.uuid4(), user=user, key_hash=key_hash(key), prefix=key[:8],
-        name=(name or "").strip()[:100], scope=scope, issued_with=issued_with,
-        created_at=issued, last_used_at=issued,
-        expires_at=issued + timedelta(seconds=settings.API_TOKEN_MAX_AGE_SECONDS))
+        id=uuid.uuid4(),
+        user=user,
+        key_hash=key_hash(key),
+        prefix=key[:8],
+        name=(name or "").strip()[:100],
+        scope=scope,
+        issued_with=issued_with,
+        created_at=issued,
+        last_used_at=issued,
+        expires_at=issued + timedelta(seconds=settings.API_TOKEN_MAX_AGE_SECONDS),
+    )
     return token, key
 
 
@@ -69,8 +77,7 @@ def token_check(key: str) -> ApiToken:
     if token.revoked_at is not None:
         raise PermissionDenied("this token was revoked")
     if at >= token.expires_at:
-        raise PermissionDenied("this token expired (it reached its maximum age); "
-                               "request a new one")
+        raise PermissionDenied("this token expired (it reached its maximum age); request a new one")
     if at >= token.last_used_at + idle_limit():
         raise PermissionDenied("this token expired (unused for too long); request a new one")
     if not token.user.is_active:
@@ -84,9 +91,15 @@ def token_check(key: str) -> ApiToken:
 def live_tokens(user: User) -> list[ApiToken]:
     """The user's tokens that still work (newest first)."""
     at = now()
-    return [token for token in ApiToken.objects.filter(
-        user=user, revoked_at__isnull=True, expires_at__gt=at,
-        last_used_at__gt=at - idle_limit())]
+    return [
+        token
+        for token in ApiToken.objects.filter(
+            user=user,
+            revoked_at__isnull=True,
+            expires_at__gt=at,
+            last_used_at__gt=at - idle_limit(),
+        )
+    ]
 
 
 def token_revoke(*, token_id: uuid.UUID | str, by: User) -> ApiToken:

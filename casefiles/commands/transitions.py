@@ -42,15 +42,19 @@ def transition_request(
     idempotency_key: str | None = None,
 ) -> Outcome:
     # A closed case may be asked to move (the workflow says where it may go).
-    change = begin(actor, "transition_request", case_id, expected_version=expected_version,
-                   idempotency_key=idempotency_key, writable=False,
-                   request=("transition_request", str(case_id), to_state, reason))
+    change = begin(
+        actor,
+        "transition_request",
+        case_id,
+        expected_version=expected_version,
+        idempotency_key=idempotency_key,
+        writable=False,
+        request=("transition_request", str(case_id), to_state, reason),
+    )
     case = change.case
     reason = require_text(reason, "reason", max_length=REASON_MAX)
     if to_state not in workflow.STATES:
-        raise InvalidCommand(
-            f"{to_state!r} is not a state; states: {', '.join(workflow.STATES)}"
-        )
+        raise InvalidCommand(f"{to_state!r} is not a state; states: {', '.join(workflow.STATES)}")
     if case.pending is not None:
         raise DecisionConflict(
             f"{case.reference} already has a pending request "
@@ -98,10 +102,17 @@ def _decide(
     verb = "approve" if approve else "reject"
     role = actor.authorize(f"transition_{verb}")
     row = _request_row(request_id)
-    change = begin(actor, f"transition_{verb}", row.case_id, role=role, writable=False,
-                   expected_version=expected_version, idempotency_key=idempotency_key,
-                   request=(verb, str(request_id), reason),
-                   precheck=lambda case: _pending(case, row))
+    change = begin(
+        actor,
+        f"transition_{verb}",
+        row.case_id,
+        role=role,
+        writable=False,
+        expected_version=expected_version,
+        idempotency_key=idempotency_key,
+        request=(verb, str(request_id), reason),
+        precheck=lambda case: _pending(case, row),
+    )
     case = change.case
     if actor.user_id is not None and actor.user_id == row.requested_by_id:
         raise PermissionDenied(
@@ -132,8 +143,14 @@ def transition_approve(
     expected_version: int | None = None,
     idempotency_key: str | None = None,
 ) -> Outcome:
-    return _decide(actor=actor, request_id=request_id, reason=reason, approve=True,
-                   expected_version=expected_version, idempotency_key=idempotency_key)
+    return _decide(
+        actor=actor,
+        request_id=request_id,
+        reason=reason,
+        approve=True,
+        expected_version=expected_version,
+        idempotency_key=idempotency_key,
+    )
 
 
 @command
@@ -145,8 +162,14 @@ def transition_reject(
     expected_version: int | None = None,
     idempotency_key: str | None = None,
 ) -> Outcome:
-    return _decide(actor=actor, request_id=request_id, reason=reason, approve=False,
-                   expected_version=expected_version, idempotency_key=idempotency_key)
+    return _decide(
+        actor=actor,
+        request_id=request_id,
+        reason=reason,
+        approve=False,
+        expected_version=expected_version,
+        idempotency_key=idempotency_key,
+    )
 
 
 @command
@@ -160,9 +183,15 @@ def transition_withdraw(
     """The requester takes their own pending request back."""
     role = actor.authorize("transition_withdraw")
     row = _request_row(request_id)
-    change = begin(actor, "transition_withdraw", row.case_id, role=role, writable=False,
-                   expected_version=expected_version,
-                   precheck=lambda case: _pending(case, row))
+    change = begin(
+        actor,
+        "transition_withdraw",
+        row.case_id,
+        role=role,
+        writable=False,
+        expected_version=expected_version,
+        precheck=lambda case: _pending(case, row),
+    )
     if actor.user_id != row.requested_by_id:
         raise PermissionDenied(f"only {row.requested_by}, who made the request, can withdraw it")
     payload = {

@@ -39,8 +39,7 @@ class Permission:
 PERMISSIONS: dict[str, Permission] = {
     "case_open": Permission("open a case", (*CASE_WRITERS, SYSTEM)),
     "case_edit": Permission("edit a case", CASE_WRITERS),
-    "case_edit_legal": Permission("record an outcome or legal qualification",
-                                  LEGAL_DECIDERS),
+    "case_edit_legal": Permission("record an outcome or legal qualification", LEGAL_DECIDERS),
     "source_attach": Permission("attach a source", (*CASE_WRITERS, SYSTEM)),
     "note_add": Permission("add a note", CASE_WRITERS),
     "case_assign": Permission("assign a case", (SUPERVISOR, DOCUMENTER)),
@@ -86,7 +85,8 @@ def holds_clearance(user: "User") -> bool:
     app_label, codename = CLEARANCE
     return Permission.objects.filter(
         Q(user=user) | Q(group__user=user),
-        content_type__app_label=app_label, codename=codename,
+        content_type__app_label=app_label,
+        codename=codename,
     ).exists()
 
 
@@ -108,8 +108,12 @@ class Actor:
         if not user.is_active:
             raise PermissionDenied(f"user {user.get_username()} is deactivated")
         roles = frozenset(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
-        return cls(user_id=user.pk, username=user.get_username(), roles=roles,
-                   cleared=holds_clearance(user))
+        return cls(
+            user_id=user.pk,
+            username=user.get_username(),
+            roles=roles,
+            cleared=holds_clearance(user),
+        )
 
     @classmethod
     def system(cls, name: str) -> "Actor":
@@ -133,8 +137,7 @@ class Actor:
         people = [role.replace("_", " ") for role in allowed if role != SYSTEM]
         held = ", ".join(sorted(self.roles)) or "no role"
         raise PermissionDenied(
-            f"{self.username} ({held}) may not {action}: needs the role "
-            + " or ".join(people)
+            f"{self.username} ({held}) may not {action}: needs the role " + " or ".join(people)
         )
 
     def authorize(self, name: str) -> str:

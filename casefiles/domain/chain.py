@@ -51,24 +51,37 @@ def check_chain(records: Iterable[Mapping[str, Any]], case_id: str) -> ChainRepo
         if version > expected_version:
             # A missing version may only be stored later: that is a reordering, not a gap.
             if any(later.get("version") == expected_version for later in records):
-                return fail(expected_version, f"reordering: version {expected_version} is "
-                            f"stored after version {version}")
-            return fail(expected_version, f"gap: version {expected_version} is missing "
-                        f"(next stored event is version {version})")
+                return fail(
+                    expected_version,
+                    f"reordering: version {expected_version} is stored after version {version}",
+                )
+            return fail(
+                expected_version,
+                f"gap: version {expected_version} is missing "
+                f"(next stored event is version {version})",
+            )
         if version < expected_version:
-            return fail(version, f"reordering: version {version} is stored after "
-                        f"version {expected_version - 1}")
+            return fail(
+                version,
+                f"reordering: version {version} is stored after version {expected_version - 1}",
+            )
         if record.get("prev_hash") != prev_hash:
-            return fail(version, "broken link: prev_hash does not match the hash of "
-                        + ("the genesis (64 zeros)" if version == 1 else f"version {version - 1}"))
+            return fail(
+                version,
+                "broken link: prev_hash does not match the hash of "
+                + ("the genesis (64 zeros)" if version == 1 else f"version {version - 1}"),
+            )
         try:
             recomputed = event_hash(dict(record))
         except (TypeError, ValueError) as exc:
             return fail(version, f"changed content: cannot be hashed ({exc})")
         if recomputed != record.get("hash"):
-            return fail(version, "changed content: the stored hash does not match the "
-                        f"event's content (recomputed {recomputed[:12]}…, "
-                        f"stored {str(record.get('hash'))[:12]}…)")
+            return fail(
+                version,
+                "changed content: the stored hash does not match the "
+                f"event's content (recomputed {recomputed[:12]}…, "
+                f"stored {str(record.get('hash'))[:12]}…)",
+            )
         prev_hash = record["hash"]
         expected_version += 1
         count += 1

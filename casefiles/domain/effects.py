@@ -64,5 +64,6 @@ def resolve(current: Any, change: Any) -> Any:
 
 
 def amended(item: Any, changes: Mapping[str, Any]) -> Any:
-    return replace(item, **{name: resolve(getattr(item, name), change)
-                            for name, change in changes.items()})
+    return replace(
+        item, **{name: resolve(getattr(item, name), change) for name, change in changes.items()}
+    )

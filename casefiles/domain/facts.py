@@ -23,8 +23,14 @@ def _panel_row(text: str, sources: list[SourceRef]) -> dict[str, Any]:
     groups = workflow.origin_groups(sources)
     count = len(groups)
     status = workflow.corroboration_status(count)
-    label = {workflow.UNCORROBORATED: "uncorroborated",
-             workflow.SINGLE_ORIGIN: "single origin"}.get(
-        status, f"corroborated by {count} independent origins")
-    return {"text": text, "sources": [s.title for s in sources],
-            "origins": [sorted(group) for group in groups], "status": status, "label": label}
+    label = {
+        workflow.UNCORROBORATED: "uncorroborated",
+        workflow.SINGLE_ORIGIN: "single origin",
+    }.get(status, f"corroborated by {count} independent origins")
+    return {
+        "text": text,
+        "sources": [s.title for s in sources],
+        "origins": [sorted(group) for group in groups],
+        "status": status,
+        "label": label,
+    }

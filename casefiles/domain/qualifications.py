@@ -12,8 +12,12 @@ MET = "met"
 NOT_MET = "not_met"
 INSUFFICIENT = "insufficient"
 FINDINGS = (MET, NOT_MET, INSUFFICIENT)
-FINDING_WORDS = {MET: "met", NOT_MET: "not met", INSUFFICIENT: "insufficient information",
-                 None: "not assessed"}
+FINDING_WORDS = {
+    MET: "met",
+    NOT_MET: "not met",
+    INSUFFICIENT: "insufficient information",
+    None: "not assessed",
+}
 
 
 @cache

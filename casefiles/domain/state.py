@@ -27,13 +27,23 @@ from casefiles.domain.events import REGISTRY
 from casefiles.domain.eventtype import CASE, NO_STATE
 
 __all__ = [
-    "EDITABLE_FIELDS", "EVENTS_WITHOUT_STATE", "LIST_FIELDS", "CaseState", "LinkRef",
-    "NoteRef", "PendingRequest", "SourceRef", "Waiver", "evolve", "fold",
+    "EDITABLE_FIELDS",
+    "EVENTS_WITHOUT_STATE",
+    "LIST_FIELDS",
+    "CaseState",
+    "LinkRef",
+    "NoteRef",
+    "PendingRequest",
+    "SourceRef",
+    "Waiver",
+    "evolve",
+    "fold",
 ]
 
 # Registered case event types that change nothing the CaseState holds.
 EVENTS_WITHOUT_STATE: frozenset[str] = frozenset(
-    name for name, event_type in REGISTRY.items()
+    name
+    for name, event_type in REGISTRY.items()
     if event_type.stream == CASE and event_type.effect is NO_STATE
 )
 
@@ -46,17 +56,23 @@ def evolve(case: CaseState | None, event: Mapping[str, Any]) -> CaseState:
     if event_type.opens:
         if case is not None:
             raise ValueError(f"{kind} on an existing case")
-        case = CaseState(case_id=event["case_id"], version=0, head_hash="",
-                         updated_at=event["occurred_at"],
-                         **event_type.effect(event["payload"], event))
+        case = CaseState(
+            case_id=event["case_id"],
+            version=0,
+            head_hash="",
+            updated_at=event["occurred_at"],
+            **event_type.effect(event["payload"], event),
+        )
     elif case is None:
         raise ValueError(f"{kind} before CaseOpened")
     elif event_type.effect is not NO_STATE:
         changes = event_type.effect(event["payload"], event)
-        case = replace(case, **{name: resolve(getattr(case, name), change)
-                                for name, change in changes.items()})
-    return replace(case, version=event["version"], head_hash=event["hash"],
-                   updated_at=event["occurred_at"])
+        case = replace(
+            case, **{name: resolve(getattr(case, name), change) for name, change in changes.items()}
+        )
+    return replace(
+        case, version=event["version"], head_hash=event["hash"], updated_at=event["occurred_at"]
+    )
 
 
 def fold(events: Iterable[Mapping[str, Any]]) -> CaseState | None:

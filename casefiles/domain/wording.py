@@ -32,5 +32,6 @@ def value(field: str, value: Any) -> str:
 
 
 def transition(verb: str, payload: dict) -> str:
-    return (f"{verb} {state(payload['from_state'])} → {state(payload['to_state'])}: "
-            f"{payload['reason']}")
+    return (
+        f"{verb} {state(payload['from_state'])} → {state(payload['to_state'])}: {payload['reason']}"
+    )

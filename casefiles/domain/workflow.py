@@ -77,8 +77,7 @@ def origin_names(source: HasOrigins) -> set[str]:
     """The organisations a source originates from: its recorded provenance chain when
     there is one, otherwise the origins stated when it was attached."""
     if source.provenance:
-        names = [link["organisation"] for link in source.provenance
-                 if link["role"] in ORIGIN_ROLES]
+        names = [link["organisation"] for link in source.provenance if link["role"] in ORIGIN_ROLES]
     else:
         names = list(source.origins)
     return {normalise_origin(name) for name in names if name.strip()}
@@ -161,13 +160,13 @@ def substantiation_gaps(case: CaseState) -> list[str]:
     from casefiles.domain import qualifications
 
     if not case.qualifications:
-        return ["substantiated needs a legal qualification with every element met; "
-                "none is recorded"]
+        return [
+            "substantiated needs a legal qualification with every element met; none is recorded"
+        ]
     gaps = []
     for qualification in case.qualifications:
         missing = qualifications.missing_elements(qualification)
         if not missing:
             return []
-        gaps.append(f"{qualifications.title(qualification['code'])}: "
-                    + "; ".join(missing))
+        gaps.append(f"{qualifications.title(qualification['code'])}: " + "; ".join(missing))
     return ["no qualification has every element met — " + " | ".join(gaps)]

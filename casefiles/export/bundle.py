@@ -97,24 +97,38 @@ class Digest:
         when = record["occurred_at"]
         if kind == "SourceAttached":
             self.sources[payload["source_id"]] = {
-                **payload, "attached_by": who, "attached_at": when, "grade": None}
+                **payload,
+                "attached_by": who,
+                "attached_at": when,
+                "grade": None,
+            }
         elif kind == "PersonAdded" and payload["protected"]:
             self.protected.setdefault(payload["person_id"], None)
         elif kind == "SourceGraded" and payload["source_id"] in self.sources:
             # The latest grade counts; earlier ones stay in the timeline.
             self.sources[payload["source_id"]]["grade"] = {
-                **payload, "graded_by": who, "graded_at": when}
+                **payload,
+                "graded_by": who,
+                "graded_at": when,
+            }
         elif kind == "TransitionRequested":
             self.decisions[payload["request_id"]] = {
-                **payload, "requested_by": who, "requested_at": when, "status": "pending",
-                "decided_by": "", "decided_at": "", "decision_reason": "",
+                **payload,
+                "requested_by": who,
+                "requested_at": when,
+                "status": "pending",
+                "decided_by": "",
+                "decided_at": "",
+                "decision_reason": "",
             }
         elif kind in ("TransitionApproved", "TransitionRejected", "TransitionWithdrawn"):
             decision = self.decisions.get(payload["request_id"])
             if decision is not None:
                 decision.update(
                     status=kind.removeprefix("Transition").lower(),
-                    decided_by=who, decided_at=when, decision_reason=payload["reason"],
+                    decided_by=who,
+                    decided_at=when,
+                    decision_reason=payload["reason"],
                 )
 
 
@@ -206,22 +220,33 @@ def _write_identities(bundle: BundleWriter, case: CaseFile, digest: Digest) -> N
     exported events with the name and salt behind its commitment, in event order."""
     stored = {
         str(row["person_id"]): row
-        for row in ProtectedIdentity.objects.filter(person_id__in=list(digest.protected))
-        .values("person_id", "name", "salt")
+        for row in ProtectedIdentity.objects.filter(person_id__in=list(digest.protected)).values(
+            "person_id", "name", "salt"
+        )
     }
     missing = [person for person in digest.protected if person not in stored]
     if missing:
-        raise ExportError(f"cannot make a complete export of {case.reference}: the protected "
-                          f"identity of person {missing[0]} is missing from its store")
-    identities = [{"person_id": person, "name": stored[person]["name"],
-                   "salt": stored[person]["salt"]} for person in digest.protected]
-    bundle.write(IDENTITIES, (json.dumps(identities, indent=2, ensure_ascii=False)
-                              + "\n").encode("utf-8"))
+        raise ExportError(
+            f"cannot make a complete export of {case.reference}: the protected "
+            f"identity of person {missing[0]} is missing from its store"
+        )
+    identities = [
+        {"person_id": person, "name": stored[person]["name"], "salt": stored[person]["salt"]}
+        for person in digest.protected
+    ]
+    bundle.write(
+        IDENTITIES, (json.dumps(identities, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    )
 
 
 def export_case(
-    case_id: str, *, exported_by: str, out: IO[bytes], kind: str = REDACTED,
-    export_id: str | None = None, now: datetime | None = None,
+    case_id: str,
+    *,
+    exported_by: str,
+    out: IO[bytes],
+    kind: str = REDACTED,
+    export_id: str | None = None,
+    now: datetime | None = None,
 ) -> dict:
     """Write the bundle of `case_id` to `out` (a binary file) and return its manifest.
 
@@ -266,12 +291,18 @@ def _write_log(bundle: BundleWriter, case: CaseFile) -> dict:
     head = transparency.publish()
     leaf = transparency.leaf_of(case.pk, case.version)
     if leaf is None or leaf.index >= head.size:
-        raise ExportError(f"cannot export {case.reference}: version {case.version} is not "
-                          "in the transparency log; run `manage.py verify_log`")
+        raise ExportError(
+            f"cannot export {case.reference}: version {case.version} is not "
+            "in the transparency log; run `manage.py verify_log`"
+        )
     bundle.write(TREE_HEAD, transparency.cosigned_note(head).encode("utf-8"))
     proof = transparency.inclusion_proof(leaf.index, head.size)
-    log = {"tree_head": TREE_HEAD, "tree_size": head.size, "leaf_index": leaf.index,
-           "inclusion_proof": tlog.hashes_to_b64(proof)}
+    log = {
+        "tree_head": TREE_HEAD,
+        "tree_size": head.size,
+        "leaf_index": leaf.index,
+        "inclusion_proof": tlog.hashes_to_b64(proof),
+    }
     token = timestamps.token_of(head.size)
     if token is not None:  # the TSA's time-stamp of this tree head, when there is one
         bundle.write(TIMESTAMP, token)
@@ -279,14 +310,15 @@ def _write_log(bundle: BundleWriter, case: CaseFile) -> dict:
     rotations = transparency.key_rotations()
     if rotations:
         # So that a verifier who trusts an earlier key can follow it to this one.
-        bundle.write(KEY_ROTATIONS, (json.dumps(rotations, indent=2, ensure_ascii=False)
-                                     + "\n").encode("utf-8"))
+        bundle.write(
+            KEY_ROTATIONS,
+            (json.dumps(rotations, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
+        )
         log["key_rotations"] = KEY_ROTATIONS
     return log
 
 
-def _manifest(context: report.ReportContext, files: list[dict], export_id: str,
-              log: dict) -> dict:
+def _manifest(context: report.ReportContext, files: list[dict], export_id: str, log: dict) -> dict:
     case = context.case
     return {
         "format": FORMAT,
@@ -300,11 +332,18 @@ def _manifest(context: report.ReportContext, files: list[dict], export_id: str,
         },
         "exported_at": context.exported_at,
         "exported_by": context.exported_by,
-        "events": {"file": EVENTS_FILE, "count": context.event_count,
-                   "head_hash": context.head_hash},
+        "events": {
+            "file": EVENTS_FILE,
+            "count": context.event_count,
+            "head_hash": context.head_hash,
+        },
         "files": files,
-        "signing": {"algorithm": signing.ALGORITHM, "public_key": context.key.base64,
-                    "key_id": context.key.key_id, "vkey": context.key.vkey},
+        "signing": {
+            "algorithm": signing.ALGORITHM,
+            "public_key": context.key.base64,
+            "key_id": context.key.key_id,
+            "vkey": context.key.vkey,
+        },
         "log": log,
     }
 

@@ -21,8 +21,7 @@ BATCH = 200
 
 def _heads() -> Iterator[dict]:
     # order_by replaces Event's default ordering, which would otherwise split the groups.
-    tops = Event.objects.values_list("case_id").annotate(top=Max("version")).order_by(
-        "case_id")
+    tops = Event.objects.values_list("case_id").annotate(top=Max("version")).order_by("case_id")
     batch: list[tuple] = []
     for row in tops.iterator(chunk_size=2000):
         batch.append(row)
@@ -37,10 +36,13 @@ def _hashes(batch: list[tuple]) -> list[dict]:
     wanted = Q()
     for case_id, version in batch:
         wanted |= Q(case_id=case_id, version=version)
-    rows = Event.objects.filter(wanted).order_by("case_id").values_list(
-        "case_id", "version", "hash")
-    return [{"case_id": str(case_id), "version": version, "head_hash": head_hash}
-            for case_id, version, head_hash in rows]
+    rows = (
+        Event.objects.filter(wanted).order_by("case_id").values_list("case_id", "version", "hash")
+    )
+    return [
+        {"case_id": str(case_id), "version": version, "head_hash": head_hash}
+        for case_id, version, head_hash in rows
+    ]
 
 
 def take(now: datetime | None = None) -> dict:
@@ -54,8 +56,11 @@ def take(now: datetime | None = None) -> dict:
         "taken_at": eventstore.format_time(now or datetime.now(UTC)),
         "global_position": position,
         "cases": cases,
-        "signing": {"algorithm": signing.ALGORITHM, "public_key": key.public.base64,
-                    "key_id": key.public.key_id},
+        "signing": {
+            "algorithm": signing.ALGORITHM,
+            "public_key": key.public.base64,
+            "key_id": key.public.key_id,
+        },
     }
     # The signature covers the canonical JSON of everything else in the document.
     document["signature"] = key.sign(canonical_json(document).encode("utf-8"))
@@ -73,5 +78,4 @@ def write_into(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     document = take()
     stamp = document["taken_at"].replace("-", "").replace(":", "")
-    return write(directory / f"checkpoint-{stamp}-p{document['global_position']}.json",
-                 document)
+    return write(directory / f"checkpoint-{stamp}-p{document['global_position']}.json", document)

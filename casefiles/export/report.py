@@ -37,7 +37,7 @@ MONO_ROWS = ("Head hash", "Verifier key", "Key fingerprint (SHA-256)")
 KIND_WORDS = {
     "redacted": "redacted: protected persons appear under their pseudonyms only",
     "complete": "complete: protected persons' identities are in protected/identities.json "
-                "(this report still shows pseudonyms)",
+    "(this report still shows pseudonyms)",
 }
 
 
@@ -79,19 +79,25 @@ def _state(name: str) -> str:
 
 def summary_rows(context: ReportContext) -> list[tuple[str, str]]:
     case = context.case
-    incident = " – ".join(
-        d.isoformat() for d in (case.incident_from, case.incident_to) if d
-    ) or "not stated"
+    incident = (
+        " – ".join(d.isoformat() for d in (case.incident_from, case.incident_to) if d)
+        or "not stated"
+    )
     return [
         ("State", _state(case.state)),
         ("Title", case.title),
-        ("Violation categories",
-         ", ".join(taxonomy.label(code) for code in case.categories) or "none"),
+        (
+            "Violation categories",
+            ", ".join(taxonomy.label(code) for code in case.categories) or "none",
+        ),
         ("Places", ", ".join(case.places) or "none"),
         ("Incident period", incident),
-        ("Corroboration", f"{case.get_corroboration_display()} "
-                          f"({case.independent_origins} independent origin(s), "
-                          f"{case.source_count} source(s))"),
+        (
+            "Corroboration",
+            f"{case.get_corroboration_display()} "
+            f"({case.independent_origins} independent origin(s), "
+            f"{case.source_count} source(s))",
+        ),
         ("Outcome", case.get_outcome_display() if case.outcome else "none recorded"),
         ("Legal qualification", case.legal_qualification or "none recorded"),
         ("Assigned to", case.assignee_name or "nobody"),
@@ -130,19 +136,25 @@ def _grade(grade: dict | None) -> str:
     if grade is None:
         return "not graded"
     reliability, credibility = grade["reliability"], grade["credibility"]
-    return (f"{reliability}{credibility}: source {RELIABILITY.get(reliability, '?')}, "
-            f"information {CREDIBILITY.get(credibility, '?')}; graded by {grade['graded_by']} "
-            f"at {when(grade['graded_at'])}: {grade['reason']}")
+    return (
+        f"{reliability}{credibility}: source {RELIABILITY.get(reliability, '?')}, "
+        f"information {CREDIBILITY.get(credibility, '?')}; graded by {grade['graded_by']} "
+        f"at {when(grade['graded_at'])}: {grade['reason']}"
+    )
 
 
 def decision_line(decision: dict) -> str:
-    line = (f"{_state(decision['from_state'])} → {_state(decision['to_state'])}: requested by "
-            f"{decision['requested_by']} at {when(decision['requested_at'])} "
-            f"(“{decision['reason']}”); ")
+    line = (
+        f"{_state(decision['from_state'])} → {_state(decision['to_state'])}: requested by "
+        f"{decision['requested_by']} at {when(decision['requested_at'])} "
+        f"(“{decision['reason']}”); "
+    )
     if decision["status"] == "pending":
         return line + "pending"
-    return line + (f"{decision['status']} by {decision['decided_by']} at "
-                   f"{when(decision['decided_at'])} (“{decision['decision_reason']}”)")
+    return line + (
+        f"{decision['status']} by {decision['decided_by']} at "
+        f"{when(decision['decided_at'])} (“{decision['decision_reason']}”)"
+    )
 
 
 # ---------------------------------------------------------------- HTML
@@ -165,45 +177,58 @@ def write_html(out: IO[bytes], context: ReportContext, events: Iterable[Record])
 
     e = html.escape
     case = context.case
-    put("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    put(
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         # The texts are untrusted: even if something slipped through escaping, no
         # script, frame or remote resource may load.
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'\">"
-        f"<title>{e(case.reference)}: case history</title><style>{CSS}</style></head><body>\n")
+        f"<title>{e(case.reference)}: case history</title><style>{CSS}</style></head><body>\n"
+    )
     put(f"<h1>{e(case.reference)}: {e(case.title)}</h1>\n")
-    put("<section class=\"verify\"><h2>Verification</h2>"
+    put(
+        '<section class="verify"><h2>Verification</h2>'
         f"{_html_table(verification_rows(context), mono=MONO_ROWS)}"
         "<p>This report is a reading aid. The signed record is <code>manifest.json</code> "
         "with <code>events.jsonl</code>; check the bundle with "
         "<code>python -m casefiles.verify_export --public-key VERIFIER-KEY BUNDLE.zip</code>, "
         "with the verifier key you received independently (not the one above: a forger "
-        "would print their own).</p></section>\n")
+        "would print their own).</p></section>\n"
+    )
     put(f"<h2>Case summary</h2>{_html_table(summary_rows(context))}\n")
     _html_waivers(put, case)
     put(f"<h2>Sources ({len(context.sources)})</h2>\n")
     for number, source in enumerate(context.sources, start=1):
-        put(f"<h3>{number}. {e(source['title'])}</h3>"
-            f"{_html_table(source_lines(context, source), mono=('Original',))}\n")
+        put(
+            f"<h3>{number}. {e(source['title'])}</h3>"
+            f"{_html_table(source_lines(context, source), mono=('Original',))}\n"
+        )
     put("<h2>Transition requests and decisions</h2>\n")
-    put("<ul>" + "".join(f"<li>{e(decision_line(d))}</li>" for d in context.decisions)
-        + "</ul>\n" if context.decisions else "<p>None.</p>\n")
-    put(f"<h2>Timeline ({context.event_count} events)</h2>\n<table class=\"timeline\">"
-        "<tr><th>#</th><th>When</th><th>Who</th><th>What</th><th>Hash</th></tr>\n")
+    put(
+        "<ul>" + "".join(f"<li>{e(decision_line(d))}</li>" for d in context.decisions) + "</ul>\n"
+        if context.decisions
+        else "<p>None.</p>\n"
+    )
+    put(
+        f'<h2>Timeline ({context.event_count} events)</h2>\n<table class="timeline">'
+        "<tr><th>#</th><th>When</th><th>Who</th><th>What</th><th>Hash</th></tr>\n"
+    )
     for record in events:
-        put(f"<tr><td>{record['version']}</td>"
-            f"<td class=\"nowrap\">{e(when(record['occurred_at']))}</td>"
-            f"<td>{e(who(record))}</td><td class=\"text\">{e(event_words(record))}</td>"
-            f"<td class=\"mono nowrap\" title=\"{e(record['hash'])}\">"
+        put(
+            f"<tr><td>{record['version']}</td>"
+            f'<td class="nowrap">{e(when(record["occurred_at"]))}</td>'
+            f'<td>{e(who(record))}</td><td class="text">{e(event_words(record))}</td>'
+            f'<td class="mono nowrap" title="{e(record["hash"])}">'
             f"{e(record['hash'][:12])}…</td>"
-            "</tr>\n")
+            "</tr>\n"
+        )
     put("</table>\n</body></html>\n")
 
 
 def _html_table(rows: list[tuple[str, str]], mono: tuple[str, ...] = ()) -> str:
     cells = "".join(
         f"<tr><th>{html.escape(label)}</th>"
-        f"<td class=\"{'mono' if label in mono else 'text'}\">{html.escape(str(value))}</td></tr>"
+        f'<td class="{"mono" if label in mono else "text"}">{html.escape(str(value))}</td></tr>'
         for label, value in rows
     )
     return f"<table>{cells}</table>"
@@ -212,13 +237,18 @@ def _html_table(rows: list[tuple[str, str]], mono: tuple[str, ...] = ()) -> str:
 def _html_waivers(put: Callable[[str], None], case: CaseFile) -> None:
     if not case.waivers:
         return
-    put("<h2>Waived criteria</h2><ul>" + "".join(
-        f"<li>{html.escape(_waiver(w))}</li>" for w in case.waivers) + "</ul>\n")
+    put(
+        "<h2>Waived criteria</h2><ul>"
+        + "".join(f"<li>{html.escape(_waiver(w))}</li>" for w in case.waivers)
+        + "</ul>\n"
+    )
 
 
 def _waiver(waiver: dict) -> str:
-    return (f"Independent-sources criterion for {_state(waiver['to_state'])} waived by "
-            f"{waiver['waived_by']} at {when(waiver['waived_at'])}: {waiver['reason']}")
+    return (
+        f"Independent-sources criterion for {_state(waiver['to_state'])} waived by "
+        f"{waiver['waived_by']} at {when(waiver['waived_at'])}: {waiver['reason']}"
+    )
 
 
 # ---------------------------------------------------------------- PDF
@@ -244,8 +274,9 @@ def fonts() -> tuple[str, str, str]:
         names = ("Report", "Report-Bold", "Report-Mono")
         for name, file in zip(names, files, strict=True):
             pdfmetrics.registerFont(TTFont(name, str(file)))
-        pdfmetrics.registerFontFamily("Report", normal="Report", bold="Report-Bold",
-                                      italic="Report", boldItalic="Report-Bold")
+        pdfmetrics.registerFontFamily(
+            "Report", normal="Report", bold="Report-Bold", italic="Report", boldItalic="Report-Bold"
+        )
         _fonts = names
     return _fonts
 
@@ -254,15 +285,18 @@ def _styles() -> dict[str, ParagraphStyle]:
     regular, bold, mono = fonts()
     body = ParagraphStyle("body", fontName=regular, fontSize=9, leading=12, spaceAfter=3)
     return {
-        "title": ParagraphStyle("title", parent=body, fontName=bold, fontSize=15, leading=19,
-                                spaceAfter=8),
-        "h2": ParagraphStyle("h2", parent=body, fontName=bold, fontSize=12, leading=16,
-                             spaceBefore=10, spaceAfter=4),
+        "title": ParagraphStyle(
+            "title", parent=body, fontName=bold, fontSize=15, leading=19, spaceAfter=8
+        ),
+        "h2": ParagraphStyle(
+            "h2", parent=body, fontName=bold, fontSize=12, leading=16, spaceBefore=10, spaceAfter=4
+        ),
         "h3": ParagraphStyle("h3", parent=body, fontName=bold, fontSize=10, spaceBefore=4),
         "body": body,
         "mono": ParagraphStyle("mono", parent=body, fontName=mono, fontSize=8),
-        "box": ParagraphStyle("box", parent=body, backColor=HexColor("#f1f3f6"),
-                              borderPadding=3, spaceAfter=2),
+        "box": ParagraphStyle(
+            "box", parent=body, backColor=HexColor("#f1f3f6"), borderPadding=3, spaceAfter=2
+        ),
         "event": ParagraphStyle("event", parent=body, leftIndent=12, spaceAfter=4),
     }
 
@@ -274,7 +308,7 @@ def _markup(value: Any) -> str:
 def _row(label: str, value: str, style: ParagraphStyle, mono: bool = False) -> Paragraph:
     text = _markup(value)
     if mono:
-        text = f"<font name=\"{fonts()[2]}\">{text}</font>"
+        text = f'<font name="{fonts()[2]}">{text}</font>'
     return Paragraph(f"<b>{_markup(label)}:</b> {text}", style)
 
 
@@ -296,15 +330,26 @@ class _Pages:
     def _new_page(self) -> None:
         self.page += 1
         width, height = A4
-        self.frame = Frame(MARGIN, MARGIN, width - 2 * MARGIN, height - 2 * MARGIN - 10,
-                           leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+        self.frame = Frame(
+            MARGIN,
+            MARGIN,
+            width - 2 * MARGIN,
+            height - 2 * MARGIN - 10,
+            leftPadding=0,
+            rightPadding=0,
+            topPadding=0,
+            bottomPadding=0,
+        )
         regular = fonts()[0]
         self.canvas.setFont(regular, 7)
         self.canvas.setFillColor(HexColor("#666666"))
         case = self.context.case
-        self.canvas.drawString(MARGIN, height - MARGIN + 4,
-                               f"{case.reference} · history to version {case.version} · "
-                               f"exported {when(self.context.exported_at)}")
+        self.canvas.drawString(
+            MARGIN,
+            height - MARGIN + 4,
+            f"{case.reference} · history to version {case.version} · "
+            f"exported {when(self.context.exported_at)}",
+        )
         self.canvas.drawRightString(width - MARGIN, MARGIN - 20, f"page {self.page}")
         self.canvas.drawString(MARGIN, MARGIN - 20, f"head hash {self.context.head_hash}")
         self.canvas.setFillColor(HexColor("#000000"))
@@ -336,12 +381,16 @@ def write_pdf(out: IO[bytes], context: ReportContext, events: Iterable[Record]) 
     pages.add(Paragraph("Verification", styles["h2"]))
     for label, value in verification_rows(context):
         pages.add(_row(label, value, styles["box"], mono=label in MONO_ROWS))
-    pages.add(Paragraph(
-        "This report is a reading aid. The signed record is manifest.json with "
-        f"events.jsonl; check the bundle with <font name=\"{fonts()[2]}\">python -m "
-        "casefiles.verify_export --public-key VERIFIER-KEY BUNDLE.zip</font>, with the "
-        "verifier key you received independently (not the one above: a forger would "
-        "print their own).", styles["body"]))
+    pages.add(
+        Paragraph(
+            "This report is a reading aid. The signed record is manifest.json with "
+            f'events.jsonl; check the bundle with <font name="{fonts()[2]}">python -m '
+            "casefiles.verify_export --public-key VERIFIER-KEY BUNDLE.zip</font>, with the "
+            "verifier key you received independently (not the one above: a forger would "
+            "print their own).",
+            styles["body"],
+        )
+    )
     pages.add(Paragraph("Case summary", styles["h2"]))
     for label, value in summary_rows(context):
         pages.add(_row(label, value, styles["body"]))
@@ -362,8 +411,11 @@ def write_pdf(out: IO[bytes], context: ReportContext, events: Iterable[Record]) 
     pages.add(Spacer(0, 4))
     pages.add(Paragraph(f"Timeline ({context.event_count} events)", styles["h2"]))
     for record in events:
-        pages.add(Paragraph(
-            f"<b>{record['version']}.</b> {_markup(when(record['occurred_at']))} · "
-            f"{_markup(who(record))}<br/>{_markup(event_words(record))}",
-            styles["event"]))
+        pages.add(
+            Paragraph(
+                f"<b>{record['version']}.</b> {_markup(when(record['occurred_at']))} · "
+                f"{_markup(who(record))}<br/>{_markup(event_words(record))}",
+                styles["event"],
+            )
+        )
     pages.save()

@@ -133,7 +133,8 @@ def rules() -> _Rules:
         groups=groups,
         perpetrators=_party_patterns(data),
         perpetrator_not_after=compile_rule(data["perpetrator_not_after"])
-        if "perpetrator_not_after" in data else None,
+        if "perpetrator_not_after" in data
+        else None,
         count=count,
     )
 
@@ -146,8 +147,11 @@ def _party_patterns(data: dict[str, Any]) -> tuple[re.Pattern[str], ...]:
             out.append(compile_rule(pattern, 0))
             continue
         for party in data["parties"].values():
-            out.append(compile_rule(
-                pattern.replace("{adj}", party["adj"]).replace("{state}", party["state"]), 0))
+            out.append(
+                compile_rule(
+                    pattern.replace("{adj}", party["adj"]).replace("{state}", party["state"]), 0
+                )
+            )
     return tuple(out)
 
 
@@ -381,9 +385,7 @@ def find_allegations(
                 ref_label,
             )
         )
-    supported = [
-        not all(h.sentence in weak for h in cluster) for _, cluster in drafts
-    ]
+    supported = [not all(h.sentence in weak for h in cluster) for _, cluster in drafts]
     return _incidents(sentences, out, supported)
 
 
@@ -444,8 +446,9 @@ def _same_facts(a: Allegation, b: Allegation) -> bool:
 
 def _absorb(into: Allegation, other: Allegation) -> Allegation:
     """`into` with `other`'s categories and excerpt added, and the facts it lacks."""
-    also = tuple(dict.fromkeys(
-        c for c in (*into.also, other.category, *other.also) if c != into.category))
+    also = tuple(
+        dict.fromkeys(c for c in (*into.also, other.category, *other.also) if c != into.category)
+    )
     seen = {(into.excerpt.start, into.excerpt.end), *((s.start, s.end) for s in into.spans)}
     spans = list(into.spans)
     for span in (other.excerpt, *other.spans):
@@ -494,14 +497,17 @@ def _incidents(
         for n, (head, ranges, codes) in enumerate(groups):
             shared = any(lo <= b and a <= hi for a, b in ranges)
             near = any(lo <= b + _INCIDENT_GAP and a <= hi + _INCIDENT_GAP for a, b in ranges)
-            related = any(c == allegation.category or related_family(c, allegation.category)
-                          for c in codes)
-            if (
-                ((shared or (near and related)) and _compatible(head, allegation))
-                or (allegation.category in codes and _same_facts(head, allegation))
+            related = any(
+                c == allegation.category or related_family(c, allegation.category) for c in codes
+            )
+            if ((shared or (near and related)) and _compatible(head, allegation)) or (
+                allegation.category in codes and _same_facts(head, allegation)
             ):
-                groups[n] = (_absorb(head, allegation), [*ranges, (lo, hi)],
-                             codes | {allegation.category})
+                groups[n] = (
+                    _absorb(head, allegation),
+                    [*ranges, (lo, hi)],
+                    codes | {allegation.category},
+                )
                 break
         else:
             if strong:

@@ -69,8 +69,9 @@ class Allegation:
     def __post_init__(self) -> None:
         # Read back from an event's JSON, these arrive as lists (of dicts for spans).
         object.__setattr__(self, "also", tuple(self.also))
-        object.__setattr__(self, "spans", tuple(
-            s if isinstance(s, Span) else Span(**s) for s in self.spans))
+        object.__setattr__(
+            self, "spans", tuple(s if isinstance(s, Span) else Span(**s) for s in self.spans)
+        )
 
     @property
     def categories(self) -> tuple[str, ...]:

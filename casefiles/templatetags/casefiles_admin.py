@@ -23,8 +23,11 @@ def casefiles_counts(context) -> dict:
     return {
         "show": True,
         "states": [
-            (labels.state_label(state), counts["by_state"].get(state, 0),
-             f"{cases}?state__exact={state}")
+            (
+                labels.state_label(state),
+                counts["by_state"].get(state, 0),
+                f"{cases}?state__exact={state}",
+            )
             for state in workflow.STATES
         ],
         "pending": counts["pending_approvals"],

@@ -21,7 +21,8 @@ def test_every_action_has_its_url_with_its_arguments():
         assert pattern == cases.action_path(action)
         kwargs = {"object_id": "c", **{name: "x" for name in action.url_kwargs}}
         assert reverse(f"admin:casefiles_casefile_{action.name}", kwargs=kwargs).endswith(
-            "/".join([action.name, *("x" for _ in action.url_kwargs)]) + "/")
+            "/".join([action.name, *("x" for _ in action.url_kwargs)]) + "/"
+        )
 
 
 def test_a_new_action_gets_its_url_without_another_list(monkeypatch):

@@ -19,9 +19,16 @@ from tests.conftest import make_user
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
 SEED = Path(settings.BASE_DIR) / "seeds" / "000_448653ccaf37dc7e.txt"
 
@@ -48,8 +55,9 @@ def server_url(request):
         return
     shared = connections["default"]
     shared.inc_thread_sharing()
-    server = LiveServerThread("localhost", StaticFilesHandler,
-                              connections_override={"default": shared})
+    server = LiveServerThread(
+        "localhost", StaticFilesHandler, connections_override={"default": shared}
+    )
     server.daemon = True
     server.start()
     server.is_ready.wait()
@@ -96,8 +104,9 @@ class Session:
         return self.page.inner_text(selector)
 
 
-def test_documenter_supervisor_and_auditor_in_a_browser(server_url,
-                                                        django_capture_on_commit_callbacks):
+def test_documenter_supervisor_and_auditor_in_a_browser(
+    server_url, django_capture_on_commit_callbacks
+):
     make_user("dora", "documenter")
     make_user("sam", "supervisor")
     make_user("aud", "auditor")
@@ -146,7 +155,8 @@ def test_documenter_supervisor_and_auditor_in_a_browser(server_url,
         sam.page.wait_for_selector(".casefiles-request")
         sam.shot("08-supervisor-pending")
         sam.page.locator(f"tr[data-reference='{wanted.reference}']").locator(
-            "text=Approve or reject").click()
+            "text=Approve or reject"
+        ).click()
         sam.page.fill("#id_reason", "Checked the source; agreed.")
         sam.shot("09-supervisor-decide")
         sam.page.click("button[value=approve]")
@@ -171,13 +181,20 @@ def test_documenter_supervisor_and_auditor_in_a_browser(server_url,
         # the case's history, so a GET may not do it); nothing else on the page submits.
         buttons = content.locator("input[type=submit], button[type=submit]")
         assert buttons.count() == 1 and buttons.first.inner_text().strip().lower() == (
-            "export this case")
+            "export this case"
+        )
         assert "State: Sourcing" in aud.text()
 
-    types = list(Event.objects.filter(case_id=wanted.pk).order_by("-version")
-                 .values_list("type", "actor__username")[:3])
-    assert types == [("TransitionApproved", "sam"), ("TransitionRequested", "dora"),
-                     ("CaseEdited", "dora")]
+    types = list(
+        Event.objects.filter(case_id=wanted.pk)
+        .order_by("-version")
+        .values_list("type", "actor__username")[:3]
+    )
+    assert types == [
+        ("TransitionApproved", "sam"),
+        ("TransitionRequested", "dora"),
+        ("CaseEdited", "dora"),
+    ]
 
 
 def test_case_page_evaluation_sections_in_a_browser(server_url):
@@ -196,26 +213,52 @@ def test_case_page_evaluation_sections_in_a_browser(server_url):
     attach(dora, case_id, ["The New York Times"], title="NYT recordings")
     attach(dora, case_id, ["HRMMU"], title="UN monitoring mission report")
     nyt, un = (s.source_id for s in case_state(case_id).sources)
-    source_grade(actor=dora, case_id=case_id, source_id=nyt, reliability="B",
-                 credibility="2", reason="Recordings authenticated by the NYT")
-    provenance_record(actor=dora, case_id=case_id, source_id=nyt, chain=[
-        {"role": "obtained", "organisation": "The New York Times"},
-        {"role": "verified", "organisation": "Centre for Information Resilience"}])
-    verification_record(actor=dora, case_id=case_id, source_id=nyt,
-                        method="geolocation", result="confirmed",
-                        notes="Tree line and road matched satellite imagery")
-    fact = fact_record(actor=dora, case_id=case_id,
-                       text="Captured soldiers were shot after surrendering")
+    source_grade(
+        actor=dora,
+        case_id=case_id,
+        source_id=nyt,
+        reliability="B",
+        credibility="2",
+        reason="Recordings authenticated by the NYT",
+    )
+    provenance_record(
+        actor=dora,
+        case_id=case_id,
+        source_id=nyt,
+        chain=[
+            {"role": "obtained", "organisation": "The New York Times"},
+            {"role": "verified", "organisation": "Centre for Information Resilience"},
+        ],
+    )
+    verification_record(
+        actor=dora,
+        case_id=case_id,
+        source_id=nyt,
+        method="geolocation",
+        result="confirmed",
+        notes="Tree line and road matched satellite imagery",
+    )
+    fact = fact_record(
+        actor=dora, case_id=case_id, text="Captured soldiers were shot after surrendering"
+    )
     for source_id in (nyt, un):
-        fact_support(actor=dora, case_id=case_id, source_id=source_id,
-                     fact_id=fact.events[0].payload["fact_id"], excerpt="…")
-    qualification = qualification_add(actor=lena, case_id=case_id,
-                                      code="killing_hors_de_combat")
-    element_assess(actor=lena, case_id=case_id, element="killed_or_injured",
-                   qualification_id=qualification.events[0].payload[
-                       "qualification_id"], finding="met", source_ids=[nyt, un])
-    person_add(actor=dora, case_id=case_id, role="witness", name="Real Name",
-               protected=True)
+        fact_support(
+            actor=dora,
+            case_id=case_id,
+            source_id=source_id,
+            fact_id=fact.events[0].payload["fact_id"],
+            excerpt="…",
+        )
+    qualification = qualification_add(actor=lena, case_id=case_id, code="killing_hors_de_combat")
+    element_assess(
+        actor=lena,
+        case_id=case_id,
+        element="killed_or_injured",
+        qualification_id=qualification.events[0].payload["qualification_id"],
+        finding="met",
+        source_ids=[nyt, un],
+    )
+    person_add(actor=dora, case_id=case_id, role="witness", name="Real Name", protected=True)
 
     with chromium() as browser:
         reviewer = Session(browser, server_url, "lena")
@@ -224,8 +267,7 @@ def test_case_page_evaluation_sections_in_a_browser(server_url):
         reviewer.shot("12-legal-reviewer-case-evaluation")
         text = reviewer.text()
         assert "B2 — usually reliable / probably true" in text
-        assert "corroborated by 2 independent origins" in reviewer.text(
-            "#casefiles-corroboration")
+        assert "corroborated by 2 independent origins" in reviewer.text("#casefiles-corroboration")
         assert "Assess…" in reviewer.text("#casefiles-legal-review")
         assert "Witness 1" in text and "Real Name" not in text
 
@@ -264,7 +306,8 @@ def test_restricting_a_case_in_a_browser(server_url):
         doc.page.click("button[value=send]")
         doc.page.wait_for_selector("#casefiles-restriction-pending")
         assert "dora asked to restrict the case to team team-kharkiv" in doc.text(
-            "#casefiles-restriction-pending")
+            "#casefiles-restriction-pending"
+        )
         assert doc.page.locator("#casefiles-decide-restriction").count() == 0
 
         sam = Session(browser, server_url, "sam")
@@ -292,7 +335,13 @@ def test_restricting_a_case_in_a_browser(server_url):
         answer = outsider.page.goto(f"{server_url}/admin/casefiles/casefile/{case_id}/change/")
         assert answer.status == 404
 
-    assert list(Event.objects.filter(case_id=case_id, type__startswith="Restrict")
-                .values_list("type", "actor__username")) == [("RestrictionRequested", "dora")]
-    assert list(Event.objects.filter(case_id=case_id, type="CaseRestricted")
-                .values_list("actor__username", flat=True)) == ["sam"]
+    assert list(
+        Event.objects.filter(case_id=case_id, type__startswith="Restrict").values_list(
+            "type", "actor__username"
+        )
+    ) == [("RestrictionRequested", "dora")]
+    assert list(
+        Event.objects.filter(case_id=case_id, type="CaseRestricted").values_list(
+            "actor__username", flat=True
+        )
+    ) == ["sam"]

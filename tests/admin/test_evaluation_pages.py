@@ -22,8 +22,15 @@ from tests.factories import attach, move, open_case
 pytestmark = pytest.mark.django_db
 
 REAL_NAME = "Oleksandra Hrytsenko"
-WRITE_BUTTONS = ("Grade…", "Record provenance…", "Record verification…", "Add fact…",
-                 "Link a source to a fact…", "Add person…", "Split case…")
+WRITE_BUTTONS = (
+    "Grade…",
+    "Record provenance…",
+    "Record verification…",
+    "Add fact…",
+    "Link a source to a fact…",
+    "Add person…",
+    "Split case…",
+)
 LEGAL_BUTTONS = ("Add qualification…", "Assess…")
 
 
@@ -45,6 +52,7 @@ def as_user(client, users):
     def login(who):
         client.force_login(users[who] if isinstance(who, str) else who)
         return client
+
     return login
 
 
@@ -78,15 +86,23 @@ def post(client, url: str, data: dict, case_id) -> object:
 
 # --- each action page drives its command, and the case page shows the result ------------
 
+
 def test_grade_page_grades_and_regrading_keeps_the_history(as_user, case_id):
     client = as_user("documenter")
     url = action_url("grade", case_id, source_id(case_id, "NYT recordings"))
-    response = post(client, url, {"reliability": "B", "credibility": "2",
-                                  "reason": "Long record of accurate reporting"}, case_id)
+    response = post(
+        client,
+        url,
+        {"reliability": "B", "credibility": "2", "reason": "Long record of accurate reporting"},
+        case_id,
+    )
     assert response.status_code == 302
     event = last_event(case_id)
     assert (event.type, event.payload["reliability"], event.payload["credibility"]) == (
-        "SourceGraded", "B", "2")
+        "SourceGraded",
+        "B",
+        "2",
+    )
     text = page(client, case_id)
     assert "B2 — usually reliable / probably true" in text
     assert "graded by dora" in text and "Long record of accurate reporting" in text
@@ -104,8 +120,12 @@ def test_grade_page_grades_and_regrading_keeps_the_history(as_user, case_id):
 def test_grade_page_shows_the_commands_refusal(as_user, case_id):
     client = as_user("documenter")
     url = action_url("grade", case_id, source_id(case_id, "NYT recordings"))
-    response = post(client, url, {"reliability": "B", "credibility": "2", "reason": "x",
-                                  "expected_version": 1}, case_id)
+    response = post(
+        client,
+        url,
+        {"reliability": "B", "credibility": "2", "reason": "x", "expected_version": 1},
+        case_id,
+    )
     assert response.status_code == 200
     assert "changed since you read it" in response.content.decode()
     assert not Event.objects.filter(type="SourceGraded").exists()
@@ -114,7 +134,8 @@ def test_grade_page_shows_the_commands_refusal(as_user, case_id):
 def test_grade_page_for_a_source_of_another_case_says_so(as_user, case_id, actors):
     other = open_case(actors["documenter"])
     response = as_user("documenter").get(
-        action_url("grade", other, source_id(case_id, "UN report")), follow=True)
+        action_url("grade", other, source_id(case_id, "UN report")), follow=True
+    )
     assert "has no source" in response.content.decode()
 
 
@@ -122,12 +143,22 @@ def test_provenance_page_records_the_chain_and_changes_corroboration(as_user, ca
     client = as_user("documenter")
     un = source_id(case_id, "UN report")
     url = action_url("provenance", case_id, un)
-    response = post(client, url, {"role_0": "captured", "organisation_0": "Ukrainian police",
-                                  "role_1": "relayed", "organisation_1": "HRMMU"}, case_id)
+    response = post(
+        client,
+        url,
+        {
+            "role_0": "captured",
+            "organisation_0": "Ukrainian police",
+            "role_1": "relayed",
+            "organisation_1": "HRMMU",
+        },
+        case_id,
+    )
     assert response.status_code == 302
     assert last_event(case_id).payload["chain"] == [
         {"role": "captured", "organisation": "Ukrainian police"},
-        {"role": "relayed", "organisation": "HRMMU"}]
+        {"role": "relayed", "organisation": "HRMMU"},
+    ]
     text = page(client, case_id)
     assert "captured by Ukrainian police → relayed by HRMMU" in text
     assert "ukrainian police" in text  # the origin group now named in the panel
@@ -135,11 +166,13 @@ def test_provenance_page_records_the_chain_and_changes_corroboration(as_user, ca
     assert 'value="Ukrainian police"' in client.get(url).content.decode()
 
 
-@pytest.mark.parametrize(("rows", "message"), [
-    ({"organisation_0": "NYT"}, "Row 1 needs both a role and an organisation."),
-    ({"role_0": "relayed", "organisation_0": "Business Insider"},
-     "the chain names no origin"),
-])
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ({"organisation_0": "NYT"}, "Row 1 needs both a role and an organisation."),
+        ({"role_0": "relayed", "organisation_0": "Business Insider"}, "the chain names no origin"),
+    ],
+)
 def test_provenance_page_refuses_incomplete_chains(as_user, case_id, rows, message):
     client = as_user("documenter")
     url = action_url("provenance", case_id, source_id(case_id, "BI relay"))
@@ -152,8 +185,16 @@ def test_provenance_page_refuses_incomplete_chains(as_user, case_id, rows, messa
 def test_verification_page_records_a_step(as_user, case_id):
     client = as_user("supervisor")
     url = action_url("verification", case_id, source_id(case_id, "NYT recordings"))
-    response = post(client, url, {"method": "audio_authentication", "result": "confirmed",
-                                  "notes": "Voices matched known recordings"}, case_id)
+    response = post(
+        client,
+        url,
+        {
+            "method": "audio_authentication",
+            "result": "confirmed",
+            "notes": "Voices matched known recordings",
+        },
+        case_id,
+    )
     assert response.status_code == 302
     assert last_event(case_id).payload["method"] == "audio_authentication"
     text = page(client, case_id)
@@ -175,28 +216,49 @@ def test_facts_and_support_drive_the_corroboration_panel(as_user, case_id):
 
     support = action_url("support", case_id)
     for title in ("NYT recordings", "BI relay"):
-        response = post(client, support, {"fact": fact_id, "source": source_id(case_id, title),
-                                          "excerpt": "…shot after surrendering…"}, case_id)
+        response = post(
+            client,
+            support,
+            {
+                "fact": fact_id,
+                "source": source_id(case_id, title),
+                "excerpt": "…shot after surrendering…",
+            },
+            case_id,
+        )
         assert response.status_code == 302
     panel = page(client, case_id).split('id="casefiles-corroboration"')[1].split("</table>")[0]
     assert "single origin" in panel  # a relay of the NYT recordings counts once
     assert "NYT recordings<br>BI relay" in panel and "new york times" in panel
 
-    post(client, support, {"fact": fact_id, "source": source_id(case_id, "UN report"),
-                           "excerpt": "HRMMU documented the killing"}, case_id)
+    post(
+        client,
+        support,
+        {
+            "fact": fact_id,
+            "source": source_id(case_id, "UN report"),
+            "excerpt": "HRMMU documented the killing",
+        },
+        case_id,
+    )
     panel = page(client, case_id).split('id="casefiles-corroboration"')[1].split("</table>")[0]
     assert "corroborated by 2 independent origins" in panel
 
-    response = post(client, support, {"fact": fact_id, "source": source_id(case_id, "UN report"),
-                                      "excerpt": "again"}, case_id)
+    response = post(
+        client,
+        support,
+        {"fact": fact_id, "source": source_id(case_id, "UN report"), "excerpt": "again"},
+        case_id,
+    )
     assert "this source already supports that fact" in response.content.decode()
 
 
 def test_legal_review_checklist_through_its_pages(as_user, case_id, users):
     client = as_user("legal")
     assert "Add qualification…" in page(client, case_id)
-    response = post(client, action_url("qualification", case_id), {"code": "wilful_killing"},
-                    case_id)
+    response = post(
+        client, action_url("qualification", case_id), {"code": "wilful_killing"}, case_id
+    )
     assert response.status_code == 302
     qualification = case_state(case_id).qualifications[0]
     elements = provisions()["wilful_killing"]["elements"]
@@ -210,14 +272,19 @@ def test_legal_review_checklist_through_its_pages(as_user, case_id, users):
 
     assess = action_url("assess", case_id, qualification["qualification_id"])
     first = elements[0]["id"]
-    assert re.search(rf'value="{first}"[^>]* selected',
-                     client.get(assess, {"element": first}).content.decode())
+    assert re.search(
+        rf'value="{first}"[^>]* selected', client.get(assess, {"element": first}).content.decode()
+    )
     response = post(client, assess, {"element": first, "finding": "met"}, case_id)
     assert "must refer to at least one supporting source" in response.content.decode()
     nyt = source_id(case_id, "NYT recordings")
     for element in elements:
-        response = post(client, assess, {"element": element["id"], "finding": "met",
-                                         "sources": [nyt], "note": "see recording"}, case_id)
+        response = post(
+            client,
+            assess,
+            {"element": element["id"], "finding": "met", "sources": [nyt], "note": "see recording"},
+            case_id,
+        )
         assert response.status_code == 302
     text = page(client, case_id)
     assert "every element met" in text and "may be closed as substantiated" in text
@@ -236,9 +303,12 @@ def test_legal_review_checklist_through_its_pages(as_user, case_id, users):
 def test_split_page_opens_a_case_and_both_refer_to_each_other(as_user, case_id):
     client = as_user("documenter")
     un = source_id(case_id, "UN report")
-    response = post(client, action_url("split", case_id),
-                    {"sources": [un], "title": "Second incident", "reason": "other date"},
-                    case_id)
+    response = post(
+        client,
+        action_url("split", case_id),
+        {"sources": [un], "title": "Second incident", "reason": "other date"},
+        case_id,
+    )
     assert response.status_code == 302
     new = CaseFile.objects.get(title="Second incident")
     assert [s.title for s in case_state(new.pk).sources] == ["UN report"]
@@ -249,23 +319,34 @@ def test_split_page_opens_a_case_and_both_refer_to_each_other(as_user, case_id):
 
 
 def test_split_needs_a_source(as_user, case_id):
-    response = post(as_user("documenter"), action_url("split", case_id),
-                    {"title": "Second incident", "reason": "x"}, case_id)
+    response = post(
+        as_user("documenter"),
+        action_url("split", case_id),
+        {"title": "Second incident", "reason": "x"},
+        case_id,
+    )
     assert response.status_code == 200 and "This field is required" in response.content.decode()
     assert not CaseFile.objects.filter(title="Second incident").exists()
 
 
 # --- buttons only for roles the command accepts ---------------------------------------
 
-@pytest.mark.parametrize(("who", "write", "legal"), [
-    ("documenter", True, False), ("supervisor", True, False), ("legal", True, True),
-    ("auditor", False, False),
-])
+
+@pytest.mark.parametrize(
+    ("who", "write", "legal"),
+    [
+        ("documenter", True, False),
+        ("supervisor", True, False),
+        ("legal", True, True),
+        ("auditor", False, False),
+    ],
+)
 def test_buttons_follow_the_commands_roles(as_user, case_id, actors, who, write, legal):
     fact_record(actor=actors["documenter"], case_id=case_id, text="A fact")
     qualification_add(actor=actors["legal"], case_id=case_id, code="torture")
-    person_add(actor=actors["documenter"], case_id=case_id, role="witness", name=REAL_NAME,
-               protected=True)
+    person_add(
+        actor=actors["documenter"], case_id=case_id, role="witness", name=REAL_NAME, protected=True
+    )
     text = page(as_user(who), case_id)
     assert all((button in text) == write for button in WRITE_BUTTONS), who
     assert all((button in text) == legal for button in LEGAL_BUTTONS), who
@@ -275,13 +356,27 @@ def test_buttons_follow_the_commands_roles(as_user, case_id, actors, who, write,
 
 def test_auditor_reads_every_section_and_has_no_write_button(as_user, case_id, actors, users):
     nyt = source_id(case_id, "NYT recordings")
-    source_grade(actor=actors["documenter"], case_id=case_id, source_id=nyt,
-                 reliability="C", credibility="3", reason="Unconfirmed")
-    qualification = qualification_add(actor=actors["legal"], case_id=case_id,
-                                      code="wilful_killing").events[0].payload
-    element_assess(actor=actors["legal"], case_id=case_id,
-                   qualification_id=qualification["qualification_id"], element="killed",
-                   finding="insufficient", note="one recording only")
+    source_grade(
+        actor=actors["documenter"],
+        case_id=case_id,
+        source_id=nyt,
+        reliability="C",
+        credibility="3",
+        reason="Unconfirmed",
+    )
+    qualification = (
+        qualification_add(actor=actors["legal"], case_id=case_id, code="wilful_killing")
+        .events[0]
+        .payload
+    )
+    element_assess(
+        actor=actors["legal"],
+        case_id=case_id,
+        qualification_id=qualification["qualification_id"],
+        element="killed",
+        finding="insufficient",
+        note="one recording only",
+    )
     for user in (users["auditor"], cleared(users["auditor"])):
         client = as_user(user)
         text = page(client, case_id)
@@ -294,8 +389,12 @@ def test_auditor_reads_every_section_and_has_no_write_button(as_user, case_id, a
 def test_a_closed_case_offers_no_evaluation_buttons(as_user, case_id, actors):
     for to_state in ("sourcing", "corroboration", "legal_review"):
         move(actors["documenter"], actors["supervisor"], case_id, to_state)
-    case_edit(actor=actors["legal"], case_id=case_id, outcome="referred",
-              legal_qualification="Referred to the national prosecutor")
+    case_edit(
+        actor=actors["legal"],
+        case_id=case_id,
+        outcome="referred",
+        legal_qualification="Referred to the national prosecutor",
+    )
     move(actors["legal"], actors["supervisor"], case_id, "closed")
     for who in ("documenter", "legal"):
         text = page(as_user(who), case_id)
@@ -304,12 +403,24 @@ def test_a_closed_case_offers_no_evaluation_buttons(as_user, case_id, actors):
 
 # --- protected persons ----------------------------------------------------------------
 
+
 @pytest.fixture
 def protected(case_id, actors):
-    outcome = person_add(actor=actors["documenter"], case_id=case_id, role="witness",
-                         name=REAL_NAME, pseudonym="Witness K", protected=True)
-    person_add(actor=actors["documenter"], case_id=case_id, role="alleged_perpetrator",
-               name="Unit 4321", protected=False)
+    outcome = person_add(
+        actor=actors["documenter"],
+        case_id=case_id,
+        role="witness",
+        name=REAL_NAME,
+        pseudonym="Witness K",
+        protected=True,
+    )
+    person_add(
+        actor=actors["documenter"],
+        case_id=case_id,
+        role="alleged_perpetrator",
+        name="Unit 4321",
+        protected=False,
+    )
     return outcome.events[0].payload["person_id"]
 
 
@@ -322,8 +433,10 @@ def pages_that_could_show_a_name(client, case_id) -> dict[str, str]:
         + "?q=Hrytsenko",
         "admin history": reverse("admin:casefiles_casefile_history", args=[case_id]),
         "event log": reverse("admin:casefiles_event_changelist") + f"?q={case_id}",
-        **{f"event {e.version}": reverse("admin:casefiles_event_change", args=[e.pk])
-           for e in events},
+        **{
+            f"event {e.version}": reverse("admin:casefiles_event_change", args=[e.pk])
+            for e in events
+        },
         "notes": reverse("admin:casefiles_casenote_changelist"),
     }
     pages = {}
@@ -337,8 +450,7 @@ def pages_that_could_show_a_name(client, case_id) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("who", ["documenter", "supervisor", "legal", "auditor", "both"])
-def test_protected_name_is_on_no_page_for_users_without_clearance(as_user, case_id,
-                                                                  protected, who):
+def test_protected_name_is_on_no_page_for_users_without_clearance(as_user, case_id, protected, who):
     client = as_user(who)
     pages = pages_that_could_show_a_name(client, case_id)
     for label, text in pages.items():
@@ -353,8 +465,9 @@ def test_protected_name_is_on_no_page_for_users_without_clearance(as_user, case_
 
 
 @pytest.mark.parametrize("who", ["documenter", "auditor"])
-def test_cleared_user_sees_the_name_once_and_the_look_is_recorded(as_user, case_id,
-                                                                  protected, users, who):
+def test_cleared_user_sees_the_name_once_and_the_look_is_recorded(
+    as_user, case_id, protected, users, who
+):
     user = cleared(users[who])
     client = as_user(user)
     pages = pages_that_could_show_a_name(client, case_id)
@@ -364,8 +477,9 @@ def test_cleared_user_sees_the_name_once_and_the_look_is_recorded(as_user, case_
     reveal = action_url("reveal", case_id, protected)
     form = client.get(reveal).content.decode()
     assert "Witness K" in form and REAL_NAME not in form
-    response = client.post(reveal, {"reason": "Preparing the witness statement",
-                                    "button": "reveal"})
+    response = client.post(
+        reveal, {"reason": "Preparing the witness statement", "button": "reveal"}
+    )
     assert response.status_code == 200
     text = response.content.decode()
     assert f"<strong>{REAL_NAME}</strong>" in text and text.count(REAL_NAME) == 1
@@ -382,8 +496,10 @@ def test_cleared_user_sees_the_name_once_and_the_look_is_recorded(as_user, case_
     assert all(REAL_NAME not in morsel.value for morsel in client.cookies.values())
     pages = pages_that_could_show_a_name(client, case_id)
     assert not any(REAL_NAME in text for text in pages.values())
-    assert "Viewed the real identity of a protected person: Preparing the witness statement" \
+    assert (
+        "Viewed the real identity of a protected person: Preparing the witness statement"
         in pages["case page"]
+    )
 
 
 def test_reveal_needs_a_reason(as_user, case_id, protected, users):
@@ -395,8 +511,12 @@ def test_reveal_needs_a_reason(as_user, case_id, protected, users):
 
 def test_person_page_keeps_the_name_out_of_history_and_messages(as_user, case_id):
     client = as_user("documenter")
-    response = post(client, action_url("person", case_id),
-                    {"role": "victim", "name": REAL_NAME, "protected": "on"}, case_id)
+    response = post(
+        client,
+        action_url("person", case_id),
+        {"role": "victim", "name": REAL_NAME, "protected": "on"},
+        case_id,
+    )
     assert response.status_code == 302
     event = last_event(case_id)
     assert event.type == "PersonAdded" and event.payload["name"] is None
@@ -405,14 +525,17 @@ def test_person_page_keeps_the_name_out_of_history_and_messages(as_user, case_id
     followed = client.get(response["Location"]).content.decode()
     assert "Protected victim added as “Victim 1”." in followed and REAL_NAME not in followed
 
-    post(client, action_url("person", case_id),
-         {"role": "alleged_perpetrator", "name": "Colonel X", "pseudonym": ""}, case_id)
+    post(
+        client,
+        action_url("person", case_id),
+        {"role": "alleged_perpetrator", "name": "Colonel X", "pseudonym": ""},
+        case_id,
+    )
     text = page(client, case_id)
     assert "Colonel X" in text  # an unprotected person's name is shown
 
 
-def test_a_cleared_supervisor_and_legal_reviewer_may_look_too(as_user, case_id, protected,
-                                                              users):
+def test_a_cleared_supervisor_and_legal_reviewer_may_look_too(as_user, case_id, protected, users):
     for who in ("supervisor", "legal"):
         client = as_user(cleared(users[who]))
         response = client.post(action_url("reveal", case_id, protected), {"reason": who})

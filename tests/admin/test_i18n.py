@@ -35,6 +35,7 @@ def as_user(client, users):
     def login(name):
         client.force_login(users[name])
         return client
+
     return login
 
 
@@ -79,10 +80,12 @@ def test_case_list_state_column_and_filter_are_translated_and_still_filter(as_us
     open_case(actors["documenter"], title="Still in intake")
     moved = open_case(actors["documenter"], title="Moved on")
     from tests.factories import move
+
     move(actors["documenter"], actors["supervisor"], moved, "sourcing")
     client = as_user("documenter")
-    listing = client.get(reverse("admin:casefiles_casefile_changelist"),
-                         {"state__exact": "sourcing"}, **UK)
+    listing = client.get(
+        reverse("admin:casefiles_casefile_changelist"), {"state__exact": "sourcing"}, **UK
+    )
     assert [str(case.pk) for case in listing.context["cl"].result_list] == [moved]
     html = listing.content.decode()
     assert '<td class="field-state_label">Збір джерел</td>' in html
@@ -94,8 +97,9 @@ def test_language_switch_sets_the_language_for_later_pages(as_user, actors):
     index = client.get(reverse("admin:index")).content.decode()
     assert f'action="{reverse("set_language")}"' in index
     assert '<option value="uk" lang="uk">Українська</option>' in index
-    response = client.post(reverse("set_language"),
-                           {"language": "uk", "next": reverse("admin:index")})
+    response = client.post(
+        reverse("set_language"), {"language": "uk", "next": reverse("admin:index")}
+    )
     assert response.status_code == 302 and response.url == reverse("admin:index")
     assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "uk"
     index = client.get(reverse("admin:index")).content.decode()  # no Accept-Language
@@ -105,11 +109,16 @@ def test_language_switch_sets_the_language_for_later_pages(as_user, actors):
 
 def test_pending_page_and_decision_buttons_in_ukrainian(as_user, actors):
     from casefiles import commands
+
     case_id = open_case(actors["documenter"])
-    commands.transition_request(actor=actors["documenter"], case_id=case_id,
-                                to_state="sourcing", reason="ready")
-    page = as_user("supervisor").get(
-        reverse("admin:casefiles_transitionrequest_pending"), **UK).content.decode()
+    commands.transition_request(
+        actor=actors["documenter"], case_id=case_id, to_state="sourcing", reason="ready"
+    )
+    page = (
+        as_user("supervisor")
+        .get(reverse("admin:casefiles_transitionrequest_pending"), **UK)
+        .content.decode()
+    )
     assert "<h1>Запити, що чекають рішення</h1>" in page
     assert "Приймання → Збір джерел" in page
     assert "Схвалити вибрані" in page and "Відхилити вибрані" in page
@@ -122,7 +131,9 @@ def test_messages_are_translated_but_the_recorded_event_is_not(as_user, actors):
     response = client.post(
         reverse("admin:casefiles_casefile_request", args=[case_id, "sourcing"]),
         {"reason": "Готово до збору джерел", "expected_version": 1, "button": "send"},
-        follow=True, **UK)
+        follow=True,
+        **UK,
+    )
     text = response.content.decode()
     assert "Запит на перехід Приймання → Збір джерел для" in text
     event = Event.objects.filter(case_id=case_id).order_by("-version").first()
@@ -134,10 +145,12 @@ def test_admin_labels_cover_every_state_and_status_in_the_domains_words():
     from casefiles.admin import labels
     from casefiles.domain import workflow
     from casefiles.models import CaseFile
+
     with translation.override("en"):
         assert {s: str(t) for s, t in labels.STATE_LABELS.items()} == workflow.STATE_LABELS
-        assert ({s: str(t) for s, t in labels.CORROBORATION_LABELS.items()}
-                == dict(CaseFile.CORROBORATION_CHOICES))
+        assert {s: str(t) for s, t in labels.CORROBORATION_LABELS.items()} == dict(
+            CaseFile.CORROBORATION_CHOICES
+        )
 
 
 # --- the catalogue ---------------------------------------------------------------------
@@ -204,14 +217,16 @@ def test_compiled_catalogue_matches_the_po():
             assert compiled.pgettext(entry["msgctxt"], msgid) == entry["msgstr"], msgid
         elif "msgid_plural" in entry:
             for n, form in ((1, 0), (3, 1), (5, 2)):
-                assert (compiled.ngettext(msgid, entry["msgid_plural"], n)
-                        == entry[f"msgstr[{form}]"]), msgid
+                assert (
+                    compiled.ngettext(msgid, entry["msgid_plural"], n) == entry[f"msgstr[{form}]"]
+                ), msgid
         else:
             assert compiled.gettext(msgid) == entry["msgstr"], msgid
 
 
-@pytest.mark.skipif(shutil.which("xgettext") is None,
-                    reason="needs GNU gettext (apt-get install gettext)")
+@pytest.mark.skipif(
+    shutil.which("xgettext") is None, reason="needs GNU gettext (apt-get install gettext)"
+)
 def test_catalogue_covers_every_marked_string(tmp_path, settings, monkeypatch):
     """Extract the strings again, in a copy of the sources and the catalogue, so the real
     one is left alone: nothing marked for translation may come out untranslated."""
@@ -223,8 +238,11 @@ def test_catalogue_covers_every_marked_string(tmp_path, settings, monkeypatch):
     monkeypatch.chdir(tmp_path)
     call_command("makemessages", locale=["uk"], verbosity=0)
     copy = tmp_path / PO.relative_to(base)
-    untranslated = [e["msgid"] for e in po_entries(copy)
-                    if not all(v.strip() for k, v in e.items() if k.startswith("msgstr"))]
+    untranslated = [
+        e["msgid"]
+        for e in po_entries(copy)
+        if not all(v.strip() for k, v in e.items() if k.startswith("msgstr"))
+    ]
     assert untranslated == []
 
 
@@ -232,15 +250,20 @@ def test_restriction_section_and_pending_restrictions_in_ukrainian(as_user, acto
     from django.contrib.auth.models import Group
 
     from casefiles.commands.compartments import restriction_request
+
     team = Group.objects.create(name="team-kharkiv")
     users["documenter"].groups.add(team)
     case_id = open_case(actors["documenter"])
     page = as_user("documenter").get(case_url(case_id), **UK).content.decode()
     assert "Доступ не обмежено: цю справу бачать усі, хто має роль." in page
     assert "Обмежити доступ командою…" in page
-    restriction_request(actor=actors["documenter"], case_id=case_id, team="team-kharkiv",
-                        reason="свідчення")
-    pending = as_user("supervisor").get(
-        reverse("admin:casefiles_transitionrequest_pending"), **UK).content.decode()
+    restriction_request(
+        actor=actors["documenter"], case_id=case_id, team="team-kharkiv", reason="свідчення"
+    )
+    pending = (
+        as_user("supervisor")
+        .get(reverse("admin:casefiles_transitionrequest_pending"), **UK)
+        .content.decode()
+    )
     assert "Запити на обмеження доступу" in pending
     assert "Обмежити доступ до справи командою team-kharkiv" in pending

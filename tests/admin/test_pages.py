@@ -19,9 +19,13 @@ def case_url(case_id) -> str:
 def edit_data(case_id, **changes) -> dict:
     case = case_state(case_id)
     data = {
-        "title": case.title, "summary": case.summary, "categories": list(case.categories),
-        "places": "\n".join(case.places), "incident_from": case.incident_from or "",
-        "incident_to": case.incident_to or "", "expected_version": case.version,
+        "title": case.title,
+        "summary": case.summary,
+        "categories": list(case.categories),
+        "places": "\n".join(case.places),
+        "incident_from": case.incident_from or "",
+        "incident_to": case.incident_to or "",
+        "expected_version": case.version,
     }
     data.update(changes)
     return data
@@ -32,6 +36,7 @@ def as_user(client, users):
     def login(name):
         client.force_login(users[name])
         return client
+
     return login
 
 
@@ -42,11 +47,17 @@ def test_case_page_edit_goes_through_case_edit(as_user, actors):
     assert response.status_code == 302
     event = Event.objects.filter(case_id=case_id).order_by("-version").first()
     assert event.type == "CaseEdited"
-    assert event.payload["changes"] == {"summary": {
-        "old": "Intercepted call: a commander ordered troops to kill civilians.",
-        "new": "New summary."}}
-    assert event.actor == {"id": actors["documenter"].user_id, "username": "dora",
-                           "role": "documenter"}
+    assert event.payload["changes"] == {
+        "summary": {
+            "old": "Intercepted call: a commander ordered troops to kill civilians.",
+            "new": "New summary.",
+        }
+    }
+    assert event.actor == {
+        "id": actors["documenter"].user_id,
+        "username": "dora",
+        "role": "documenter",
+    }
     assert CaseFile.objects.get(pk=case_id).summary == "New summary."
 
 
@@ -67,18 +78,25 @@ def test_stale_version_is_refused_with_a_message_and_nothing_saved(as_user, acto
 def test_invalid_edit_is_refused_by_the_command(as_user, actors):
     case_id = open_case(actors["documenter"])
     response = as_user("documenter").post(
-        case_url(case_id), edit_data(case_id, incident_from="2022-05-01",
-                                     incident_to="2022-04-01"))
+        case_url(case_id), edit_data(case_id, incident_from="2022-05-01", incident_to="2022-04-01")
+    )
     assert response.status_code == 200
     assert "incident end 2022-04-01 is before its start 2022-05-01" in response.content.decode()
     assert Event.objects.filter(case_id=case_id).count() == 1
 
 
 def test_add_opens_a_case_through_case_open(as_user):
-    response = as_user("documenter").post(reverse("admin:casefiles_casefile_add"), {
-        "title": "Shelling of a school", "summary": "", "places": "Kharkiv\nSaltivka",
-        "categories": ["attack_on_protected_objects"], "incident_from": "2022-03-02",
-        "incident_to": ""})
+    response = as_user("documenter").post(
+        reverse("admin:casefiles_casefile_add"),
+        {
+            "title": "Shelling of a school",
+            "summary": "",
+            "places": "Kharkiv\nSaltivka",
+            "categories": ["attack_on_protected_objects"],
+            "incident_from": "2022-03-02",
+            "incident_to": "",
+        },
+    )
     case = CaseFile.objects.get(title="Shelling of a school")
     assert response.status_code == 302 and response["Location"] == case_url(case.pk)
     assert case.places == ["Kharkiv", "Saltivka"]
@@ -117,17 +135,18 @@ def test_request_then_approve_four_eyes(as_user, actors, users):
     assert "Approve or reject" not in pending and 'name="requests"' not in pending
     # Even a forged post is refused by the command (four-eyes), with its message.
     request_id = str(TransitionRequest.objects.get().pk)
-    response = client.post(reverse("admin:casefiles_transitionrequest_pending"),
-                           {"requests": [request_id], "reason": "ok", "button": "approve"},
-                           follow=True)
+    response = client.post(
+        reverse("admin:casefiles_transitionrequest_pending"),
+        {"requests": [request_id], "reason": "ok", "button": "approve"},
+        follow=True,
+    )
     assert "four-eyes: bo requested this change" in response.content.decode().lower()
     assert case_state(case_id).state == "intake"
 
     client = as_user("supervisor")
     decide = reverse("admin:casefiles_casefile_decide", args=[case_id])
     assert "The entry criteria hold now." in client.get(decide).content.decode()
-    response = client.post(decide, {"reason": "agreed", "expected_version": 2,
-                                     "button": "approve"})
+    response = client.post(decide, {"reason": "agreed", "expected_version": 2, "button": "approve"})
     assert response.status_code == 302
     assert case_state(case_id).state == "sourcing"
     assert TransitionRequest.objects.get().decided_by == "sam"
@@ -135,14 +154,21 @@ def test_request_then_approve_four_eyes(as_user, actors, users):
 
 def test_bulk_decisions_each_in_their_own_command(as_user, actors):
     first, second = open_case(actors["documenter"]), open_case(actors["documenter"])
-    ids = [commands.transition_request(actor=actors["documenter"], case_id=c,
-                                       to_state="sourcing", reason="ready")
-           .events[0].payload["request_id"] for c in (first, second)]
+    ids = [
+        commands.transition_request(
+            actor=actors["documenter"], case_id=c, to_state="sourcing", reason="ready"
+        )
+        .events[0]
+        .payload["request_id"]
+        for c in (first, second)
+    ]
     # The second case loses its summary meanwhile: its approval must fail on its own.
     commands.case_edit(actor=actors["documenter"], case_id=second, summary="")
     response = as_user("supervisor").post(
         reverse("admin:casefiles_transitionrequest_pending"),
-        {"requests": ids, "reason": "batch", "button": "approve"}, follow=True)
+        {"requests": ids, "reason": "batch", "button": "approve"},
+        follow=True,
+    )
     page = response.content.decode()
     assert "1 request(s) approved" in page and "the case has no summary" in page
     assert (case_state(first).state, case_state(second).state) == ("sourcing", "intake")
@@ -165,6 +191,7 @@ def test_auditor_reads_everything_and_changes_nothing(as_user, actors):
 
 def test_user_without_role_sees_no_case_files(client, db):
     from django.contrib.auth.models import User
+
     client.force_login(User.objects.create_superuser("root", password="x"))
     index = client.get(reverse("admin:index")).content.decode()
     assert "Case files at a glance" not in index and "casefile" not in index
@@ -185,36 +212,48 @@ def test_search_matches_source_excerpts_once(as_user, actors):
     for n in range(3):
         attach(actors["documenter"], case_id, [f"Org {n}"], title=f"R{n}")
     listing = as_user("documenter").get(
-        reverse("admin:casefiles_casefile_changelist"), {"q": "everyone we see"})
+        reverse("admin:casefiles_casefile_changelist"), {"q": "everyone we see"}
+    )
     assert [str(c.pk) for c in listing.context["cl"].result_list] == [case_id]
 
 
 def test_note_and_source_and_assign_pages_call_commands(as_user, actors, users):
     case_id = open_case(actors["documenter"])
     client = as_user("documenter")
-    client.post(reverse("admin:casefiles_casefile_note", args=[case_id]),
-                {"text": "Called the witness.", "expected_version": 1})
-    client.post(reverse("admin:casefiles_casefile_source", args=[case_id]),
-                {"title": "UN report", "origins": "OHCHR\n", "excerpt": "x",
-                 "expected_version": 2})
-    client.post(reverse("admin:casefiles_casefile_assign", args=[case_id]),
-                {"assignee": users["documenter2"].pk, "expected_version": 3})
-    types = list(Event.objects.filter(case_id=case_id).order_by("version")
-                 .values_list("type", flat=True))
+    client.post(
+        reverse("admin:casefiles_casefile_note", args=[case_id]),
+        {"text": "Called the witness.", "expected_version": 1},
+    )
+    client.post(
+        reverse("admin:casefiles_casefile_source", args=[case_id]),
+        {"title": "UN report", "origins": "OHCHR\n", "excerpt": "x", "expected_version": 2},
+    )
+    client.post(
+        reverse("admin:casefiles_casefile_assign", args=[case_id]),
+        {"assignee": users["documenter2"].pk, "expected_version": 3},
+    )
+    types = list(
+        Event.objects.filter(case_id=case_id).order_by("version").values_list("type", flat=True)
+    )
     assert types == ["CaseOpened", "NoteAdded", "SourceAttached", "CaseAssigned"]
     assert case_state(case_id).assignee == "dmitri"
 
 
-def test_index_shows_integrity_alerts_and_the_signing_key_to_auditors(client, users, settings,
-                                                                     tmp_path):
+def test_index_shows_integrity_alerts_and_the_signing_key_to_auditors(
+    client, users, settings, tmp_path
+):
     from datetime import UTC, datetime
 
     from casefiles.models import IntegrityAlert
     from casefiles.signing import signing_key
 
     settings.CASEFILES_SIGNING_KEY = tmp_path / "key" / "ed25519.key"
-    IntegrityAlert.objects.create(detected_at=datetime.now(UTC), reference="CF-2026-000001",
-                                  version=3, reason="rewritten since the checkpoint")
+    IntegrityAlert.objects.create(
+        detected_at=datetime.now(UTC),
+        reference="CF-2026-000001",
+        version=3,
+        reason="rewritten since the checkpoint",
+    )
     client.force_login(users["auditor"])
     page = client.get("/admin/").content.decode()
     assert "Integrity alert" in page and "rewritten since the checkpoint" in page

@@ -17,13 +17,19 @@ pytestmark = [
 ]
 __all__ = ["server_url"]  # the live-server fixture, shared with test_browser.py
 
-AUTHENTICATOR = {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
-                 "hasUserVerification": True, "isUserVerified": True}
+AUTHENTICATOR = {
+    "protocol": "ctap2",
+    "transport": "internal",
+    "hasResidentKey": True,
+    "hasUserVerification": True,
+    "isUserVerified": True,
+}
 
 
 def add_authenticator(cdp) -> str:
-    return cdp.send("WebAuthn.addVirtualAuthenticator",
-                    {"options": AUTHENTICATOR})["authenticatorId"]
+    return cdp.send("WebAuthn.addVirtualAuthenticator", {"options": AUTHENTICATOR})[
+        "authenticatorId"
+    ]
 
 
 def shot(page, name: str) -> None:
@@ -94,16 +100,20 @@ def test_add_a_passkey_then_sign_in_with_password_and_passkey(server_url, settin
 
         # A script's token: the token request cannot take a passkey and says where to go;
         # this session, verified by the passkey, mints one.
-        refused = page.request.post(f"{server_url}/api/auth/token/",
-                                    data={"username": "sam", "password": "x-sam"})
+        refused = page.request.post(
+            f"{server_url}/api/auth/token/", data={"username": "sam", "password": "x-sam"}
+        )
         assert refused.status == 403 and "POST /api/auth/tokens/" in refused.json()["detail"]
         csrf = next(c["value"] for c in context.cookies() if c["name"] == "csrftoken")
-        minted = page.request.post(f"{server_url}/api/auth/tokens/", data={"name": "script"},
-                                   headers={"X-CSRFToken": csrf})
+        minted = page.request.post(
+            f"{server_url}/api/auth/tokens/", data={"name": "script"}, headers={"X-CSRFToken": csrf}
+        )
         assert minted.status == 200, minted.text()
         assert minted.json()["issued_with"] == "session+passkey"
-        approvals = page.request.get(f"{server_url}/api/approvals/", headers={
-            "Authorization": f"Token {minted.json()['token']}", "Cookie": ""})
+        approvals = page.request.get(
+            f"{server_url}/api/approvals/",
+            headers={"Authorization": f"Token {minted.json()['token']}", "Cookie": ""},
+        )
         assert approvals.status == 200
 
         # An authenticator that does not hold the passkey (the laptop's is gone, another
@@ -118,8 +128,7 @@ def test_add_a_passkey_then_sign_in_with_password_and_passkey(server_url, settin
         status.filter(has_text="not allowed").wait_for()
         shot(page, "22-passkey-wrong-authenticator")
         assert not signed_in(page, server_url)
-        assert cdp.send("WebAuthn.getCredentials", {"authenticatorId": other})[
-            "credentials"] == []
+        assert cdp.send("WebAuthn.getCredentials", {"authenticatorId": other})["credentials"] == []
 
     # (The database is read once the browser is closed: inside Playwright's event loop
     # Django refuses synchronous queries.)

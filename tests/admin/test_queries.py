@@ -54,26 +54,33 @@ def grow_evaluation(actors, case_id) -> None:
     codes = list(qualifications.provisions())
     for n, source in enumerate(case_state(case_id).sources):
         ids = {"case_id": case_id, "source_id": source.source_id}
-        source_grade(actor=writer, **ids, reliability="B", credibility="2",
-                     reason=f"grade {n}")
-        provenance_record(actor=writer, **ids, chain=[
- {"role": "captured", "organisation": f"Org {n}"},
- {"role": "relayed", "organisation": "Wire"}])
+        source_grade(actor=writer, **ids, reliability="B", credibility="2", reason=f"grade {n}")
+        provenance_record(
+            actor=writer,
+            **ids,
+            chain=[
+                {"role": "captured", "organisation": f"Org {n}"},
+                {"role": "relayed", "organisation": "Wire"},
+            ],
+        )
         for method in ("geolocation", "chronolocation"):
-            verification_record(actor=writer, **ids, method=method,
-                                result="confirmed")
+            verification_record(actor=writer, **ids, method=method, result="confirmed")
         fact = fact_record(actor=writer, case_id=case_id, text=f"fact {n}")
-        fact_support(actor=writer, **ids, excerpt="…",
-                     fact_id=fact.events[0].payload["fact_id"])
-        person_add(actor=writer, case_id=case_id, role="witness",
-                   name=f"Person {n}", protected=True)
+        fact_support(actor=writer, **ids, excerpt="…", fact_id=fact.events[0].payload["fact_id"])
+        person_add(
+            actor=writer, case_id=case_id, role="witness", name=f"Person {n}", protected=True
+        )
         if n < len(codes):
             added = qualification_add(actor=legal, case_id=case_id, code=codes[n])
             element = qualifications.provisions()[codes[n]]["elements"][0]["id"]
             element_assess(
-     actor=legal, case_id=case_id, element=element, finding="met",
-     qualification_id=added.events[0].payload["qualification_id"],
-     source_ids=[source.source_id])
+                actor=legal,
+                case_id=case_id,
+                element=element,
+                finding="met",
+                qualification_id=added.events[0].payload["qualification_id"],
+                source_ids=[source.source_id],
+            )
 
 
 def test_case_page_queries_do_not_grow_with_sources_and_events(client, users, actors):
@@ -83,10 +90,10 @@ def test_case_page_queries_do_not_grow_with_sources_and_events(client, users, ac
     for case_id in (small, large):
         grow_evaluation(actors, case_id)
     move(actors["documenter"], actors["supervisor"], large, "sourcing")
-    commands.case_assign(actor=actors["supervisor"], case_id=large,
-                         assignee=users["documenter"])
+    commands.case_assign(actor=actors["supervisor"], case_id=large, assignee=users["documenter"])
     users["documenter2"].user_permissions.add(
-        Permission.objects.get(codename="reveal_identity"))  # cleared: "Show identity…"
+        Permission.objects.get(codename="reveal_identity")
+    )  # cleared: "Show identity…"
     for name in ("documenter", "legal", "auditor", "documenter2"):
         client.force_login(users[name])
         url = "admin:casefiles_casefile_change"
@@ -98,16 +105,28 @@ def test_case_page_queries_do_not_grow_with_sources_and_events(client, users, ac
 def test_case_list_queries_do_not_grow_with_cases(client, users, actors):
     client.force_login(users["documenter"])
     url = reverse("admin:casefiles_casefile_changelist")
-    filtered = {"q": "civilians", "category": "wilful_killing", "sources": "2",
-                "place": "Bucha", "incident_year": "2022"}
+    filtered = {
+        "q": "civilians",
+        "category": "wilful_killing",
+        "sources": "2",
+        "place": "Bucha",
+        "incident_year": "2022",
+    }
 
     def make(n):
         for i in range(n):
-            case_id = open_case(actors["documenter"], title=f"Case {i}",
-                                incident_from=f"20{20 + i % 4}-01-01", incident_to=None)
+            case_id = open_case(
+                actors["documenter"],
+                title=f"Case {i}",
+                incident_from=f"20{20 + i % 4}-01-01",
+                incident_to=None,
+            )
             grow_case(actors, case_id, i % 3)
-            commands.case_assign(actor=actors["documenter"], case_id=case_id,
-                                 assignee=users["documenter" if i % 2 else "documenter2"])
+            commands.case_assign(
+                actor=actors["documenter"],
+                case_id=case_id,
+                assignee=users["documenter" if i % 2 else "documenter2"],
+            )
 
     make(2)
     queries(client, url)  # warms per-process caches
@@ -131,15 +150,16 @@ def grow_everything(actors, admin_user, start: int, n: int) -> None:
         case_id = open_case(actors["documenter"], title=f"Case {i}")
         attach(actors["documenter"], case_id, [f"Org {i}"], title=f"Report {i}")
         commands.note_add(actor=actors["documenter"], case_id=case_id, text=f"note {i}")
-        commands.transition_request(actor=actors["documenter"], case_id=case_id,
-                                    to_state="sourcing", reason=f"ready {i}")
+        commands.transition_request(
+            actor=actors["documenter"], case_id=case_id, to_state="sourcing", reason=f"ready {i}"
+        )
         team = Group.objects.create(name=f"team-{i}")
         if i % 2:
-            restriction_request(actor=actors["documenter"], case_id=case_id, team=team.name,
-                                reason=f"testimony {i}")
+            restriction_request(
+                actor=actors["documenter"], case_id=case_id, team=team.name, reason=f"testimony {i}"
+            )
         text = f"Field report {i}\n\nA quiet day in the archive, nothing to record ({i}).\n"
-        job = ingestion_submit(data=text.encode(), filename=f"report-{i}.txt",
-                               submitted_by="dora")
+        job = ingestion_submit(data=text.encode(), filename=f"report-{i}.txt", submitted_by="dora")
         document_ingest(ingestion_id=str(job.id))
         person = make_user(f"person{i}", "documenter")
         person.groups.add(team)
@@ -147,17 +167,35 @@ def grow_everything(actors, admin_user, start: int, n: int) -> None:
         clearance_grant(user=person, by=admin_user, reason=f"grant {i}")
         TOTPDevice.objects.create(user=person, name=f"phone {i}", confirmed=True)
         WebAuthnCredential.objects.create(
-            user=person, name=f"key {i}", credential_id=i.to_bytes(16, "big"),
-            public_key=b"\x02" * 77, sign_count=0, confirmed=True)
-        AccessAttempt.objects.create(username=f"person{i}", ip_address="192.0.2.1",
-                                     user_agent="test", path_info="/admin/login/",
-                                     failures_since_start=1, attempt_time=now)
-        AccessLog.objects.create(username=f"person{i}", ip_address="192.0.2.1",
-                                 user_agent="test", path_info="/admin/login/",
-                                 attempt_time=now)
-        AccessFailureLog.objects.create(username=f"person{i}", ip_address="192.0.2.1",
-                                        user_agent="test", path_info="/admin/login/",
-                                        attempt_time=now)
+            user=person,
+            name=f"key {i}",
+            credential_id=i.to_bytes(16, "big"),
+            public_key=b"\x02" * 77,
+            sign_count=0,
+            confirmed=True,
+        )
+        AccessAttempt.objects.create(
+            username=f"person{i}",
+            ip_address="192.0.2.1",
+            user_agent="test",
+            path_info="/admin/login/",
+            failures_since_start=1,
+            attempt_time=now,
+        )
+        AccessLog.objects.create(
+            username=f"person{i}",
+            ip_address="192.0.2.1",
+            user_agent="test",
+            path_info="/admin/login/",
+            attempt_time=now,
+        )
+        AccessFailureLog.objects.create(
+            username=f"person{i}",
+            ip_address="192.0.2.1",
+            user_agent="test",
+            path_info="/admin/login/",
+            attempt_time=now,
+        )
 
 
 def test_every_changelist_costs_the_same_queries_for_few_and_many_rows(client, actors):
@@ -169,9 +207,12 @@ def test_every_changelist_costs_the_same_queries_for_few_and_many_rows(client, a
     boss.is_superuser = True
     boss.save()
     client.force_login(boss)
-    lists = {model._meta.label: reverse(
-        f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
-        for model in admin.site._registry}
+    lists = {
+        model._meta.label: reverse(
+            f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist"
+        )
+        for model in admin.site._registry
+    }
 
     def measure() -> dict[str, tuple[int, int]]:
         measured = {}
@@ -190,7 +231,8 @@ def test_every_changelist_costs_the_same_queries_for_few_and_many_rows(client, a
     for label in lists:
         assert many[label][1] > few[label][1], (label, "the list did not grow")
     assert {label: n for label, (n, _) in few.items()} == {
-        label: n for label, (n, _) in many.items()}
+        label: n for label, (n, _) in many.items()
+    }
 
 
 def test_pending_page_costs_the_same_queries_for_3_and_9_requests(client, users, actors):
@@ -204,10 +246,12 @@ def test_pending_page_costs_the_same_queries_for_3_and_9_requests(client, users,
             case_id = open_case(actors["documenter"], title=f"Case {i}")
             attach(actors["documenter"], case_id, [f"Org {i}"])
             commands.note_add(actor=actors["documenter"], case_id=case_id, text="note")
-            commands.transition_request(actor=actors["documenter"], case_id=case_id,
-                                        to_state="sourcing", reason="ready")
-            restriction_request(actor=actors["documenter"], case_id=case_id, team=team.name,
-                                reason="testimony")
+            commands.transition_request(
+                actor=actors["documenter"], case_id=case_id, to_state="sourcing", reason="ready"
+            )
+            restriction_request(
+                actor=actors["documenter"], case_id=case_id, team=team.name, reason="testimony"
+            )
 
     counts = {}
     for size in (3, 6):

@@ -18,8 +18,13 @@ def code(device: TOTPDevice) -> str:
 
 def passkey(user, name="Laptop", credential_id=b"\x01" * 16) -> WebAuthnCredential:
     return WebAuthnCredential.objects.create(
-        user=user, name=name, credential_id=credential_id, public_key=b"\x02" * 77,
-        sign_count=0, confirmed=True)
+        user=user,
+        name=name,
+        credential_id=credential_id,
+        public_key=b"\x02" * 77,
+        sign_count=0,
+        confirmed=True,
+    )
 
 
 def test_password_of_a_passkey_owner_signs_nobody_in(client, users):
@@ -45,12 +50,14 @@ def test_code_on_the_second_step_signs_in_and_a_wrong_one_does_not(client, users
     passkey(users["supervisor"])
     step = client.post(LOGIN, {"username": "sam", "password": "x-sam"})
     assert "Use your passkey" in step.text and "second-factor-code" in step.text
-    wrong = client.post("/admin/second-factor/", {"otp_token": "000000" if code(device) != (
-        "000000") else "111111"})
+    wrong = client.post(
+        "/admin/second-factor/", {"otp_token": "000000" if code(device) != ("000000") else "111111"}
+    )
     assert wrong.status_code == 200 and "Wrong or expired code" in wrong.text
     assert not wrong.wsgi_request.user.is_authenticated
-    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0,
-                                                   throttling_failure_timestamp=None)
+    TOTPDevice.objects.filter(pk=device.pk).update(
+        throttling_failure_count=0, throttling_failure_timestamp=None
+    )
     right = client.post("/admin/second-factor/", {"otp_token": code(device)})
     assert right.status_code == 302 and right["Location"] == "/admin/casefiles/casefile/"
     assert client.get("/admin/").status_code == 200
@@ -66,11 +73,16 @@ def test_the_passkey_challenge_names_only_the_waiting_users_passkeys(client, use
     options = client.post(begin).json()
     assert [c["id"] for c in options["allowCredentials"]] == ["c2FtLWtleS0wMDAwMDAwMA"]
     # A made-up answer signs nobody in.
-    forged = client.post("/admin/webauthn/authentication/complete/", {
-        "id": "YXVkLWtleS0wMDAwMDAwMA", "rawId": "YXVkLWtleS0wMDAwMDAwMA",
-        "type": "public-key", "response": {"clientDataJSON": "e30", "authenticatorData": "AA",
-                                           "signature": "AA"}},
-        content_type="application/json")
+    forged = client.post(
+        "/admin/webauthn/authentication/complete/",
+        {
+            "id": "YXVkLWtleS0wMDAwMDAwMA",
+            "rawId": "YXVkLWtleS0wMDAwMDAwMA",
+            "type": "public-key",
+            "response": {"clientDataJSON": "e30", "authenticatorData": "AA", "signature": "AA"},
+        },
+        content_type="application/json",
+    )
     assert forged.status_code >= 400
     assert client.get("/admin/").status_code == 302
 

@@ -24,8 +24,11 @@ ROLE_USERS = ("documenter", "legal", "supervisor", "auditor", "both")
 
 
 def casefiles_admins() -> list[admin.ModelAdmin]:
-    return [model_admin for model, model_admin in admin.site._registry.items()
-            if model._meta.app_label == "casefiles"]
+    return [
+        model_admin
+        for model, model_admin in admin.site._registry.items()
+        if model._meta.app_label == "casefiles"
+    ]
 
 
 def request_for(user):
@@ -37,8 +40,7 @@ def request_for(user):
 
 
 def everything() -> tuple:
-    return (projections.snapshot(), Event.objects.count(),
-            list(Ingestion.objects.values()))
+    return (projections.snapshot(), Event.objects.count(), list(Ingestion.objects.values()))
 
 
 @pytest.fixture
@@ -46,8 +48,9 @@ def world(actors):
     case_id = open_case(actors["documenter"])
     attach(actors["documenter"], case_id, ["NYT"])
     commands.note_add(actor=actors["documenter"], case_id=case_id, text="a note")
-    commands.transition_request(actor=actors["documenter"], case_id=case_id,
-                                to_state="sourcing", reason="ready")
+    commands.transition_request(
+        actor=actors["documenter"], case_id=case_id, to_state="sourcing", reason="ready"
+    )
     return case_id
 
 
@@ -59,8 +62,14 @@ def everyone(users):
 
 def test_the_registry_holds_the_expected_admins():
     names = {type(model_admin).__name__ for model_admin in casefiles_admins()}
-    assert {"CaseFileAdmin", "TransitionRequestAdmin", "EventAdmin", "CaseNoteAdmin",
-            "SourceAdmin", "IngestionAdmin"} <= names
+    assert {
+        "CaseFileAdmin",
+        "TransitionRequestAdmin",
+        "EventAdmin",
+        "CaseNoteAdmin",
+        "SourceAdmin",
+        "IngestionAdmin",
+    } <= names
 
 
 def test_no_delete_and_no_generic_save_anywhere(world, everyone):
@@ -89,10 +98,14 @@ def test_no_delete_and_no_generic_save_anywhere(world, everyone):
 def test_only_people_who_work_cases_may_open_or_edit_them(world, everyone):
     case_admin = admin.site._registry[CaseFile]
     case = CaseFile.objects.get(pk=world)
-    allowed = {name for name, user in everyone.items()
-               if case_admin.has_add_permission(request_for(user))}
-    editors = {name for name, user in everyone.items()
-               if case_admin.has_change_permission(request_for(user), case)}
+    allowed = {
+        name for name, user in everyone.items() if case_admin.has_add_permission(request_for(user))
+    }
+    editors = {
+        name
+        for name, user in everyone.items()
+        if case_admin.has_change_permission(request_for(user), case)
+    }
     assert allowed == editors == {"documenter", "legal", "supervisor", "both"}
 
 
@@ -101,14 +114,19 @@ def save_through_form(user, case_id, **changes):
     request = request_for(user)
     obj = CaseFile.objects.get(pk=case_id)
     state = case_state(case_id)
-    data = {"title": state.title, "summary": state.summary,
-            "categories": list(state.categories), "places": "\n".join(state.places),
-            "incident_from": state.incident_from, "incident_to": state.incident_to or "",
-            "expected_version": state.version, **changes}
+    data = {
+        "title": state.title,
+        "summary": state.summary,
+        "categories": list(state.categories),
+        "places": "\n".join(state.places),
+        "incident_from": state.incident_from,
+        "incident_to": state.incident_to or "",
+        "expected_version": state.version,
+        **changes,
+    }
     form = case_admin.get_form(request, obj, change=True)(data, instance=obj)
     assert form.is_valid(), form.errors
-    case_admin.save_model(request, case_admin.save_form(request, form, change=True),
-                          form, True)
+    case_admin.save_model(request, case_admin.save_form(request, form, change=True), form, True)
 
 
 def test_case_save_model_appends_exactly_one_event_per_save(world, users):
@@ -137,8 +155,15 @@ def test_stale_save_writes_nothing(world, users, actors):
     request = request_for(users["documenter"])
     obj = CaseFile.objects.get(pk=world)
     form = case_admin.get_form(request, obj, change=True)(
-        {"title": "Mine", "summary": "s", "categories": ["torture"], "places": "",
-         "expected_version": obj.version}, instance=obj)
+        {
+            "title": "Mine",
+            "summary": "s",
+            "categories": ["torture"],
+            "places": "",
+            "expected_version": obj.version,
+        },
+        instance=obj,
+    )
     assert form.is_valid(), form.errors
     commands.note_add(actor=actors["documenter2"], case_id=world, text="meanwhile")
     before = everything()
@@ -153,11 +178,15 @@ def test_every_action_page_refuses_people_who_may_not_act(client, world, everyon
     some_id = "00000000-0000-0000-0000-000000000000"
     before = everything()
     for name, action in ACTIONS.items():
-        args = [world, *("sourcing" if kwarg == "to_state" else some_id
-                         for kwarg in action.url_kwargs)]
+        args = [
+            world,
+            *("sourcing" if kwarg == "to_state" else some_id for kwarg in action.url_kwargs),
+        ]
         url = reverse(f"admin:casefiles_casefile_{name}", args=args)
-        response = client.post(url, {"reason": "x", "text": "x", "title": "x",
-                                     "button": "approve", "expected_version": 5})
+        response = client.post(
+            url,
+            {"reason": "x", "text": "x", "title": "x", "button": "approve", "expected_version": 5},
+        )
         assert response.status_code == 403, name
     pending = reverse("admin:casefiles_transitionrequest_pending")
     assert client.post(pending, {"reason": "x", "button": "approve"}).status_code == 403

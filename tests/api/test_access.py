@@ -68,14 +68,18 @@ def test_a_bad_token_is_401(anon):
 
 def test_token_endpoint_issues_a_working_token(anon, users, actors):
     open_case(actors["documenter"])
-    response = anon.post("/api/auth/token/", {"username": "aud", "password": "x-aud"},
-                         format="json")
+    response = anon.post(
+        "/api/auth/token/", {"username": "aud", "password": "x-aud"}, format="json"
+    )
     assert response.status_code == 200, response.content
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
     assert client.get("/api/cases/").json()["count"] == 1
-    body = problem(anon.post("/api/auth/token/", {"username": "aud", "password": "wrong"},
-                             format="json"), 422, "invalid-request")
+    body = problem(
+        anon.post("/api/auth/token/", {"username": "aud", "password": "wrong"}, format="json"),
+        422,
+        "invalid-request",
+    )
     assert body["errors"]
 
 
@@ -84,11 +88,13 @@ def test_token_endpoint_is_throttled_more_strictly(anon, users):
     user_limit = int(api_settings.DEFAULT_THROTTLE_RATES["user"].split("/")[0])
     assert limit < user_limit
     for _ in range(limit):
-        response = anon.post("/api/auth/token/", {"username": "aud", "password": "guess"},
-                             format="json")
+        response = anon.post(
+            "/api/auth/token/", {"username": "aud", "password": "guess"}, format="json"
+        )
         assert response.status_code == 422
-    throttled = anon.post("/api/auth/token/", {"username": "aud", "password": "x-aud"},
-                          format="json")
+    throttled = anon.post(
+        "/api/auth/token/", {"username": "aud", "password": "x-aud"}, format="json"
+    )
     problem(throttled, 429)
     assert int(throttled["Retry-After"]) > 0
 

@@ -33,14 +33,26 @@ def etag_of(client, case_id) -> str:
 
 # --- list -------------------------------------------------------------------------------
 
-def test_list_filters_by_state_category_place_assignee_corroboration_and_dates(
-        api, actors, users):
+
+def test_list_filters_by_state_category_place_assignee_corroboration_and_dates(api, actors, users):
     doc, sup = actors["documenter"], actors["supervisor"]
     bucha = open_case(doc)
-    kyiv = open_case(doc, title="Shelling of a school", categories=["attack_on_civilians"],
-                     places=["Київ"], incident_from="2023-05-01", incident_to="2023-05-02")
-    undated = open_case(doc, title="Pillage", categories=["pillage"], places=["Irpin"],
-                        incident_from=None, incident_to=None)
+    kyiv = open_case(
+        doc,
+        title="Shelling of a school",
+        categories=["attack_on_civilians"],
+        places=["Київ"],
+        incident_from="2023-05-01",
+        incident_to="2023-05-02",
+    )
+    undated = open_case(
+        doc,
+        title="Pillage",
+        categories=["pillage"],
+        places=["Irpin"],
+        incident_from=None,
+        incident_to=None,
+    )
     move(doc, sup, bucha, "sourcing")
     attach(doc, bucha, ["NYT"])
     attach(doc, bucha, ["Reuters"])
@@ -73,13 +85,17 @@ def test_full_text_search_covers_title_summary_and_source_excerpts(api, actors):
     titled = open_case(doc, title="Filtration camp in Olenivka")
     summarised = open_case(doc, title="Other", summary="Detainees moved to olenivka colony")
     excerpted = open_case(doc, title="Third", summary="No match here")
-    source_attach(actor=doc, case_id=excerpted, title="Report", origins=["OHCHR"],
-                  excerpt="witnesses describe Olenivka barracks")
+    source_attach(
+        actor=doc,
+        case_id=excerpted,
+        title="Report",
+        origins=["OHCHR"],
+        excerpt="witnesses describe Olenivka barracks",
+    )
     open_case(doc, title="Unrelated")
 
     response = api["documenter"].get("/api/cases/?q=OLENIVKA")
-    assert {row["id"] for row in response.json()["results"]} == {
-        titled, summarised, excerpted}
+    assert {row["id"] for row in response.json()["results"]} == {titled, summarised, excerpted}
 
 
 def test_list_is_paginated_and_ordered_stably(api, actors):
@@ -101,12 +117,20 @@ def test_bad_filter_values_are_422_problems(api):
 
 # --- open, read ---------------------------------------------------------------------------
 
+
 def test_open_case_returns_201_with_event_location_and_etag(api):
-    response = api["documenter"].post("/api/cases/", {
-        "title": "Order to kill civilians", "summary": "Intercepted call",
-        "categories": ["wilful_killing"], "places": ["Bucha"],
-        "incident_from": "2022-03-01", "incident_to": "2022-03-31",
-    }, format="json")
+    response = api["documenter"].post(
+        "/api/cases/",
+        {
+            "title": "Order to kill civilians",
+            "summary": "Intercepted call",
+            "categories": ["wilful_killing"],
+            "places": ["Bucha"],
+            "incident_from": "2022-03-01",
+            "incident_to": "2022-03-31",
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert response["Location"] == f"/api/cases/{body['case_id']}/"
@@ -128,18 +152,31 @@ def test_case_writers_may_open(api, role):
 
 def test_invalid_input_gets_specific_problems(api):
     client = api["documenter"]
-    body = problem(client.post("/api/cases/", {"title": "x", "categories": ["nonsense"]},
-                               format="json"), 422, "invalid-request")
+    body = problem(
+        client.post("/api/cases/", {"title": "x", "categories": ["nonsense"]}, format="json"),
+        422,
+        "invalid-request",
+    )
     assert "categories" in body["errors"]
-    body = problem(client.post("/api/cases/", {"title": "x", "titel": "y"}, format="json"),
-                   422, "invalid-request")
+    body = problem(
+        client.post("/api/cases/", {"title": "x", "titel": "y"}, format="json"),
+        422,
+        "invalid-request",
+    )
     assert "unknown field" in body["errors"]["titel"][0]
-    body = problem(client.post("/api/cases/", {"title": "   "}, format="json"), 422,
-                   "invalid-command")
+    body = problem(
+        client.post("/api/cases/", {"title": "   "}, format="json"), 422, "invalid-command"
+    )
     assert body["detail"] == "title is required"
-    body = problem(client.post("/api/cases/", {"title": "x", "incident_from": "2022-05-01",
-                                                "incident_to": "2022-04-01"}, format="json"),
-                   422, "invalid-command")
+    body = problem(
+        client.post(
+            "/api/cases/",
+            {"title": "x", "incident_from": "2022-05-01", "incident_to": "2022-04-01"},
+            format="json",
+        ),
+        422,
+        "invalid-command",
+    )
     assert "before its start" in body["detail"]
     problem(client.post("/api/cases/", b"{not json", content_type="application/json"), 400)
     problem(client.post("/api/cases/", "title=x", content_type="text/plain"), 415)
@@ -150,11 +187,17 @@ def test_unknown_case_is_404_problem(api):
     body = problem(api["auditor"].get(f"/api/cases/{missing}/"), 404, "not-found")
     assert str(missing) in body["detail"]
     problem(api["auditor"].get(f"/api/cases/{missing}/events/"), 404, "not-found")
-    problem(api["documenter"].patch(f"/api/cases/{missing}/", {"title": "x"}, format="json",
-                                    HTTP_IF_MATCH='"1"'), 404, "not-found")
+    problem(
+        api["documenter"].patch(
+            f"/api/cases/{missing}/", {"title": "x"}, format="json", HTTP_IF_MATCH='"1"'
+        ),
+        404,
+        "not-found",
+    )
 
 
 # --- edit, ETag / If-Match --------------------------------------------------------------------
+
 
 def test_patch_requires_if_match_and_answers_412_when_stale(api, actors):
     case_id = open_case(actors["documenter"])
@@ -169,8 +212,11 @@ def test_patch_requires_if_match_and_answers_412_when_stale(api, actors):
     assert edited["ETag"] == '"2"'
     assert edited.json()["events"][0]["payload"]["changes"]["title"]["new"] == "New"
 
-    body = problem(client.patch(url, {"summary": "lost update"}, format="json",
-                                HTTP_IF_MATCH='"1"'), 412, "stale-version")
+    body = problem(
+        client.patch(url, {"summary": "lost update"}, format="json", HTTP_IF_MATCH='"1"'),
+        412,
+        "stale-version",
+    )
     assert (body["expected_version"], body["current_version"]) == (1, 2)
     assert CaseFile.objects.get(pk=case_id).summary != "lost update"
     assert etag_of(client, case_id) == '"2"'
@@ -179,23 +225,32 @@ def test_patch_requires_if_match_and_answers_412_when_stale(api, actors):
 def test_patch_legal_fields_is_for_legal_reviewers_and_supervisors(api, actors):
     case_id = open_case(actors["documenter"])
     url = f"/api/cases/{case_id}/"
-    problem(api["documenter"].patch(url, {"outcome": "referred"}, format="json",
-                                    HTTP_IF_MATCH='"1"'), 403, "permission-denied")
-    response = api["legal"].patch(url, {"outcome": "referred", "legal_qualification": "art 8"},
-                                  format="json", HTTP_IF_MATCH='"1"')
+    problem(
+        api["documenter"].patch(url, {"outcome": "referred"}, format="json", HTTP_IF_MATCH='"1"'),
+        403,
+        "permission-denied",
+    )
+    response = api["legal"].patch(
+        url,
+        {"outcome": "referred", "legal_qualification": "art 8"},
+        format="json",
+        HTTP_IF_MATCH='"1"',
+    )
     assert response.status_code == 200, response.content
     assert api["legal"].get(url).json()["outcome"] == "referred"
 
 
 def test_patch_without_changes_appends_nothing(api, actors):
     case_id = open_case(actors["documenter"], title="Same")
-    response = api["documenter"].patch(f"/api/cases/{case_id}/", {"title": "Same"},
-                                       format="json", HTTP_IF_MATCH='"1"')
+    response = api["documenter"].patch(
+        f"/api/cases/{case_id}/", {"title": "Same"}, format="json", HTTP_IF_MATCH='"1"'
+    )
     assert response.status_code == 200
     assert response.json()["events"] == [] and response["ETag"] == '"1"'
 
 
 # --- events and time travel -----------------------------------------------------------------
+
 
 def test_events_are_the_records_exactly_as_hashed(api, actors):
     case_id = open_case(actors["documenter"], places=["Київ"])
@@ -235,57 +290,93 @@ def test_as_of_version_and_time_show_the_case_as_it_was(api, actors):
 
 # --- commands on a case ------------------------------------------------------------------------
 
+
 def test_sources_notes_and_transitions_with_if_match(api, actors):
     case_id = open_case(actors["documenter"])
     client = api["documenter"]
     base = f"/api/cases/{case_id}"
 
-    note = client.post(f"{base}/notes/", {"text": "Called the witness"}, format="json",
-                       HTTP_IF_MATCH='"1"')
+    note = client.post(
+        f"{base}/notes/", {"text": "Called the witness"}, format="json", HTTP_IF_MATCH='"1"'
+    )
     assert note.status_code == 201 and note["ETag"] == '"2"'
     assert note.json()["events"][0]["payload"]["text"] == "Called the witness"
 
-    source = client.post(f"{base}/sources/", {
-        "title": "Intercept", "origins": ["SBU"], "excerpt": "kill everyone",
-        "published_on": "2022-04-01", "content_sha256": "ab" * 32,
-    }, format="json", HTTP_IF_MATCH='"2"')
+    source = client.post(
+        f"{base}/sources/",
+        {
+            "title": "Intercept",
+            "origins": ["SBU"],
+            "excerpt": "kill everyone",
+            "published_on": "2022-04-01",
+            "content_sha256": "ab" * 32,
+        },
+        format="json",
+        HTTP_IF_MATCH='"2"',
+    )
     assert source.status_code == 201, source.content
     detail = client.get(f"{base}/").json()
     assert detail["sources"][0]["origins"] == ["SBU"]
     assert detail["notes"][0]["author"] == "dora"
 
-    stale = problem(client.post(f"{base}/notes/", {"text": "x"}, format="json",
-                                HTTP_IF_MATCH='"2"'), 412, "stale-version")
+    stale = problem(
+        client.post(f"{base}/notes/", {"text": "x"}, format="json", HTTP_IF_MATCH='"2"'),
+        412,
+        "stale-version",
+    )
     assert stale["current_version"] == 3
 
-    request = client.post(f"{base}/transitions/", {"to_state": "sourcing", "reason": "ready"},
-                          format="json", HTTP_IF_MATCH='"3"')
+    request = client.post(
+        f"{base}/transitions/",
+        {"to_state": "sourcing", "reason": "ready"},
+        format="json",
+        HTTP_IF_MATCH='"3"',
+    )
     assert request.status_code == 201, request.content
     assert client.get(f"{base}/").json()["pending"]["to_state"] == "sourcing"
-    body = problem(client.post(f"{base}/transitions/", {"to_state": "sourcing", "reason": "x"},
-                               format="json", HTTP_IF_MATCH='"4"'), 409, "decision-conflict")
+    body = problem(
+        client.post(
+            f"{base}/transitions/",
+            {"to_state": "sourcing", "reason": "x"},
+            format="json",
+            HTTP_IF_MATCH='"4"',
+        ),
+        409,
+        "decision-conflict",
+    )
     assert "pending request" in body["detail"]
 
 
 def test_unmet_criteria_are_listed(api, actors):
     case_id = open_case(actors["documenter"], summary="", categories=[])
-    body = problem(api["documenter"].post(
-        f"/api/cases/{case_id}/transitions/", {"to_state": "sourcing", "reason": "go"},
-        format="json", HTTP_IF_MATCH='"1"'), 422, "criteria-not-met")
+    body = problem(
+        api["documenter"].post(
+            f"/api/cases/{case_id}/transitions/",
+            {"to_state": "sourcing", "reason": "go"},
+            format="json",
+            HTTP_IF_MATCH='"1"',
+        ),
+        422,
+        "criteria-not-met",
+    )
     assert body["unmet"] == ["the case has no summary", "the case has no violation category"]
 
 
-@pytest.mark.parametrize("method,path,body", [
-    ("post", "/api/cases/", {"title": "x"}),
-    ("patch", "/api/cases/{id}/", {"title": "x"}),
-    ("post", "/api/cases/{id}/sources/", {"title": "x"}),
-    ("post", "/api/cases/{id}/notes/", {"text": "x"}),
-    ("post", "/api/cases/{id}/transitions/", {"to_state": "sourcing", "reason": "x"}),
-])
+@pytest.mark.parametrize(
+    "method,path,body",
+    [
+        ("post", "/api/cases/", {"title": "x"}),
+        ("patch", "/api/cases/{id}/", {"title": "x"}),
+        ("post", "/api/cases/{id}/sources/", {"title": "x"}),
+        ("post", "/api/cases/{id}/notes/", {"text": "x"}),
+        ("post", "/api/cases/{id}/transitions/", {"to_state": "sourcing", "reason": "x"}),
+    ],
+)
 def test_auditors_get_403_on_every_case_write(api, actors, method, path, body):
     case_id = open_case(actors["documenter"])
     response = getattr(api["auditor"], method)(
-        path.format(id=case_id), body, format="json", HTTP_IF_MATCH='"1"')
+        path.format(id=case_id), body, format="json", HTTP_IF_MATCH='"1"'
+    )
     body = problem(response, 403, "permission-denied")
     assert "auditor" in body["detail"]
     assert Event.objects.filter(case_id=case_id).count() == 1
@@ -293,31 +384,49 @@ def test_auditors_get_403_on_every_case_write(api, actors, method, path, body):
 
 def test_supervisor_may_not_request_a_transition(api, actors):
     case_id = open_case(actors["documenter"])
-    body = problem(api["supervisor"].post(
-        f"/api/cases/{case_id}/transitions/", {"to_state": "sourcing", "reason": "x"},
-        format="json", HTTP_IF_MATCH='"1"'), 403, "permission-denied")
+    body = problem(
+        api["supervisor"].post(
+            f"/api/cases/{case_id}/transitions/",
+            {"to_state": "sourcing", "reason": "x"},
+            format="json",
+            HTTP_IF_MATCH='"1"',
+        ),
+        403,
+        "permission-denied",
+    )
     assert "documenter or legal reviewer" in body["detail"]
 
 
 # --- idempotency -------------------------------------------------------------------------------
 
+
 def test_a_retried_note_returns_the_first_result(api, actors):
     case_id = open_case(actors["documenter"])
     client = api["documenter"]
     url = f"/api/cases/{case_id}/notes/"
-    first = client.post(url, {"text": "once"}, format="json", HTTP_IF_MATCH='"1"',
-                        HTTP_IDEMPOTENCY_KEY="note-1")
+    first = client.post(
+        url, {"text": "once"}, format="json", HTTP_IF_MATCH='"1"', HTTP_IDEMPOTENCY_KEY="note-1"
+    )
     # The retry carries the same (now stale) If-Match: it still gets the first answer.
-    retry = client.post(url, {"text": "once"}, format="json", HTTP_IF_MATCH='"1"',
-                        HTTP_IDEMPOTENCY_KEY="note-1")
+    retry = client.post(
+        url, {"text": "once"}, format="json", HTTP_IF_MATCH='"1"', HTTP_IDEMPOTENCY_KEY="note-1"
+    )
     assert first.status_code == retry.status_code == 201
     assert retry.json()["replayed"] is True and retry["Idempotent-Replayed"] == "true"
     assert retry.json()["events"] == first.json()["events"]
     assert Event.objects.filter(case_id=case_id, type="NoteAdded").count() == 1
 
-    reused = problem(client.post(url, {"text": "something else"}, format="json",
-                                 HTTP_IF_MATCH='"2"', HTTP_IDEMPOTENCY_KEY="note-1"),
-                     422, "idempotency-key-reused")
+    reused = problem(
+        client.post(
+            url,
+            {"text": "something else"},
+            format="json",
+            HTTP_IF_MATCH='"2"',
+            HTTP_IDEMPOTENCY_KEY="note-1",
+        ),
+        422,
+        "idempotency-key-reused",
+    )
     assert "different request" in reused["detail"]
 
 
@@ -333,20 +442,25 @@ def test_a_retried_case_opening_opens_one_case(api):
 
 
 def test_idempotency_keys_are_per_user(api):
-    one = api["documenter"].post("/api/cases/", {"title": "A"}, format="json",
-                                 HTTP_IDEMPOTENCY_KEY="k")
-    two = api["documenter2"].post("/api/cases/", {"title": "A"}, format="json",
-                                  HTTP_IDEMPOTENCY_KEY="k")
+    one = api["documenter"].post(
+        "/api/cases/", {"title": "A"}, format="json", HTTP_IDEMPOTENCY_KEY="k"
+    )
+    two = api["documenter2"].post(
+        "/api/cases/", {"title": "A"}, format="json", HTTP_IDEMPOTENCY_KEY="k"
+    )
     assert one.status_code == two.status_code == 201
     assert one.json()["case_id"] != two.json()["case_id"]
-    problem(api["documenter"].post("/api/cases/", {"title": "A"}, format="json",
-                                   HTTP_IDEMPOTENCY_KEY="bad key with spaces"), 400)
+    problem(
+        api["documenter"].post(
+            "/api/cases/", {"title": "A"}, format="json", HTTP_IDEMPOTENCY_KEY="bad key with spaces"
+        ),
+        400,
+    )
 
 
 def test_problem_bodies_are_json_with_the_rfc_9457_members(api, actors):
     case_id = open_case(actors["documenter"])
-    response = api["documenter"].post(f"/api/cases/{case_id}/notes/", {"text": "x"},
-                                      format="json")
+    response = api["documenter"].post(f"/api/cases/{case_id}/notes/", {"text": "x"}, format="json")
     body = json.loads(response.content)
     assert set(body) == {"type", "title", "status", "detail", "instance"}
     assert body["instance"] == f"/api/cases/{case_id}/notes/"

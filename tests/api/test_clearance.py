@@ -60,8 +60,7 @@ def test_a_superuser_auditor_exports_redacted_only(users, worked, settings, tmp_
         export_recorded(actor, worked.case_id, out=io.BytesIO(), kind="complete")
 
 
-def test_grant_allows_and_is_logged_then_revoke_refuses_and_is_logged(
-        api, users, worked, root):  # noqa: F811
+def test_grant_allows_and_is_logged_then_revoke_refuses_and_is_logged(api, users, worked, root):  # noqa: F811
     dora = users["documenter"]
     granted = clearance_grant(user=dora, by=root, reason="leads the witness interviews")
     response = reveal(api["documenter"], worked)
@@ -69,15 +68,30 @@ def test_grant_allows_and_is_logged_then_revoke_refuses_and_is_logged(
     revoked = clearance_revoke(user=dora, by=root, reason="left the team")
     problem(reveal(api["documenter"], worked), 403, "permission-denied")
     assert looks(worked.case_id) == 1
-    entries = list(clearance_log().order_by("id").values(
-        "action", "permission", "subject_id", "subject", "by_id", "by", "reason"))
+    entries = list(
+        clearance_log()
+        .order_by("id")
+        .values("action", "permission", "subject_id", "subject", "by_id", "by", "reason")
+    )
     assert entries == [
-        {"action": "clearance_granted", "permission": "casefiles.reveal_identity",
-         "subject_id": dora.pk, "subject": "dora", "by_id": root.pk, "by": "root",
-         "reason": "leads the witness interviews"},
-        {"action": "clearance_revoked", "permission": "casefiles.reveal_identity",
-         "subject_id": dora.pk, "subject": "dora", "by_id": root.pk, "by": "root",
-         "reason": "left the team"},
+        {
+            "action": "clearance_granted",
+            "permission": "casefiles.reveal_identity",
+            "subject_id": dora.pk,
+            "subject": "dora",
+            "by_id": root.pk,
+            "by": "root",
+            "reason": "leads the witness interviews",
+        },
+        {
+            "action": "clearance_revoked",
+            "permission": "casefiles.reveal_identity",
+            "subject_id": dora.pk,
+            "subject": "dora",
+            "by_id": root.pk,
+            "by": "root",
+            "reason": "left the team",
+        },
     ]
     assert granted.occurred_at <= revoked.occurred_at
 
@@ -121,16 +135,20 @@ def test_the_security_log_refuses_update_and_delete(users, root):
 
 def test_operators_grant_revoke_and_list_with_the_management_command(users):
     out = io.StringIO()
-    call_command("clearance", "grant", "lena", "--operator", "olga", "--reason", "court",
-                 stdout=out)
+    call_command(
+        "clearance", "grant", "lena", "--operator", "olga", "--reason", "court", stdout=out
+    )
     assert "Clearance granted: lena" in out.getvalue()
     call_command("clearance", "list", stdout=out)
     assert "lena: granted" in out.getvalue()
-    call_command("clearance", "revoke", "lena", "--operator", "olga", "--reason", "done",
-                 stdout=out)
+    call_command(
+        "clearance", "revoke", "lena", "--operator", "olga", "--reason", "done", stdout=out
+    )
     assert not Actor.for_user(users["legal"]).cleared
     assert list(clearance_log().order_by("id").values_list("action", "by", "by_id")) == [
-        ("clearance_granted", "operator olga", None), ("clearance_revoked", "operator olga", None)]
+        ("clearance_granted", "operator olga", None),
+        ("clearance_revoked", "operator olga", None),
+    ]
     with pytest.raises(CommandError, match="no user"):
         call_command("clearance", "grant", "nobody", "--operator", "olga", "--reason", "x")
 
@@ -139,8 +157,11 @@ def test_the_admin_shows_holders_and_grants_through_the_logged_command(client, u
     client.force_login(root)
     page = client.get("/admin/auth/user/")
     assert page.status_code == 200 and b"Identity clearance" in page.content
-    response = client.post("/admin/auth/user/", {
-        "action": "grant_clearance", "_selected_action": [users["legal"].pk]}, follow=True)
+    response = client.post(
+        "/admin/auth/user/",
+        {"action": "grant_clearance", "_selected_action": [users["legal"].pk]},
+        follow=True,
+    )
     assert response.status_code == 200
     assert Actor.for_user(users["legal"]).cleared
     assert clearance_log().get().by == "root"
@@ -153,16 +174,28 @@ def test_the_admin_shows_holders_and_grants_through_the_logged_command(client, u
     permission = Permission.objects.get(codename="reveal_identity")
     assert f'value="{permission.pk}"'.encode() not in form.content
     legal = users["legal"]
-    saved = client.post(f"/admin/auth/user/{legal.pk}/change/", {
-        "username": "lena", "is_active": "on", "is_staff": "on",
-        "groups": list(legal.groups.values_list("pk", flat=True)),
-        "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
-        "initial-date_joined_0": "2026-01-01", "initial-date_joined_1": "00:00:00",
-        "api_tokens-TOTAL_FORMS": "0", "api_tokens-INITIAL_FORMS": "0"})
+    saved = client.post(
+        f"/admin/auth/user/{legal.pk}/change/",
+        {
+            "username": "lena",
+            "is_active": "on",
+            "is_staff": "on",
+            "groups": list(legal.groups.values_list("pk", flat=True)),
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+            "initial-date_joined_0": "2026-01-01",
+            "initial-date_joined_1": "00:00:00",
+            "api_tokens-TOTAL_FORMS": "0",
+            "api_tokens-INITIAL_FORMS": "0",
+        },
+    )
     assert saved.status_code == 302, saved.content[:2000]
     assert Actor.for_user(User.objects.get(pk=legal.pk)).cleared
-    response = client.post("/admin/auth/user/", {
-        "action": "revoke_clearance", "_selected_action": [legal.pk]}, follow=True)
+    response = client.post(
+        "/admin/auth/user/",
+        {"action": "revoke_clearance", "_selected_action": [legal.pk]},
+        follow=True,
+    )
     assert not Actor.for_user(User.objects.get(pk=legal.pk)).cleared
     assert clearance_log().count() == 2
 

@@ -49,16 +49,25 @@ def worked(actors) -> SimpleNamespace:
     protected person, all made through the commands."""
     doc = actors["documenter"]
     case_id = open_case(doc, categories=["killing_hors_de_combat"])
-    sources = [attach(doc, case_id, [origin], title=title).events[0].payload["source_id"]
-               for origin, title in (("The New York Times", "NYT: executions"),
-                                     ("UN HRMMU", "HRMMU: executions"))]
+    sources = [
+        attach(doc, case_id, [origin], title=title).events[0].payload["source_id"]
+        for origin, title in (
+            ("The New York Times", "NYT: executions"),
+            ("UN HRMMU", "HRMMU: executions"),
+        )
+    ]
     fact = fact_record(actor=doc, case_id=case_id, text="Surrendered soldiers were shot")
-    qualification = qualification_add(actor=actors["legal"], case_id=case_id,
-                                      code="killing_hors_de_combat")
-    person = person_add(actor=doc, case_id=case_id, role="witness", name=PROTECTED_NAME,
-                        protected=True)
+    qualification = qualification_add(
+        actor=actors["legal"], case_id=case_id, code="killing_hors_de_combat"
+    )
+    person = person_add(
+        actor=doc, case_id=case_id, role="witness", name=PROTECTED_NAME, protected=True
+    )
     return SimpleNamespace(
-        case_id=case_id, base=f"/api/cases/{case_id}", source=sources[0], other=sources[1],
+        case_id=case_id,
+        base=f"/api/cases/{case_id}",
+        source=sources[0],
+        other=sources[1],
         fact=fact.events[0].payload["fact_id"],
         qualification=qualification.events[0].payload["qualification_id"],
         person=person.events[0].payload["person_id"],
@@ -77,43 +86,67 @@ def _fill(value, ids: SimpleNamespace):
 
 # name: (role allowed to do it, path under the case, a valid body, success status)
 WRITES = {
-    "grade": ("documenter", "sources/{source}/grade/",
-              {"reliability": "B", "credibility": "2", "reason": "track record"}, 200),
-    "provenance": ("documenter", "sources/{source}/provenance/",
-                   {"chain": [{"role": "obtained", "organisation": "The New York Times"}]},
-                   200),
-    "verification": ("documenter", "sources/{source}/verifications/",
-                     {"method": "geolocation", "result": "confirmed"}, 201),
+    "grade": (
+        "documenter",
+        "sources/{source}/grade/",
+        {"reliability": "B", "credibility": "2", "reason": "track record"},
+        200,
+    ),
+    "provenance": (
+        "documenter",
+        "sources/{source}/provenance/",
+        {"chain": [{"role": "obtained", "organisation": "The New York Times"}]},
+        200,
+    ),
+    "verification": (
+        "documenter",
+        "sources/{source}/verifications/",
+        {"method": "geolocation", "result": "confirmed"},
+        201,
+    ),
     "fact": ("documenter", "facts/", {"text": "The column was shelled"}, 201),
-    "support": ("documenter", "facts/{fact}/support/",
-                {"source_id": "{source}", "excerpt": "soldiers who had surrendered"}, 201),
+    "support": (
+        "documenter",
+        "facts/{fact}/support/",
+        {"source_id": "{source}", "excerpt": "soldiers who had surrendered"},
+        201,
+    ),
     "qualification": ("legal", "qualifications/", {"code": "wilful_killing"}, 201),
-    "element": ("legal", "qualifications/{qualification}/elements/",
-                {"element": "killed_or_injured", "finding": "met",
-                 "source_ids": ["{source}"]}, 200),
+    "element": (
+        "legal",
+        "qualifications/{qualification}/elements/",
+        {"element": "killed_or_injured", "finding": "met", "source_ids": ["{source}"]},
+        200,
+    ),
     "person": ("documenter", "persons/", {"role": "victim", "name": "Ivan P."}, 201),
-    "split": ("documenter", "split/",
-              {"source_ids": ["{other}"], "title": "A second incident", "reason": "distinct"},
-              201),
+    "split": (
+        "documenter",
+        "split/",
+        {"source_ids": ["{other}"], "title": "A second incident", "reason": "distinct"},
+        201,
+    ),
 }
 
 
-def refused_then_done(api, role: str, case_id: str, path: str, body: dict,
-                      status: int) -> dict:
+def refused_then_done(api, role: str, case_id: str, path: str, body: dict, status: int) -> dict:
     """Every precondition and permission path refuses without writing; then the valid
     request succeeds. Returns the success body."""
     client, version = api[role], version_of(case_id)
     problem(post(client, path, body), 428)
-    assert "Idempotency-Key" in problem(
-        post(client, path, body, version, HTTP_IDEMPOTENCY_KEY="retry-1"), 400)["detail"]
+    assert (
+        "Idempotency-Key"
+        in problem(post(client, path, body, version, HTTP_IDEMPOTENCY_KEY="retry-1"), 400)["detail"]
+    )
     stale = problem(post(client, path, body, version - 1), 412, "stale-version")
     assert (stale["expected_version"], stale["current_version"]) == (version - 1, version)
-    assert "auditor" in problem(post(api["auditor"], path, body, version), 403,
-                                "permission-denied")["detail"]
-    problem(post(client, path.replace(case_id, str(uuid.uuid4())), body, version), 404,
-            "not-found")
-    invalid = problem(post(client, path, {**body, "colour": "red"}, version), 422,
-                      "invalid-request")
+    assert (
+        "auditor"
+        in problem(post(api["auditor"], path, body, version), 403, "permission-denied")["detail"]
+    )
+    problem(post(client, path.replace(case_id, str(uuid.uuid4())), body, version), 404, "not-found")
+    invalid = problem(
+        post(client, path, {**body, "colour": "red"}, version), 422, "invalid-request"
+    )
     assert "unknown field" in invalid["errors"]["colour"][0]
     assert version_of(case_id) == version  # nothing was written
 
@@ -127,43 +160,83 @@ def refused_then_done(api, role: str, case_id: str, path: str, body: dict,
 @pytest.mark.parametrize("name", WRITES)
 def test_each_write_refuses_bad_requests_then_succeeds(api, worked, name):
     role, path, body, status = WRITES[name]
-    refused_then_done(api, role, worked.case_id, f"{worked.base}/{_fill(path, worked)}",
-                      _fill(body, worked), status)
+    refused_then_done(
+        api,
+        role,
+        worked.case_id,
+        f"{worked.base}/{_fill(path, worked)}",
+        _fill(body, worked),
+        status,
+    )
 
 
 # --- sources: grade, provenance, verification ----------------------------------------------
 
+
 def test_grading_shows_the_latest_grade_and_keeps_the_history(api, worked):
     url = f"{worked.base}/sources/{worked.source}/grade/"
-    first = post(api["documenter"], url, {"reliability": "C", "credibility": 3,
-                                          "reason": "first look"}, version_of(worked.case_id))
+    first = post(
+        api["documenter"],
+        url,
+        {"reliability": "C", "credibility": 3, "reason": "first look"},
+        version_of(worked.case_id),
+    )
     assert first.status_code == 200, first.content
-    second = post(api["legal"], url, {"reliability": "B", "credibility": "2",
-                                      "reason": "geolocated"}, version_of(worked.case_id))
+    second = post(
+        api["legal"],
+        url,
+        {"reliability": "B", "credibility": "2", "reason": "geolocated"},
+        version_of(worked.case_id),
+    )
     assert second.status_code == 200, second.content
     grade = detail(api["auditor"], worked.case_id)["sources"][0]["grade"]
     assert (grade["reliability"], grade["credibility"], grade["graded_by"]) == ("B", "2", "lena")
-    assert [e.payload["reliability"] for e in Event.objects.filter(
-        case_id=worked.case_id, type="SourceGraded").order_by("version")] == ["C", "B"]
-    body = problem(post(api["documenter"], url, {"reliability": "G", "credibility": "7",
-                                                 "reason": "x"}, version_of(worked.case_id)),
-                   422, "invalid-request")
+    assert [
+        e.payload["reliability"]
+        for e in Event.objects.filter(case_id=worked.case_id, type="SourceGraded").order_by(
+            "version"
+        )
+    ] == ["C", "B"]
+    body = problem(
+        post(
+            api["documenter"],
+            url,
+            {"reliability": "G", "credibility": "7", "reason": "x"},
+            version_of(worked.case_id),
+        ),
+        422,
+        "invalid-request",
+    )
     assert set(body["errors"]) == {"reliability", "credibility"}
 
 
 def test_unknown_source_is_404(api, worked):
     missing = uuid.uuid4()
-    for action, body in (("grade", WRITES["grade"][2]),
-                         ("verifications", WRITES["verification"][2])):
-        body = problem(post(api["documenter"], f"{worked.base}/sources/{missing}/{action}/",
-                            body, version_of(worked.case_id)), 404, "not-found")
+    for action, body in (
+        ("grade", WRITES["grade"][2]),
+        ("verifications", WRITES["verification"][2]),
+    ):
+        body = problem(
+            post(
+                api["documenter"],
+                f"{worked.base}/sources/{missing}/{action}/",
+                body,
+                version_of(worked.case_id),
+            ),
+            404,
+            "not-found",
+        )
         assert str(missing) in body["detail"]
 
 
 def test_provenance_decides_the_origins_a_source_counts_for(api, worked):
     url = f"{worked.base}/sources/{worked.other}/provenance/"
-    relay = {"chain": [{"role": "obtained", "organisation": "The New York Times"},
-                       {"role": "relayed", "organisation": "Daily Mail"}]}
+    relay = {
+        "chain": [
+            {"role": "obtained", "organisation": "The New York Times"},
+            {"role": "relayed", "organisation": "Daily Mail"},
+        ]
+    }
     assert detail(api["auditor"], worked.case_id)["independent_origins"] == 2
     response = post(api["documenter"], url, relay, version_of(worked.case_id))
     assert response.status_code == 200, response.content
@@ -172,31 +245,51 @@ def test_provenance_decides_the_origins_a_source_counts_for(api, worked):
     assert (case["independent_origins"], case["corroboration"]) == (1, "single_origin")
 
     no_origin = {"chain": [{"role": "relayed", "organisation": "Daily Mail"}]}
-    assert "names no origin" in problem(post(api["documenter"], url, no_origin,
-                                             version_of(worked.case_id)),
-                                        422, "invalid-command")["detail"]
+    assert (
+        "names no origin"
+        in problem(
+            post(api["documenter"], url, no_origin, version_of(worked.case_id)),
+            422,
+            "invalid-command",
+        )["detail"]
+    )
     misspelt = {"chain": [{"role": "obtained", "organisation": "NYT", "organization": "x"}]}
-    body = problem(post(api["documenter"], url, misspelt, version_of(worked.case_id)), 422,
-                   "invalid-request")
+    body = problem(
+        post(api["documenter"], url, misspelt, version_of(worked.case_id)), 422, "invalid-request"
+    )
     assert "unknown field" in str(body["errors"]["chain"])
 
 
 def test_verification_steps_accumulate(api, worked):
     url = f"{worked.base}/sources/{worked.source}/verifications/"
     for method, result in (("geolocation", "confirmed"), ("chronolocation", "inconclusive")):
-        response = post(api["documenter"], url, {"method": method, "result": result,
-                                                 "notes": "treeline"},
-                        version_of(worked.case_id))
+        response = post(
+            api["documenter"],
+            url,
+            {"method": method, "result": result, "notes": "treeline"},
+            version_of(worked.case_id),
+        )
         assert response.status_code == 201, response.content
     steps = detail(api["auditor"], worked.case_id)["sources"][0]["verifications"]
     assert [(s["method"], s["result"], s["by"]) for s in steps] == [
-        ("geolocation", "confirmed", "dora"), ("chronolocation", "inconclusive", "dora")]
-    body = problem(post(api["documenter"], url, {"method": "astrology", "result": "confirmed"},
-                        version_of(worked.case_id)), 422, "invalid-request")
+        ("geolocation", "confirmed", "dora"),
+        ("chronolocation", "inconclusive", "dora"),
+    ]
+    body = problem(
+        post(
+            api["documenter"],
+            url,
+            {"method": "astrology", "result": "confirmed"},
+            version_of(worked.case_id),
+        ),
+        422,
+        "invalid-request",
+    )
     assert "method" in body["errors"]
 
 
 # --- facts and the corroboration panel -----------------------------------------------------
+
 
 def panel(client, case_id, **params) -> list[dict]:
     response = client.get(f"/api/cases/{case_id}/corroboration/", params)
@@ -221,13 +314,22 @@ def test_facts_and_their_support_drive_the_panel(api, worked):
     client = api["documenter"]
     support = f"{worked.base}/facts/{worked.fact}/support/"
     before = version_of(worked.case_id)
-    assert panel(api["auditor"], worked.case_id) == [{
-        "text": "Surrendered soldiers were shot", "sources": [], "origins": [],
-        "status": "uncorroborated", "label": "uncorroborated"}]
-    for source, excerpt in ((worked.source, "shot after surrendering"),
-                            (worked.other, "executed while in captivity")):
-        response = post(client, support, {"source_id": source, "excerpt": excerpt},
-                        version_of(worked.case_id))
+    assert panel(api["auditor"], worked.case_id) == [
+        {
+            "text": "Surrendered soldiers were shot",
+            "sources": [],
+            "origins": [],
+            "status": "uncorroborated",
+            "label": "uncorroborated",
+        }
+    ]
+    for source, excerpt in (
+        (worked.source, "shot after surrendering"),
+        (worked.other, "executed while in captivity"),
+    ):
+        response = post(
+            client, support, {"source_id": source, "excerpt": excerpt}, version_of(worked.case_id)
+        )
         assert response.status_code == 201, response.content
     (row,) = panel(api["auditor"], worked.case_id)
     assert row["label"] == "corroborated by 2 independent origins"
@@ -237,70 +339,138 @@ def test_facts_and_their_support_drive_the_panel(api, worked):
     # As it was: before any support was recorded.
     (old,) = panel(api["auditor"], worked.case_id, as_of=str(before))
     assert old["status"] == "uncorroborated"
-    assert "ETag" not in api["auditor"].get(f"{worked.base}/corroboration/",
-                                            {"as_of": str(before)})
+    assert "ETag" not in api["auditor"].get(f"{worked.base}/corroboration/", {"as_of": str(before)})
 
-    again = post(client, support, {"source_id": worked.source, "excerpt": "again"},
-                 version_of(worked.case_id))
+    again = post(
+        client,
+        support,
+        {"source_id": worked.source, "excerpt": "again"},
+        version_of(worked.case_id),
+    )
     assert "already supports" in problem(again, 422, "invalid-command")["detail"]
-    problem(post(client, f"{worked.base}/facts/{uuid.uuid4()}/support/",
-                 {"source_id": worked.source, "excerpt": "x"}, version_of(worked.case_id)),
-            404, "not-found")
-    problem(post(client, support, {"source_id": str(uuid.uuid4()), "excerpt": "x"},
-                 version_of(worked.case_id)), 404, "not-found")
-    problem(post(client, f"{worked.base}/facts/", {"text": "  "}, version_of(worked.case_id)),
-            422, "invalid-command")
+    problem(
+        post(
+            client,
+            f"{worked.base}/facts/{uuid.uuid4()}/support/",
+            {"source_id": worked.source, "excerpt": "x"},
+            version_of(worked.case_id),
+        ),
+        404,
+        "not-found",
+    )
+    problem(
+        post(
+            client,
+            support,
+            {"source_id": str(uuid.uuid4()), "excerpt": "x"},
+            version_of(worked.case_id),
+        ),
+        404,
+        "not-found",
+    )
+    problem(
+        post(client, f"{worked.base}/facts/", {"text": "  "}, version_of(worked.case_id)),
+        422,
+        "invalid-command",
+    )
 
 
 def test_panel_of_an_unknown_case_or_a_bad_as_of(api, worked):
     problem(api["auditor"].get(f"/api/cases/{uuid.uuid4()}/corroboration/"), 404, "not-found")
-    problem(api["auditor"].get(f"{worked.base}/corroboration/", {"as_of": "soon"}), 422,
-            "invalid-command")
+    problem(
+        api["auditor"].get(f"{worked.base}/corroboration/", {"as_of": "soon"}),
+        422,
+        "invalid-command",
+    )
     problem(api["auditor"].get(f"{worked.base}/corroboration/", {"as_of": "999"}), 404)
 
 
 # --- legal review ----------------------------------------------------------------------------
 
+
 def test_qualifications_and_elements_are_for_legal_reviewers(api, worked):
     url = f"{worked.base}/qualifications/"
     for role in ("documenter", "supervisor"):
-        body = problem(post(api[role], url, {"code": "torture"}, version_of(worked.case_id)),
-                       403, "permission-denied")
+        body = problem(
+            post(api[role], url, {"code": "torture"}, version_of(worked.case_id)),
+            403,
+            "permission-denied",
+        )
         assert "legal reviewer" in body["detail"]
-    duplicate = post(api["legal"], url, {"code": "killing_hors_de_combat"},
-                     version_of(worked.case_id))
+    duplicate = post(
+        api["legal"], url, {"code": "killing_hors_de_combat"}, version_of(worked.case_id)
+    )
     assert "already recorded" in problem(duplicate, 422, "invalid-command")["detail"]
-    assert "code" in problem(post(api["legal"], url, {"code": "genocide"},
-                                  version_of(worked.case_id)), 422, "invalid-request")["errors"]
+    assert (
+        "code"
+        in problem(
+            post(api["legal"], url, {"code": "genocide"}, version_of(worked.case_id)),
+            422,
+            "invalid-request",
+        )["errors"]
+    )
 
     elements = f"{worked.base}/qualifications/{worked.qualification}/elements/"
-    unsupported = post(api["legal"], elements, {"element": "hors_de_combat", "finding": "met"},
-                       version_of(worked.case_id))
+    unsupported = post(
+        api["legal"],
+        elements,
+        {"element": "hors_de_combat", "finding": "met"},
+        version_of(worked.case_id),
+    )
     assert "at least one supporting" in problem(unsupported, 422, "invalid-command")["detail"]
-    unknown = post(api["legal"], elements, {"element": "motive", "finding": "met",
-                                            "source_ids": [worked.source]},
-                   version_of(worked.case_id))
+    unknown = post(
+        api["legal"],
+        elements,
+        {"element": "motive", "finding": "met", "source_ids": [worked.source]},
+        version_of(worked.case_id),
+    )
     assert "'motive' is not an element" in problem(unknown, 422, "invalid-command")["detail"]
-    problem(post(api["legal"], f"{worked.base}/qualifications/{uuid.uuid4()}/elements/",
-                 {"element": "hors_de_combat", "finding": "insufficient"},
-                 version_of(worked.case_id)), 404, "not-found")
-    assessed = post(api["legal"], elements, {"element": "hors_de_combat", "finding": "met",
-                                             "source_ids": [worked.source],
-                                             "note": "they had surrendered"},
-                    version_of(worked.case_id))
+    problem(
+        post(
+            api["legal"],
+            f"{worked.base}/qualifications/{uuid.uuid4()}/elements/",
+            {"element": "hors_de_combat", "finding": "insufficient"},
+            version_of(worked.case_id),
+        ),
+        404,
+        "not-found",
+    )
+    assessed = post(
+        api["legal"],
+        elements,
+        {
+            "element": "hors_de_combat",
+            "finding": "met",
+            "source_ids": [worked.source],
+            "note": "they had surrendered",
+        },
+        version_of(worked.case_id),
+    )
     assert assessed.status_code == 200, assessed.content
     (qualification,) = detail(api["auditor"], worked.case_id)["qualifications"]
     finding = qualification["elements"]["hors_de_combat"]
     assert (finding["finding"], finding["source_ids"], finding["assessed_by"]) == (
-        "met", [worked.source], "lena")
+        "met",
+        [worked.source],
+        "lena",
+    )
 
 
 # --- persons and the audited reveal -----------------------------------------------------------
 
+
 def test_adding_a_protected_person_answers_with_the_pseudonym_only(api, worked):
-    response = post(api["documenter"], f"{worked.base}/persons/",
-                    {"role": "witness", "name": "Mykola Hrytsenko", "protected": True,
-                     "pseudonym": "Witness B"}, version_of(worked.case_id))
+    response = post(
+        api["documenter"],
+        f"{worked.base}/persons/",
+        {
+            "role": "witness",
+            "name": "Mykola Hrytsenko",
+            "protected": True,
+            "pseudonym": "Witness B",
+        },
+        version_of(worked.case_id),
+    )
     assert response.status_code == 201, response.content
     assert b"Hrytsenko" not in response.content
     (event,) = response.json()["events"]
@@ -308,19 +478,39 @@ def test_adding_a_protected_person_answers_with_the_pseudonym_only(api, worked):
     assert len(event["payload"]["identity_commitment"]) == 64
     persons = detail(api["documenter"], worked.case_id)["persons"]
     assert [(p["pseudonym"], p["name"], p["protected"]) for p in persons] == [
-        ("Witness 1", None, True), ("Witness B", None, True)]
-    unprotected = post(api["documenter"], f"{worked.base}/persons/",
-                       {"role": "unit", "name": "Brigade 155"}, version_of(worked.case_id))
+        ("Witness 1", None, True),
+        ("Witness B", None, True),
+    ]
+    unprotected = post(
+        api["documenter"],
+        f"{worked.base}/persons/",
+        {"role": "unit", "name": "Brigade 155"},
+        version_of(worked.case_id),
+    )
     assert unprotected.status_code == 201
     assert detail(api["auditor"], worked.case_id)["persons"][-1]["name"] == "Brigade 155"
-    assert "role" in problem(post(api["documenter"], f"{worked.base}/persons/",
-                                  {"role": "bystander", "name": "x"},
-                                  version_of(worked.case_id)), 422, "invalid-request")["errors"]
+    assert (
+        "role"
+        in problem(
+            post(
+                api["documenter"],
+                f"{worked.base}/persons/",
+                {"role": "bystander", "name": "x"},
+                version_of(worked.case_id),
+            ),
+            422,
+            "invalid-request",
+        )["errors"]
+    )
 
 
 def reveal(client, worked, reason="prepare the interview", person=None, **headers):
-    return post(client, f"{worked.base}/persons/{person or worked.person}/reveal/",
-                {"reason": reason}, **headers)
+    return post(
+        client,
+        f"{worked.base}/persons/{person or worked.person}/reveal/",
+        {"reason": reason},
+        **headers,
+    )
 
 
 @pytest.mark.parametrize("role", ["documenter", "supervisor", "legal", "auditor", "both"])
@@ -332,10 +522,12 @@ def test_uncleared_users_get_403_and_nothing_is_recorded(api, worked, role):
     assert version_of(worked.case_id) == version
 
 
-@pytest.mark.parametrize("role,recorded_role", [("legal", "legal_reviewer"),
-                                                ("auditor", "auditor")])
+@pytest.mark.parametrize(
+    "role,recorded_role", [("legal", "legal_reviewer"), ("auditor", "auditor")]
+)
 def test_a_cleared_user_sees_the_name_and_the_look_is_recorded(
-        api, users, worked, role, recorded_role):
+    api, users, worked, role, recorded_role
+):
     clear(users[role])
     version = version_of(worked.case_id)
     response = reveal(api[role], worked, reason="prepare the hearing")
@@ -352,47 +544,70 @@ def test_reveal_refuses_bad_requests(api, users, worked):
     clear(users["legal"])
     client = api["legal"]
     version = version_of(worked.case_id)
-    assert "reason is required" in problem(reveal(client, worked, reason=" "), 422,
-                                           "invalid-command")["detail"]
-    problem(post(client, f"{worked.base}/persons/{worked.person}/reveal/", {}), 422,
-            "invalid-request")
+    assert (
+        "reason is required"
+        in problem(reveal(client, worked, reason=" "), 422, "invalid-command")["detail"]
+    )
+    problem(
+        post(client, f"{worked.base}/persons/{worked.person}/reveal/", {}), 422, "invalid-request"
+    )
     problem(reveal(client, worked, person=uuid.uuid4()), 404, "not-found")
-    problem(post(client, f"/api/cases/{uuid.uuid4()}/persons/{worked.person}/reveal/",
-                 {"reason": "x"}), 404, "not-found")
+    problem(
+        post(client, f"/api/cases/{uuid.uuid4()}/persons/{worked.person}/reveal/", {"reason": "x"}),
+        404,
+        "not-found",
+    )
     problem(reveal(client, worked, HTTP_IDEMPOTENCY_KEY="look-1"), 400)
     assert version_of(worked.case_id) == version
 
 
 # --- split, merge, dismiss --------------------------------------------------------------------
 
+
 def test_split_opens_a_new_case_named_by_location(api, worked):
-    response = post(api["documenter"], f"{worked.base}/split/",
-                    {"source_ids": [worked.other], "title": "Executions near Vovchansk",
-                     "reason": "a distinct incident"}, version_of(worked.case_id))
+    response = post(
+        api["documenter"],
+        f"{worked.base}/split/",
+        {
+            "source_ids": [worked.other],
+            "title": "Executions near Vovchansk",
+            "reason": "a distinct incident",
+        },
+        version_of(worked.case_id),
+    )
     assert response.status_code == 201, response.content
     new = api["auditor"].get(response["Location"]).json()
     assert new["title"] == "Executions near Vovchansk"
     assert [s["title"] for s in new["sources"]] == ["HRMMU: executions"]
-    assert new["related"] == [{"relation": "split_from", "case_id": worked.case_id,
-                               "reference": detail(api["auditor"], worked.case_id)["reference"]}]
+    assert new["related"] == [
+        {
+            "relation": "split_from",
+            "case_id": worked.case_id,
+            "reference": detail(api["auditor"], worked.case_id)["reference"],
+        }
+    ]
     assert detail(api["auditor"], worked.case_id)["related"][0]["case_id"] == new["id"]
-    empty = post(api["documenter"], f"{worked.base}/split/",
-                 {"source_ids": [], "title": "x", "reason": "y"}, version_of(worked.case_id))
+    empty = post(
+        api["documenter"],
+        f"{worked.base}/split/",
+        {"source_ids": [], "title": "x", "reason": "y"},
+        version_of(worked.case_id),
+    )
     assert "at least one source" in problem(empty, 422, "invalid-command")["detail"]
 
 
 def _ingest(*prefixes: str) -> None:
     for prefix in prefixes:
         path = next((Path(settings.BASE_DIR) / "seeds").glob(f"{prefix}_*.txt"))
-        job = ingestion_submit(data=path.read_bytes(), filename=path.name,
-                               submitted_by="dora")
+        job = ingestion_submit(data=path.read_bytes(), filename=path.name, submitted_by="dora")
         document_ingest(ingestion_id=str(job.id))
 
 
 def _pow_case(prefix: str, victims: int) -> CaseFile:
     """The candidate case the extractor opened for the prisoners' executions in a seed."""
     return next(
-        case for case in CaseFile.objects.filter(extraction_category="killing_hors_de_combat")
+        case
+        for case in CaseFile.objects.filter(extraction_category="killing_hors_de_combat")
         if case.extraction["allegation"]["victim_count"] == victims
         and Source.objects.get(pk=case.extraction["source_id"]).filename.startswith(prefix)
     )
@@ -405,8 +620,12 @@ def pow_link(users) -> SimpleNamespace:
     _ingest("003", "004")
     nyt, un = _pow_case("003", 2), _pow_case("004", 79)
     link = CaseLink.objects.get(case=nyt, other_case_id=un.pk)
-    return SimpleNamespace(case_id=str(nyt.pk), other_id=str(un.pk), link=str(link.link_id),
-                           base=f"/api/cases/{nyt.pk}")
+    return SimpleNamespace(
+        case_id=str(nyt.pk),
+        other_id=str(un.pk),
+        link=str(link.link_id),
+        base=f"/api/cases/{nyt.pk}",
+    )
 
 
 @pytest.mark.parametrize("action", ["merge", "dismiss"])
@@ -415,44 +634,65 @@ def test_link_decisions_refuse_bad_requests_then_succeed(api, pow_link, action):
     refused_then_done(api, "documenter", pow_link.case_id, path, {"reason": "checked"}, 200)
     again = post(api["documenter"], path, {}, version_of(pow_link.case_id))
     assert "already" in problem(again, 422, "invalid-command")["detail"]
-    problem(post(api["documenter"], f"{pow_link.base}/links/{uuid.uuid4()}/{action}/", {},
-                 version_of(pow_link.case_id)), 404, "not-found")
+    problem(
+        post(
+            api["documenter"],
+            f"{pow_link.base}/links/{uuid.uuid4()}/{action}/",
+            {},
+            version_of(pow_link.case_id),
+        ),
+        404,
+        "not-found",
+    )
 
 
 def test_dismissing_marks_the_link_on_both_cases(api, pow_link):
-    response = post(api["supervisor"], f"{pow_link.base}/links/{pow_link.link}/dismiss/", {},
-                    version_of(pow_link.case_id))
+    response = post(
+        api["supervisor"],
+        f"{pow_link.base}/links/{pow_link.link}/dismiss/",
+        {},
+        version_of(pow_link.case_id),
+    )
     assert response.status_code == 200, response.content
     assert response.json()["events"][0]["payload"]["reason"] == "not the same incident"
     for case_id in (pow_link.case_id, pow_link.other_id):
-        links = {link["link_id"]: link["status"]
-                 for link in detail(api["auditor"], case_id)["links"]}
+        links = {
+            link["link_id"]: link["status"] for link in detail(api["auditor"], case_id)["links"]
+        }
         assert links[pow_link.link] == "dismissed"
     assert detail(api["auditor"], pow_link.other_id)["merged_into"] is None
 
 
-def test_seeds_003_and_004_merged_are_corroborated_by_two_independent_origins(
-        api, pow_link):
+def test_seeds_003_and_004_merged_are_corroborated_by_two_independent_origins(api, pow_link):
     client = api["documenter"]
     assert [row["label"] for row in panel(client, pow_link.case_id)] == ["single origin"]
-    merged = post(client, f"{pow_link.base}/links/{pow_link.link}/merge/",
-                  {"reason": "same pattern of executions of surrendered soldiers"},
-                  version_of(pow_link.case_id))
+    merged = post(
+        client,
+        f"{pow_link.base}/links/{pow_link.link}/merge/",
+        {"reason": "same pattern of executions of surrendered soldiers"},
+        version_of(pow_link.case_id),
+    )
     assert merged.status_code == 200, merged.content
     assert merged.json()["events"][-1]["type"] == "CaseAbsorbed"
     assert detail(client, pow_link.other_id)["merged_into"] == pow_link.case_id
 
-    fact = post(client, f"{pow_link.base}/facts/",
-                {"text": "Surrendered Ukrainian soldiers were executed by Russian troops"},
-                version_of(pow_link.case_id))
+    fact = post(
+        client,
+        f"{pow_link.base}/facts/",
+        {"text": "Surrendered Ukrainian soldiers were executed by Russian troops"},
+        version_of(pow_link.case_id),
+    )
     assert fact.status_code == 201, fact.content
     fact_id = fact.json()["events"][0]["payload"]["fact_id"]
     sources = detail(client, pow_link.case_id)["sources"]
     assert len(sources) == 2
     for source in sources:
-        supported = post(client, f"{pow_link.base}/facts/{fact_id}/support/",
-                         {"source_id": source["source_id"], "excerpt": source["excerpt"]},
-                         version_of(pow_link.case_id))
+        supported = post(
+            client,
+            f"{pow_link.base}/facts/{fact_id}/support/",
+            {"source_id": source["source_id"], "excerpt": source["excerpt"]},
+            version_of(pow_link.case_id),
+        )
         assert supported.status_code == 201, supported.content
     (row,) = panel(api["auditor"], pow_link.case_id)
     assert row["label"] == "corroborated by 2 independent origins"

@@ -17,16 +17,19 @@ from casefiles.errors import (
 )
 
 
-@pytest.mark.parametrize("error,status,kind", [
-    (InvalidCommand("bad"), 422, "invalid-command"),
-    (NotFound("gone"), 404, "not-found"),
-    (PermissionDenied("no"), 403, "permission-denied"),
-    (StaleVersion("moved", expected=1, actual=2), 412, "stale-version"),
-    (DecisionConflict("taken"), 409, "decision-conflict"),
-    (ConcurrencyError("race"), 409, "concurrent-change"),
-    (IdempotencyKeyReused("again"), 422, "idempotency-key-reused"),
-    (CriteriaNotMet("sourcing", ["no summary"]), 422, "criteria-not-met"),
-])
+@pytest.mark.parametrize(
+    "error,status,kind",
+    [
+        (InvalidCommand("bad"), 422, "invalid-command"),
+        (NotFound("gone"), 404, "not-found"),
+        (PermissionDenied("no"), 403, "permission-denied"),
+        (StaleVersion("moved", expected=1, actual=2), 412, "stale-version"),
+        (DecisionConflict("taken"), 409, "decision-conflict"),
+        (ConcurrencyError("race"), 409, "concurrent-change"),
+        (IdempotencyKeyReused("again"), 422, "idempotency-key-reused"),
+        (CriteriaNotMet("sourcing", ["no summary"]), 422, "criteria-not-met"),
+    ],
+)
 def test_domain_errors_become_problem_details(error, status, kind):
     response = exception_handler(error, {})
     assert response.status_code == status

@@ -32,16 +32,20 @@ def protected(users, actors) -> SimpleNamespace:
     job = document_ingest(ingestion_id=str(job.id))
     case_id = open_case(doc, title="Executions of prisoners near Robotyne")
     attach(doc, case_id, ["UN HRMMU"], title="HRMMU report", source_id=job.source_id)
-    person = person_add(actor=doc, case_id=case_id, role="witness", name=NAME,
-                        pseudonym=PSEUDONYM, protected=True)
+    person = person_add(
+        actor=doc, case_id=case_id, role="witness", name=NAME, pseudonym=PSEUDONYM, protected=True
+    )
     person_add(actor=doc, case_id=case_id, role="unit", name="Brigade 155")
     fact_record(actor=doc, case_id=case_id, text="Prisoners were shot after surrendering")
-    commands.transition_request(actor=doc, case_id=case_id, to_state="sourcing",
-                                reason="ready")
+    commands.transition_request(actor=doc, case_id=case_id, to_state="sourcing", reason="ready")
     users["cleared"] = make_user("cleo", "legal_reviewer")
     clear(users["cleared"])
-    return SimpleNamespace(case_id=case_id, person_id=person.events[0].payload["person_id"],
-                           source_id=str(job.source_id), ingestion_id=str(job.id))
+    return SimpleNamespace(
+        case_id=case_id,
+        person_id=person.events[0].payload["person_id"],
+        source_id=str(job.source_id),
+        ingestion_id=str(job.id),
+    )
 
 
 def reads(case: SimpleNamespace) -> list[str]:
@@ -50,18 +54,26 @@ def reads(case: SimpleNamespace) -> list[str]:
     first_event = Event.objects.get(case_id=case.case_id, version=1).occurred_at
     versions = range(1, CaseFile.objects.get(pk=case.case_id).version + 1)
     return [
-        base, f"{base}events/", f"{base}corroboration/",
+        base,
+        f"{base}events/",
+        f"{base}corroboration/",
         *(f"{base}?as_of={version}" for version in versions),
         f"{base}?as_of={first_event.replace('+', '%2B')}",
-        "/api/cases/", "/api/cases/?q=Robotyne", "/api/approvals/", "/api/sources/",
-        f"/api/sources/{case.source_id}/", f"/api/ingestions/{case.ingestion_id}/",
+        "/api/cases/",
+        "/api/cases/?q=Robotyne",
+        "/api/approvals/",
+        "/api/sources/",
+        f"/api/sources/{case.source_id}/",
+        f"/api/ingestions/{case.ingestion_id}/",
     ]
 
 
 def _reveal_through_the_api(api, case) -> None:
     response = api["cleared"].post(
         f"/api/cases/{case.case_id}/persons/{case.person_id}/reveal/",
-        {"reason": "prepare the witness interview"}, format="json")
+        {"reason": "prepare the witness interview"},
+        format="json",
+    )
     assert response.status_code == 200, response.content
     assert response.json()["name"] == NAME and response["Cache-Control"] == "no-store"
 
@@ -79,7 +91,9 @@ def test_no_get_carries_the_real_name(api, protected, role):
             assert "kovalenko" not in text.lower(), (role, path, accept)
     case = client.get(f"/api/cases/{protected.case_id}/").json()
     assert [(p["pseudonym"], p["name"]) for p in case["persons"]] == [
-        (PSEUDONYM, None), ("Unit 1", "Brigade 155")]
+        (PSEUDONYM, None),
+        ("Unit 1", "Brigade 155"),
+    ]
     assert PSEUDONYM in client.get(f"/api/cases/{protected.case_id}/events/").content.decode()
     assert client.get("/api/cases/?q=Robotyne").json()["count"] == 1
     assert client.get("/api/approvals/").status_code == 200
@@ -99,7 +113,9 @@ def test_only_the_cleared_user_gets_the_name_and_each_look_is_an_event(api, prot
     before = Event.objects.filter(case_id=protected.case_id).count()
     response = api[role].post(
         f"/api/cases/{protected.case_id}/persons/{protected.person_id}/reveal/",
-        {"reason": "checking"}, format="json")
+        {"reason": "checking"},
+        format="json",
+    )
     looked = Event.objects.filter(case_id=protected.case_id, type="IdentityRevealed")
     if role == "cleared":
         assert response.status_code == 200 and response.json()["name"] == NAME

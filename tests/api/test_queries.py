@@ -21,8 +21,7 @@ def queries(client, path: str) -> int:
 def ingest_documents(count: int, start: int = 0) -> None:
     for n in range(start, start + count):
         text = f"Field report {n}\n\nA quiet day in the archive, nothing to record ({n}).\n"
-        job = ingestion_submit(data=text.encode(), filename=f"report-{n}.txt",
-                               submitted_by="dora")
+        job = ingestion_submit(data=text.encode(), filename=f"report-{n}.txt", submitted_by="dora")
         document_ingest(ingestion_id=str(job.id))
 
 
@@ -45,8 +44,10 @@ def test_case_detail_and_events(api, actors, django_assert_num_queries):
     for n in range(2):
         attach(doc, case_id, [f"Org {n}"], title=f"S{n}")
         commands.note_add(actor=doc, case_id=case_id, text=f"note {n}")
-    detail, events = (queries(client, f"/api/cases/{case_id}/"),
-                      queries(client, f"/api/cases/{case_id}/events/"))
+    detail, events = (
+        queries(client, f"/api/cases/{case_id}/"),
+        queries(client, f"/api/cases/{case_id}/events/"),
+    )
     as_of = queries(client, f"/api/cases/{case_id}/?as_of=3")
     panel = queries(client, f"/api/cases/{case_id}/corroboration/")
     for n in range(2, 20):
@@ -65,8 +66,9 @@ def test_case_detail_and_events(api, actors, django_assert_num_queries):
 def test_approval_queue(api, actors, django_assert_num_queries):
     def request_on_new_case():
         case_id = open_case(actors["documenter"])
-        commands.transition_request(actor=actors["documenter"], case_id=case_id,
-                                    to_state="sourcing", reason="ready")
+        commands.transition_request(
+            actor=actors["documenter"], case_id=case_id, to_state="sourcing", reason="ready"
+        )
 
     request_on_new_case()
     small = queries(api["supervisor"], "/api/approvals/")
@@ -85,6 +87,7 @@ def test_source_list_and_detail(api, actors, django_assert_num_queries):
         assert client.get("/api/sources/?page_size=100").json()["count"] == 20
 
     from casefiles.models import Source
+
     source = Source.objects.first()
     doc = actors["documenter"]
     attach(doc, open_case(doc), ["X"], source_id=source.pk)

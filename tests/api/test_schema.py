@@ -42,8 +42,9 @@ SEED = Path(django_settings.BASE_DIR) / "seeds" / "004_06b981fa41532c02.txt"
 # The coverage phase (every boundary case of every parameter) alone takes over a minute;
 # the fuzzing phase, positive and negative, stays within the time budget.
 CONFIG = schemathesis.Config.from_dict({"phases": {"coverage": {"enabled": False}}})
-schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application(),
-                                        config=CONFIG)
+schema = schemathesis.openapi.from_wsgi(
+    "/api/schema/?format=json", get_wsgi_application(), config=CONFIG
+)
 
 
 @pytest.fixture(autouse=True)
@@ -68,17 +69,20 @@ def known(users, actors) -> dict:
     case_id = open_case(doc)
     attach(doc, case_id, ["NYT"], source_id=job.source_id)
     fact = fact_record(actor=doc, case_id=case_id, text="Civilians were shot")
-    qualification = qualification_add(actor=actors["legal"], case_id=case_id,
-                                      code="wilful_killing")
-    person = person_add(actor=doc, case_id=case_id, role="witness", name="A. B.",
-                        protected=True)
-    outcome = commands.transition_request(actor=doc, case_id=case_id, to_state="sourcing",
-                                          reason="ready")
-    return {"case_id": case_id, "request_id": outcome.events[0].payload["request_id"],
-            "source_id": str(job.source_id), "ingestion_id": str(job.id),
-            "fact_id": fact.events[0].payload["fact_id"],
-            "qualification_id": qualification.events[0].payload["qualification_id"],
-            "person_id": person.events[0].payload["person_id"]}
+    qualification = qualification_add(actor=actors["legal"], case_id=case_id, code="wilful_killing")
+    person = person_add(actor=doc, case_id=case_id, role="witness", name="A. B.", protected=True)
+    outcome = commands.transition_request(
+        actor=doc, case_id=case_id, to_state="sourcing", reason="ready"
+    )
+    return {
+        "case_id": case_id,
+        "request_id": outcome.events[0].payload["request_id"],
+        "source_id": str(job.source_id),
+        "ingestion_id": str(job.id),
+        "fact_id": fact.events[0].payload["fact_id"],
+        "qualification_id": qualification.events[0].payload["qualification_id"],
+        "person_id": person.events[0].payload["person_id"],
+    }
 
 
 @pytest.fixture
@@ -106,5 +110,4 @@ def test_api_conforms_to_its_schema(case, tokens, known):
         case.call_and_validate(headers=auth, checks=CHECKS)  # as generated: mostly 404s
     for role in ROLES:
         auth = {"Authorization": f"Token {tokens[role]}"}
-        case.call_and_validate(headers={**auth, **on_known_records(case, known)},
-                               checks=CHECKS)
+        case.call_and_validate(headers={**auth, **on_known_records(case, known)}, checks=CHECKS)

@@ -18,8 +18,9 @@ SEED = Path(settings.BASE_DIR) / "seeds" / "004_06b981fa41532c02.txt"
 
 
 def upload(client, data: bytes, name: str = "report.txt"):
-    return client.post("/api/ingestions/", {"file": SimpleUploadedFile(name, data)},
-                       format="multipart")
+    return client.post(
+        "/api/ingestions/", {"file": SimpleUploadedFile(name, data)}, format="multipart"
+    )
 
 
 @pytest.fixture
@@ -53,10 +54,12 @@ def test_source_list_detail_and_original(api, ingested):
     assert body["content_sha256"] == source.content_sha256
     assert body["origins"] and body["cases"]
     assert {c["reference"] for c in body["cases"]} == set(
-        api["auditor"].get(f"/api/ingestions/{ingested['id']}/").json()["case_references"])
+        api["auditor"].get(f"/api/ingestions/{ingested['id']}/").json()["case_references"]
+    )
 
-    original = api["auditor"].get(f"/api/sources/{source.pk}/original/",
-                                  HTTP_ACCEPT="application/json")
+    original = api["auditor"].get(
+        f"/api/sources/{source.pk}/original/", HTTP_ACCEPT="application/json"
+    )
     assert original.status_code == 200
     assert original.content == SEED.read_bytes()
     assert original["X-Content-SHA256"] == hashlib.sha256(original.content).hexdigest()
@@ -92,8 +95,9 @@ def test_a_missing_original_is_a_clear_500(api, ingested):
     path = blobs.path_for(source.content_sha256)
     path.chmod(0o644)
     path.write_bytes(b"tampered")
-    body = problem(api["auditor"].get(f"/api/sources/{source.pk}/original/"), 500,
-                   "original-unavailable")
+    body = problem(
+        api["auditor"].get(f"/api/sources/{source.pk}/original/"), 500, "original-unavailable"
+    )
     assert "does not match its hash" in body["detail"]
 
 
@@ -116,6 +120,9 @@ def test_bad_uploads_get_clear_problems(api, monkeypatch):
 
 
 def test_unknown_source_and_ingestion_are_404(api):
-    for path in (f"/api/sources/{uuid.uuid4()}/", f"/api/sources/{uuid.uuid4()}/original/",
-                 f"/api/ingestions/{uuid.uuid4()}/"):
+    for path in (
+        f"/api/sources/{uuid.uuid4()}/",
+        f"/api/sources/{uuid.uuid4()}/original/",
+        f"/api/ingestions/{uuid.uuid4()}/",
+    ):
         problem(api["auditor"].get(path), 404, "not-found")

@@ -61,9 +61,11 @@ def clock(monkeypatch) -> Clock:
 def test_a_device_owner_gets_no_token_with_the_password_alone(anon, phone):
     body = problem(request_token(anon, **SAM), 422, "invalid-request")
     assert body["errors"]["otp"] == [
-        "this account has a second factor: send its current code as otp"]
-    assert "otp" in problem(request_token(anon, **SAM, otp="000000"), 422,
-                            "invalid-request")["errors"]
+        "this account has a second factor: send its current code as otp"
+    ]
+    assert (
+        "otp" in problem(request_token(anon, **SAM, otp="000000"), 422, "invalid-request")["errors"]
+    )
     assert not ApiToken.objects.exists()
 
 
@@ -107,10 +109,11 @@ def test_a_token_expires_when_left_unused(anon, users, clock, settings):
     assert "unused for too long" in body["detail"]
 
 
-def test_a_token_expires_at_its_maximum_age_however_much_it_is_used(anon, users, clock,
-                                                                   settings):
+def test_a_token_expires_at_its_maximum_age_however_much_it_is_used(anon, users, clock, settings):
     assert (settings.API_TOKEN_IDLE_SECONDS, settings.API_TOKEN_MAX_AGE_SECONDS) == (
-        8 * 3600, 30 * 24 * 3600)
+        8 * 3600,
+        30 * 24 * 3600,
+    )
     key = request_token(anon, username="dora", password="x-dora").json()["token"]
     client = client_with(key)
     elapsed = 0
@@ -125,8 +128,9 @@ def test_a_token_expires_at_its_maximum_age_however_much_it_is_used(anon, users,
 def test_lifetimes_are_configurable(anon, users, clock, settings):
     settings.API_TOKEN_IDLE_SECONDS = 600
     issued = request_token(anon, username="dora", password="x-dora").json()
-    assert issued["idle_expires_at"] == (clock.at + timedelta(seconds=600)).isoformat(
-        ).replace("+00:00", "Z")
+    assert issued["idle_expires_at"] == (clock.at + timedelta(seconds=600)).isoformat().replace(
+        "+00:00", "Z"
+    )
     clock.advance(seconds=601)
     problem(client_with(issued["token"]).get("/api/cases/"), 401)
 
@@ -141,7 +145,9 @@ def test_the_owner_lists_and_revokes_their_tokens(anon, users):
     client = client_with(first["token"])
     listed = client.get("/api/auth/tokens/").json()
     assert [(t["id"], t["name"], t["scope"], t["current"]) for t in listed] == [
-        (second["id"], "", "read", False), (first["id"], "laptop", "write", True)]
+        (second["id"], "", "read", False),
+        (first["id"], "laptop", "write", True),
+    ]
     assert "token" not in listed[0] and "key_hash" not in listed[0]
     # Someone else's token is not found, and stays valid.
     problem(client.delete(f"/api/auth/tokens/{other['id']}/"), 404)
@@ -155,15 +161,17 @@ def test_the_owner_lists_and_revokes_their_tokens(anon, users):
 
 
 def test_an_administrator_sees_and_revokes_a_users_tokens_in_the_admin(anon, users, client):
-    key = request_token(anon, username="dora", password="x-dora", name="script").json()[
-        "token"]
+    key = request_token(anon, username="dora", password="x-dora", name="script").json()["token"]
     client.force_login(User.objects.create_superuser("root", password="x-root"))
     page = client.get(f"/admin/auth/user/{users['documenter'].pk}/change/")
-    assert page.status_code == 200 and b"script" in page.content and key[:8].encode(
-        ) in page.content
+    assert (
+        page.status_code == 200 and b"script" in page.content and key[:8].encode() in page.content
+    )
     assert key.encode() not in page.content
-    client.post("/admin/auth/user/", {"action": "revoke_tokens",
-                                      "_selected_action": [users["documenter"].pk]})
+    client.post(
+        "/admin/auth/user/",
+        {"action": "revoke_tokens", "_selected_action": [users["documenter"].pk]},
+    )
     assert ApiToken.objects.get().revoked_by == "root"
     problem(client_with(key).get("/api/cases/"), 401)
 
@@ -173,19 +181,21 @@ def test_an_administrator_sees_and_revokes_a_users_tokens_in_the_admin(anon, use
 
 def test_a_read_only_token_gets_403_on_every_write(anon, users, actors):
     case_id = open_case(actors["documenter"])
-    key = request_token(anon, username="dora", password="x-dora", scope="read").json()[
-        "token"]
+    key = request_token(anon, username="dora", password="x-dora", scope="read").json()["token"]
     client = client_with(key)
     assert client.get("/api/cases/").status_code == 200
     assert client.get(f"/api/cases/{case_id}/").status_code == 200
     from tests.api.test_access import ENDPOINTS
 
     writes = [(m, p) for m, p in ENDPOINTS if m != "get"] + [
-        ("post", f"/api/cases/{case_id}/notes/"), ("patch", f"/api/cases/{case_id}/"),
-        ("post", "/api/auth/tokens/")]
+        ("post", f"/api/cases/{case_id}/notes/"),
+        ("patch", f"/api/cases/{case_id}/"),
+        ("post", "/api/auth/tokens/"),
+    ]
     for method, path in writes:
-        body = problem(getattr(client, method)(path, {"text": "x"}, format="json",
-                                               HTTP_IF_MATCH='"1"'), 403)
+        body = problem(
+            getattr(client, method)(path, {"text": "x"}, format="json", HTTP_IF_MATCH='"1"'), 403
+        )
         assert "read-only" in body["detail"], (method, path)
     assert Event.objects.filter(case_id=case_id).count() == 1
 
@@ -201,13 +211,13 @@ def test_tokens_are_minted_from_a_session_verified_by_the_device(users, phone):
     session = client.session
     session["otp_device_id"] = phone.persistent_id  # what django_otp.login() records
     session.save()
-    response = client.post("/api/auth/tokens/", {"scope": "read", "name": "notebook"},
-                           format="json")
+    response = client.post(
+        "/api/auth/tokens/", {"scope": "read", "name": "notebook"}, format="json"
+    )
     assert response.status_code == 200, response.content
     assert (response.json()["issued_with"], response.json()["scope"]) == ("session+otp", "read")
     # A token cannot mint another (it would outlive its own limits).
-    problem(client_with(response.json()["token"]).post("/api/auth/tokens/", {},
-                                                       format="json"), 403)
+    problem(client_with(response.json()["token"]).post("/api/auth/tokens/", {}, format="json"), 403)
     writer = request_token(APIClient(), **SAM, otp=code(phone)).json()["token"]
     body = problem(client_with(writer).post("/api/auth/tokens/", {}, format="json"), 403)
     assert "cannot mint" in body["detail"]
@@ -222,8 +232,10 @@ def test_production_requires_a_second_factor_for_supervisors_legal_reviewers_and
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['supervisor', 'legal_reviewer', 'auditor']"
     assert run_django(show, DJANGO_ENV="development").stdout.strip() == "[]"
-    assert run_django(show, **PRODUCTION_ENV, CASEFILES_SECOND_FACTOR_ROLES="none"
-                      ).stdout.strip() == "[]"
+    assert (
+        run_django(show, **PRODUCTION_ENV, CASEFILES_SECOND_FACTOR_ROLES="none").stdout.strip()
+        == "[]"
+    )
     bad = run_django(show, CASEFILES_SECOND_FACTOR_ROLES="supervisors")
     assert bad.returncode != 0 and "unknown roles: supervisors" in bad.stderr
 
@@ -234,8 +246,9 @@ def required(settings):
 
 
 @pytest.mark.parametrize("username", ["sam", "lena", "aud"])
-def test_without_a_device_those_roles_get_no_token_and_no_admin(anon, client, users, required,
-                                                                username):
+def test_without_a_device_those_roles_get_no_token_and_no_admin(
+    anon, client, users, required, username
+):
     login = {"username": username, "password": f"x-{username}"}
     body = problem(request_token(anon, **login), 403, "permission-denied")
     assert "set up a second factor" in body["detail"]
@@ -280,8 +293,7 @@ def test_a_passkey_and_an_authenticator_app_still_take_the_code(anon, users, pho
     assert request_token(anon, **SAM, otp=code(phone)).status_code == 200
 
 
-def test_a_passkey_verified_session_mints_a_token_and_an_unverified_one_does_not(client,
-                                                                                   users):
+def test_a_passkey_verified_session_mints_a_token_and_an_unverified_one_does_not(client, users):
     from django_otp import DEVICE_ID_SESSION_KEY
 
     key = passkey(users["supervisor"])
@@ -297,8 +309,9 @@ def test_a_passkey_verified_session_mints_a_token_and_an_unverified_one_does_not
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = key.persistent_id
     session.save()
-    minted = client.post("/api/auth/tokens/", {"scope": "read", "name": "laptop"},
-                         content_type="application/json")
+    minted = client.post(
+        "/api/auth/tokens/", {"scope": "read", "name": "laptop"}, content_type="application/json"
+    )
     assert minted.status_code == 200, minted.content
     assert (minted.json()["issued_with"], minted.json()["scope"]) == ("session+passkey", "read")
     assert client_with(minted.json()["token"]).get("/api/approvals/").status_code == 200

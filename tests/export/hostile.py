@@ -60,11 +60,19 @@ def run_verifier(*args: str, cwd: Path = ROOT, timeout: float = 60) -> Run:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO")}
     # The arguments are paths and keys made by the caller, never outside input.
     launched = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", LAUNCHER, str(timeout), *args], cwd=cwd, env=env,
-        capture_output=True, check=True)
+        [sys.executable, "-c", LAUNCHER, str(timeout), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        check=True,
+    )
     returncode, peak_kib, seconds = launched.stderr.split()[-3:]
-    return Run(float(seconds), int(peak_kib) / 1024, int(returncode),
-               launched.stdout.decode(errors="replace"))
+    return Run(
+        float(seconds),
+        int(peak_kib) / 1024,
+        int(returncode),
+        launched.stdout.decode(errors="replace"),
+    )
 
 
 def spaces(total: int) -> Iterator[bytes]:
@@ -75,8 +83,7 @@ def spaces(total: int) -> Iterator[bytes]:
         total -= len(chunk)
 
 
-def write_streamed(archive: zipfile.ZipFile, name: str, chunks: Iterable[bytes]
-                   ) -> tuple[int, str]:
+def write_streamed(archive: zipfile.ZipFile, name: str, chunks: Iterable[bytes]) -> tuple[int, str]:
     """Write `name` chunk by chunk; its size and SHA-256."""
     digest, size = hashlib.sha256(), 0
     with archive.open(name, "w") as out:
@@ -102,8 +109,7 @@ def member_bomb(path: Path, name: str = MANIFEST, size: int = 1 << 30) -> Path:
     encoded = name.encode()
     fields = (zipfile.ZIP_DEFLATED, 0, 33, crc, len(data), size, len(encoded), 0)
     header = LOCAL_HEADER.pack(b"PK\x03\x04", 20, 0, 0, *fields) + encoded
-    entry = DIRECTORY_ENTRY.pack(b"PK\x01\x02", 20, 3, 20, 0, 0, *fields, 0, 0, 0, 0,
-                                 0) + encoded
+    entry = DIRECTORY_ENTRY.pack(b"PK\x01\x02", 20, 3, 20, 0, 0, *fields, 0, 0, 0, 0, 0) + encoded
     end = END_RECORD.pack(b"PK\x05\x06", 0, 0, 1, 1, len(entry), len(header) + len(data), 0)
     path.write_bytes(header + data + entry + end)
     with zipfile.ZipFile(path, "a") as archive:
@@ -113,8 +119,9 @@ def member_bomb(path: Path, name: str = MANIFEST, size: int = 1 << 30) -> Path:
     return path
 
 
-def patch_entry(path: Path, name: str, *, file_size: int | None = None,
-                flag_bits: int | None = None) -> Path:
+def patch_entry(
+    path: Path, name: str, *, file_size: int | None = None, flag_bits: int | None = None
+) -> Path:
     """Change what the central directory says of `name` (not the data, not the local
     header): the lies a forger can tell the reader."""
     data = bytearray(path.read_bytes())
@@ -123,7 +130,7 @@ def patch_entry(path: Path, name: str, *, file_size: int | None = None,
     while True:
         entry = list(DIRECTORY_ENTRY.unpack_from(data, directory))
         start = directory + DIRECTORY_ENTRY.size
-        if data[start:start + entry[12]].decode() == name:
+        if data[start : start + entry[12]].decode() == name:
             break
         directory = start + entry[12] + entry[13] + entry[14]
     if file_size is not None:
@@ -169,8 +176,9 @@ def entries(path: Path, count: int, *, repeat: int = 1, name_length: int = 0) ->
     return path
 
 
-def overlapping(path: Path, files: int = 100, kernel: int = 16 * MiB,
-                checksums: bool = False) -> list[dict]:
+def overlapping(
+    path: Path, files: int = 100, kernel: int = 16 * MiB, checksums: bool = False
+) -> list[dict]:
     """An overlapping ZIP bomb (David Fifield's "quoted overlap"): every entry's deflate
     stream starts with a stored block quoting the next entry's local header, then runs
     on into that entry's data, so each of the `files` entries decompresses the same
@@ -181,10 +189,16 @@ def overlapping(path: Path, files: int = 100, kernel: int = 16 * MiB,
     packer = zlib.compressobj(9, zlib.DEFLATED, -15)
     packed = b"".join(packer.compress(chunk) for chunk in spaces(kernel)) + packer.flush()
     names = [f"sources/{number:064x}.txt".encode() for number in range(files)]
-    headers = [LOCAL_HEADER.pack(b"PK\x03\x04", 20, 0, 0, zipfile.ZIP_DEFLATED, 0, 33,
-                                 0, 0, 0, len(name), 0) + name for name in names]
-    quotes = [b"\x00" + struct.pack("<HH", len(header), len(header) ^ 0xFFFF)
-              for header in headers[1:]] + [b""]
+    headers = [
+        LOCAL_HEADER.pack(
+            b"PK\x03\x04", 20, 0, 0, zipfile.ZIP_DEFLATED, 0, 33, 0, 0, 0, len(name), 0
+        )
+        + name
+        for name in names
+    ]
+    quotes = [
+        b"\x00" + struct.pack("<HH", len(header), len(header) ^ 0xFFFF) for header in headers[1:]
+    ] + [b""]
     offsets, body = [], b""
     for header, quote in zip(headers, quotes, strict=True):
         offsets.append(len(body))
@@ -193,17 +207,42 @@ def overlapping(path: Path, files: int = 100, kernel: int = 16 * MiB,
     directory, listed = b"", []
     for number, (name, offset) in enumerate(zip(names, offsets, strict=True)):
         data_start = offset + len(headers[number])
-        quoted = b"".join(headers[number + 1:])
+        quoted = b"".join(headers[number + 1 :])
         crc, digest = 0, hashlib.sha256()
-        for chunk in ([quoted, *spaces(kernel)] if checksums else []):
+        for chunk in [quoted, *spaces(kernel)] if checksums else []:
             crc = zlib.crc32(chunk, crc)
             digest.update(chunk)
-        directory += DIRECTORY_ENTRY.pack(
-            b"PK\x01\x02", 20, 3, 20, 0, 0, zipfile.ZIP_DEFLATED, 0, 33, crc,
-            len(body) - data_start, len(quoted) + kernel, len(name), 0, 0, 0, 0, 0,
-            offset) + name
-        listed.append({"path": name.decode(), "bytes": len(quoted) + kernel,
-                       "sha256": digest.hexdigest() if checksums else ""})
+        directory += (
+            DIRECTORY_ENTRY.pack(
+                b"PK\x01\x02",
+                20,
+                3,
+                20,
+                0,
+                0,
+                zipfile.ZIP_DEFLATED,
+                0,
+                33,
+                crc,
+                len(body) - data_start,
+                len(quoted) + kernel,
+                len(name),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + name
+        )
+        listed.append(
+            {
+                "path": name.decode(),
+                "bytes": len(quoted) + kernel,
+                "sha256": digest.hexdigest() if checksums else "",
+            }
+        )
     end = END_RECORD.pack(b"PK\x05\x06", 0, 0, files, files, len(directory), len(body), 0)
     path.write_bytes(body + directory + end)
     return listed
@@ -219,15 +258,19 @@ def json_values(path: Path, size: int) -> Path:
     return path
 
 
-def replace_member(source: Path, target: Path, name: str, chunks: Iterable[bytes],
-                   sign: Callable[[bytes], bytes]) -> Path:
+def replace_member(
+    source: Path, target: Path, name: str, chunks: Iterable[bytes], sign: Callable[[bytes], bytes]
+) -> Path:
     """`source` with `name` replaced by `chunks` (written streamed), the manifest listing
     its new size and SHA-256 and signed again by `sign` (base64 of the signature): only
     the checks after the signature can refuse it."""
     with zipfile.ZipFile(source) as original:
         manifest = json.loads(original.read(MANIFEST))
-        kept = {other: original.read(other) for other in original.namelist()
-                if other not in (name, MANIFEST, SIGNATURE)}
+        kept = {
+            other: original.read(other)
+            for other in original.namelist()
+            if other not in (name, MANIFEST, SIGNATURE)
+        }
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for other, data in kept.items():
             archive.writestr(other, data)
@@ -246,8 +289,15 @@ def chain(case_id: str, events: Iterable[tuple[str, dict]]) -> Iterator[bytes]:
     prev_hash = GENESIS_HASH
     actor = {"id": 1, "username": "forger", "role": "documenter"}
     for version, (kind, payload) in enumerate(events, start=1):
-        fields = {"case_id": case_id, "version": version, "type": kind, "schema": 1,
-                  "payload": payload, "actor": actor,
-                  "occurred_at": "2026-11-23T08:00:00.000000Z", "prev_hash": prev_hash}
+        fields = {
+            "case_id": case_id,
+            "version": version,
+            "type": kind,
+            "schema": 1,
+            "payload": payload,
+            "actor": actor,
+            "occurred_at": "2026-11-23T08:00:00.000000Z",
+            "prev_hash": prev_hash,
+        }
         fields["hash"] = prev_hash = event_hash(fields)
         yield canonical_json(fields).encode() + b"\n"

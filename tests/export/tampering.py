@@ -25,13 +25,17 @@ def as_v1(files: dict[str, bytes]) -> dict[str, bytes]:
     document = manifest(stripped)
     document.pop("log")
     document["format"] = "casefile-export/1"
-    document["files"] = [entry for entry in document["files"]
-                         if not entry["path"].startswith("log/")]
+    document["files"] = [
+        entry for entry in document["files"] if not entry["path"].startswith("log/")
+    ]
     signing_block = {key: value for key, value in document["signing"].items() if key != "vkey"}
     document["signing"] = signing_block
     raw = json.dumps(document, indent=2).encode()
-    return {**stripped, "manifest.json": raw, "manifest.sig": signing.signing_key().sign(
-        raw).encode()}
+    return {
+        **stripped,
+        "manifest.json": raw,
+        "manifest.sig": signing.signing_key().sign(raw).encode(),
+    }
 
 
 def members(path: Path) -> dict[str, bytes]:
@@ -50,21 +54,25 @@ def manifest(files: dict[str, bytes]) -> dict:
     return json.loads(files["manifest.json"])
 
 
-def resign(files: dict[str, bytes], changed: dict | None = None,
-           key: Ed25519PrivateKey | None = None) -> dict[str, bytes]:
+def resign(
+    files: dict[str, bytes], changed: dict | None = None, key: Ed25519PrivateKey | None = None
+) -> dict[str, bytes]:
     """Apply `changed` to the manifest, list every listed file's current hash and size,
     and sign it again: only the checks after the signature can catch what was done."""
     document = {**manifest(files), **(changed or {})}
     document["files"] = [
-        {"path": entry["path"], "sha256": hashlib.sha256(files[entry["path"]]).hexdigest(),
-         "bytes": len(files[entry["path"]])}
-        if entry["path"] in files else entry
+        {
+            "path": entry["path"],
+            "sha256": hashlib.sha256(files[entry["path"]]).hexdigest(),
+            "bytes": len(files[entry["path"]]),
+        }
+        if entry["path"] in files
+        else entry
         for entry in document["files"]
     ]
     key = key or signing.signing_key().private
     raw = json.dumps(document, indent=2).encode()
-    return {**files, "manifest.json": raw,
-            "manifest.sig": base64.b64encode(key.sign(raw))}
+    return {**files, "manifest.json": raw, "manifest.sig": base64.b64encode(key.sign(raw))}
 
 
 def event_lines(files: dict[str, bytes]) -> list[bytes]:

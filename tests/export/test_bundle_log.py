@@ -24,8 +24,9 @@ def export(case_id, path):
 
 
 def anchors(*witnesses, required=0):
-    return trust.Trust(logs=[transparency.log_verifier()], witnesses=list(witnesses),
-                       witnesses_required=required)
+    return trust.Trust(
+        logs=[transparency.log_verifier()], witnesses=list(witnesses), witnesses_required=required
+    )
 
 
 def proof(old, new):
@@ -37,19 +38,28 @@ def test_a_later_tree_head_proves_the_bundle_still_in_the_log(case_id, actors, t
     size = tampering.manifest(tampering.members(bundle))["log"]["tree_size"]
     commands.note_add(actor=actors["documenter"], case_id=case_id, text="later")
     later = transparency.publish()
-    result = verify(str(bundle), anchors=anchors(), log_checkpoint=later.note.encode(),
-                    log_proof=proof(size, later.size))
+    result = verify(
+        str(bundle),
+        anchors=anchors(),
+        log_checkpoint=later.note.encode(),
+        log_proof=proof(size, later.size),
+    )
     assert (result.tree_size, result.held_size) == (size, later.size)
     assert f"consistent with the tree head of size {later.size} you hold" in str(result)
     with pytest.raises(Failed, match="give --log-proof"):
         verify(str(bundle), anchors=anchors(), log_checkpoint=later.note.encode())
     with pytest.raises(Failed, match="the proof goes from"):
-        verify(str(bundle), anchors=anchors(), log_checkpoint=later.note.encode(),
-               log_proof=proof(size - 1, later.size))
+        verify(
+            str(bundle),
+            anchors=anchors(),
+            log_checkpoint=later.note.encode(),
+            log_proof=proof(size - 1, later.size),
+        )
 
 
 def test_a_history_rewritten_after_the_export_fails_against_the_later_tree_head(
-        case_id, actors, tmp_path, settings):
+    case_id, actors, tmp_path, settings
+):
     """The operator (with the key) rewrites the log after the export and re-signs; the
     auditor fetches the new tree head and its proof: they do not fit the bundle."""
     bundle = export(case_id, tmp_path / "b.zip")
@@ -62,8 +72,12 @@ def test_a_history_rewritten_after_the_export_fails_against_the_later_tree_head(
     commands.note_add(actor=actors["documenter"], case_id=case_id, text="later")
     forked = transparency.publish()
     with pytest.raises(Failed, match="does not (contain|extend) the tree of size"):
-        verify(str(bundle), anchors=anchors(), log_checkpoint=forked.note.encode(),
-               log_proof=proof(size, forked.size))
+        verify(
+            str(bundle),
+            anchors=anchors(),
+            log_checkpoint=forked.note.encode(),
+            log_proof=proof(size, forked.size),
+        )
 
 
 def test_a_tree_head_signed_by_another_key_is_refused(case_id, tmp_path):
@@ -75,8 +89,9 @@ def test_a_tree_head_signed_by_another_key_is_refused(case_id, tmp_path):
     with pytest.raises(Failed, match="does not verify"):
         verify(str(bundle), anchors=anchors(), log_checkpoint=forged)
     # In the bundle itself: the bundle's key must be the tree head's key.
-    swapped = tampering.write(tmp_path / "swapped.zip", tampering.resign(
-        {**files, "log/tree-head.txt": forged}))
+    swapped = tampering.write(
+        tmp_path / "swapped.zip", tampering.resign({**files, "log/tree-head.txt": forged})
+    )
     with pytest.raises(Failed, match="is not signed by the bundle's own key"):
         tampering.verified(swapped)
 
@@ -85,10 +100,11 @@ def test_a_proof_or_index_changed_in_the_manifest_fails(case_id, tmp_path):
     files = tampering.members(export(case_id, tmp_path / "b.zip"))
     log = tampering.manifest(files)["log"]
     for changed, message in [
-            ({**log, "leaf_index": log["leaf_index"] - 1}, "does not lead to the root"),
-            ({**log, "tree_size": log["tree_size"] + 1}, "the signed tree head says"),
-            ({**log, "inclusion_proof": log["inclusion_proof"][:-1]}, "shorter"),
-            ({**log, "inclusion_proof": "x"}, "not a list")]:
+        ({**log, "leaf_index": log["leaf_index"] - 1}, "does not lead to the root"),
+        ({**log, "tree_size": log["tree_size"] + 1}, "the signed tree head says"),
+        ({**log, "inclusion_proof": log["inclusion_proof"][:-1]}, "shorter"),
+        ({**log, "inclusion_proof": "x"}, "not a list"),
+    ]:
         forged = tampering.write(tmp_path / "f.zip", tampering.resign(files, {"log": changed}))
         with pytest.raises(Failed, match=message):
             tampering.verified(forged)
@@ -108,8 +124,11 @@ def test_witness_quorum(case_id, tmp_path):
     # A cosignature line that claims the witness but does not verify fails.
     bad = tlog.Signature(witness.name, witness.key_id, bytes(72))
     with pytest.raises(Failed, match="does not match"):
-        verify(str(bundle), anchors=anchors(witness, required=1),
-               log_checkpoint=(head.note + bad.line()).encode())
+        verify(
+            str(bundle),
+            anchors=anchors(witness, required=1),
+            log_checkpoint=(head.note + bad.line()).encode(),
+        )
 
 
 def test_trust_file(case_id, tmp_path):
@@ -121,10 +140,12 @@ def test_trust_file(case_id, tmp_path):
     path.write_text(f"log {stranger.vkey}\n")
     with pytest.raises(Failed, match="which you do not trust"):
         verify(str(bundle), anchors=trust.read_trust_file(path))
-    for text, message in [("log abc\n", "not valid base64"),
-                          ("witness " + stranger.vkey + "\n", "type 0x04"),
-                          ("witnesses-required 2\n", "requires 2 witnesses"),
-                          ("quorum 1\n", "unknown keyword")]:
+    for text, message in [
+        ("log abc\n", "not valid base64"),
+        ("witness " + stranger.vkey + "\n", "type 0x04"),
+        ("witnesses-required 2\n", "requires 2 witnesses"),
+        ("quorum 1\n", "unknown keyword"),
+    ]:
         path.write_text(text)
         with pytest.raises(tlog.LogError, match=message):
             trust.read_trust_file(path)
@@ -139,7 +160,8 @@ def test_another_origin_is_refused_even_with_the_same_key(case_id, tmp_path):
 
 
 def test_after_a_key_rotation_the_old_pinned_key_still_verifies_new_bundles(
-        case_id, actors, tmp_path):
+    case_id, actors, tmp_path
+):
     old = transparency.log_verifier()
     call_command("rotate_signing_key")
     commands.note_add(actor=actors["documenter"], case_id=case_id, text="after rotation")
@@ -152,14 +174,16 @@ def test_after_a_key_rotation_the_old_pinned_key_still_verifies_new_bundles(
     document = tampering.manifest(files)
     log = {k: v for k, v in document["log"].items() if k != "key_rotations"}
     stripped = {k: v for k, v in files.items() if k != "log/key-rotations.json"}
-    stripped["manifest.json"] = json.dumps({**document, "log": log,
-                                            "files": [f for f in document["files"]
-                                                      if f["path"] != "log/key-rotations.json"]
-                                            }).encode()
+    stripped["manifest.json"] = json.dumps(
+        {
+            **document,
+            "log": log,
+            "files": [f for f in document["files"] if f["path"] != "log/key-rotations.json"],
+        }
+    ).encode()
     stripped = tampering.resign(stripped)
     with pytest.raises(Failed, match="which you do not trust"):
-        verify(str(tampering.write(tmp_path / "s.zip", stripped)),
-               anchors=trust.Trust(logs=[old]))
+        verify(str(tampering.write(tmp_path / "s.zip", stripped)), anchors=trust.Trust(logs=[old]))
 
 
 def test_unpinned_is_never_ok(case_id, tmp_path):
@@ -178,19 +202,22 @@ def test_the_by_hand_inclusion_check_in_the_docs_works(case_id, tmp_path):
     from django.conf import settings
 
     docs = (Path(settings.BASE_DIR) / "docs" / "export.md").read_text()
-    script = re.search(r"python3 -c '\n(import base64, hashlib, json\n.*?)'\n```", docs,
-                       re.DOTALL).group(1)
+    script = re.search(
+        r"python3 -c '\n(import base64, hashlib, json\n.*?)'\n```", docs, re.DOTALL
+    ).group(1)
     folder = tmp_path / "case"
     with zipfile.ZipFile(export(case_id, tmp_path / "b.zip")) as archive:
         archive.extractall(folder)
-    run = subprocess.run([sys.executable, "-c", script], cwd=folder, capture_output=True,
-                         text=True, timeout=30)
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=folder, capture_output=True, text=True, timeout=30
+    )
     assert run.stdout == "included\n", run.stderr
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["log"]["leaf_index"] -= 1
     (folder / "manifest.json").write_text(json.dumps(manifest))
-    run = subprocess.run([sys.executable, "-c", script], cwd=folder, capture_output=True,
-                         text=True, timeout=30)
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=folder, capture_output=True, text=True, timeout=30
+    )
     assert run.stdout == "NOT INCLUDED\n", run.stderr
 
 

@@ -56,8 +56,7 @@ def _sign(document: dict, key: Ed25519PrivateKey | None = None) -> dict:
     """Sign a (changed) checkpoint as the rule says: canonical JSON without signature."""
     key = key or signing.signing_key().private
     body = {name: value for name, value in document.items() if name != "signature"}
-    return {**body, "signature": base64.b64encode(
-        key.sign(canonical_json(body).encode())).decode()}
+    return {**body, "signature": base64.b64encode(key.sign(canonical_json(body).encode())).decode()}
 
 
 def _store(path: Path, document: dict) -> Path:
@@ -70,20 +69,31 @@ def test_the_checkpoint_holds_every_head_and_the_position_signed(case_id, actors
     path = _take(tmp_path / "cp.json")
     document = _document(path)
     key = signing.signing_key().public
-    assert list(document) == ["format", "taken_at", "global_position", "cases", "signing",
-                              "signature"]
+    assert list(document) == [
+        "format",
+        "taken_at",
+        "global_position",
+        "cases",
+        "signing",
+        "signature",
+    ]
     assert document["format"] == "casefile-checkpoint/1"
     assert document["global_position"] == Event.objects.aggregate(p=Max("position"))["p"]
     heads = {c: case_state(c) for c in (case_id, other)}
     assert document["cases"] == sorted(
-        ({"case_id": c, "version": s.version, "head_hash": s.head_hash}
-         for c, s in heads.items()), key=lambda entry: entry["case_id"])
-    assert document["signing"] == {"algorithm": "ed25519", "public_key": key.base64,
-                                   "key_id": key.key_id}
+        ({"case_id": c, "version": s.version, "head_hash": s.head_hash} for c, s in heads.items()),
+        key=lambda entry: entry["case_id"],
+    )
+    assert document["signing"] == {
+        "algorithm": "ed25519",
+        "public_key": key.base64,
+        "key_id": key.key_id,
+    }
     # The documented signed bytes, checked with cryptography directly.
     body = {name: value for name, value in document.items() if name != "signature"}
     signing.signing_key().private.public_key().verify(
-        base64.b64decode(document["signature"]), canonical_json(body).encode("utf-8"))
+        base64.b64decode(document["signature"]), canonical_json(body).encode("utf-8")
+    )
     loaded = load_checkpoint(str(path), expected_key=key.raw)
     assert loaded.cases[case_id] == (heads[case_id].version, heads[case_id].head_hash)
 
@@ -99,9 +109,11 @@ def test_a_bundle_made_after_the_checkpoint_verifies_against_it(case_id, actors,
     commands.note_add(actor=actors["documenter"], case_id=case_id, text="after the checkpoint")
     result = tampering.verified(_export(case_id, tmp_path / "b.zip"), checkpoint=cp)
     assert (result.count, result.checkpoint_version) == (version + 1, version)
-    assert str(result).endswith(f"; version {version} matches the checkpoint taken "
-                                f"{cp.taken_at} (global position {cp.global_position}, "
-                                f"key {cp.key_id})")
+    assert str(result).endswith(
+        f"; version {version} matches the checkpoint taken "
+        f"{cp.taken_at} (global position {cp.global_position}, "
+        f"key {cp.key_id})"
+    )
 
 
 def _rewritten(files: dict[str, bytes], version: int) -> dict[str, bytes]:
@@ -109,7 +121,7 @@ def _rewritten(files: dict[str, bytes], version: int) -> dict[str, bytes]:
     hash after it, and signs a new manifest: the bundle verifies on its own."""
     records = [json.loads(line) for line in tampering.event_lines(files)]
     prev = records[version - 2]["hash"]
-    for record in records[version - 1:]:
+    for record in records[version - 1 :]:
         if record["version"] == version:
             record["actor"] = {**record["actor"], "username": "mallory"}
         record["prev_hash"] = prev
@@ -139,8 +151,8 @@ def test_a_history_rewritten_after_the_checkpoint_fails(case_id, tmp_path, at):
     with pytest.raises(Failed) as failure:
         tampering.verified(forged, checkpoint=cp, allow_v1=True)
     assert str(failure.value).startswith(
-        f"{case_state(case_id).reference} was rewritten after the checkpoint taken "
-        f"{cp.taken_at}")
+        f"{case_state(case_id).reference} was rewritten after the checkpoint taken {cp.taken_at}"
+    )
     assert f"the event at version {version} has hash " in str(failure.value)
 
 
@@ -165,13 +177,18 @@ def test_a_case_opened_after_the_checkpoint_is_reported_not_passed(case_id, acto
 
 def _other_key_block(key: Ed25519PrivateKey) -> dict:
     raw = key.public_key().public_bytes_raw()
-    return {"algorithm": "ed25519", "public_key": base64.b64encode(raw).decode(),
-            "key_id": key_id(raw)}
+    return {
+        "algorithm": "ed25519",
+        "public_key": base64.b64encode(raw).decode(),
+        "key_id": key_id(raw),
+    }
 
 
 def _bumped(document: dict, case_id: str) -> dict:
-    cases = [{**entry, "version": entry["version"] + 1} if entry["case_id"] == case_id
-             else entry for entry in document["cases"]]
+    cases = [
+        {**entry, "version": entry["version"] + 1} if entry["case_id"] == case_id else entry
+        for entry in document["cases"]
+    ]
     return {**document, "cases": cases}
 
 
@@ -182,15 +199,19 @@ def test_a_changed_or_foreign_checkpoint_fails(case_id, tmp_path):
     with pytest.raises(Failed, match="the checkpoint's signature does not match its content"):
         load_checkpoint(str(changed))
     other = Ed25519PrivateKey.generate()
-    foreign = _store(tmp_path / "foreign.json", _sign(
-        {**document, "signing": _other_key_block(other)}, other))
+    foreign = _store(
+        tmp_path / "foreign.json", _sign({**document, "signing": _other_key_block(other)}, other)
+    )
     assert load_checkpoint(str(foreign)).key_id != signing.signing_key().public.key_id
-    with pytest.raises(Failed, match="the checkpoint is signed by key .*, not by the "
-                                     "expected key"):
+    with pytest.raises(Failed, match="the checkpoint is signed by key .*, not by the expected key"):
         load_checkpoint(str(foreign), expected_key=signing.signing_key().public.raw)
-    for bad, message in [({**document, "format": "x"}, "the checkpoint's format is 'x'"),
-                         ({**document, "cases": "all"},
-                          "the checkpoint is malformed: cases is missing or not a list")]:
+    for bad, message in [
+        ({**document, "format": "x"}, "the checkpoint's format is 'x'"),
+        (
+            {**document, "cases": "all"},
+            "the checkpoint is malformed: cases is missing or not a list",
+        ),
+    ]:
         with pytest.raises(Failed, match=message):
             load_checkpoint(str(_store(tmp_path / "bad.json", _sign(bad))))
     (tmp_path / "text.json").write_text("not json")
@@ -200,9 +221,14 @@ def test_a_changed_or_foreign_checkpoint_fails(case_id, tmp_path):
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO")}
-    return subprocess.run([sys.executable, "-m", "casefiles.verify_export", *args],
-                          cwd=settings.BASE_DIR, env=env, capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "casefiles.verify_export", *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_the_command_line_exit_codes(case_id, actors, tmp_path):
@@ -212,16 +238,23 @@ def test_the_command_line_exit_codes(case_id, actors, tmp_path):
     ok = _cli(str(bundle), "--checkpoint", str(path), "--public-key", key)
     assert ok.returncode == 0 and ok.stdout.startswith("OK "), ok.stdout + ok.stderr
     assert "matches the checkpoint taken" in ok.stdout
-    forged = tampering.write(tmp_path / "forged.zip", tampering.as_v1(_rewritten(
-        tampering.members(bundle), case_state(case_id).version)))
+    forged = tampering.write(
+        tmp_path / "forged.zip",
+        tampering.as_v1(_rewritten(tampering.members(bundle), case_state(case_id).version)),
+    )
     failed = _cli(str(forged), "--checkpoint", str(path), "--public-key", key, "--allow-v1")
     assert failed.returncode == 1 and failed.stdout.startswith("FAILED: ")
     assert "was rewritten after the checkpoint" in failed.stdout
     # The attack of a genuine checkpoint and a bundle re-signed with another key.
     other = Ed25519PrivateKey.generate()
-    resigned = tampering.write(tmp_path / "resigned.zip", tampering.resign(
-        tampering.as_v1(tampering.members(bundle)), {"signing": _other_key_block(other)},
-        key=other))
+    resigned = tampering.write(
+        tmp_path / "resigned.zip",
+        tampering.resign(
+            tampering.as_v1(tampering.members(bundle)),
+            {"signing": _other_key_block(other)},
+            key=other,
+        ),
+    )
     stranger = _cli(str(resigned), "--checkpoint", str(path), "--allow-v1")
     assert stranger.returncode == 1
     assert "the checkpoint is signed by key" in stranger.stdout

@@ -34,8 +34,14 @@ def _clear(user) -> Actor:
 def persons(case_id, actors) -> list[str]:
     ids = []
     for name, pseudonym in ((NAME, "Witness Kestrel"), (SECOND, "Victim Heron")):
-        outcome = person_add(actor=actors["documenter"], case_id=case_id, role="witness",
-                             name=name, pseudonym=pseudonym, protected=True)
+        outcome = person_add(
+            actor=actors["documenter"],
+            case_id=case_id,
+            role="witness",
+            name=name,
+            pseudonym=pseudonym,
+            protected=True,
+        )
         ids.append(outcome.events[0].payload["person_id"])
     person_add(actor=actors["documenter"], case_id=case_id, role="unit", name="Brigade 155")
     return ids
@@ -48,8 +54,11 @@ def _export(actor: Actor, case_id, path, kind=None):
 
 
 def test_the_verifier_uses_the_core_commitment_rule():
-    assert commitment("ab12", NAME) == identity_commitment("ab12", NAME) == hashlib.sha256(
-        f"ab12:{NAME}".encode()).hexdigest()
+    assert (
+        commitment("ab12", NAME)
+        == identity_commitment("ab12", NAME)
+        == hashlib.sha256(f"ab12:{NAME}".encode()).hexdigest()
+    )
 
 
 def test_a_cleared_auditor_gets_a_complete_bundle(case_id, persons, users, tmp_path):
@@ -57,8 +66,9 @@ def test_a_cleared_auditor_gets_a_complete_bundle(case_id, persons, users, tmp_p
     assert manifest["kind"] == "complete"
     identities = json.loads(files["protected/identities.json"])
     stored = {str(row.person_id): row for row in ProtectedIdentity.objects.all()}
-    assert identities == [{"person_id": p, "name": stored[p].name, "salt": stored[p].salt}
-                          for p in persons]
+    assert identities == [
+        {"person_id": p, "name": stored[p].name, "salt": stored[p].salt} for p in persons
+    ]
     assert {"protected/identities.json"} <= {f["path"] for f in manifest["files"]}
     # The names are in that file only: not in the chain, not in the report.
     for name, data in files.items():
@@ -70,8 +80,9 @@ def test_a_cleared_auditor_gets_a_complete_bundle(case_id, persons, users, tmp_p
 
 
 @pytest.mark.parametrize("who", ["auditor", "supervisor", "cleared asking for redacted"])
-def test_without_clearance_or_by_choice_the_bundle_is_redacted(case_id, persons, users,
-                                                               tmp_path, who):
+def test_without_clearance_or_by_choice_the_bundle_is_redacted(
+    case_id, persons, users, tmp_path, who
+):
     if who.startswith("cleared"):
         actor, kind = _clear(users["auditor"]), "redacted"
     else:
@@ -82,13 +93,16 @@ def test_without_clearance_or_by_choice_the_bundle_is_redacted(case_id, persons,
     for name, data in files.items():
         assert b"kovalenko" not in data.lower() and SECOND.encode() not in data, name
     assert b"Witness Kestrel" in files["events.jsonl"]
-    assert "redacted: protected persons appear under their pseudonyms only" in files[
-        "report.html"].decode()
+    assert (
+        "redacted: protected persons appear under their pseudonyms only"
+        in files["report.html"].decode()
+    )
     assert tampering.verified(tmp_path / "r.zip").kind == "redacted"
 
 
-def test_the_admin_download_is_complete_for_a_cleared_auditor(client, case_id, persons,
-                                                               users, tmp_path):
+def test_the_admin_download_is_complete_for_a_cleared_auditor(
+    client, case_id, persons, users, tmp_path
+):
     _clear(users["auditor"])
     client.force_login(users["auditor"])
     url = reverse("casefiles-export-case", args=[case_id])
@@ -100,8 +114,9 @@ def test_the_admin_download_is_complete_for_a_cleared_auditor(client, case_id, p
     client.force_login(users["supervisor"])
     refused = client.post(url, {"kind": "complete"})
     assert (refused.status_code, refused.content.decode()) == (
-        403, "sam has no clearance for protected identities: only a redacted export is "
-             "possible")
+        403,
+        "sam has no clearance for protected identities: only a redacted export is possible",
+    )
     assert client.post(url, {"kind": "everything"}).status_code == 400
 
 
@@ -113,6 +128,7 @@ def _download(client, url, path, **data):
 
 
 # ------------------------------------------------------- the verifier and the identities
+
 
 @pytest.fixture
 def complete(case_id, persons, users, tmp_path) -> dict[str, bytes]:
@@ -129,8 +145,9 @@ def _with_identities(files, entries) -> dict[str, bytes]:
 
 def _without_identities(files) -> dict[str, bytes]:
     rest = {k: v for k, v in files.items() if k != "protected/identities.json"}
-    listed = [f for f in tampering.manifest(files)["files"]
-              if f["path"] != "protected/identities.json"]
+    listed = [
+        f for f in tampering.manifest(files)["files"] if f["path"] != "protected/identities.json"
+    ]
     return tampering.resign(rest, {"files": listed})
 
 
@@ -142,37 +159,53 @@ FORGERIES = {
     "a name changed": (
         lambda f: _with_identities(f, _renamed(_identities(f), 0, "Someone Else")),
         "the identity in protected/identities.json for person {first} does not match the "
-        "commitment in its PersonAdded event"),
+        "commitment in its PersonAdded event",
+    ),
     "a salt changed": (
         lambda f: _with_identities(f, [{**e, "salt": "00"} for e in _identities(f)]),
-        "does not match the commitment"),
+        "does not match the commitment",
+    ),
     "a person left out": (
         lambda f: _with_identities(f, _identities(f)[:1]),
-        "the bundle is complete but protected/identities.json lacks protected person "
-        "{second}"),
+        "the bundle is complete but protected/identities.json lacks protected person {second}",
+    ),
     "a person who is not protected": (
-        lambda f: _with_identities(f, [*_identities(f), {
-            "person_id": "00000000-0000-4000-8000-000000000000", "name": "x", "salt": "y"}]),
-        "lists person 00000000-0000-4000-8000-000000000000, who is not a protected person"),
+        lambda f: _with_identities(
+            f,
+            [
+                *_identities(f),
+                {"person_id": "00000000-0000-4000-8000-000000000000", "name": "x", "salt": "y"},
+            ],
+        ),
+        "lists person 00000000-0000-4000-8000-000000000000, who is not a protected person",
+    ),
     "a person twice": (
         lambda f: _with_identities(f, [*_identities(f), _identities(f)[0]]),
-        "protected/identities.json lists person {first} twice"),
+        "protected/identities.json lists person {first} twice",
+    ),
     "an entry of the wrong shape": (
         lambda f: _with_identities(f, [{**_identities(f)[0], "note": "x"}]),
-        "protected/identities.json entry 0 is not an object of the strings"),
+        "protected/identities.json entry 0 is not an object of the strings",
+    ),
     "identities removed from a complete bundle": (
         _without_identities,
-        "the bundle is complete but holds no protected/identities.json"),
+        "the bundle is complete but holds no protected/identities.json",
+    ),
     "identities in a bundle called redacted": (
         lambda f: tampering.resign(f, {"kind": "redacted"}),
-        "the bundle is redacted but holds protected/identities.json"),
+        "the bundle is redacted but holds protected/identities.json",
+    ),
     "an unknown kind": (
         lambda f: tampering.resign(f, {"kind": "partial"}),
-        "the manifest's kind is 'partial'"),
+        "the manifest's kind is 'partial'",
+    ),
     "another file under protected/": (
-        lambda f: tampering.resign({**f, "protected/notes.txt": b"x"}, {"files": [
-            *tampering.manifest(f)["files"], {"path": "protected/notes.txt"}]}),
-        "protected/notes.txt is not a file a bundle may hold under protected/"),
+        lambda f: tampering.resign(
+            {**f, "protected/notes.txt": b"x"},
+            {"files": [*tampering.manifest(f)["files"], {"path": "protected/notes.txt"}]},
+        ),
+        "protected/notes.txt is not a file a bundle may hold under protected/",
+    ),
 }
 
 
@@ -192,7 +225,6 @@ def test_a_bundle_without_kind_is_read_as_redacted(case_id, tmp_path):
     del document["kind"]
     files = tampering.members(tmp_path / "b.zip")
     raw = json.dumps(document, indent=2).encode()
-    old = {**files, "manifest.json": raw, "manifest.sig": signing.signing_key().sign(
-        raw).encode()}
+    old = {**files, "manifest.json": raw, "manifest.sig": signing.signing_key().sign(raw).encode()}
     result = tampering.verified(tampering.write(tmp_path / "old.zip", old))
     assert result.kind == "redacted"

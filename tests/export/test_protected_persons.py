@@ -35,12 +35,25 @@ def _cleared(user) -> Actor:
 def protected_case(case_id, actors, users) -> str:
     """The conftest case (in legal review) with a protected witness whose identity a
     cleared legal reviewer has looked at, and an unprotected unit."""
-    person = person_add(actor=actors["documenter"], case_id=case_id, role="witness",
-                        name=NAME, pseudonym=PSEUDONYM, protected=True)
+    person = person_add(
+        actor=actors["documenter"],
+        case_id=case_id,
+        role="witness",
+        name=NAME,
+        pseudonym=PSEUDONYM,
+        protected=True,
+    )
     person_add(actor=actors["documenter"], case_id=case_id, role="unit", name="Brigade 155")
     person_id = person.events[0].payload["person_id"]
-    assert identity_reveal(actor=_cleared(users["legal"]), case_id=case_id,
-                           person_id=person_id, reason="prepare the hearing") == NAME
+    assert (
+        identity_reveal(
+            actor=_cleared(users["legal"]),
+            case_id=case_id,
+            person_id=person_id,
+            reason="prepare the hearing",
+        )
+        == NAME
+    )
     assert ProtectedIdentity.objects.get(person_id=person_id).name == NAME
     return case_id
 
@@ -53,15 +66,17 @@ def _members(data: bytes) -> dict[str, bytes]:
 def _pdf_text(pdf: bytes, tmp_path) -> str:
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf)
-    return subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        ["pdftotext", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def _assert_pseudonymous(files: dict[str, bytes]) -> None:
     for name, data in files.items():
         assert b"kovalenko" not in data.lower(), name
-    assert {"events.jsonl", "manifest.json", "manifest.sig", "report.html",
-            "report.pdf"} <= set(files)
+    assert {"events.jsonl", "manifest.json", "manifest.sig", "report.html", "report.pdf"} <= set(
+        files
+    )
     assert PSEUDONYM.encode() in files["events.jsonl"]
     assert PSEUDONYM in files["report.html"].decode()
     assert "Brigade 155" in files["report.html"].decode()
@@ -92,7 +107,8 @@ def test_the_pdf_report_text_holds_the_pseudonym_only(protected_case, tmp_path):
 
 @pytest.mark.parametrize("who", ["auditor", "supervisor"])
 def test_exporters_without_clearance_download_a_pseudonymous_verifiable_bundle(
-        client, users, protected_case, tmp_path, who):
+    client, users, protected_case, tmp_path, who
+):
     version = case_state(protected_case).version
     client.force_login(users[who])
     response = client.post(reverse("casefiles-export-case", args=[protected_case]))
@@ -103,13 +119,16 @@ def test_exporters_without_clearance_download_a_pseudonymous_verifiable_bundle(
     if shutil.which("pdftotext"):
         assert "kovalenko" not in _pdf_text(files["report.pdf"], tmp_path).lower()
     (tmp_path / "download.zip").write_bytes(body)
-    assert verify(str(tmp_path / "download.zip"),
-                  expected_key=signing.signing_key().public.raw).count == version
+    assert (
+        verify(str(tmp_path / "download.zip"), expected_key=signing.signing_key().public.raw).count
+        == version
+    )
 
 
 @pytest.mark.parametrize("who", ["documenter", "legal", "cleared documenter"])
-def test_users_who_may_not_export_get_a_refusal_without_the_name(client, users,
-                                                                 protected_case, who):
+def test_users_who_may_not_export_get_a_refusal_without_the_name(
+    client, users, protected_case, who
+):
     user = make_user("clara", "documenter") if who == "cleared documenter" else users[who]
     if who.startswith("cleared"):
         _cleared(user)

@@ -36,13 +36,23 @@ def test_html_report_shows_summary_sources_decisions_and_every_event(reports, ca
     first_section = page.split("<h2>Case summary</h2>")[0]
     assert case.head_hash in first_section and key.fingerprint in first_section
     assert page.count("<tr><td>") == case.version  # one timeline row per event
-    for text in ("Legal review", "Ірпінь", "Witness statement", "Kyiv Independent",
-                 "Human Rights Watch, AP", "no stored original",
-                 "Sourcing → Corroboration: requested by dora", "rejected by sofia",
-                 "“check the dates”", "Approved Corroboration → Legal review",
-                 "sam (supervisor)", "Assigned to dora", "not graded",
-                 "B2: source usually reliable, information probably true; graded by dora",
-                 "statement matches the imagery"):
+    for text in (
+        "Legal review",
+        "Ірпінь",
+        "Witness statement",
+        "Kyiv Independent",
+        "Human Rights Watch, AP",
+        "no stored original",
+        "Sourcing → Corroboration: requested by dora",
+        "rejected by sofia",
+        "“check the dates”",
+        "Approved Corroboration → Legal review",
+        "sam (supervisor)",
+        "Assigned to dora",
+        "not graded",
+        "B2: source usually reliable, information probably true; graded by dora",
+        "statement matches the imagery",
+    ):
         assert text in page, text
 
 
@@ -50,8 +60,11 @@ def test_html_report_shows_summary_sources_decisions_and_every_event(reports, ca
 def test_pdf_report_renders_its_first_page(reports, tmp_path):
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(reports["report.pdf"])
-    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf),
-                    str(tmp_path / "page")], check=True, capture_output=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+        check=True,
+        capture_output=True,
+    )
     pages = list(tmp_path.glob("page*.png"))
     assert len(pages) == 1
     assert pages[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -60,13 +73,19 @@ def test_pdf_report_renders_its_first_page(reports, tmp_path):
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 def test_pdf_report_text_holds_the_head_hash_on_page_one_and_the_untrusted_text(
-        reports, case_id, tmp_path):
+    reports, case_id, tmp_path
+):
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(reports["report.pdf"])
-    first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], check=True,
-                           capture_output=True, text=True).stdout
-    everything = subprocess.run(["pdftotext", str(pdf), "-"], check=True,
-                                capture_output=True, text=True).stdout
+    first = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    everything = subprocess.run(
+        ["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
     assert case_state(case_id).head_hash in first
     assert signing.signing_key().public.fingerprint.split()[0] in first
     assert HOSTILE.split(" &")[0] in everything.replace("\n", " ")

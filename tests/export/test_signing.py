@@ -26,7 +26,8 @@ def test_public_key_id_fingerprint_and_signature():
     assert len(key.public.fingerprint.split()) == 16
     signature = key.sign(b"manifest bytes")
     Ed25519PublicKey.from_public_bytes(key.public.raw).verify(
-        base64.b64decode(signature), b"manifest bytes")
+        base64.b64decode(signature), b"manifest bytes"
+    )
 
 
 def test_a_key_others_can_read_is_refused(settings):

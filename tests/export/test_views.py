@@ -17,8 +17,13 @@ def test_signing_key_endpoint_gives_the_public_half_to_anyone_with_a_role(client
     response = client.get("/api/signing-key/")
     key = signing.signing_key().public
     assert response.status_code == 200
-    assert response.json() == {"algorithm": "ed25519", "vkey": key.vkey, "public_key": key.base64,
-                               "key_id": key.key_id, "fingerprint": key.fingerprint}
+    assert response.json() == {
+        "algorithm": "ed25519",
+        "vkey": key.vkey,
+        "public_key": key.base64,
+        "key_id": key.key_id,
+        "fingerprint": key.fingerprint,
+    }
     assert b"PRIVATE" not in response.content
 
 
@@ -29,8 +34,9 @@ def test_signing_key_endpoint_refuses_strangers(client, db):
 
 
 @pytest.mark.parametrize("who", ["auditor", "supervisor"])
-def test_auditors_and_supervisors_download_a_verifiable_bundle(client, users, case_id,
-                                                               tmp_path, who):
+def test_auditors_and_supervisors_download_a_verifiable_bundle(
+    client, users, case_id, tmp_path, who
+):
     client.force_login(users[who])
     response = client.post(reverse("casefiles-export-case", args=[case_id]))
     assert response.status_code == 200
@@ -51,7 +57,8 @@ def test_other_roles_cannot_export(client, users, case_id):
     response = client.post(reverse("casefiles-export-case", args=[case_id]))
     assert response.status_code == 403
     assert response.content.decode() == (
-        "dora (documenter) may not export a case: needs the role auditor or supervisor")
+        "dora (documenter) may not export a case: needs the role auditor or supervisor"
+    )
 
 
 def test_unknown_case_and_anonymous(client, users):

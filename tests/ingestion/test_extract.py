@@ -265,8 +265,13 @@ def test_001_torture_and_killing_of_18_year_old_prisoner():
     assert any("they killed him" in t for t in texts)
     assert incident.victim_group == "teenager"
     assert incident.victim_span.text in doc.text
-    assert sum("ears" in a.excerpt.text or any("ears" in s.text for s in a.spans)
-               for a in doc.allegations) == 1
+    assert (
+        sum(
+            "ears" in a.excerpt.text or any("ears" in s.text for s in a.spans)
+            for a in doc.allegations
+        )
+        == 1
+    )
 
 
 def test_001_killing_of_17_year_old_after_phone_search():

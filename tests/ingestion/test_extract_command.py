@@ -20,8 +20,7 @@ ARTICLE = (
     "Russian troops shot dead three civilians in Bucha in March 2022, witnesses said. "
     "The bodies were found after the withdrawal.\n"
 )
-KEYS = {"title", "categories", "places", "date_from", "date_to", "excerpt", "spans",
-        "perpetrator"}
+KEYS = {"title", "categories", "places", "date_from", "date_to", "excerpt", "spans", "perpetrator"}
 
 
 def run(*args: str) -> dict:
@@ -52,8 +51,7 @@ def test_same_function_as_ingestion(tmp_path):
     """The command prints exactly what the ingestion's extract_document found."""
     path = tmp_path / "report.txt"
     path.write_bytes(ARTICLE.encode())
-    expected = document_candidates(extract_document(path.read_bytes(), "report.txt"),
-                                   "report.txt")
+    expected = document_candidates(extract_document(path.read_bytes(), "report.txt"), "report.txt")
     assert run(str(path))["documents"] == [expected]
 
 
@@ -76,11 +74,19 @@ def test_runs_with_an_unreachable_database(tmp_path):
     connection attempt would fail the command."""
     path = tmp_path / "report.txt"
     path.write_text(ARTICLE, encoding="utf-8")
-    env = {**os.environ, "DATABASE_URL": "postgres://nobody@127.0.0.1:9/nowhere",
-           "REDIS_URL": "redis://127.0.0.1:9/0"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": "postgres://nobody@127.0.0.1:9/nowhere",
+        "REDIS_URL": "redis://127.0.0.1:9/0",
+    }
     done = subprocess.run(  # noqa: S603 - fixed command line
         [sys.executable, "manage.py", "extract", "--json", str(path)],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     (entry,) = json.loads(done.stdout)["documents"]
     assert entry["candidates"][0]["perpetrator"] == "Russian troops"

@@ -41,8 +41,9 @@ def scorer():
     folder = _shared_extraction()
     if folder is None:
         pytest.skip("../shared/extraction (scorer and gold) is not present on this machine")
-    spec = importlib.util.spec_from_file_location("score_extraction",
-                                                  folder / "score_extraction.py")
+    spec = importlib.util.spec_from_file_location(
+        "score_extraction", folder / "score_extraction.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module, folder / "gold-seeds.json"

@@ -54,7 +54,7 @@ def test_denial_and_tally_rhetoric_are_not_allegations():
     text = (
         "Commander rejects the accusations\n\n"
         "The brigade's commander spoke to reporters on the front line near the river. "
-        "\"Do not try to make it look as if my soldiers killed civilians,\" he said.\n\n"
+        '"Do not try to make it look as if my soldiers killed civilians," he said.\n\n'
         "Thousands of killed civilians. That is what the war has brought, he added, "
         "blaming the other side's artillery.\n"
     )

@@ -20,8 +20,7 @@ TEMPLATES = (
     "Video verified by reporters shows {A} soldiers executing {B} soldiers who had "
     "surrendered near {place}.",
     "Investigators say {A} paratroopers beat {B} prisoners of war at a camp near {place}.",
-    "Two wounded {B} soldiers were shot on the spot by {A} marines near {place}, "
-    "a survivor said.",
+    "Two wounded {B} soldiers were shot on the spot by {A} marines near {place}, a survivor said.",
     "The ombudsman said {stateA} executed {B} prisoners of war near {place} last winter.",
 )
 PLACES = ("Bakhmut", "Kursk", "Avdiivka", "Belgorod", "Vovchansk", "Sudzha")
@@ -39,8 +38,9 @@ def side(perpetrator: str | None) -> str | None:
 
 
 def perpetrator_side(template: str, a: str, b: str, place: str) -> str | None:
-    sentence = template.format(A=PARTIES[a]["adj"], B=PARTIES[b]["adj"],
-                               stateA=PARTIES[a]["state"], place=place)
+    sentence = template.format(
+        A=PARTIES[a]["adj"], B=PARTIES[b]["adj"], stateA=PARTIES[a]["state"], place=place
+    )
     document = extract_text("Report from the front\n\n" + sentence + "\n")
     found = [x.perpetrator for x in document.allegations]
     return side(found[0]) if found else None

@@ -10,8 +10,14 @@ from casefiles import transparency
 from casefiles.domain.hashing import GENESIS_HASH, HASHED_FIELDS, event_hash
 from casefiles.models import Event
 
-GUARDED = ["casefiles_event", "casefiles_logleaf", "casefiles_lognode",
-           "casefiles_treehead", "casefiles_cosignature", "casefiles_checkpoint"]
+GUARDED = [
+    "casefiles_event",
+    "casefiles_logleaf",
+    "casefiles_lognode",
+    "casefiles_treehead",
+    "casefiles_cosignature",
+    "casefiles_checkpoint",
+]
 
 
 @contextmanager
@@ -28,8 +34,11 @@ def triggers_off():
                 for table in GUARDED:
                     cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
             return
-        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND "
-                       f"tbl_name IN ({', '.join(['%s'] * len(GUARDED))})", GUARDED)
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND "
+            f"tbl_name IN ({', '.join(['%s'] * len(GUARDED))})",
+            GUARDED,
+        )
         saved = cursor.fetchall()
         for name, _ in saved:
             cursor.execute(f'DROP TRIGGER "{name}"')
@@ -60,20 +69,31 @@ def rewrite(case_id, version, change):
                 cursor.execute(
                     "UPDATE casefiles_event SET payload = %s, prev_hash = %s, hash = %s "
                     "WHERE position = %s",
-                    [_prep("payload", record["payload"]), record["prev_hash"], record["hash"],
-                     event.position])
+                    [
+                        _prep("payload", record["payload"]),
+                        record["prev_hash"],
+                        record["hash"],
+                        event.position,
+                    ],
+                )
             prev = record["hash"]
         # And the per-case checkpoints the integrity check keeps in the same database.
-        cursor.execute("UPDATE casefiles_checkpoint SET head_hash = %s WHERE case_id = %s",
-                       [prev, _prep("case_id", case_id)])
+        cursor.execute(
+            "UPDATE casefiles_checkpoint SET head_hash = %s WHERE case_id = %s",
+            [prev, _prep("case_id", case_id)],
+        )
 
 
 def relog():
     """Throw the log's tables away and integrate the (rewritten) events again, so that
     leaves, nodes and the cached tree head agree with them."""
     with triggers_off() as cursor:
-        for table in ("casefiles_logleaf", "casefiles_lognode", "casefiles_treehead",
-                      "casefiles_cosignature"):
+        for table in (
+            "casefiles_logleaf",
+            "casefiles_lognode",
+            "casefiles_treehead",
+            "casefiles_cosignature",
+        ):
             cursor.execute(f"DELETE FROM {table}")  # noqa: S608
     transparency.sequence()
 

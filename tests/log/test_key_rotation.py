@@ -47,8 +47,13 @@ def test_an_announcement_not_signed_by_the_old_key_is_refused(db):
     assert read_announcement(announcement, old) == tlog.verifier_for(new_key, origin)
     # The same announcement, "signed" by a stranger instead of the old key.
     text = tlog.parse_note(announcement).text
-    forged = tlog.Note(text, (*tlog.sign_note(text, stranger, origin).signatures,
-                              *tlog.sign_note(text, new_key, origin).signatures)).render()
+    forged = tlog.Note(
+        text,
+        (
+            *tlog.sign_note(text, stranger, origin).signatures,
+            *tlog.sign_note(text, new_key, origin).signatures,
+        ),
+    ).render()
     with pytest.raises(tlog.LogError, match="not signed by"):
         read_announcement(forged, old)
     with pytest.raises(tlog.LogError):

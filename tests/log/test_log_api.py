@@ -86,8 +86,9 @@ def test_checkpoint_is_the_latest_signed_tree_head_as_text(anon, actors):
     checkpoint, _ = opened(response.content)
     assert (checkpoint.origin, checkpoint.size) == ("casefiles.test/log", latest.size)
     # Whatever the client accepts: the format is fixed.
-    assert anon.get("/api/log/checkpoint", HTTP_ACCEPT="application/json").content \
-        == response.content
+    assert (
+        anon.get("/api/log/checkpoint", HTTP_ACCEPT="application/json").content == response.content
+    )
     # Every published size stays available; others are 404.
     for head in (first, latest):
         older = anon.get(f"/api/log/tree-heads/{head.size}")
@@ -117,8 +118,7 @@ def test_the_log_endpoints_are_public_and_ignore_credentials(anon, actors):
     assert anon.get("/api/log/proof?from=0&to=1").status_code == 200
 
 
-def test_the_log_endpoints_are_throttled_like_other_anonymous_requests(anon, actors,
-                                                                       monkeypatch):
+def test_the_log_endpoints_are_throttled_like_other_anonymous_requests(anon, actors, monkeypatch):
     history(actors, cases=1, notes=0)
     transparency.publish()
     monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "anon", "3/minute")
@@ -150,29 +150,31 @@ def test_consistency_proofs_verify_against_the_signed_tree_heads(anon, actors):
             assert (body["origin"], body["from"], body["to"]) == ("casefiles.test/log", old, new)
             proof = tlog.hashes_from_b64(body["proof"], "proof")
             assert len(proof) <= 2 * new.bit_length()
-            tlog.verify_consistency(old, new, roots.get(old, tlog.EMPTY_ROOT), roots[new],
-                                    proof)
+            tlog.verify_consistency(old, new, roots.get(old, tlog.EMPTY_ROOT), roots[new], proof)
     # A proof to a size the log has but never signed is served too (a client can check
     # it only against a tree head it holds).
     assert anon.get(f"/api/log/proof?from=1&to={heads[-1].size}").status_code == 200
 
 
-@pytest.mark.parametrize(("query", "field", "message"), [
-    ("", "from", "required"),
-    ("from=1", "to", "required"),
-    ("to=2", "from", "required"),
-    ("from=a&to=2", "from", "'a' is not a tree size"),
-    ("from=-1&to=2", "from", "'-1' is not a tree size"),
-    ("from=1.5&to=2", "from", "'1.5' is not a tree size"),
-    ("from=1&to=%202", "to", "' 2' is not a tree size"),
-    ("from=1&to=", "to", "'' is not a tree size"),
-    ("from=1&to=99999999999999999999", "to", "is not a tree size"),
-    ("from=1&to=9223372036854775808", "to", "is not a tree size"),
-    ("from=3&to=2", "from", "from (3) is larger than to (2): a log only grows"),
-    ("from=1&to=8", "to", "the log has 7 leaves; there is no tree of size 8"),
-    ("from=1&to=2&size=3", "size", "unknown query parameter; allowed: from, to"),
-    ("from=1&to=2&to=3", "to", "given more than once"),
-])
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ("", "from", "required"),
+        ("from=1", "to", "required"),
+        ("to=2", "from", "required"),
+        ("from=a&to=2", "from", "'a' is not a tree size"),
+        ("from=-1&to=2", "from", "'-1' is not a tree size"),
+        ("from=1.5&to=2", "from", "'1.5' is not a tree size"),
+        ("from=1&to=%202", "to", "' 2' is not a tree size"),
+        ("from=1&to=", "to", "'' is not a tree size"),
+        ("from=1&to=99999999999999999999", "to", "is not a tree size"),
+        ("from=1&to=9223372036854775808", "to", "is not a tree size"),
+        ("from=3&to=2", "from", "from (3) is larger than to (2): a log only grows"),
+        ("from=1&to=8", "to", "the log has 7 leaves; there is no tree of size 8"),
+        ("from=1&to=2&size=3", "size", "unknown query parameter; allowed: from, to"),
+        ("from=1&to=2&to=3", "to", "given more than once"),
+    ],
+)
 def test_bad_proof_queries_are_422_with_the_reason(anon, actors, query, field, message):
     history(actors, cases=1, notes=6)
     transparency.publish()
@@ -191,13 +193,19 @@ def test_inclusion_proofs_verify_against_the_signed_tree_head(member, actors):
     seen = set()
     for case_id in ids:
         for event in Event.objects.filter(case_id=case_id):
-            response = member.get(f"/api/log/inclusion?case={case_id}&version={event.version}"
-                                f"&size={head.size}")
+            response = member.get(
+                f"/api/log/inclusion?case={case_id}&version={event.version}&size={head.size}"
+            )
             assert response.status_code == 200, response.content
             body = response.json()
             assert body["tree_size"] == head.size and body["event_hash"] == event.hash
-            tlog.verify_inclusion(tlog.event_leaf(event.hash), body["leaf_index"], head.size,
-                                  tlog.hashes_from_b64(body["proof"], "proof"), root)
+            tlog.verify_inclusion(
+                tlog.event_leaf(event.hash),
+                body["leaf_index"],
+                head.size,
+                tlog.hashes_from_b64(body["proof"], "proof"),
+                root,
+            )
             seen.add(body["leaf_index"])
     assert seen == set(range(head.size))
 
@@ -217,20 +225,26 @@ def test_an_event_not_in_the_tree_is_404(member, actors):
     problem(member.get(f"/api/log/inclusion?case={ids[0]}&version=1&size=0"), 404)
 
 
-@pytest.mark.parametrize(("query", "field", "message"), [
-    ("version=1&size=1", "case", "required"),
-    ("case={case}&size=1", "version", "required"),
-    ("case={case}&version=1", "size", "required"),
-    ("case=CF-2026-000001&version=1&size=1", "case", "is not a case id"),
-    ("case={case}&version=0&size=1", "version", "'0' is not an event version"),
-    ("case={case}&version=x&size=1", "version", "is not an event version"),
-    ("case={case}&version=2147483648&size=1", "version", "is not an event version"),
-    ("case={case}&version=1&size=-2", "size", "is not a tree size"),
-    ("case={case}&version=1&size=3", "size", "the log has 2 leaves; there is no tree of "
-     "size 3"),
-    ("case={case}&version=1&size=1&from=0", "from", "unknown query parameter"),
-    ("case={case}&case={case}&version=1&size=1", "case", "given more than once"),
-])
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ("version=1&size=1", "case", "required"),
+        ("case={case}&size=1", "version", "required"),
+        ("case={case}&version=1", "size", "required"),
+        ("case=CF-2026-000001&version=1&size=1", "case", "is not a case id"),
+        ("case={case}&version=0&size=1", "version", "'0' is not an event version"),
+        ("case={case}&version=x&size=1", "version", "is not an event version"),
+        ("case={case}&version=2147483648&size=1", "version", "is not an event version"),
+        ("case={case}&version=1&size=-2", "size", "is not a tree size"),
+        (
+            "case={case}&version=1&size=3",
+            "size",
+            "the log has 2 leaves; there is no tree of size 3",
+        ),
+        ("case={case}&version=1&size=1&from=0", "from", "unknown query parameter"),
+        ("case={case}&case={case}&version=1&size=1", "case", "given more than once"),
+    ],
+)
 def test_bad_inclusion_queries_are_422_with_the_reason(member, actors, query, field, message):
     ids = history(actors, cases=1, notes=1)
     transparency.publish()
@@ -242,20 +256,27 @@ def test_bad_inclusion_queries_are_422_with_the_reason(member, actors, query, fi
 
 
 def test_a_witness_cosignature_is_stored_once_and_served_with_the_tree_head(
-        anon, actors, witness_key, settings):
+    anon, actors, witness_key, settings
+):
     history(actors)
     head = transparency.publish()
     line = cosignature(witness_key, head)
-    created = anon.post("/api/log/cosignatures", {"size": head.size, "cosignature": line},
-                        format="json")
+    created = anon.post(
+        "/api/log/cosignatures", {"size": head.size, "cosignature": line}, format="json"
+    )
     assert created.status_code == 201, created.content
     witness = tlog.parse_vkey(settings.CASEFILES_WITNESSES[0])
-    assert created.json() == {"size": head.size, "witness": witness.vkey,
-                              "cosignature": line, "timestamp": 1_750_000_000}
+    assert created.json() == {
+        "size": head.size,
+        "witness": witness.vkey,
+        "cosignature": line,
+        "timestamp": 1_750_000_000,
+    }
     # The same again, or a later cosignature of the same head: the first one is kept.
     for again in (line.rstrip("\n"), cosignature(witness_key, head, timestamp=1_760_000_000)):
-        repeated = anon.post("/api/log/cosignatures", {"size": head.size, "cosignature": again},
-                             format="json")
+        repeated = anon.post(
+            "/api/log/cosignatures", {"size": head.size, "cosignature": again}, format="json"
+        )
         assert repeated.status_code == 200 and repeated.json()["cosignature"] == line
     assert Cosignature.objects.count() == 1
     for path in ("/api/log/checkpoint", f"/api/log/tree-heads/{head.size}"):
@@ -270,13 +291,15 @@ def test_a_witness_cosignature_is_stored_once_and_served_with_the_tree_head(
 def test_forged_cosignatures_are_refused(anon, actors, witness_key, settings):
     history(actors)
     first = transparency.publish()
-    commands.note_add(actor=actors["documenter"],
-                      case_id=Event.objects.first().case_id, text="later")
+    commands.note_add(
+        actor=actors["documenter"], case_id=Event.objects.first().case_id, text="later"
+    )
     head = transparency.publish()
 
     def post(line, size=head.size):
-        return anon.post("/api/log/cosignatures", {"size": size, "cosignature": line},
-                         format="json")
+        return anon.post(
+            "/api/log/cosignatures", {"size": size, "cosignature": line}, format="json"
+        )
 
     # Signed by a key the log does not know, under any name: 403.
     stranger = Ed25519PrivateKey.generate()
@@ -296,8 +319,14 @@ def test_forged_cosignatures_are_refused(anon, actors, witness_key, settings):
     # The log's own signature line is not a cosignature (wrong key type, unknown witness).
     problem(post(tlog.parse_note(head.note).signatures[0].line()), 403)
     # Lines that do not parse.
-    for bad in ("", "not a signature", f"— {WITNESS} !!!", f"— {WITNESS} AAAA",
-                f"{line}{line}", f"— {WITNESS}\x07 {encoded}"):
+    for bad in (
+        "",
+        "not a signature",
+        f"— {WITNESS} !!!",
+        f"— {WITNESS} AAAA",
+        f"{line}{line}",
+        f"— {WITNESS}\x07 {encoded}",
+    ):
         problem(post(bad), 422)
     # A signature that was valid in the body of another request is still checked.
     assert post(line).status_code == 201
@@ -315,13 +344,16 @@ def test_bad_cosignature_requests(anon, actors, witness_key):
         return anon.post("/api/log/cosignatures", data, **kwargs)
 
     problem(post({"size": head.size + 1, "cosignature": line}, format="json"), 404)
-    for body, field in [({"cosignature": line}, "size"), ({"size": 1}, "cosignature"),
-                        ({"size": "one", "cosignature": line}, "size"),
-                        ({"size": -1, "cosignature": line}, "size"),
-                        ({"size": 1 << 63, "cosignature": line}, "size"),
-                        ({"size": 1, "cosignature": ["x"]}, "cosignature"),
-                        ({"size": 1, "cosignature": "x" * 1001}, "cosignature"),
-                        ({"size": 1, "cosignature": line, "note": "x"}, "note")]:
+    for body, field in [
+        ({"cosignature": line}, "size"),
+        ({"size": 1}, "cosignature"),
+        ({"size": "one", "cosignature": line}, "size"),
+        ({"size": -1, "cosignature": line}, "size"),
+        ({"size": 1 << 63, "cosignature": line}, "size"),
+        ({"size": 1, "cosignature": ["x"]}, "cosignature"),
+        ({"size": 1, "cosignature": "x" * 1001}, "cosignature"),
+        ({"size": 1, "cosignature": line, "note": "x"}, "note"),
+    ]:
         assert field in problem(post(body, format="json"), 422)["errors"], body
     problem(post(["not", "an", "object"], format="json"), 422)
     problem(post("{", content_type="application/json"), 400)

@@ -58,8 +58,11 @@ def test_a_later_commit_is_not_logged_before_an_earlier_open_position(actors, se
     assert slow.error is None
     assert transparency.sequence() == 2
     positions = list(LogLeaf.objects.order_by("index").values_list("position", flat=True))
-    assert positions == sorted(positions) == list(
-        Event.objects.order_by("position").values_list("position", flat=True))
+    assert (
+        positions
+        == sorted(positions)
+        == list(Event.objects.order_by("position").values_list("position", flat=True))
+    )
     assert transparency.verify_log().ok
 
 
@@ -72,8 +75,9 @@ def test_writers_do_not_wait_for_a_sequencer_that_waits(actors, settings):
     slow.start()
     assert slow.appended.wait(30)
     sequenced = []
-    sequencer = threading.Thread(target=lambda: (sequenced.append(transparency.sequence()),
-                                                 connections.close_all()))
+    sequencer = threading.Thread(
+        target=lambda: (sequenced.append(transparency.sequence()), connections.close_all())
+    )
     sequencer.start()
     for n in range(5):  # would block behind an exclusive lock request
         commands.note_add(actor=doc, case_id=second, text=f"meanwhile {n}")
@@ -123,7 +127,8 @@ def test_many_writers_and_a_busy_sequencer_skip_nothing(actors):
     assert not errors, errors
     transparency.publish()
     assert list(LogLeaf.objects.order_by("index").values_list("position", flat=True)) == list(
-        Event.objects.order_by("position").values_list("position", flat=True))
+        Event.objects.order_by("position").values_list("position", flat=True)
+    )
     assert transparency.verify_log().ok
 
 
@@ -137,8 +142,13 @@ def test_writers_of_another_database_are_not_waited_for(actors, settings):
     settings.CASEFILES_SEQUENCER_WAIT = 0.3
     open_case(actors["documenter"])
     db = connection.settings_dict
-    with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"],
-                         password=db["PASSWORD"] or None, dbname="postgres") as other:
+    with psycopg.connect(
+        host=db["HOST"],
+        port=db["PORT"],
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname="postgres",
+    ) as other:
         other.execute("BEGIN")
         other.execute("SELECT pg_advisory_xact_lock_shared(%s)", [WRITERS_LOCK])
         assert transparency.sequence() == 1

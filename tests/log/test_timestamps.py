@@ -36,8 +36,12 @@ TSA_NAME = "O=casefiles tests,CN=Test TSA"  # RFC 4514 order: most specific firs
 
 
 def _name(common: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "casefiles tests")])
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, common),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "casefiles tests"),
+        ]
+    )
 
 
 def _pem(certificate: x509.Certificate) -> bytes:
@@ -46,20 +50,35 @@ def _pem(certificate: x509.Certificate) -> bytes:
 
 def _certificate(subject, issuer, public, signer, *, ca: bool) -> x509.Certificate:
     now = datetime.now(UTC)
-    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
-               .public_key(public).serial_number(x509.random_serial_number())
-               .not_valid_before(now - timedelta(days=1))
-               .not_valid_after(now + timedelta(days=30))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-               .add_extension(x509.KeyUsage(
-                   digital_signature=not ca, content_commitment=not ca,
-                   key_encipherment=False, data_encipherment=False, key_agreement=False,
-                   key_cert_sign=ca, crl_sign=ca, encipher_only=False, decipher_only=False),
-                   critical=True))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=not ca,
+                content_commitment=not ca,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=ca,
+                crl_sign=ca,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+    )
     if not ca:
         # RFC 3161 §2.3: a TSA's certificate has exactly this purpose, marked critical.
         builder = builder.add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True
+        )
     return builder.sign(signer, hashes.SHA256())
 
 
@@ -91,14 +110,44 @@ class LocalTSA:
                 import rfc3161_client._rust as parser
 
                 digest = parser.parse_timestamp_request(query).message_imprint.message
-                subprocess.run(["openssl", "ts", "-query", "-sha256", "-digest", digest.hex(),
-                                "-cert", "-out", "query.tsq"], cwd=self.folder, check=True,
-                               capture_output=True)
+                subprocess.run(
+                    [
+                        "openssl",
+                        "ts",
+                        "-query",
+                        "-sha256",
+                        "-digest",
+                        digest.hex(),
+                        "-cert",
+                        "-out",
+                        "query.tsq",
+                    ],
+                    cwd=self.folder,
+                    check=True,
+                    capture_output=True,
+                )
             subprocess.run(
-                ["openssl", "ts", "-reply", "-config", "ts.cnf", "-section", "tsa_config",
-                 "-queryfile", "query.tsq", "-signer", "tsa.pem", "-inkey", "tsa.key",
-                 "-out", "reply.tsr"],
-                cwd=self.folder, check=True, capture_output=True)
+                [
+                    "openssl",
+                    "ts",
+                    "-reply",
+                    "-config",
+                    "ts.cnf",
+                    "-section",
+                    "tsa_config",
+                    "-queryfile",
+                    "query.tsq",
+                    "-signer",
+                    "tsa.pem",
+                    "-inkey",
+                    "tsa.key",
+                    "-out",
+                    "reply.tsr",
+                ],
+                cwd=self.folder,
+                check=True,
+                capture_output=True,
+            )
             answer = (self.folder / "reply.tsr").read_bytes()
             self.first = self.first or answer
             return self.first if self.mode == "replay" else answer
@@ -112,9 +161,13 @@ def local_tsa(tmp_path_factory):
     tsa = _certificate(_name("Test TSA"), ca.subject, tsa_key.public_key(), ca_key, ca=False)
     (folder / "ca.pem").write_bytes(_pem(ca))
     (folder / "tsa.pem").write_bytes(_pem(tsa))
-    (folder / "tsa.key").write_bytes(tsa_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
+    (folder / "tsa.key").write_bytes(
+        tsa_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     (folder / "serial").write_text("01\n")
     # Only the signer's certificate goes into the token (no -chain): OpenSSL writes a
     # chain in insertion order, not in the sorted order DER requires of a SET OF, which
@@ -195,8 +248,13 @@ def pinned(path, **kwargs):
 def run_verifier(*args: str) -> subprocess.CompletedProcess:
     """The verifier as auditors run it: its own process, no Django settings."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO")}
-    return subprocess.run([sys.executable, "-m", "casefiles.verify_export", *args],
-                          env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "casefiles.verify_export", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def token_file(size: int) -> Path:
@@ -223,20 +281,46 @@ def test_a_new_tree_head_is_time_stamped_over_the_hash_of_its_note(actors, tsa, 
     assert base64.b64decode(stored.token) == response
     assert token_file(head.size).stat().st_mode & 0o777 == 0o444  # written once
     parsed = rfc3161_client.decode_timestamp_response(response)
-    assert parsed.tst_info.message_imprint.message == hashlib.sha256(
-        head.note.encode()).digest()
+    assert parsed.tst_info.message_imprint.message == hashlib.sha256(head.note.encode()).digest()
     assert stored.gen_time == parsed.tst_info.gen_time and stored.tsa == tsa.url
     # Checked independently of our code, as an auditor with openssl would.
     note = tmp_path / "tree-head.txt"
     note.write_text(head.note, encoding="utf-8")
     checked = subprocess.run(
-        ["openssl", "ts", "-verify", "-in", str(token_file(head.size)), "-data", str(note),
-         "-CAfile", str(tsa.ca_file)], capture_output=True, text=True)
+        [
+            "openssl",
+            "ts",
+            "-verify",
+            "-in",
+            str(token_file(head.size)),
+            "-data",
+            str(note),
+            "-CAfile",
+            str(tsa.ca_file),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert "Verification: OK" in checked.stdout, checked.stdout + checked.stderr
     note.write_text(head.note + "\n", encoding="utf-8")  # one byte more: another hash
-    assert "Verification: OK" not in subprocess.run(
-        ["openssl", "ts", "-verify", "-in", str(token_file(head.size)), "-data", str(note),
-         "-CAfile", str(tsa.ca_file)], capture_output=True, text=True).stdout
+    assert (
+        "Verification: OK"
+        not in subprocess.run(
+            [
+                "openssl",
+                "ts",
+                "-verify",
+                "-in",
+                str(token_file(head.size)),
+                "-data",
+                str(note),
+                "-CAfile",
+                str(tsa.ca_file),
+            ],
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
 
 
 def test_only_new_tree_heads_are_sent_and_without_a_tsa_nothing_is(actors, tsa, settings):
@@ -253,10 +337,10 @@ def test_only_new_tree_heads_are_sent_and_without_a_tsa_nothing_is(actors, tsa, 
     assert not token_file(head.size).exists()
 
 
-@pytest.mark.parametrize("failure", ["unreachable", "down", "replay", "other nonce",
-                                     "wrong CA"])
+@pytest.mark.parametrize("failure", ["unreachable", "down", "replay", "other nonce", "wrong CA"])
 def test_a_failing_tsa_never_stops_publishing_and_the_next_head_is_sent(
-        failure, actors, tsa, settings, other_ca, caplog):
+    failure, actors, tsa, settings, other_ca, caplog
+):
     """Unreachable, an HTTP error, an old answer replayed (of another head), an answer
     over this head to another query (its nonce is not ours), an answer not signed through
     the configured CA: the head is published, nothing is recorded, and the next tree head
@@ -277,9 +361,13 @@ def test_a_failing_tsa_never_stops_publishing_and_the_next_head_is_sent(
     assert not TreeHeadTimestamp.objects.filter(size=head.size).exists()
     assert not token_file(head.size).exists()
     assert f"tree head {head.size} was not time-stamped" in caplog.text
-    expected = {"unreachable": "refused", "down": "503",
-                "replay": "it time-stamps something else", "other nonce": "nonce",
-                "wrong CA": "does not verify against the TSA CA"}[failure]
+    expected = {
+        "unreachable": "refused",
+        "down": "503",
+        "replay": "it time-stamps something else",
+        "other nonce": "nonce",
+        "wrong CA": "does not verify against the TSA CA",
+    }[failure]
     assert expected in caplog.text
     # The write path is not touched at all; the next head is sent when the TSA is back.
     settings.CASEFILES_TSA_URL, settings.CASEFILES_TSA_CA_FILE = tsa.url, str(tsa.ca_file)
@@ -289,8 +377,7 @@ def test_a_failing_tsa_never_stops_publishing_and_the_next_head_is_sent(
     assert TreeHeadTimestamp.objects.filter(size=later.size).exists()
 
 
-def test_a_token_file_that_is_not_of_its_head_is_never_overwritten_nor_stored(
-        actors, tsa, caplog):
+def test_a_token_file_that_is_not_of_its_head_is_never_overwritten_nor_stored(actors, tsa, caplog):
     """A .tsr already next to the head (written before a rolled-back transaction, or
     planted) is kept, never overwritten, and stored only if it is a time-stamp of it."""
     a_case(actors)
@@ -327,14 +414,22 @@ def test_update_and_delete_of_a_time_stamp_are_refused(actors, tsa):
     a_case(actors)
     transparency.publish()
     assert TreeHeadTimestamp.objects.exists()
-    for sql in ("UPDATE casefiles_treeheadtimestamp SET token = 'x'",
-                "DELETE FROM casefiles_treeheadtimestamp"):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
-                connection.cursor() as cursor:
+    for sql in (
+        "UPDATE casefiles_treeheadtimestamp SET token = 'x'",
+        "DELETE FROM casefiles_treeheadtimestamp",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(sql)
     if connection.vendor == "postgresql":
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
-                connection.cursor() as cursor:
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute("TRUNCATE casefiles_treeheadtimestamp")
 
 
@@ -342,7 +437,8 @@ def test_update_and_delete_of_a_time_stamp_are_refused(actors, tsa):
 
 
 def test_the_bundle_carries_the_time_stamp_and_the_verifier_reports_it(
-        actors, tsa, tmp_path, settings):
+    actors, tsa, tmp_path, settings
+):
     case_id = a_case(actors, notes=2)
     head = transparency.publish()
     # A witness cosigns the head before the export: the bundle's tree-head.txt then holds
@@ -364,8 +460,10 @@ def test_the_bundle_carries_the_time_stamp_and_the_verifier_reports_it(
     assert f"time-stamped {when} by {TSA_NAME}" in str(result)
     assert "not checked" not in str(result)
     unpinned_tsa = pinned(bundle)
-    assert f"time-stamped {when} by {TSA_NAME} (the TSA's signature not checked: give " \
+    assert (
+        f"time-stamped {when} by {TSA_NAME} (the TSA's signature not checked: give "
         "--tsa-ca)" in str(unpinned_tsa)
+    )
     # By hand, as docs/transparency-log.md says: the first five lines are the head as
     # published, and OpenSSL checks the token over them.
     (tmp_path / "tree-head.tsr").write_bytes(files[TIMESTAMP])
@@ -373,18 +471,33 @@ def test_the_bundle_carries_the_time_stamp_and_the_verifier_reports_it(
     (tmp_path / "published.txt").write_bytes(published)
     assert published.decode() == head.note
     checked = subprocess.run(
-        ["openssl", "ts", "-verify", "-in", "tree-head.tsr", "-data", "published.txt",
-         "-CAfile", str(tsa.ca_file)], cwd=tmp_path, capture_output=True, text=True)
+        [
+            "openssl",
+            "ts",
+            "-verify",
+            "-in",
+            "tree-head.tsr",
+            "-data",
+            "published.txt",
+            "-CAfile",
+            str(tsa.ca_file),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert "Verification: OK" in checked.stdout, checked.stdout + checked.stderr
     # The command line, as an auditor runs it.
-    run = run_verifier(str(bundle), "--public-key", signing.signing_key().public.vkey,
-                       "--tsa-ca", str(tsa.ca_file))
+    run = run_verifier(
+        str(bundle), "--public-key", signing.signing_key().public.vkey, "--tsa-ca", str(tsa.ca_file)
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.startswith("OK ") and f"time-stamped {when} by {TSA_NAME}" in run.stdout
 
 
 def test_a_bundle_without_a_time_stamp_still_verifies_but_not_with_tsa_ca(
-        actors, settings, tmp_path, local_tsa):
+    actors, settings, tmp_path, local_tsa
+):
     settings.CASEFILES_TSA_URL = ""
     bundle = export(a_case(actors), tmp_path / "b.zip")
     files = tampering.members(bundle)
@@ -403,30 +516,46 @@ def test_the_time_stamp_of_another_tree_head_fails(actors, tsa, tmp_path):
     bundle = export(case_id, tmp_path / "b.zip")
     files = tampering.members(bundle)
     assert tampering.manifest(files)["log"]["tree_size"] > earlier.size
-    swapped = tampering.write(tmp_path / "swapped.zip", tampering.resign(
-        {**files, TIMESTAMP: token_file(earlier.size).read_bytes()}))
+    swapped = tampering.write(
+        tmp_path / "swapped.zip",
+        tampering.resign({**files, TIMESTAMP: token_file(earlier.size).read_bytes()}),
+    )
     for tsa_ca in (tsa.ca_file.read_bytes(), None):
-        with pytest.raises(Failed, match="not a valid time-stamp of the bundle's tree head: "
-                                         ".*time-stamps something else"):
+        with pytest.raises(
+            Failed,
+            match="not a valid time-stamp of the bundle's tree head: .*time-stamps something else",
+        ):
             pinned(swapped, tsa_ca=tsa_ca)
     run = run_verifier(str(swapped), "--public-key", signing.signing_key().public.vkey)
     assert run.returncode == 1 and "time-stamps something else" in run.stdout, run.stdout
     # Garbage in its place fails too; so does a token the manifest does not name (it
     # would be carried but never checked), or names but does not list.
-    garbage = tampering.write(tmp_path / "garbage.zip", tampering.resign(
-        {**files, TIMESTAMP: b"\x30\x03\x02\x01\x00"}))
+    garbage = tampering.write(
+        tmp_path / "garbage.zip", tampering.resign({**files, TIMESTAMP: b"\x30\x03\x02\x01\x00"})
+    )
     with pytest.raises(Failed, match="not an RFC 3161 time-stamp response"):
         pinned(garbage)
     document = tampering.manifest(files)
     del document["log"]["timestamp"]
-    unnamed = tampering.write(tmp_path / "unnamed.zip", tampering.resign(
-        files, {"log": document["log"]}))
+    unnamed = tampering.write(
+        tmp_path / "unnamed.zip", tampering.resign(files, {"log": document["log"]})
+    )
     with pytest.raises(Failed, match="log.timestamp does not name it"):
         pinned(unnamed)
     without = {name: data for name, data in files.items() if name != TIMESTAMP}
-    unlisted = tampering.write(tmp_path / "unlisted.zip", tampering.resign(without, {
-        "files": [entry for entry in tampering.manifest(files)["files"]
-                  if entry["path"] != TIMESTAMP]}))
+    unlisted = tampering.write(
+        tmp_path / "unlisted.zip",
+        tampering.resign(
+            without,
+            {
+                "files": [
+                    entry
+                    for entry in tampering.manifest(files)["files"]
+                    if entry["path"] != TIMESTAMP
+                ]
+            },
+        ),
+    )
     with pytest.raises(Failed, match="log/tree-head.tsr is not listed"):
         pinned(unlisted)
 
@@ -435,14 +564,13 @@ def test_the_wrong_tsa_ca_fails(actors, tsa, tmp_path, other_ca):
     bundle = export(a_case(actors), tmp_path / "b.zip")
     with pytest.raises(Failed, match="does not verify against the TSA CA given"):
         pinned(bundle, tsa_ca=other_ca.read_bytes())
-    run = run_verifier(str(bundle), "--public-key", signing.signing_key().public.vkey,
-                       "--tsa-ca", str(other_ca))
-    assert run.returncode == 1 and "does not verify against the TSA CA" in run.stdout, \
-        run.stdout
+    run = run_verifier(
+        str(bundle), "--public-key", signing.signing_key().public.vkey, "--tsa-ca", str(other_ca)
+    )
+    assert run.returncode == 1 and "does not verify against the TSA CA" in run.stdout, run.stdout
 
 
-def test_without_rfc3161_client_the_token_is_reported_unchecked(
-        actors, tsa, tmp_path, monkeypatch):
+def test_without_rfc3161_client_the_token_is_reported_unchecked(actors, tsa, tmp_path, monkeypatch):
     bundle = export(a_case(actors), tmp_path / "b.zip")
     monkeypatch.setitem(sys.modules, "rfc3161_client", None)  # import fails
     result = pinned(bundle)
@@ -451,8 +579,7 @@ def test_without_rfc3161_client_the_token_is_reported_unchecked(
         pinned(bundle, tsa_ca=tsa.ca_file.read_bytes())
 
 
-def test_the_scheduled_round_stamps_a_head_the_tsa_missed_even_when_the_log_is_quiet(
-        actors, tsa):
+def test_the_scheduled_round_stamps_a_head_the_tsa_missed_even_when_the_log_is_quiet(actors, tsa):
     from casefiles import tasks
 
     a_case(actors)

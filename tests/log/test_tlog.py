@@ -11,8 +11,16 @@ from casefiles import tlog
 
 # RFC 6962 reference leaves and roots for sizes 0..8 (Certificate Transparency's test
 # data, as published by transparency-dev/merkle): any correct implementation agrees.
-CT_DATA = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-           "606162636465666768696a6b6c6d6e6f"]
+CT_DATA = [
+    "",
+    "00",
+    "10",
+    "2021",
+    "3031",
+    "40414243",
+    "5051525354555657",
+    "606162636465666768696a6b6c6d6e6f",
+]
 CT_ROOTS = [
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
@@ -25,16 +33,22 @@ CT_ROOTS = [
     "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
 ]
 CT_INCLUSION = {
-    (0, 8): ["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-             "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-             "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"],
-    (5, 8): ["bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-             "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-             "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"],
+    (0, 8): [
+        "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+        "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+    ],
+    (5, 8): [
+        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+        "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+    ],
 }
 CT_CONSISTENCY = {
-    (2, 8): ["5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-             "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"],
+    (2, 8): [
+        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+        "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+    ],
 }
 
 
@@ -44,9 +58,11 @@ def ct_leaves():
 
 def stored(leaves):
     """A Tree over an in-memory list: every perfect subtree from its leaves."""
+
     def node(level, index):
         width = 1 << level
-        return tlog.root_of(leaves[index * width:(index + 1) * width])
+        return tlog.root_of(leaves[index * width : (index + 1) * width])
+
     return tlog.Tree(node)
 
 
@@ -94,8 +110,13 @@ def test_every_proof_of_every_small_tree_verifies_and_tampering_fails():
             proof = tree.inclusion_proof(index, size)
             tlog.verify_inclusion(leaves[index], index, size, proof, roots[size])
             with pytest.raises(tlog.LogError):
-                tlog.verify_inclusion(leaves[(index + 1) % size] if size > 1 else b"x" * 32,
-                                      index, size, proof, roots[size])
+                tlog.verify_inclusion(
+                    leaves[(index + 1) % size] if size > 1 else b"x" * 32,
+                    index,
+                    size,
+                    proof,
+                    roots[size],
+                )
             if proof:
                 with pytest.raises(tlog.LogError):
                     tlog.verify_inclusion(leaves[index], index, size, proof[:-1], roots[size])
@@ -116,8 +137,9 @@ def test_every_proof_of_every_small_tree_verifies_and_tampering_fails():
 def test_consistency_refuses_a_fork_at_the_same_size():
     leaves = ct_leaves()
     with pytest.raises(tlog.LogError, match="forked"):
-        tlog.verify_consistency(5, 5, tlog.root_of(leaves[:5]),
-                                tlog.root_of([*leaves[:4], leaves[6]]), [])
+        tlog.verify_consistency(
+            5, 5, tlog.root_of(leaves[:5]), tlog.root_of([*leaves[:4], leaves[6]]), []
+        )
 
 
 def test_signed_checkpoint_round_trip_and_tampering():
@@ -136,27 +158,34 @@ def test_signed_checkpoint_round_trip_and_tampering():
 
 
 def test_cosignature_round_trip_and_a_known_witness_with_a_bad_signature():
-    log_key, witness_key = (Ed25519PrivateKey.from_private_bytes(bytes([n]) * 32)
-                            for n in (1, 2))
+    log_key, witness_key = (Ed25519PrivateKey.from_private_bytes(bytes([n]) * 32) for n in (1, 2))
     note = tlog.sign_checkpoint(
-        tlog.Checkpoint("casefiles.example/log", 3, bytes.fromhex(CT_ROOTS[3])), log_key)
+        tlog.Checkpoint("casefiles.example/log", 3, bytes.fromhex(CT_ROOTS[3])), log_key
+    )
     witness = tlog.verifier_for(witness_key, "witness.example/w1", tlog.COSIGNATURE_V1)
-    cosigned = tlog.Note(note.text, (*note.signatures,
-                                     tlog.cosign(note.text, witness_key, witness.name, 1700000000)))
+    cosigned = tlog.Note(
+        note.text, (*note.signatures, tlog.cosign(note.text, witness_key, witness.name, 1700000000))
+    )
     again = tlog.parse_note(cosigned.render())
     assert tlog.cosigned_by(again, [witness]) == {witness.vkey: 1700000000}
-    forged = tlog.Signature(witness.name, witness.key_id, (1700000001).to_bytes(8, "big")
-                            + again.signatures[1].signature[8:])
+    forged = tlog.Signature(
+        witness.name,
+        witness.key_id,
+        (1700000001).to_bytes(8, "big") + again.signatures[1].signature[8:],
+    )
     with pytest.raises(tlog.LogError, match="does not match"):
         tlog.cosigned_by(tlog.Note(note.text, (forged,)), [witness])
 
 
-@pytest.mark.parametrize("text", [
-    "",
-    "no signatures\n",
-    "origin\n1\nAAAA\n\n— name bad!base64\n",
-    "a\x01b\n\n— name AAAAAAA=\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "no signatures\n",
+        "origin\n1\nAAAA\n\n— name bad!base64\n",
+        "a\x01b\n\n— name AAAAAAA=\n",
+    ],
+)
 def test_malformed_notes_are_refused(text):
     with pytest.raises(tlog.LogError):
         tlog.parse_note(text)

@@ -34,13 +34,17 @@ def test_leaves_follow_positions_and_proofs_check_against_the_signed_head(actors
         event_hash = Event.objects.get(position=positions[index]).hash
         proof = transparency.inclusion_proof(index, head.size)
         assert len(proof) <= head.size.bit_length()
-        tlog.verify_inclusion(tlog.event_leaf(event_hash), index, head.size, proof,
-                              checkpoint.root)
+        tlog.verify_inclusion(tlog.event_leaf(event_hash), index, head.size, proof, checkpoint.root)
     commands.note_add(actor=actors["documenter"], case_id=ids[0], text="later")
     later = transparency.publish()
     new, _ = tlog.open_checkpoint(later.note, transparency.log_verifier())
-    tlog.verify_consistency(head.size, later.size, checkpoint.root, new.root,
-                            transparency.consistency_proof(head.size, later.size))
+    tlog.verify_consistency(
+        head.size,
+        later.size,
+        checkpoint.root,
+        new.root,
+        transparency.consistency_proof(head.size, later.size),
+    )
     assert verify().ok
 
 
@@ -124,8 +128,9 @@ def test_deleting_a_whole_case_is_caught(actors):
     ids = history(actors)
     transparency.publish()
     victim = CaseFile.objects.get(pk=ids[1])
-    removed = attacks.delete_events("case_id = %s", [
-        Event._meta.get_field("case_id").get_db_prep_value(ids[1], connection)])
+    removed = attacks.delete_events(
+        "case_id = %s", [Event._meta.get_field("case_id").get_db_prep_value(ids[1], connection)]
+    )
     assert removed == 5
     call_command("rebuild_projections")
     assert not CaseFile.objects.filter(pk=victim.pk).exists()
@@ -149,16 +154,21 @@ def test_a_forged_tree_head_in_the_cache_is_refused(actors):
     transparency.publish()
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    forged = tlog.sign_checkpoint(tlog.Checkpoint("casefiles.test/log", 1, b"\1" * 32),
-                                  Ed25519PrivateKey.generate()).render()
+    forged = tlog.sign_checkpoint(
+        tlog.Checkpoint("casefiles.test/log", 1, b"\1" * 32), Ed25519PrivateKey.generate()
+    ).render()
     with attacks.triggers_off() as cursor:
-        cursor.execute("INSERT INTO casefiles_treehead (size, root_hash, note, taken_at) "
-                       "VALUES (1, %s, %s, %s)", ["01" * 32, forged, "2026-01-01 00:00:00"])
+        cursor.execute(
+            "INSERT INTO casefiles_treehead (size, root_hash, note, taken_at) "
+            "VALUES (1, %s, %s, %s)",
+            ["01" * 32, forged, "2026-01-01 00:00:00"],
+        )
     assert "does not verify" in str(verify())
 
 
 def test_an_auditors_kept_tree_head_catches_a_full_rewrite_by_the_key_holder(
-        actors, settings, tmp_path):
+    actors, settings, tmp_path
+):
     """The operator holds the signing key: rewriting the database AND every file in the
     tree-head directory, re-signed, makes the server's own check pass. A tree head
     someone else kept (an auditor's copy, a witness's state) does not."""
@@ -181,10 +191,17 @@ def test_update_and_delete_on_the_log_tables_are_refused(actors):
 
     history(actors, cases=1, notes=1)
     transparency.publish()
-    for sql in ("UPDATE casefiles_logleaf SET hash = 'x'", "DELETE FROM casefiles_lognode",
-                "UPDATE casefiles_treehead SET note = 'x'", "DELETE FROM casefiles_logleaf"):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
-                connection.cursor() as cursor:
+    for sql in (
+        "UPDATE casefiles_logleaf SET hash = 'x'",
+        "DELETE FROM casefiles_lognode",
+        "UPDATE casefiles_treehead SET note = 'x'",
+        "DELETE FROM casefiles_logleaf",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(sql)
 
 

@@ -9,13 +9,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from casefiles import tlog
 
-VECTORS = json.loads((Path(__file__).resolve().parents[2] / "docs"
-                      / "transparency-log-vectors.json").read_text(encoding="utf-8"))
+VECTORS = json.loads(
+    (Path(__file__).resolve().parents[2] / "docs" / "transparency-log-vectors.json").read_text(
+        encoding="utf-8"
+    )
+)
 
 
 def test_leaves_and_roots():
-    events = [hashlib.sha256(f"casefiles test vector event {n}".encode()).hexdigest()
-              for n in range(7)]
+    events = [
+        hashlib.sha256(f"casefiles test vector event {n}".encode()).hexdigest() for n in range(7)
+    ]
     assert VECTORS["event_hashes"] == events
     leaves = [hashlib.sha256(b"\x00" + bytes.fromhex(h)).digest() for h in events]
     assert [leaf.hex() for leaf in leaves] == VECTORS["leaf_hashes"]
@@ -26,13 +30,20 @@ def test_leaves_and_roots():
 def test_proofs_verify_against_the_roots():
     leaves = [bytes.fromhex(h) for h in VECTORS["leaf_hashes"]]
     inclusion, consistency = VECTORS["inclusion"], VECTORS["consistency"]
-    tlog.verify_inclusion(leaves[inclusion["leaf_index"]], inclusion["leaf_index"],
-                          inclusion["tree_size"], [bytes.fromhex(h) for h in inclusion["proof"]],
-                          bytes.fromhex(VECTORS["roots"][str(inclusion["tree_size"])]))
-    tlog.verify_consistency(consistency["from"], consistency["to"],
-                            bytes.fromhex(VECTORS["roots"][str(consistency["from"])]),
-                            bytes.fromhex(VECTORS["roots"][str(consistency["to"])]),
-                            [bytes.fromhex(h) for h in consistency["proof"]])
+    tlog.verify_inclusion(
+        leaves[inclusion["leaf_index"]],
+        inclusion["leaf_index"],
+        inclusion["tree_size"],
+        [bytes.fromhex(h) for h in inclusion["proof"]],
+        bytes.fromhex(VECTORS["roots"][str(inclusion["tree_size"])]),
+    )
+    tlog.verify_consistency(
+        consistency["from"],
+        consistency["to"],
+        bytes.fromhex(VECTORS["roots"][str(consistency["from"])]),
+        bytes.fromhex(VECTORS["roots"][str(consistency["to"])]),
+        [bytes.fromhex(h) for h in consistency["proof"]],
+    )
 
 
 def test_signed_tree_heads_keys_and_cosignature():
@@ -45,8 +56,9 @@ def test_signed_tree_heads_keys_and_cosignature():
     assert tlog.sign_checkpoint(head, log_key).render() == VECTORS["tree_head_4"]
     witness = tlog.parse_vkey(VECTORS["witness_vkey"])
     seed = bytes.fromhex(VECTORS["witness_private_seed_hex"])
-    assert witness == tlog.verifier_for(Ed25519PrivateKey.from_private_bytes(seed),
-                                        VECTORS["witness_name"], tlog.COSIGNATURE_V1)
+    assert witness == tlog.verifier_for(
+        Ed25519PrivateKey.from_private_bytes(seed), VECTORS["witness_name"], tlog.COSIGNATURE_V1
+    )
     checkpoint, note = tlog.open_checkpoint(VECTORS["tree_head_7_cosigned"], log)
     assert checkpoint.root.hex() == VECTORS["roots"]["7"]
     assert tlog.cosigned_by(note, [witness]) == {witness.vkey: VECTORS["cosignature_time"]}

@@ -35,8 +35,14 @@ NO_DJANGO = (
 
 def witness(*args, timeout=60):
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-c", NO_DJANGO, *map(str, args)], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-c", NO_DJANGO, *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -60,8 +66,11 @@ def _sqlite_flush_past_append_only_triggers():
         with self.connection.cursor() as cursor:
             cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
             triggers = cursor.fetchall()
-        return [*(f'DROP TRIGGER "{name}"' for name, _ in triggers), *statements,
-                *(sql for _, sql in triggers)]
+        return [
+            *(f'DROP TRIGGER "{name}"' for name, _ in triggers),
+            *statements,
+            *(sql for _, sql in triggers),
+        ]
 
     DatabaseOperations.sql_flush = sql_flush
     yield
@@ -91,9 +100,23 @@ def run(live_server, witness_key, tmp_path):
     state = tmp_path / "witness" / "state.json"
 
     def round_(log_key=None, url=None, *extra):
-        return witness("run", "--log-url", url or live_server.url, "--log-key",
-                       log_key or transparency.log_verifier().vkey, "--key", key,
-                       "--name", NAME, "--state", state, "--once", "--timeout", "10", *extra)
+        return witness(
+            "run",
+            "--log-url",
+            url or live_server.url,
+            "--log-key",
+            log_key or transparency.log_verifier().vkey,
+            "--key",
+            key,
+            "--name",
+            NAME,
+            "--state",
+            state,
+            "--once",
+            "--timeout",
+            "10",
+            *extra,
+        )
 
     round_.state = state
     round_.key = key
@@ -151,8 +174,14 @@ def test_the_witness_does_not_import_django():
         "if sys.modules[m] is not None)\n"
         "print('ok')\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
-                            text=True, env={"PATH": os.environ.get("PATH", "")}, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ.get("PATH", "")},
+        timeout=60,
+    )
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
     assert witness("--help").returncode == 0
 
@@ -175,7 +204,8 @@ def test_keygen_writes_a_private_key_and_prints_the_witness_vkey(tmp_path):
 
 
 def test_the_witness_cosigns_and_the_server_serves_its_cosignature(
-        run, live_server, actors, witness_key):
+    run, live_server, actors, witness_key
+):
     _, verifier = witness_key
     ids = history(actors)
     head = transparency.publish()
@@ -206,7 +236,8 @@ def test_the_witness_cosigns_and_the_server_serves_its_cosignature(
 
 
 def test_rewritten_history_resigned_at_the_same_size_is_a_split_view(
-        run, live_server, actors, settings):
+    run, live_server, actors, settings
+):
     ids = history(actors)
     honest = transparency.publish()
     cosigned(run(), honest.size)
@@ -229,7 +260,8 @@ def test_rewritten_history_resigned_at_the_same_size_is_a_split_view(
 
 
 def test_rewritten_history_in_a_larger_tree_fails_the_consistency_proof(
-        run, live_server, actors, settings):
+    run, live_server, actors, settings
+):
     ids = history(actors)
     honest = transparency.publish()
     cosigned(run(), honest.size)
@@ -260,8 +292,7 @@ def test_a_rollback_is_refused(run, live_server, actors, settings):
     assert honest.note in evidence and rolled_back.note in evidence
 
 
-def test_a_tree_head_signed_by_another_key_is_refused(run, live_server, actors, settings,
-                                                      tmp_path):
+def test_a_tree_head_signed_by_another_key_is_refused(run, live_server, actors, settings, tmp_path):
     ids = history(actors)
     honest = transparency.publish()
     pinned = transparency.log_verifier().vkey
@@ -281,8 +312,7 @@ def test_a_tree_head_signed_by_another_key_is_refused(run, live_server, actors, 
     assert not Cosignature.objects.filter(tree_size=other.size).exists()
     # Pinned to the new key, the old state (another key) is a person's decision.
     switched = run(transparency.log_verifier().vkey)
-    assert switched.returncode == 2 and "a key change is a person's decision" in \
-        switched.stderr
+    assert switched.returncode == 2 and "a key change is a person's decision" in switched.stderr
 
 
 def test_a_witness_the_log_does_not_know_is_told_so(run, live_server, actors, settings):
@@ -295,8 +325,9 @@ def test_a_witness_the_log_does_not_know_is_told_so(run, live_server, actors, se
     assert not Cosignature.objects.exists()
     # Its state records the tree head it checked; once configured, it delivers.
     assert json.loads(run.state.read_text())["size"] == head.size
-    settings.CASEFILES_WITNESSES = [witness("vkey", "--name", NAME, "--key",
-                                            run.key).stdout.strip()]
+    settings.CASEFILES_WITNESSES = [
+        witness("vkey", "--name", NAME, "--key", run.key).stdout.strip()
+    ]
     assert "(unchanged; stored)" in cosigned(run(), head.size)
 
 
@@ -314,12 +345,32 @@ def test_with_an_interval_the_witness_keeps_trying(witness_key, tmp_path):
     key, _ = witness_key
     with socket_closed() as url:
         process = subprocess.Popen(
-            [sys.executable, "-c", NO_DJANGO, "run", "--log-url", url, "--log-key",
-             transparency.log_verifier().vkey, "--key", str(key), "--name", NAME,
-             "--state", str(tmp_path / "state.json"), "--interval", "0.2",
-             "--timeout", "2"],
-            cwd=ROOT, env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT)},
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-c",
+                NO_DJANGO,
+                "run",
+                "--log-url",
+                url,
+                "--log-key",
+                transparency.log_verifier().vkey,
+                "--key",
+                str(key),
+                "--name",
+                NAME,
+                "--state",
+                str(tmp_path / "state.json"),
+                "--interval",
+                "0.2",
+                "--timeout",
+                "2",
+            ],
+            cwd=ROOT,
+            env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(3)
         process.terminate()
         _, stderr = process.communicate(timeout=10)
@@ -363,15 +414,19 @@ def test_the_test_vector_in_the_witness_docs():
     witness_key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
     hashes = [hashlib.sha256(bytes([i])).hexdigest() for i in range(3)]
     leaves = [tlog.event_leaf(h) for h in hashes]
-    tree = tlog.Tree(lambda level, index: tlog.root_of(
-        leaves[index << level:(index + 1) << level]))
+    tree = tlog.Tree(
+        lambda level, index: tlog.root_of(leaves[index << level : (index + 1) << level])
+    )
     note = tlog.sign_checkpoint(
-        tlog.Checkpoint("casefiles.example.org/log", 3, tree.root(3)), log_key)
+        tlog.Checkpoint("casefiles.example.org/log", 3, tree.root(3)), log_key
+    )
     line = tlog.cosign(note.text, witness_key, "witness.example.org/w1", 1_700_000_000).line()
     expected = [
         tlog.verifier_for(log_key, "casefiles.example.org/log").vkey,
         tlog.verifier_for(witness_key, "witness.example.org/w1", tlog.COSIGNATURE_V1).vkey,
-        *hashes, tlog.b64(tree.root(2)), tlog.b64(tree.root(3)),
+        *hashes,
+        tlog.b64(tree.root(2)),
+        tlog.b64(tree.root(3)),
         json.dumps(tlog.hashes_to_b64(tree.consistency_proof(2, 3))),
         json.dumps(tlog.hashes_to_b64(tree.inclusion_proof(2, 3))),
         note.render() + line,

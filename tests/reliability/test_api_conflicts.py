@@ -20,8 +20,10 @@ import api_conflicts  # noqa: E402 - a bench/ script, found through the path abo
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif("postgres" not in os.environ.get("DATABASE_URL", ""),
-                       reason="needs a PostgreSQL DATABASE_URL"),
+    pytest.mark.skipif(
+        "postgres" not in os.environ.get("DATABASE_URL", ""),
+        reason="needs a PostgreSQL DATABASE_URL",
+    ),
 ]
 
 SECONDS = 10

@@ -33,8 +33,10 @@ class Client:
     at a time (`read` counts them), and what the application sent back."""
 
     def __init__(self, chunks: list[bytes]):
-        self.messages = [{"type": "http.request", "body": chunk,
-                          "more_body": i < len(chunks) - 1} for i, chunk in enumerate(chunks)]
+        self.messages = [
+            {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
+            for i, chunk in enumerate(chunks)
+        ]
         self.read = 0
         self.sent: list[dict] = []
 
@@ -64,16 +66,31 @@ class Client:
         return b"".join(m.get("body", b"") for m in self.sent if m["type"] == "http.response.body")
 
 
-def call(path: str, chunks: list[bytes], headers: dict, *, method: str = "POST",
-         http_version: str = "1.1") -> Client:
+def call(
+    path: str,
+    chunks: list[bytes],
+    headers: dict,
+    *,
+    method: str = "POST",
+    http_version: str = "1.1",
+) -> Client:
     client = Client(chunks or [b""])
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": http_version,
-        "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
-        "query_string": b"", "root_path": "", "client": ("192.0.2.10", 50000),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": http_version,
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "client": ("192.0.2.10", 50000),
         "server": ("testserver", 80),
-        "headers": [(b"host", b"testserver"),
-                    *((name.lower().encode(), value.encode()) for name, value in headers.items())],
+        "headers": [
+            (b"host", b"testserver"),
+            *((name.lower().encode(), value.encode()) for name, value in headers.items()),
+        ],
     }
 
     async def run():
@@ -96,35 +113,50 @@ def problem(client: Client, status: int) -> dict:
 
 def test_a_declared_length_over_the_cap_is_413_before_a_byte_is_read():
     declared = 50 * 1_048_576
-    client = call("/api/cases/", [b"x" * CHUNK] * 10,
-                  {"Content-Type": "application/json", "Content-Length": str(declared)})
+    client = call(
+        "/api/cases/",
+        [b"x" * CHUNK] * 10,
+        {"Content-Type": "application/json", "Content-Length": str(declared)},
+    )
     body = problem(client, 413)
     assert f"{declared:,} bytes" in body["detail"]
     assert client.read == 0
     # Uploads have their own, larger cap, and the same refusal past it.
-    upload = call("/api/ingestions/", [b"x" * CHUNK],
-                  {"Content-Type": "multipart/form-data; boundary=b",
-                   "Content-Length": str(settings.CASEFILES_MAX_UPLOAD_BYTES + 1)})
+    upload = call(
+        "/api/ingestions/",
+        [b"x" * CHUNK],
+        {
+            "Content-Type": "multipart/form-data; boundary=b",
+            "Content-Length": str(settings.CASEFILES_MAX_UPLOAD_BYTES + 1),
+        },
+    )
     problem(upload, 413)
     assert upload.read == 0
 
 
 def test_the_admin_gets_the_same_refusal_as_plain_text():
-    client = call("/admin/login/", [b"x" * CHUNK],
-                  {"Content-Type": "application/x-www-form-urlencoded",
-                   "Content-Length": str(50 * 1_048_576)})
+    client = call(
+        "/admin/login/",
+        [b"x" * CHUNK],
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Length": str(50 * 1_048_576),
+        },
+    )
     assert client.status == 413 and client.read == 0
     assert client.headers["content-type"].startswith("text/plain")
 
 
 def test_chunked_and_malformed_lengths_are_refused_unread():
-    chunked = call("/api/cases/", [b"{}"], {"Content-Type": "application/json",
-                                            "Transfer-Encoding": "chunked"})
+    chunked = call(
+        "/api/cases/", [b"{}"], {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}
+    )
     assert "Content-Length" in problem(chunked, 411)["detail"]
     assert chunked.read == 0
     for value in ("12abc", "-5", "１２"):
-        malformed = call("/api/cases/", [b"{}"], {"Content-Type": "application/json",
-                                                  "Content-Length": value})
+        malformed = call(
+            "/api/cases/", [b"{}"], {"Content-Type": "application/json", "Content-Length": value}
+        )
         problem(malformed, 400)
         assert malformed.read == 0
 
@@ -134,8 +166,7 @@ def test_a_body_without_a_declared_length_is_411_at_its_first_bytes():
     # coming, 64 KiB at a time, far past the cap. DRF would read none of it (it reads a
     # declared length only), so it gets the chunked body's answer, from its first message.
     chunks = [b"x" * CHUNK] * 200  # 12.5 MiB
-    client = call("/api/cases/", chunks, {"Content-Type": "application/json"},
-                  http_version="2")
+    client = call("/api/cases/", chunks, {"Content-Type": "application/json"}, http_version="2")
     assert "Content-Length" in problem(client, 411)["detail"]
     assert client.read == 1
     assert client.headers["connection"] == "close"
@@ -146,8 +177,12 @@ def test_a_body_longer_than_it_declared_is_read_only_up_to_the_cap():
     # every message whatever the header says. Counting stops at the first one past the cap.
     cap = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     chunks = [b"x" * CHUNK] * 200  # 12.5 MiB
-    client = call("/api/cases/", chunks, {"Content-Type": "application/json",
-                                          "Content-Length": "2"}, http_version="2")
+    client = call(
+        "/api/cases/",
+        chunks,
+        {"Content-Type": "application/json", "Content-Length": "2"},
+        http_version="2",
+    )
     body = problem(client, 413)
     assert f"{cap:,} bytes" in body["detail"]
     assert client.read == cap // CHUNK + 1 < len(chunks)
@@ -158,8 +193,11 @@ def test_a_request_within_the_cap_goes_through_unchanged(users, messages):
     raw = json.dumps({"username": "dora", "password": "x-dora", "name": "asgi"}).encode()
     # In one message or several, as a server may deliver it.
     chunks = [raw] if messages == 1 else [raw[:10], raw[10:20], raw[20:]]
-    client = call("/api/auth/token/", chunks, {"Content-Type": "application/json",
-                                               "Content-Length": str(len(raw))})
+    client = call(
+        "/api/auth/token/",
+        chunks,
+        {"Content-Type": "application/json", "Content-Length": str(len(raw))},
+    )
     assert client.status == 200, client.body
     assert client.read == messages
     issued = json.loads(client.body)

@@ -29,9 +29,11 @@ CRASH = "ingestion failed after"
 def ingest(django_capture_on_commit_callbacks):
     """`manage.py ingest FOLDER`; the tasks (eager: no broker here) run when the test's
     transaction would have committed."""
+
     def run(folder) -> None:
         with django_capture_on_commit_callbacks(execute=True):
             call_command("ingest", str(folder), "--wait", "0", stdout=StringIO())
+
     return run
 
 
@@ -41,8 +43,11 @@ def corpus(tmp_path):
     if os.environ.get("HOSTILE_BIG") == "1":
         return folder, len(hostile_corpus.write(folder, big=True))
     paths = hostile_corpus.write(folder, big=False)
-    name, data = next(doc for doc in hostile_corpus.oversized(random.Random(0))
-                      if doc[0].startswith("oneline_over"))
+    name, data = next(
+        doc
+        for doc in hostile_corpus.oversized(random.Random(0))
+        if doc[0].startswith("oneline_over")
+    )
     (folder / name).write_bytes(data)
     return folder, len(paths) + 1
 
@@ -75,9 +80,11 @@ def test_archives_and_binaries_are_refused_by_their_signature(corpus, ingest):
     assert len(bombs) == 10
     # Refused as archives from their first bytes, whatever the extension: never expanded.
     assert all("archive" in reason for reason in bombs.values()), bombs
-    assert all(reason.startswith("binary content")
-               for name, reason in reasons.items()
-               if name.startswith(("binary_", "disguised_", "nul_")))
+    assert all(
+        reason.startswith("binary content")
+        for name, reason in reasons.items()
+        if name.startswith(("binary_", "disguised_", "nul_"))
+    )
     assert "the limit is 20 MB" in reasons["oneline_over_20mb.txt"]
 
 

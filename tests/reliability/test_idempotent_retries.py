@@ -2,7 +2,6 @@
 on PostgreSQL with real threads (each its own connection and transaction): every one
 gets the first answer, none a 412 or 409, and the command runs once."""
 
-
 import pytest
 from django.db import connection, connections  # noqa: F401 - skipif reads connection
 from rest_framework.test import APIClient
@@ -14,8 +13,11 @@ from tests.test_concurrency import run_together
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL: "
-                       "SQLite runs one writer at a time, so the race cannot happen there"),
+    pytest.mark.skipif(
+        "connection.vendor != 'postgresql'",
+        reason="needs PostgreSQL: "
+        "SQLite runs one writer at a time, so the race cannot happen there",
+    ),
 ]
 
 ROUNDS = 10
@@ -28,6 +30,7 @@ def client_factory(users):
         client = APIClient()
         client.force_authenticate(user=users["documenter"])
         return client
+
     return make
 
 
@@ -39,9 +42,13 @@ def test_simultaneous_identical_retries_all_get_the_first_answer(actors, client_
         key = f"retry-{round_}"
 
         def post(client, key=key, version=version):
-            response = client.post(f"/api/cases/{case_id}/notes/", {"text": f"note {key}"},
-                                   format="json", HTTP_IF_MATCH=f'"{version}"',
-                                   HTTP_IDEMPOTENCY_KEY=key)
+            response = client.post(
+                f"/api/cases/{case_id}/notes/",
+                {"text": f"note {key}"},
+                format="json",
+                HTTP_IF_MATCH=f'"{version}"',
+                HTTP_IDEMPOTENCY_KEY=key,
+            )
             return response.status_code, response.json()
 
         results = run_together(*[lambda c=c: post(c) for c in clients])
@@ -61,8 +68,9 @@ def test_simultaneous_identical_case_opens_open_one_case(client_factory):
         key = f"open-{round_}"
 
         def post(client, key=key):
-            response = client.post("/api/cases/", {"title": f"Shelling {key}"}, format="json",
-                                   HTTP_IDEMPOTENCY_KEY=key)
+            response = client.post(
+                "/api/cases/", {"title": f"Shelling {key}"}, format="json", HTTP_IDEMPOTENCY_KEY=key
+            )
             return response.status_code, response.json()
 
         results = run_together(*[lambda c=c: post(c) for c in clients])

@@ -33,8 +33,11 @@ SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
 JS_URL = "javascript:alert(1)"
 # Markup that would run if it reached the page as markup.
-LIVE = [re.compile(re.escape(SCRIPT)), re.compile(re.escape("<img src=x onerror=alert(1)>")),
-        re.compile(r"""(?:href|src|action|formaction)\s*=\s*["']?\s*javascript:""", re.I)]
+LIVE = [
+    re.compile(re.escape(SCRIPT)),
+    re.compile(re.escape("<img src=x onerror=alert(1)>")),
+    re.compile(r"""(?:href|src|action|formaction)\s*=\s*["']?\s*javascript:""", re.I),
+]
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
@@ -48,28 +51,46 @@ def hostile(users, actors) -> dict:
     hostile article, a rejected and a pending request."""
     doc, sup = actors["documenter"], actors["supervisor"]
     article = hostile_corpus.ARTICLE.format(
-        title=f"Executions near Bucha {SCRIPT}", dateline="Tuesday, March 01, 2022",
-        byline=IMG, outlet=f"The Daily {SCRIPT}", payload=f"{SCRIPT} {IMG}", n=1)
-    job = ingestion_submit(data=article.encode(), filename=f"report{IMG}.txt",
-                           submitted_by="dora")
+        title=f"Executions near Bucha {SCRIPT}",
+        dateline="Tuesday, March 01, 2022",
+        byline=IMG,
+        outlet=f"The Daily {SCRIPT}",
+        payload=f"{SCRIPT} {IMG}",
+        n=1,
+    )
+    job = ingestion_submit(data=article.encode(), filename=f"report{IMG}.txt", submitted_by="dora")
     job = document_ingest(ingestion_id=str(job.id))
     assert job.status == "ingested" and job.case_references, job.reason
 
     case_id = open_case(doc, title=f"Shelling {SCRIPT}", summary=f"Summary {IMG} {JS_URL}")
-    attach(doc, case_id, [f"Org {SCRIPT}"], title=f"Source {IMG}", url=JS_URL,
-           source_id=job.source_id)
+    attach(
+        doc, case_id, [f"Org {SCRIPT}"], title=f"Source {IMG}", url=JS_URL, source_id=job.source_id
+    )
     commands.note_add(actor=doc, case_id=case_id, text=f"Note {SCRIPT} {IMG} {JS_URL}")
     fact_record(actor=doc, case_id=case_id, text=f"Fact {SCRIPT}")
-    person_add(actor=doc, case_id=case_id, role="witness", name="Real Name",
-               pseudonym=f"W-{SCRIPT}", protected=True)
-    provenance_record(actor=doc, case_id=case_id, source_id=job.source_id,
-                      chain=[{"role": "obtained", "organisation": f"Agency {IMG}"}])
-    first = commands.transition_request(actor=doc, case_id=case_id, to_state="sourcing",
-                                        reason=f"Ready {SCRIPT}")
-    commands.transition_reject(actor=sup, request_id=first.events[0].payload["request_id"],
-                               reason=f"Not yet {IMG}")
-    commands.transition_request(actor=doc, case_id=case_id, to_state="sourcing",
-                                reason=f"Ready now {IMG} {JS_URL}")
+    person_add(
+        actor=doc,
+        case_id=case_id,
+        role="witness",
+        name="Real Name",
+        pseudonym=f"W-{SCRIPT}",
+        protected=True,
+    )
+    provenance_record(
+        actor=doc,
+        case_id=case_id,
+        source_id=job.source_id,
+        chain=[{"role": "obtained", "organisation": f"Agency {IMG}"}],
+    )
+    first = commands.transition_request(
+        actor=doc, case_id=case_id, to_state="sourcing", reason=f"Ready {SCRIPT}"
+    )
+    commands.transition_reject(
+        actor=sup, request_id=first.events[0].payload["request_id"], reason=f"Not yet {IMG}"
+    )
+    commands.transition_request(
+        actor=doc, case_id=case_id, to_state="sourcing", reason=f"Ready now {IMG} {JS_URL}"
+    )
     return {"case_id": case_id, "ingested_case": job.case_references[0]}
 
 
@@ -82,15 +103,16 @@ def admin_pages(user=None) -> list[str]:
         meta = model._meta
         if meta.app_label != "casefiles":
             continue
-        if user is not None and not model_admin.has_view_permission(
-                SimpleNamespace(user=user)):
+        if user is not None and not model_admin.has_view_permission(SimpleNamespace(user=user)):
             continue
         changelist = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
         urls.append(changelist)
         if model_admin.search_fields:
             urls.append(f"{changelist}?q=alert")
-        urls += [reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[pk])
-                 for pk in model._default_manager.values_list("pk", flat=True)[:60]]
+        urls += [
+            reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[pk])
+            for pk in model._default_manager.values_list("pk", flat=True)[:60]
+        ]
     return urls
 
 
@@ -110,8 +132,12 @@ def test_every_admin_page_shows_payloads_escaped(client, users, hostile, role):
         shown += ESCAPED in html
     # The payloads are really on the pages, escaped (not merely absent).
     case_html = client.get(case_page).content.decode()
-    for text in ("Shelling &lt;script&gt;", "Note &lt;script&gt;", "Not yet &quot;&gt;&lt;img",
-                 "Ready now &quot;&gt;&lt;img"):
+    for text in (
+        "Shelling &lt;script&gt;",
+        "Note &lt;script&gt;",
+        "Not yet &quot;&gt;&lt;img",
+        "Ready now &quot;&gt;&lt;img",
+    ):
         assert text in case_html, text
     assert shown >= 5, shown
 
@@ -119,8 +145,7 @@ def test_every_admin_page_shows_payloads_escaped(client, users, hostile, role):
 def test_report_html_of_an_export_shows_payloads_escaped(hostile, users, tmp_path):
     bundle = tmp_path / "bundle.zip"
     reference = CaseFile.objects.get(pk=hostile["case_id"]).reference
-    call_command("export_case", reference, "--out", str(bundle), "--user", "aud",
-                 stdout=StringIO())
+    call_command("export_case", reference, "--out", str(bundle), "--user", "aud", stdout=StringIO())
     with zipfile.ZipFile(bundle) as archive:
         name = next(n for n in archive.namelist() if n.endswith("report.html"))
         html = archive.read(name).decode()

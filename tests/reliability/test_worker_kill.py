@@ -47,13 +47,22 @@ def documents(count: int) -> list[tuple[str, bytes]]:
     for n in range(count):
         if n % 20 == 0:
             seed = seeds[(n // 20) % len(seeds)]
-            result.append((f"{n:04d}_{seed.name}",
-                           f"Monitoring report {n:04d}\n\n".encode() + seed.read_bytes()))
+            result.append(
+                (
+                    f"{n:04d}_{seed.name}",
+                    f"Monitoring report {n:04d}\n\n".encode() + seed.read_bytes(),
+                )
+            )
         else:
-            result.append((f"{n:04d}_field_log.txt", (
-                f"Field log {n:04d}\n\nThe team visited district {n} and spoke with the "
-                f"market traders about deliveries on day {n}. Nothing further to report.\n"
-            ).encode()))
+            result.append(
+                (
+                    f"{n:04d}_field_log.txt",
+                    (
+                        f"Field log {n:04d}\n\nThe team visited district {n} and spoke with the "
+                        f"market traders about deliveries on day {n}. Nothing further to report.\n"
+                    ).encode(),
+                )
+            )
     return result
 
 
@@ -66,10 +75,24 @@ class Worker:
 
     def start(self) -> None:
         self.process = subprocess.Popen(  # noqa: S603 - a fixed command line
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q",
-             self.env["CELERY_QUEUE"], "--concurrency=2", "--loglevel=WARNING",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            env=self.env, cwd=settings.BASE_DIR, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                self.env["CELERY_QUEUE"],
+                "--concurrency=2",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            env=self.env,
+            cwd=settings.BASE_DIR,
+            start_new_session=True,
         )
 
     def kill9(self) -> None:
@@ -91,14 +114,16 @@ def worker(settings):
 
     queue = f"test-kill-{uuid.uuid4().hex[:8]}"
     db = connection.settings_dict
-    worker = Worker({
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CASEFILES_BLOB_DIR": str(settings.CASEFILES_BLOB_DIR),
-        "CELERY_QUEUE": queue,
-        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-        "LOG_LEVEL": "WARNING",
-    })
+    worker = Worker(
+        {
+            **os.environ,
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "CASEFILES_BLOB_DIR": str(settings.CASEFILES_BLOB_DIR),
+            "CELERY_QUEUE": queue,
+            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     app.conf.task_always_eager = False
     app.conf.task_default_queue = queue
     try:
@@ -123,8 +148,10 @@ def finished() -> int:
 
 def test_kill9_mid_ingestion_loses_and_duplicates_nothing(worker):
     worker.start()
-    jobs = [ingestion_submit(data=data, filename=name, submitted_by="reliability test")
-            for name, data in documents(DOCUMENTS)]
+    jobs = [
+        ingestion_submit(data=data, filename=name, submitted_by="reliability test")
+        for name, data in documents(DOCUMENTS)
+    ]
     assert wait_until(lambda: finished() >= 20, 120), "the worker never got going"
     worker.kill9()
     at_kill = finished()
@@ -136,8 +163,9 @@ def test_kill9_mid_ingestion_loses_and_duplicates_nothing(worker):
     worker.start()
     done = wait_until(lambda: finished() == DOCUMENTS, 150)
 
-    stuck = list(Ingestion.objects.filter(status=Ingestion.QUEUED)
-                 .values_list("filename", flat=True))
+    stuck = list(
+        Ingestion.objects.filter(status=Ingestion.QUEUED).values_list("filename", flat=True)
+    )
     assert done, f"{len(stuck)} document(s) still queued after the restart: {stuck[:5]}"
     statuses = Counter(Ingestion.objects.values_list("status", flat=True))
     assert statuses == {Ingestion.INGESTED: DOCUMENTS}, statuses
@@ -147,8 +175,9 @@ def test_kill9_mid_ingestion_loses_and_duplicates_nothing(worker):
     assert len(set(source_ids)) == DOCUMENTS
     assert Event.objects.filter(type="SourceIngested").count() == DOCUMENTS
     # No duplicate case: every candidate case is opened once, by one job.
-    references = [ref for refs in Ingestion.objects.values_list("case_references", flat=True)
-                  for ref in refs]
+    references = [
+        ref for refs in Ingestion.objects.values_list("case_references", flat=True) for ref in refs
+    ]
     assert references and len(references) == len(set(references))
     assert CaseFile.objects.count() == len(references)
     assert Event.objects.filter(type="CaseOpened").count() == len(references)

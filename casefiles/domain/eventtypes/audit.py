@@ -12,8 +12,10 @@ class CaseExported(EventType):
     effect = NO_STATE
 
     def describe(self, p):
-        return (f"Exported the history up to version {p['exported_version']} "
-                f"({p['kind']} {p['format']} bundle, head hash {p['head_hash'][:12]}…)")
+        return (
+            f"Exported the history up to version {p['exported_version']} "
+            f"({p['kind']} {p['format']} bundle, head hash {p['head_hash'][:12]}…)"
+        )
 
 
 @register
@@ -27,5 +29,7 @@ class SigningKeyRotated(EventType):
     effect = NO_STATE
 
     def describe(self, p):
-        return (f"Replaced the log's signing key {p['old_vkey'].split('+')[1]} with "
-                f"{p['new_vkey'].split('+')[1]}, announced and signed by both keys")
+        return (
+            f"Replaced the log's signing key {p['old_vkey'].split('+')[1]} with "
+            f"{p['new_vkey'].split('+')[1]}, announced and signed by both keys"
+        )

@@ -10,8 +10,15 @@ from casefiles.domain.wording import FIELD_LABELS, value
 @register
 class CaseOpened(EventType):
     schema = 1
-    required = ("reference", "title", "summary", "categories", "places", "incident_from",
-                "incident_to")
+    required = (
+        "reference",
+        "title",
+        "summary",
+        "categories",
+        "places",
+        "incident_from",
+        "incident_to",
+    )
     opens = True
 
     def effect(self, p, e):
@@ -42,8 +49,10 @@ class CaseEdited(EventType):
     required = ("changes",)
 
     def effect(self, p, e):
-        return {name: tuple(change["new"]) if name in LIST_FIELDS else change["new"]
-                for name, change in p["changes"].items()}
+        return {
+            name: tuple(change["new"]) if name in LIST_FIELDS else change["new"]
+            for name, change in p["changes"].items()
+        }
 
     def describe(self, p):
         sentence = "; ".join(
@@ -61,8 +70,10 @@ class CaseAssigned(EventType):
 
     def effect(self, p, e):
         assignee = p["assignee"]
-        return {"assignee_id": assignee["id"] if assignee else None,
-                "assignee": assignee["username"] if assignee else None}
+        return {
+            "assignee_id": assignee["id"] if assignee else None,
+            "assignee": assignee["username"] if assignee else None,
+        }
 
     def describe(self, p):
         new, old = p["assignee"], p["previous"]
@@ -77,8 +88,13 @@ class NoteAdded(EventType):
     required = ("note_id", "text")
 
     def effect(self, p, e):
-        return {"notes": Append(NoteRef(note_id=p["note_id"], text=p["text"], author=who(e),
-                                        added_at=e["occurred_at"]))}
+        return {
+            "notes": Append(
+                NoteRef(
+                    note_id=p["note_id"], text=p["text"], author=who(e), added_at=e["occurred_at"]
+                )
+            )
+        }
 
     def describe(self, p):
         return f"Added a note: {value('text', p['text'])}"

@@ -5,10 +5,17 @@ from casefiles.domain.eventtype import EventType, register, who
 
 
 def _pending(p, e, *, lift: bool) -> dict:
-    return {"restriction_pending": {
-        "request_id": p["request_id"], "team": p["team"], "lift": lift, "reason": p["reason"],
-        "requested_by_id": e["actor"]["id"], "requested_by": who(e),
-        "requested_at": e["occurred_at"]}}
+    return {
+        "restriction_pending": {
+            "request_id": p["request_id"],
+            "team": p["team"],
+            "lift": lift,
+            "reason": p["reason"],
+            "requested_by_id": e["actor"]["id"],
+            "requested_by": who(e),
+            "requested_at": e["occurred_at"],
+        }
+    }
 
 
 @register

@@ -24,9 +24,16 @@ class FactSupported(EventType):
 
     def effect(self, p, e):
         support = {"source_id": p["source_id"], "excerpt": p["excerpt"]}
-        return {"facts": Update(lambda facts: tuple(
-            {**f, "support": [*f["support"], support]} if f["fact_id"] == p["fact_id"] else f
-            for f in facts))}
+        return {
+            "facts": Update(
+                lambda facts: tuple(
+                    {**f, "support": [*f["support"], support]}
+                    if f["fact_id"] == p["fact_id"]
+                    else f
+                    for f in facts
+                )
+            )
+        }
 
     def describe(self, p):
         return f"Linked a source excerpt to a fact: {value('text', p['excerpt'])}"

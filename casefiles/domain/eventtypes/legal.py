@@ -11,8 +11,11 @@ class QualificationAdded(EventType):
     required = ("qualification_id", "code")
 
     def effect(self, p, e):
-        return {"qualifications": Append({"qualification_id": p["qualification_id"],
-                                          "code": p["code"], "elements": {}})}
+        return {
+            "qualifications": Append(
+                {"qualification_id": p["qualification_id"], "code": p["code"], "elements": {}}
+            )
+        }
 
     def describe(self, p):
         return f"Added legal qualification {title(p['code'])}"
@@ -24,12 +27,23 @@ class ElementAssessed(EventType):
     required = ("qualification_id", "element", "finding", "source_ids", "note")
 
     def effect(self, p, e):
-        assessment = {"finding": p["finding"], "source_ids": list(p["source_ids"]),
-                      "note": p["note"], "assessed_by": who(e), "assessed_at": e["occurred_at"]}
-        return {"qualifications": Update(lambda items: tuple(
-            {**q, "elements": {**q["elements"], p["element"]: assessment}}
-            if q["qualification_id"] == p["qualification_id"] else q for q in items))}
+        assessment = {
+            "finding": p["finding"],
+            "source_ids": list(p["source_ids"]),
+            "note": p["note"],
+            "assessed_by": who(e),
+            "assessed_at": e["occurred_at"],
+        }
+        return {
+            "qualifications": Update(
+                lambda items: tuple(
+                    {**q, "elements": {**q["elements"], p["element"]: assessment}}
+                    if q["qualification_id"] == p["qualification_id"]
+                    else q
+                    for q in items
+                )
+            )
+        }
 
     def describe(self, p):
-        return (f"Assessed element “{p['element']}”: "
-                f"{FINDING_WORDS.get(p['finding'], p['finding'])}")
+        return f"Assessed element “{p['element']}”: {FINDING_WORDS.get(p['finding'], p['finding'])}"

@@ -15,14 +15,23 @@ class LinkSuggested(EventType):
     required = ("link_id", "other_case_id", "other_reference", "reasons")
 
     def effect(self, p, e):
-        return {"links": Append(LinkRef(
-            link_id=p["link_id"], other_case_id=p["other_case_id"],
-            other_reference=p["other_reference"], reasons=tuple(p["reasons"]),
-            status="suggested"))}
+        return {
+            "links": Append(
+                LinkRef(
+                    link_id=p["link_id"],
+                    other_case_id=p["other_case_id"],
+                    other_reference=p["other_reference"],
+                    reasons=tuple(p["reasons"]),
+                    status="suggested",
+                )
+            )
+        }
 
     def describe(self, p):
-        return (f"Suggested link: possibly the same incident as {p['other_reference']} "
-                f"({'; '.join(p['reasons'])})")
+        return (
+            f"Suggested link: possibly the same incident as {p['other_reference']} "
+            f"({'; '.join(p['reasons'])})"
+        )
 
 
 @register
@@ -43,8 +52,7 @@ class CaseMergedInto(EventType):
     required = ("into_case_id", "into_reference", "link_id", "reason")
 
     def effect(self, p, e):
-        return {"links": _link_status(p["link_id"], "merged"),
-                "merged_into": p["into_case_id"]}
+        return {"links": _link_status(p["link_id"], "merged"), "merged_into": p["into_case_id"]}
 
     def describe(self, p):
         return f"Merged into {p['into_reference']}: {p['reason']}"
@@ -68,8 +76,11 @@ class CaseSplitOff(EventType):
     required = ("new_case_id", "new_reference", "source_ids", "reason")
 
     def effect(self, p, e):
-        ref = {"relation": "split_off", "case_id": p["new_case_id"],
-               "reference": p["new_reference"]}
+        ref = {
+            "relation": "split_off",
+            "case_id": p["new_case_id"],
+            "reference": p["new_reference"],
+        }
         return {"related": Append(ref)}
 
     def describe(self, p):
@@ -82,8 +93,11 @@ class CaseSplitFrom(EventType):
     required = ("from_case_id", "from_reference", "reason")
 
     def effect(self, p, e):
-        ref = {"relation": "split_from", "case_id": p["from_case_id"],
-               "reference": p["from_reference"]}
+        ref = {
+            "relation": "split_from",
+            "case_id": p["from_case_id"],
+            "reference": p["from_reference"],
+        }
         return {"related": Append(ref)}
 
     def describe(self, p):

@@ -18,8 +18,9 @@ class PersonAdded(EventType):
 
     def describe(self, p):
         shown = p["pseudonym"] if p["protected"] else p["name"]
-        return (f"Added {p['role'].replace('_', ' ')} {shown}"
-                + (" (protected: shown under a pseudonym)" if p["protected"] else ""))
+        return f"Added {p['role'].replace('_', ' ')} {shown}" + (
+            " (protected: shown under a pseudonym)" if p["protected"] else ""
+        )
 
 
 @register

@@ -11,15 +11,24 @@ from casefiles.domain.wording import value
 @register
 class SourceAttached(EventType):
     schema = 1
-    required = ("source_id", "title", "url", "origins", "excerpt", "content_sha256",
-                "published_on")
+    required = ("source_id", "title", "url", "origins", "excerpt", "content_sha256", "published_on")
 
     def effect(self, p, e):
-        return {"sources": Append(SourceRef(
-            source_id=p["source_id"], title=p["title"], url=p["url"],
-            origins=tuple(p["origins"]), excerpt=p["excerpt"],
-            content_sha256=p["content_sha256"], published_on=p["published_on"],
-            attached_at=e["occurred_at"], attached_by=who(e)))}
+        return {
+            "sources": Append(
+                SourceRef(
+                    source_id=p["source_id"],
+                    title=p["title"],
+                    url=p["url"],
+                    origins=tuple(p["origins"]),
+                    excerpt=p["excerpt"],
+                    content_sha256=p["content_sha256"],
+                    published_on=p["published_on"],
+                    attached_at=e["occurred_at"],
+                    attached_by=who(e),
+                )
+            )
+        }
 
     def describe(self, p):
         origins = ", ".join(p["origins"]) or "origin not stated"
@@ -32,8 +41,13 @@ class SourceGraded(EventType):
     required = ("source_id", "reliability", "credibility", "reason")
 
     def effect(self, p, e):
-        grade = {"reliability": p["reliability"], "credibility": p["credibility"],
-                 "reason": p["reason"], "graded_by": who(e), "graded_at": e["occurred_at"]}
+        grade = {
+            "reliability": p["reliability"],
+            "credibility": p["credibility"],
+            "reason": p["reason"],
+            "graded_by": who(e),
+            "graded_at": e["occurred_at"],
+        }
         return {"sources": Amend("source_id", p["source_id"], {"grade": grade})}
 
     def describe(self, p):
@@ -60,54 +74,80 @@ class VerificationRecorded(EventType):
     required = ("verification_id", "source_id", "method", "result", "notes")
 
     def effect(self, p, e):
-        step = {"verification_id": p["verification_id"], "method": p["method"],
-                "result": p["result"], "notes": p["notes"], "by": who(e),
-                "at": e["occurred_at"]}
-        return {"sources": Amend("source_id", p["source_id"],
-                                 {"verifications": Append(step)})}
+        step = {
+            "verification_id": p["verification_id"],
+            "method": p["method"],
+            "result": p["result"],
+            "notes": p["notes"],
+            "by": who(e),
+            "at": e["occurred_at"],
+        }
+        return {"sources": Amend("source_id", p["source_id"], {"verifications": Append(step)})}
 
     def describe(self, p):
-        return (f"Verification by {p['method'].replace('_', ' ')}: {p['result']}"
-                + (f" ({p['notes']})" if p.get("notes") else ""))
+        return f"Verification by {p['method'].replace('_', ' ')}: {p['result']}" + (
+            f" ({p['notes']})" if p.get("notes") else ""
+        )
 
 
 @register
 class AllegationExtracted(EventType):
     schema = 1
-    required = ("source_id", "content_sha256", "text_sha256", "extractor_version",
-                "allegation")
+    required = ("source_id", "content_sha256", "text_sha256", "extractor_version", "allegation")
 
     def effect(self, p, e):
         return {"extraction": dict(p)}
 
     def describe(self, p):
-        return (f"Extracted candidate allegation "
-                f"({taxonomy.label(p['allegation']['category'])}) "
-                f"with extractor {p['extractor_version']}")
+        return (
+            f"Extracted candidate allegation "
+            f"({taxonomy.label(p['allegation']['category'])}) "
+            f"with extractor {p['extractor_version']}"
+        )
 
 
 @register
 class SourceIngested(EventType):
     schema = 1
-    required = ("content_sha256", "bytes", "filename", "media_type", "encoding",
-                "text_sha256", "normalized_sha256", "extractor_version", "submitted_by",
-                "received_at", "metadata")
+    required = (
+        "content_sha256",
+        "bytes",
+        "filename",
+        "media_type",
+        "encoding",
+        "text_sha256",
+        "normalized_sha256",
+        "extractor_version",
+        "submitted_by",
+        "received_at",
+        "metadata",
+    )
     stream = SOURCE
     effect = NO_STATE
 
     def describe(self, p):
-        return (f"Ingested {p['filename']} ({p['bytes']} bytes, SHA-256 "
-                f"{p['content_sha256'][:12]}…): {value('title', p['metadata']['title'])}")
+        return (
+            f"Ingested {p['filename']} ({p['bytes']} bytes, SHA-256 "
+            f"{p['content_sha256'][:12]}…): {value('title', p['metadata']['title'])}"
+        )
 
 
 @register
 class SourceVariantReceived(EventType):
     schema = 1
-    required = ("content_sha256", "bytes", "filename", "normalized_sha256", "submitted_by",
-                "received_at")
+    required = (
+        "content_sha256",
+        "bytes",
+        "filename",
+        "normalized_sha256",
+        "submitted_by",
+        "received_at",
+    )
     stream = SOURCE
     effect = NO_STATE
 
     def describe(self, p):
-        return (f"Received {p['filename']}, a variant differing only in line endings or "
-                f"trailing white space (SHA-256 {p['content_sha256'][:12]}…)")
+        return (
+            f"Received {p['filename']}, a variant differing only in line endings or "
+            f"trailing white space (SHA-256 {p['content_sha256'][:12]}…)"
+        )

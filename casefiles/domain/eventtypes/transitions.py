@@ -12,10 +12,17 @@ class TransitionRequested(EventType):
     required = ("request_id", "from_state", "to_state", "reason")
 
     def effect(self, p, e):
-        return {"pending": PendingRequest(
-            request_id=p["request_id"], from_state=p["from_state"], to_state=p["to_state"],
-            reason=p["reason"], requested_by_id=e["actor"]["id"], requested_by=who(e),
-            requested_at=e["occurred_at"])}
+        return {
+            "pending": PendingRequest(
+                request_id=p["request_id"],
+                from_state=p["from_state"],
+                to_state=p["to_state"],
+                reason=p["reason"],
+                requested_by_id=e["actor"]["id"],
+                requested_by=who(e),
+                requested_at=e["occurred_at"],
+            )
+        }
 
     def describe(self, p):
         return transition("Requested", p)
@@ -63,11 +70,14 @@ class CriteriaWaived(EventType):
     required = ("to_state", "reason")
 
     def effect(self, p, e):
-        waiver = Waiver(to_state=p["to_state"], reason=p["reason"], waived_by=who(e),
-                        waived_at=e["occurred_at"])
-        return {"waivers": Update(lambda waivers: (
-            *(w for w in waivers if w.to_state != waiver.to_state), waiver))}
+        waiver = Waiver(
+            to_state=p["to_state"], reason=p["reason"], waived_by=who(e), waived_at=e["occurred_at"]
+        )
+        return {
+            "waivers": Update(
+                lambda waivers: (*(w for w in waivers if w.to_state != waiver.to_state), waiver)
+            )
+        }
 
     def describe(self, p):
-        return (f"Waived the independent-sources criterion for {state(p['to_state'])}: "
-                f"{p['reason']}")
+        return f"Waived the independent-sources criterion for {state(p['to_state'])}: {p['reason']}"

@@ -7,8 +7,10 @@ from casefiles.signing import SigningKeyError
 
 
 class Command(BaseCommand):
-    help = ("Sequence new events into the transparency log and publish a signed tree head "
-            "(a C2SP checkpoint) in CASEFILES_CHECKPOINT_DIR; print it.")
+    help = (
+        "Sequence new events into the transparency log and publish a signed tree head "
+        "(a C2SP checkpoint) in CASEFILES_CHECKPOINT_DIR; print it."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--out", help="also copy the signed tree head to this file")
@@ -30,5 +32,3 @@ class Command(BaseCommand):
         self.stdout.write(note, ending="")
         path = transparency.head_dir() / transparency.HEAD_FILE.format(size=head.size)
         self.stderr.write(f"tree head {head.size} published in {path}")
-
-

@@ -14,21 +14,25 @@ from casefiles.verify_export import KINDS
 
 
 class Command(BaseCommand):
-    help = ("Write a case's signed, self-verifying history bundle (casefile-export/1) and "
-            "record the export on the case.")
+    help = (
+        "Write a case's signed, self-verifying history bundle (casefile-export/1) and "
+        "record the export on the case."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("case", help="a case reference (e.g. CF-2026-000001) or id")
         parser.add_argument("--out", required=True, help="the ZIP file to write")
         parser.add_argument(
-            "--user", required=True,
+            "--user",
+            required=True,
             help="the auditor or supervisor who exports: recorded as exported_by and in the "
-                 "CaseExported event",
+            "CaseExported event",
         )
         parser.add_argument(
-            "--kind", choices=KINDS,
+            "--kind",
+            choices=KINDS,
             help="complete (with protected identities; needs clearance) or redacted; "
-                 "default: complete for cleared users, redacted otherwise",
+            "default: complete for cleared users, redacted otherwise",
         )
 
     def handle(self, *args, **options):

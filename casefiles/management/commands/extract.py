@@ -19,8 +19,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+")
-        parser.add_argument("--json", action="store_true",
-                            help="print CANDIDATES.json (see ../shared/extraction/README.md)")
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            help="print CANDIDATES.json (see ../shared/extraction/README.md)",
+        )
 
     def handle(self, *args, **options):
         documents, problems = [], []
@@ -42,15 +45,21 @@ class Command(BaseCommand):
         for problem in problems:
             self.stderr.write(problem)
         if options["json"]:
-            self.stdout.write(json.dumps(
-                {"extractor_version": EXTRACTOR_VERSION, "documents": documents},
-                ensure_ascii=False, indent=1))
+            self.stdout.write(
+                json.dumps(
+                    {"extractor_version": EXTRACTOR_VERSION, "documents": documents},
+                    ensure_ascii=False,
+                    indent=1,
+                )
+            )
             return
         for entry in documents:
             self.stdout.write(f"{entry['file']}: {len(entry['candidates'])} candidate(s)")
             for c in entry["candidates"]:
                 where = ", ".join(c["places"])
                 when = c["date_from"] and f"{c['date_from']}..{c['date_to']}"
-                self.stdout.write(f"  - {c['title']} [{', '.join(c['categories'])}]"
-                                  + (f" ({where})" if where else "")
-                                  + (f" {when}" if when else ""))
+                self.stdout.write(
+                    f"  - {c['title']} [{', '.join(c['categories'])}]"
+                    + (f" ({where})" if where else "")
+                    + (f" {when}" if when else "")
+                )

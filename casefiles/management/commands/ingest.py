@@ -14,8 +14,9 @@ def collect(paths: list[str]) -> list[Path]:
     for name in paths:
         path = Path(name)
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file()
-                                and not p.name.startswith(".")))
+            files.extend(
+                sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            )
         elif path.is_file():
             files.append(path)
         else:
@@ -28,8 +29,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+")
-        parser.add_argument("--wait", type=int, default=600,
-                            help="seconds to wait for a worker to finish (default 600)")
+        parser.add_argument(
+            "--wait",
+            type=int,
+            default=600,
+            help="seconds to wait for a worker to finish (default 600)",
+        )
 
     def handle(self, *args, **options):
         self.ingest(collect(options["paths"]), options["wait"])
@@ -39,8 +44,11 @@ class Command(BaseCommand):
         for path in files:
             size = path.stat().st_size
             data = path.read_bytes() if size <= MAX_BYTES else None
-            jobs.append(ingestion_submit(data=data, size=size, filename=path.name,
-                                         submitted_by="manage.py ingest"))
+            jobs.append(
+                ingestion_submit(
+                    data=data, size=size, filename=path.name, submitted_by="manage.py ingest"
+                )
+            )
         jobs = self.wait_for(jobs, wait)
         counts = dict.fromkeys(Ingestion.FINISHED + (Ingestion.QUEUED,), 0)
         for job in jobs:
@@ -48,7 +56,8 @@ class Command(BaseCommand):
             line = f"{job.status:<14} {job.filename}"
             if job.case_references:
                 line += f" → {len(job.case_references)} candidate case(s): " + ", ".join(
-                    job.case_references)
+                    job.case_references
+                )
             if job.reason:
                 line += f": {job.reason}"
             self.stdout.write(line)

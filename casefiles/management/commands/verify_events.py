@@ -19,7 +19,8 @@ class Command(BaseCommand):
         if summary.broken is not None:
             raise CommandError(str(summary.broken))
         self.stdout.write(
-            f"OK {summary.cases} case(s), {summary.events} event(s): every chain intact")
+            f"OK {summary.cases} case(s), {summary.events} event(s): every chain intact"
+        )
 
     def _case_id(self, value: str) -> uuid.UUID:
         try:
