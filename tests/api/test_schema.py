@@ -111,3 +111,43 @@ def test_api_conforms_to_its_schema(case, tokens, known):
     for role in ROLES:
         auth = {"Authorization": f"Token {tokens[role]}"}
         case.call_and_validate(headers={**auth, **on_known_records(case, known)}, checks=CHECKS)
+
+
+# The hostile bodies of tests/reliability/test_hostile_requests.py, sent to every
+# operation of the schema that takes JSON: each gets a 4xx problem, none stores anything.
+HOSTILE_BODIES = {
+    "nested 100,000 deep": "[" * 100_000 + "]" * 100_000,
+    "a number out of range": '{"text": 1e400, "reason": 1e400}',
+    "NaN": '{"text": NaN, "reason": NaN}',
+    "a NUL in a string": '{"text": "a\\u0000b", "reason": "a\\u0000b", "name": "\\u0000"}',
+    "not an object": '"just a string"',
+}
+JSON_OPERATIONS = [
+    operation
+    for result in schema.get_all_operations()
+    if (operation := result.ok())
+    and any(b.media_type == "application/json" for b in operation.body)
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", HOSTILE_BODIES.values(), ids=HOSTILE_BODIES.keys())
+def test_hostile_bodies_get_a_4xx_on_every_json_operation(client, tokens, known, body):
+    from casefiles.models import Event
+
+    assert len(JSON_OPERATIONS) >= 20
+    stored = Event.objects.count()
+    version = CaseFile.objects.get(pk=known["case_id"]).version
+    for operation in JSON_OPERATIONS:
+        path = operation.path.format(**{**known, "link_id": known["request_id"]})
+        response = client.generic(
+            operation.method.upper(),
+            path,
+            body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Token {tokens['documenter']}",
+            HTTP_IF_MATCH=f'"{version}"',
+        )
+        assert 400 <= response.status_code < 500, (operation.path, response.status_code)
+        assert response["Content-Type"].startswith("application/problem+json"), operation.path
+    assert Event.objects.count() == stored
