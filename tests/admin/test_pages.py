@@ -206,6 +206,21 @@ def test_index_counts(as_user, actors):
     assert '?state__exact=intake">Intake</a></th><td>2</td>' in index
 
 
+def test_index_counts_restriction_requests_among_those_waiting(as_user, actors):
+    from django.contrib.auth.models import Group
+
+    from casefiles.commands.compartments import restriction_request
+
+    Group.objects.create(name="kharkiv-team")
+    case_id = open_case(actors["documenter"])
+    restriction_request(
+        actor=actors["documenter"], case_id=case_id, team="kharkiv-team", reason="witness testimony"
+    )
+    index = as_user("supervisor").get(reverse("admin:index")).content.decode()
+    waiting = index.split("Requests waiting for a decision</a></th><td>")[1]
+    assert waiting.startswith("1</td>")
+
+
 def test_search_matches_source_excerpts_once(as_user, actors):
     case_id = open_case(actors["documenter"], title="Unrelated title")
     open_case(actors["documenter"], title="Other")
