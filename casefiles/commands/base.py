@@ -4,6 +4,7 @@ import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, ParamSpec, TypeVar, cast
 
 from django.db import transaction
 
@@ -34,16 +35,21 @@ class _Replayed(Exception):  # noqa: N818 - not an error: the answer to a retry
         self.outcome = outcome
 
 
-def command(func):
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def command(func: Callable[P, R]) -> Callable[P, R]:
     """One command, one transaction: events and read models commit together or not at all."""
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             with transaction.atomic():
                 return func(*args, **kwargs)
         except _Replayed as replay:
-            return replay.outcome
+            # Only commands that return an Outcome call begin() with an idempotency key.
+            return cast(R, replay.outcome)
 
     return wrapper
 
@@ -59,7 +65,7 @@ class Change:
     case_id: str
     case: CaseState | CaseHead | None
     idempotency_key: str | None = None
-    request: tuple = ()
+    request: tuple[Any, ...] = ()
 
     def write(self, *events: NewEvent) -> Outcome:
         """Append `events` at the version read (nothing in between: the row is locked)."""
@@ -77,11 +83,11 @@ class Change:
 def begin(
     actor: Actor,
     action: str | None,
-    case_id,
+    case_id: object,
     *,
     expected_version: int | None = None,
     idempotency_key: str | None = None,
-    request: tuple = (),
+    request: tuple[Any, ...] = (),
     read: Callable[..., CaseState | CaseHead] | None = case_state,
     writable: bool = True,
     role: str | None = None,
@@ -122,7 +128,7 @@ def write(
     expected_version: int,
     events: list[NewEvent],
     idempotency_key: str | None = None,
-    request: tuple = (),
+    request: tuple[Any, ...] = (),
 ) -> Outcome:
     stored, replayed = eventstore.append(
         case_id,
@@ -140,7 +146,7 @@ def write(
 
 
 def replayed(
-    idempotency_key: str | None, case_id: str, actor: Actor, request: tuple
+    idempotency_key: str | None, case_id: str, actor: Actor, request: tuple[Any, ...]
 ) -> Outcome | None:
     """The outcome of an earlier command with this key, looked up before deciding, so a
     retry gets its first answer even when the case has moved on since."""
@@ -168,14 +174,14 @@ def check_writable(case: CaseState | CaseHead) -> None:
         raise InvalidCommand(f"{case.reference} is closed; its record can no longer change")
 
 
-def source_of(case: CaseState, source_id) -> SourceRef:
+def source_of(case: CaseState, source_id: object) -> SourceRef:
     source = next((s for s in case.sources if s.source_id == str(source_id)), None)
     if source is None:
         raise NotFound(f"{case.reference} has no source {source_id}")
     return source
 
 
-def require_text(value, name: str, *, max_length: int | None = None) -> str:
+def require_text(value: object, name: str, *, max_length: int | None = None) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidCommand(f"{name} is required")
     value = value.strip()

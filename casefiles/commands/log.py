@@ -2,6 +2,8 @@
 "Key rotation"). The announcement is an event in the log's own stream, so a tree head
 signed by the old key covers it before the new key signs anything."""
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from casefiles import eventstore, tlog
 from casefiles.commands.base import Outcome, command, write
 from casefiles.domain.actors import SYSTEM, Actor
@@ -11,7 +13,9 @@ from casefiles.eventstore import NewEvent
 
 
 @command
-def signing_key_rotate(*, origin: str, old_private, new_private) -> Outcome:
+def signing_key_rotate(
+    *, origin: str, old_private: Ed25519PrivateKey, new_private: Ed25519PrivateKey
+) -> Outcome:
     """Record that the log's key `old_private` hands over to `new_private`, signed by both."""
     old = tlog.verifier_for(old_private, origin)
     new = tlog.verifier_for(new_private, origin)

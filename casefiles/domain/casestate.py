@@ -8,6 +8,7 @@ The event declarations (casefiles/domain/eventtypes/) say how each event changes
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from casefiles.domain import workflow
 
@@ -23,6 +24,9 @@ EDITABLE_FIELDS = (
 )
 LIST_FIELDS = ("categories", "places")
 
+# A plain JSON object as an event payload gave it (a fact, a grade, a qualification…).
+Row = dict[str, Any]
+
 
 @dataclass(frozen=True)
 class SourceRef:
@@ -35,9 +39,9 @@ class SourceRef:
     published_on: str | None
     attached_at: str
     attached_by: str
-    grade: dict | None = None  # {reliability, credibility, reason, graded_by, graded_at}
-    provenance: tuple[dict, ...] = ()  # ({role, organisation}, ...)
-    verifications: tuple[dict, ...] = ()
+    grade: Row | None = None  # {reliability, credibility, reason, graded_by, graded_at}
+    provenance: tuple[Row, ...] = ()  # ({role, organisation}, ...)
+    verifications: tuple[Row, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,17 +104,17 @@ class CaseState:
     notes: tuple[NoteRef, ...] = ()
     pending: PendingRequest | None = None
     waivers: tuple[Waiver, ...] = field(default=())
-    extraction: dict | None = None
+    extraction: Row | None = None
     links: tuple[LinkRef, ...] = ()
     merged_into: str | None = None
-    facts: tuple[dict, ...] = ()  # ({fact_id, text, support: [{source_id, excerpt}]}, ...)
-    qualifications: tuple[dict, ...] = ()  # ({qualification_id, code, elements: {...}}, ...)
-    persons: tuple[dict, ...] = ()  # pseudonymous: a protected person's name is never here
-    related: tuple[dict, ...] = ()  # split-off / split-from cross references
+    facts: tuple[Row, ...] = ()  # ({fact_id, text, support: [{source_id, excerpt}]}, ...)
+    qualifications: tuple[Row, ...] = ()  # ({qualification_id, code, elements: {...}}, ...)
+    persons: tuple[Row, ...] = ()  # pseudonymous: a protected person's name is never here
+    related: tuple[Row, ...] = ()  # split-off / split-from cross references
     restricted_to: str | None = None  # the team (a group) that alone may see the case
     # The pending restriction or lift: {request_id, team, lift, reason, requested_by_id,
     # requested_by, requested_at}.
-    restriction_pending: dict | None = None
+    restriction_pending: Row | None = None
 
     def waiver_for(self, to_state: str) -> Waiver | None:
         return next((w for w in self.waivers if w.to_state == to_state), None)

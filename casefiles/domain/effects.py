@@ -29,7 +29,7 @@ class Append(Change):
 
     item: Any
 
-    def apply(self, current: tuple) -> tuple:
+    def apply(self, current: tuple[Any, ...]) -> tuple[Any, ...]:
         return (*current, self.item)
 
 
@@ -42,7 +42,7 @@ class Amend(Change):
     value: Any
     changes: Mapping[str, Any]
 
-    def apply(self, current: tuple) -> tuple:
+    def apply(self, current: tuple[Any, ...]) -> tuple[Any, ...]:
         return tuple(
             amended(item, self.changes) if getattr(item, self.key) == self.value else item
             for item in current

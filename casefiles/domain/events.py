@@ -5,6 +5,8 @@ declaration and its rules: casefiles/domain/eventtype.py). The constants below k
 names the commands use (`NewEvent(NOTE_ADDED.name, ...)`).
 """
 
+from typing import Any
+
 from casefiles.domain.eventtype import REGISTRY, EventType, register
 from casefiles.domain.eventtypes import (
     audit,
@@ -22,7 +24,7 @@ from casefiles.domain.hashing import NotCanonical, check_json_value
 __all__ = ["REGISTRY", "EventType", "register", "validate_payload"]
 
 
-def validate_payload(type_name: str, payload: dict) -> EventType:
+def validate_payload(type_name: str, payload: dict[str, Any]) -> EventType:
     event_type = REGISTRY.get(type_name)
     if event_type is None:
         raise NotCanonical(f"unknown event type {type_name!r}")

@@ -33,6 +33,9 @@ class _NoState:
 # looked, what was exported): the event still moves the version and head hash.
 NO_STATE: Any = _NoState()
 
+# An event's payload, or the event itself as `effect` sees it (type, actor, occurred_at…).
+Payload = Mapping[str, Any]
+
 
 class EventType:
     name: str
@@ -96,4 +99,4 @@ def register(cls: type[EventType]) -> EventType:
 
 
 def who(event: Mapping[str, Any]) -> str:
-    return event["actor"]["username"]
+    return str(event["actor"]["username"])

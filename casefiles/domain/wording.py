@@ -1,5 +1,6 @@
 """Words shared by the event descriptions (casefiles/domain/eventtypes/)."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from casefiles.domain import taxonomy, workflow
@@ -31,7 +32,7 @@ def value(field: str, value: Any) -> str:
     return f"“{text[:120]}…”" if len(text) > 120 else f"“{text}”"
 
 
-def transition(verb: str, payload: dict) -> str:
+def transition(verb: str, payload: Mapping[str, Any]) -> str:
     return (
         f"{verb} {state(payload['from_state'])} → {state(payload['to_state'])}: {payload['reason']}"
     )

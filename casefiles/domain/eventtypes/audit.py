@@ -1,6 +1,6 @@
 """Records of reading and of the log itself: exports, and the log's key rotation."""
 
-from casefiles.domain.eventtype import LOG, NO_STATE, EventType, register
+from casefiles.domain.eventtype import LOG, NO_STATE, EventType, Payload, register
 
 
 @register
@@ -11,7 +11,7 @@ class CaseExported(EventType):
     required = ("export_id", "kind", "exported_version", "head_hash", "format")
     effect = NO_STATE
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return (
             f"Exported the history up to version {p['exported_version']} "
             f"({p['kind']} {p['format']} bundle, head hash {p['head_hash'][:12]}…)"
@@ -28,7 +28,7 @@ class SigningKeyRotated(EventType):
     stream = LOG
     effect = NO_STATE
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return (
             f"Replaced the log's signing key {p['old_vkey'].split('+')[1]} with "
             f"{p['new_vkey'].split('+')[1]}, announced and signed by both keys"

@@ -2,8 +2,8 @@
 
 from casefiles.domain import workflow
 from casefiles.domain.casestate import LIST_FIELDS, NoteRef
-from casefiles.domain.effects import Append
-from casefiles.domain.eventtype import EventType, register, who
+from casefiles.domain.effects import Append, Effect
+from casefiles.domain.eventtype import EventType, Payload, register, who
 from casefiles.domain.wording import FIELD_LABELS, value
 
 
@@ -21,7 +21,7 @@ class CaseOpened(EventType):
     )
     opens = True
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         return {
             "reference": p["reference"],
             "state": workflow.INTAKE,
@@ -39,7 +39,7 @@ class CaseOpened(EventType):
             "opened_by": who(e),
         }
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return f"Opened case {p['reference']}: {value('title', p['title'])}"
 
 
@@ -48,13 +48,13 @@ class CaseEdited(EventType):
     schema = 1
     required = ("changes",)
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         return {
             name: tuple(change["new"]) if name in LIST_FIELDS else change["new"]
             for name, change in p["changes"].items()
         }
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         sentence = "; ".join(
             f"{FIELD_LABELS.get(name, name)} changed from {value(name, change['old'])} "
             f"to {value(name, change['new'])}"
@@ -68,14 +68,14 @@ class CaseAssigned(EventType):
     schema = 1
     required = ("assignee", "previous")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         assignee = p["assignee"]
         return {
             "assignee_id": assignee["id"] if assignee else None,
             "assignee": assignee["username"] if assignee else None,
         }
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         new, old = p["assignee"], p["previous"]
         if new is None:
             return f"Unassigned (was {old['username']})" if old else "Unassigned"
@@ -87,7 +87,7 @@ class NoteAdded(EventType):
     schema = 1
     required = ("note_id", "text")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         return {
             "notes": Append(
                 NoteRef(
@@ -96,5 +96,5 @@ class NoteAdded(EventType):
             )
         }
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return f"Added a note: {value('text', p['text'])}"

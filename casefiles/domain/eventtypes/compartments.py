@@ -1,10 +1,11 @@
 """Restricted cases: restricting a case to a team, and lifting it, is requested by one
 person and approved by a supervisor who is not the requester."""
 
-from casefiles.domain.eventtype import EventType, register, who
+from casefiles.domain.effects import Effect
+from casefiles.domain.eventtype import EventType, Payload, register, who
 
 
-def _pending(p, e, *, lift: bool) -> dict:
+def _pending(p: Payload, e: Payload, *, lift: bool) -> Effect:
     return {
         "restriction_pending": {
             "request_id": p["request_id"],
@@ -23,10 +24,10 @@ class RestrictionRequested(EventType):
     schema = 1
     required = ("request_id", "team", "reason")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         return _pending(p, e, lift=False)
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return f"Asked to restrict the case to team {p['team']}: {p['reason']}"
 
 
@@ -35,10 +36,10 @@ class RestrictionLiftRequested(EventType):
     schema = 1
     required = ("request_id", "team", "reason")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         return _pending(p, e, lift=True)
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return f"Asked to lift the restriction to team {p['team']}: {p['reason']}"
 
 
@@ -47,10 +48,10 @@ class CaseRestricted(EventType):
     schema = 1
     required = ("request_id", "team", "reason")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         return {"restricted_to": p["team"], "restriction_pending": None}
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return f"Restricted the case to team {p['team']} (approved): {p['reason']}"
 
 
@@ -59,10 +60,10 @@ class RestrictionLifted(EventType):
     schema = 1
     required = ("request_id", "team", "reason")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         return {"restricted_to": None, "restriction_pending": None}
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return f"Lifted the restriction to team {p['team']} (approved): {p['reason']}"
 
 
@@ -71,8 +72,8 @@ class RestrictionRejected(EventType):
     schema = 1
     required = ("request_id", "reason")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         return {"restriction_pending": None}
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return f"Rejected the restriction request: {p['reason']}"

@@ -1,7 +1,7 @@
 """Legal qualifications and the assessment of their elements."""
 
-from casefiles.domain.effects import Append, Update
-from casefiles.domain.eventtype import EventType, register, who
+from casefiles.domain.effects import Append, Effect, Update
+from casefiles.domain.eventtype import EventType, Payload, register, who
 from casefiles.domain.qualifications import FINDING_WORDS, title
 
 
@@ -10,14 +10,14 @@ class QualificationAdded(EventType):
     schema = 1
     required = ("qualification_id", "code")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         return {
             "qualifications": Append(
                 {"qualification_id": p["qualification_id"], "code": p["code"], "elements": {}}
             )
         }
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return f"Added legal qualification {title(p['code'])}"
 
 
@@ -26,7 +26,7 @@ class ElementAssessed(EventType):
     schema = 1
     required = ("qualification_id", "element", "finding", "source_ids", "note")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         assessment = {
             "finding": p["finding"],
             "source_ids": list(p["source_ids"]),
@@ -45,5 +45,5 @@ class ElementAssessed(EventType):
             )
         }
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return f"Assessed element “{p['element']}”: {FINDING_WORDS.get(p['finding'], p['finding'])}"

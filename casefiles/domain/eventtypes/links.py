@@ -1,8 +1,8 @@
 """Relations between cases: suggested links, merges and splits."""
 
 from casefiles.domain.casestate import LinkRef
-from casefiles.domain.effects import Amend, Append
-from casefiles.domain.eventtype import EventType, register
+from casefiles.domain.effects import Amend, Append, Effect
+from casefiles.domain.eventtype import EventType, Payload, register
 
 
 def _link_status(link_id: str, status: str) -> Amend:
@@ -14,7 +14,7 @@ class LinkSuggested(EventType):
     schema = 1
     required = ("link_id", "other_case_id", "other_reference", "reasons")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         return {
             "links": Append(
                 LinkRef(
@@ -27,7 +27,7 @@ class LinkSuggested(EventType):
             )
         }
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return (
             f"Suggested link: possibly the same incident as {p['other_reference']} "
             f"({'; '.join(p['reasons'])})"
@@ -39,10 +39,10 @@ class LinkDismissed(EventType):
     schema = 1
     required = ("link_id", "other_case_id", "reason")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         return {"links": _link_status(p["link_id"], "dismissed")}
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return f"Dismissed the suggested link: {p['reason']}"
 
 
@@ -51,10 +51,10 @@ class CaseMergedInto(EventType):
     schema = 1
     required = ("into_case_id", "into_reference", "link_id", "reason")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         return {"links": _link_status(p["link_id"], "merged"), "merged_into": p["into_case_id"]}
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return f"Merged into {p['into_reference']}: {p['reason']}"
 
 
@@ -63,10 +63,10 @@ class CaseAbsorbed(EventType):
     schema = 1
     required = ("from_case_id", "from_reference", "link_id", "reason")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         return {"links": _link_status(p["link_id"], "merged")}
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return f"Absorbed {p['from_reference']} (merged here): {p['reason']}"
 
 
@@ -75,7 +75,7 @@ class CaseSplitOff(EventType):
     schema = 1
     required = ("new_case_id", "new_reference", "source_ids", "reason")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         ref = {
             "relation": "split_off",
             "case_id": p["new_case_id"],
@@ -83,7 +83,7 @@ class CaseSplitOff(EventType):
         }
         return {"related": Append(ref)}
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return f"Split off {p['new_reference']}: {p['reason']}"
 
 
@@ -92,7 +92,7 @@ class CaseSplitFrom(EventType):
     schema = 1
     required = ("from_case_id", "from_reference", "reason")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         ref = {
             "relation": "split_from",
             "case_id": p["from_case_id"],
@@ -100,5 +100,5 @@ class CaseSplitFrom(EventType):
         }
         return {"related": Append(ref)}
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return f"Split from {p['from_reference']}: {p['reason']}"

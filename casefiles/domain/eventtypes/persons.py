@@ -2,8 +2,8 @@
 carries a pseudonym and a salted SHA-256 commitment; the identity itself is kept in the
 protected-identity store, and every look at it is recorded."""
 
-from casefiles.domain.effects import Append
-from casefiles.domain.eventtype import NO_STATE, EventType, register
+from casefiles.domain.effects import Append, Effect
+from casefiles.domain.eventtype import NO_STATE, EventType, Payload, register
 
 PERSON_FIELDS = ("person_id", "role", "pseudonym", "protected", "name")
 
@@ -13,10 +13,10 @@ class PersonAdded(EventType):
     schema = 1
     required = ("person_id", "role", "pseudonym", "protected", "name", "identity_commitment")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         return {"persons": Append({k: p[k] for k in PERSON_FIELDS})}
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         shown = p["pseudonym"] if p["protected"] else p["name"]
         return f"Added {p['role'].replace('_', ' ')} {shown}" + (
             " (protected: shown under a pseudonym)" if p["protected"] else ""
@@ -29,5 +29,5 @@ class IdentityRevealed(EventType):
     required = ("person_id", "reason")
     effect = NO_STATE  # who looked is recorded; what the case holds does not change
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return f"Viewed the real identity of a protected person: {p['reason']}"

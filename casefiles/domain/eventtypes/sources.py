@@ -3,8 +3,8 @@ stream, whose id is uuid5(SOURCE_STREAM_NAMESPACE, content_sha256) (docs/event-f
 
 from casefiles.domain import taxonomy
 from casefiles.domain.casestate import SourceRef
-from casefiles.domain.effects import Amend, Append
-from casefiles.domain.eventtype import NO_STATE, SOURCE, EventType, register, who
+from casefiles.domain.effects import Amend, Append, Effect
+from casefiles.domain.eventtype import NO_STATE, SOURCE, EventType, Payload, register, who
 from casefiles.domain.wording import value
 
 
@@ -13,7 +13,7 @@ class SourceAttached(EventType):
     schema = 1
     required = ("source_id", "title", "url", "origins", "excerpt", "content_sha256", "published_on")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         return {
             "sources": Append(
                 SourceRef(
@@ -30,7 +30,7 @@ class SourceAttached(EventType):
             )
         }
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         origins = ", ".join(p["origins"]) or "origin not stated"
         return f"Attached source {value('title', p['title'])} ({origins})"
 
@@ -40,7 +40,7 @@ class SourceGraded(EventType):
     schema = 1
     required = ("source_id", "reliability", "credibility", "reason")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         grade = {
             "reliability": p["reliability"],
             "credibility": p["credibility"],
@@ -50,7 +50,7 @@ class SourceGraded(EventType):
         }
         return {"sources": Amend("source_id", p["source_id"], {"grade": grade})}
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return f"Graded source {p['reliability']}{p['credibility']}: {p['reason']}"
 
 
@@ -59,11 +59,11 @@ class ProvenanceRecorded(EventType):
     schema = 1
     required = ("source_id", "chain")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         chain = tuple(dict(link) for link in p["chain"])
         return {"sources": Amend("source_id", p["source_id"], {"provenance": chain})}
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         chain = ", ".join(f"{link['role']} by {link['organisation']}" for link in p["chain"])
         return f"Recorded the source's provenance: {chain}"
 
@@ -73,7 +73,7 @@ class VerificationRecorded(EventType):
     schema = 1
     required = ("verification_id", "source_id", "method", "result", "notes")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         step = {
             "verification_id": p["verification_id"],
             "method": p["method"],
@@ -84,7 +84,7 @@ class VerificationRecorded(EventType):
         }
         return {"sources": Amend("source_id", p["source_id"], {"verifications": Append(step)})}
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return f"Verification by {p['method'].replace('_', ' ')}: {p['result']}" + (
             f" ({p['notes']})" if p.get("notes") else ""
         )
@@ -95,10 +95,10 @@ class AllegationExtracted(EventType):
     schema = 1
     required = ("source_id", "content_sha256", "text_sha256", "extractor_version", "allegation")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         return {"extraction": dict(p)}
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return (
             f"Extracted candidate allegation "
             f"({taxonomy.label(p['allegation']['category'])}) "
@@ -125,7 +125,7 @@ class SourceIngested(EventType):
     stream = SOURCE
     effect = NO_STATE
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return (
             f"Ingested {p['filename']} ({p['bytes']} bytes, SHA-256 "
             f"{p['content_sha256'][:12]}…): {value('title', p['metadata']['title'])}"
@@ -146,7 +146,7 @@ class SourceVariantReceived(EventType):
     stream = SOURCE
     effect = NO_STATE
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return (
             f"Received {p['filename']}, a variant differing only in line endings or "
             f"trailing white space (SHA-256 {p['content_sha256'][:12]}…)"

@@ -1,8 +1,8 @@
 """Moving a case through the workflow under four-eyes approval."""
 
 from casefiles.domain.casestate import PendingRequest, Waiver
-from casefiles.domain.effects import Update
-from casefiles.domain.eventtype import EventType, register, who
+from casefiles.domain.effects import Effect, Update
+from casefiles.domain.eventtype import EventType, Payload, register, who
 from casefiles.domain.wording import state, transition
 
 
@@ -11,7 +11,7 @@ class TransitionRequested(EventType):
     schema = 1
     required = ("request_id", "from_state", "to_state", "reason")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         return {
             "pending": PendingRequest(
                 request_id=p["request_id"],
@@ -24,7 +24,7 @@ class TransitionRequested(EventType):
             )
         }
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return transition("Requested", p)
 
 
@@ -33,10 +33,10 @@ class TransitionApproved(EventType):
     schema = 1
     required = ("request_id", "from_state", "to_state", "reason")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         return {"state": p["to_state"], "pending": None}
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return transition("Approved", p)
 
 
@@ -45,10 +45,10 @@ class TransitionRejected(EventType):
     schema = 1
     required = ("request_id", "from_state", "to_state", "reason")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         return {"pending": None}
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return transition("Rejected", p)
 
 
@@ -57,10 +57,10 @@ class TransitionWithdrawn(EventType):
     schema = 1
     required = ("request_id", "reason")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         return {"pending": None}
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return f"Withdrew the pending request: {p['reason']}"
 
 
@@ -69,7 +69,7 @@ class CriteriaWaived(EventType):
     schema = 1
     required = ("to_state", "reason")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         waiver = Waiver(
             to_state=p["to_state"], reason=p["reason"], waived_by=who(e), waived_at=e["occurred_at"]
         )
@@ -79,5 +79,5 @@ class CriteriaWaived(EventType):
             )
         }
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return f"Waived the independent-sources criterion for {state(p['to_state'])}: {p['reason']}"
