@@ -17,6 +17,9 @@ from casefiles.eventstore import NewEvent
 from casefiles.models import Event
 from casefiles.selectors import CaseHead, case_state
 
+# A case's, source's or job's id as callers hold it: the UUID or its text.
+Id = str | uuid.UUID
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -67,6 +70,20 @@ class Change:
     idempotency_key: str | None = None
     request: tuple[Any, ...] = ()
 
+    @property
+    def state(self) -> CaseState:
+        """The case as begin() read it with the default `read=case_state`."""
+        if not isinstance(self.case, CaseState):
+            raise TypeError(f"this command read {self.case!r}, not the whole CaseState")
+        return self.case
+
+    @property
+    def head(self) -> CaseState | CaseHead:
+        """The case as begin() read it, whole or only its head (`read=case_head`)."""
+        if self.case is None:
+            raise TypeError("this command opens a case: there was none to read")
+        return self.case
+
     def write(self, *events: NewEvent) -> Outcome:
         """Append `events` at the version read (nothing in between: the row is locked)."""
         return write(
@@ -83,7 +100,7 @@ class Change:
 def begin(
     actor: Actor,
     action: str | None,
-    case_id: object,
+    case_id: Id,
     *,
     expected_version: int | None = None,
     idempotency_key: str | None = None,

@@ -35,7 +35,7 @@ def restriction_request(
     change = begin(
         actor, "restriction_request", case_id, expected_version=expected_version, writable=False
     )
-    case = change.case
+    case = change.state
     reason = require_text(reason, "reason", max_length=REASON_MAX)
     if case.restriction_pending is not None:
         raise DecisionConflict(
@@ -73,7 +73,7 @@ def restriction_decide(
     change = begin(
         actor, f"restriction_{verb}", case_id, expected_version=expected_version, writable=False
     )
-    case = change.case
+    case = change.state
     pending = case.restriction_pending
     if pending is None:
         raise NotFound(f"{case.reference} has no pending restriction request")

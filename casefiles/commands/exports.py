@@ -10,12 +10,12 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
 
 from casefiles.commands import ports
-from casefiles.commands.base import Outcome, begin, command
+from casefiles.commands.base import Id, Outcome, begin, command
 from casefiles.compartments import check_visible
 from casefiles.domain.actors import AUDITOR, PERMISSIONS, Actor
 from casefiles.domain.events import CASE_EXPORTED
@@ -56,7 +56,13 @@ def export_kind(actor: Actor, requested: str | None = None) -> str:
 
 @command
 def case_export_record(
-    *, actor: Actor, case_id, export_id, kind: str, exported_version: int, head_hash: str
+    *,
+    actor: Actor,
+    case_id: Id,
+    export_id: Id,
+    kind: str | None,
+    exported_version: int,
+    head_hash: str,
 ) -> Outcome:
     """Record that `actor` exported versions 1..exported_version (ending in head_hash).
 
@@ -68,7 +74,7 @@ def case_export_record(
     # not exist (the bundle built before this record is never sent: the record comes first).
     check_visible(actor, case_id)
     change = begin(actor, "case_export", case_id, role=role, read=case_head, writable=False)
-    head = change.case
+    head = change.head
     if (
         isinstance(exported_version, bool)
         or not isinstance(exported_version, int)
@@ -108,7 +114,7 @@ def case_export_record(
     )
 
 
-def record_bundle(actor: Actor, manifest: dict) -> Outcome:
+def record_bundle(actor: Actor, manifest: dict[str, Any]) -> Outcome:
     """Record the export a bundle's manifest describes."""
     return case_export_record(
         actor=actor,
@@ -121,15 +127,20 @@ def record_bundle(actor: Actor, manifest: dict) -> Outcome:
 
 
 def export_recorded(
-    actor: Actor, case_id, *, out: IO[bytes], kind: str | None = None, export_id: str | None = None
-) -> dict:
+    actor: Actor,
+    case_id: Id,
+    *,
+    out: IO[bytes],
+    kind: str | None = None,
+    export_id: str | None = None,
+) -> dict[str, Any]:
     """Build the bundle for `actor` and record the export on the case; returns the
     manifest. Nothing may leave unrecorded: if recording fails, so does the export."""
     export_role(actor)  # refused before any work, and re-checked by the command
     kind = export_kind(actor, kind)
     export_id = export_id or str(uuid.uuid4())
     manifest = export_case(
-        case_id, exported_by=actor.username, out=out, kind=kind, export_id=export_id
+        str(case_id), exported_by=actor.username, out=out, kind=kind, export_id=export_id
     )
     record_bundle(actor, manifest)
     return manifest
@@ -140,12 +151,14 @@ def _now() -> datetime:
 
 
 @command
-def export_request(*, actor: Actor, case_id, kind: str | None = None) -> ExportJob:
+def export_request(*, actor: Actor, case_id: Id, kind: str | None = None) -> ExportJob:
     """Queue a bundle for the API; the task builds it after commit."""
     export_role(actor)
     kind = export_kind(actor, kind)
     check_visible(actor, case_id)
     head = case_head(case_id)
+    if actor.user_id is None:
+        raise PermissionDenied("an export job is requested by a person, who may fetch it")
     job = ExportJob.objects.create(
         id=uuid.uuid4(),
         case_id=head.case_id,
@@ -158,7 +171,7 @@ def export_request(*, actor: Actor, case_id, kind: str | None = None) -> ExportJ
     return job
 
 
-def export_job_get(*, actor: Actor, export_id) -> ExportJob:
+def export_job_get(*, actor: Actor, export_id: Id) -> ExportJob:
     """A job as its requester or an auditor may see it; nobody else."""
     job = ExportJob.objects.select_related("requested_by").filter(pk=export_id).first()
     if job is None:
@@ -172,7 +185,7 @@ def export_job_get(*, actor: Actor, export_id) -> ExportJob:
     return job
 
 
-def _locked_job(export_id) -> ExportJob:
+def _locked_job(export_id: Id) -> ExportJob:
     try:
         # Lock the job: a redelivered task waits for the first run and then sees it done.
         return ExportJob.objects.select_for_update().get(pk=export_id)
@@ -181,7 +194,9 @@ def _locked_job(export_id) -> ExportJob:
 
 
 @command
-def export_job_finish(*, actor: Actor, manifest: dict, built: Path, target: Path) -> ExportJob:
+def export_job_finish(
+    *, actor: Actor, manifest: dict[str, Any], built: Path, target: Path
+) -> ExportJob:
     """Record the export on the case, put the built bundle in place and mark the job
     ready, together; a job finished meanwhile (a redelivered task) is left as it is."""
     job = _locked_job(manifest["export_id"])
@@ -196,7 +211,7 @@ def export_job_finish(*, actor: Actor, manifest: dict, built: Path, target: Path
 
 
 @command
-def export_job_fail(*, export_id, reason: str) -> ExportJob:
+def export_job_fail(*, export_id: Id, reason: str) -> ExportJob:
     job = _locked_job(export_id)
     if job.status != ExportJob.QUEUED:
         return job
@@ -209,7 +224,7 @@ def bundle_path(job: ExportJob) -> Path:
     return settings.CASEFILES_EXPORT_DIR / f"{job.id}.zip"
 
 
-def export_job_run(*, export_id) -> ExportJob:
+def export_job_run(*, export_id: Id) -> ExportJob:
     """Build an API export job's bundle (the Celery task export_bundle runs this).
 
     Safe to run twice: a finished job is returned as it is, and the job row is locked
@@ -231,7 +246,11 @@ def export_job_run(*, export_id) -> ExportJob:
         kind = export_kind(actor, job.kind)
         with open(built, "wb") as out:
             manifest = export_case(
-                job.case_id, exported_by=actor.username, out=out, kind=kind, export_id=str(job.id)
+                str(job.case_id),
+                exported_by=actor.username,
+                out=out,
+                kind=kind,
+                export_id=str(job.id),
             )
         return export_job_finish(actor=actor, manifest=manifest, built=built, target=target)
     except CaseFileError as exc:

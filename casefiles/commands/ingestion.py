@@ -6,8 +6,10 @@ same commands a person uses, as the system actor `ingest`.
 """
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime
+from typing import Any
 
 from casefiles import blobs, eventstore
 from casefiles.commands import ports
@@ -32,7 +34,7 @@ from casefiles.ingestion.extract import (
     link_reasons,
     should_link,
 )
-from casefiles.ingestion.model import Allegation, Place, Span, TimeRef
+from casefiles.ingestion.model import Allegation, Document, Origin, Place, Span, TimeRef
 from casefiles.models import CaseFile, Ingestion, Source
 from casefiles.selectors import case_head
 
@@ -70,7 +72,7 @@ def ingestion_submit(
         submitted_by=submitted_by,
         submitted_at=_now(),
     )
-    if data is None or size > MAX_BYTES:
+    if data is None or size is None or size > MAX_BYTES:
         job.status = Ingestion.FAILED
         job.reason = (
             f"file is {size:,} bytes; the limit is {MAX_BYTES // 1_048_576} MB "
@@ -94,7 +96,7 @@ def ingestion_submit(
     return job
 
 
-def _finish(job: Ingestion, status: str, reason: str = "", **fields) -> Ingestion:
+def _finish(job: Ingestion, status: str, reason: str = "", **fields: object) -> Ingestion:
     job.status = status
     job.reason = reason
     job.finished_at = _now()
@@ -239,7 +241,7 @@ def _record_variant(source: Source, job: Ingestion, normalized: str) -> None:
     )
 
 
-def provenance_chain(origins) -> list[dict]:
+def provenance_chain(origins: Iterable[Origin]) -> list[dict[str, str]]:
     """The extractor's origins as a provenance chain. Who obtained, verified or
     documented the material are its origins; an organisation that only reported or
     relayed it is a relay. When the text names no such origin, whoever first published
@@ -266,13 +268,13 @@ def provenance_chain(origins) -> list[dict]:
 
 
 def _open_candidate(
-    document,
+    document: Document,
     allegation: Allegation,
     sha: str,
     text_sha: str,
     source_id: str,
     origins: list[str],
-    chain: list[dict],
+    chain: list[dict[str, str]],
 ) -> str:
     case_id = candidate_case_id(sha, allegation.key)
     where = ", ".join(place.name for place in allegation.places)
@@ -322,8 +324,8 @@ def _open_candidate(
     return case_id
 
 
-def allegation_from_dict(data: dict) -> Allegation:
-    def span(value):
+def allegation_from_dict(data: dict[str, Any]) -> Allegation:
+    def span(value: dict[str, Any] | None) -> Span | None:
         return Span(**value) if value else None
 
     time = data.get("time")
@@ -380,7 +382,7 @@ def _suggest_links(case_id: str, allegation: Allegation, sha: str) -> None:
                     {
                         "link_id": link_id,
                         "other_case_id": counterpart.case_id,
-                        "other_reference": counterpart.case.reference,
+                        "other_reference": counterpart.head.reference,
                         "reasons": reasons,
                     },
                 )
