@@ -2,6 +2,7 @@
 the command re-checks state (a finished ingestion is returned as it is)."""
 
 import logging
+from datetime import timedelta
 
 from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError
@@ -10,6 +11,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from casefiles.commands import ports
 from casefiles.commands.exports import export_job_fail, export_job_run
 from casefiles.commands.ingestion import document_ingest, ingestion_fail
+from casefiles.commands.jobs import jobs_requeue_stalled
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,18 @@ RETRYING = {
 @shared_task(base=IngestTask, **RETRYING)
 def ingest_document(self, ingestion_id: str) -> str:
     return document_ingest(ingestion_id=ingestion_id).status
+
+
+@shared_task
+def requeue_stalled_jobs() -> str:
+    """Every CASEFILES_REQUEUE_AFTER (Celery beat): a job still queued that long has
+    lost its message (casefiles/commands/jobs.py says how); queue it again."""
+    from django.conf import settings
+
+    counts = jobs_requeue_stalled(older_than=timedelta(seconds=settings.CASEFILES_REQUEUE_AFTER))
+    if any(counts.values()):
+        log.warning("queued again after their message was lost: %s", counts)
+    return f"{counts['ingestions']} ingestion(s), {counts['exports']} export(s) queued again"
 
 
 @shared_task(acks_late=True)

@@ -232,6 +232,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
         ).total_seconds()
     ),
 }
+# Redis can also lose a message outright (a worker killed between taking it and filing it
+# as unacknowledged): beat queues again any job still queued this long after submission
+# (casefiles/commands/jobs.py). Longer than the visibility timeout, so that the broker's
+# own redelivery comes first.
+CASEFILES_REQUEUE_AFTER = int(
+    read_duration(
+        "CASEFILES_REQUEUE_AFTER",
+        timedelta(seconds=CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] + 60),
+        minimum=timedelta(seconds=1),
+    ).total_seconds()
+)
 
 REST_FRAMEWORK: dict[str, object] = {
     # Token first: its WWW-Authenticate header makes DRF answer 401 (not 403) to anonymous.
@@ -337,6 +348,10 @@ CELERY_BEAT_SCHEDULE = {
     "publish-tree-head": {
         "task": "casefiles.tasks.publish_tree_head",
         "schedule": CASEFILES_TREE_HEAD_INTERVAL,
+    },
+    "requeue-stalled-jobs": {
+        "task": "casefiles.tasks.requeue_stalled_jobs",
+        "schedule": CASEFILES_REQUEUE_AFTER,
     },
     "verify-chains-nightly": {
         "task": "casefiles.tasks.verify_chains",

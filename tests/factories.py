@@ -1,7 +1,11 @@
 """Helpers that drive cases through real commands (no shortcuts into read models)."""
 
 from casefiles import commands
+from casefiles.domain.actors import Actor
 from casefiles.selectors import case_state
+
+# Submits documents in tests as an operator would from the server (manage.py ingest).
+SUBMITTER = Actor.system("manage.py ingest")
 
 
 def open_case(actor, **overrides):

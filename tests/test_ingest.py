@@ -15,6 +15,7 @@ from casefiles.commands.links import cases_merge, link_dismiss
 from casefiles.errors import InvalidCommand
 from casefiles.models import CaseFile, CaseLink, Event, Ingestion, Source
 from casefiles.selectors import case_state
+from tests.factories import SUBMITTER
 
 pytestmark = pytest.mark.django_db
 SEEDS = Path(settings.BASE_DIR) / "seeds"
@@ -283,12 +284,22 @@ def test_a_task_that_gives_up_marks_its_job_failed_with_the_reason(tmp_path):
     from casefiles.commands.ingestion import ingestion_submit
     from casefiles.tasks import ingest_document
 
-    job = ingestion_submit(
-        data=b"Looting reported in Bucha.", filename="a.txt", submitted_by="test"
-    )
+    job = ingestion_submit(data=b"Looting reported in Bucha.", filename="a.txt", actor=SUBMITTER)
     ingest_document.on_failure(
         OperationalError("database is down"), "task-1", (str(job.id),), {}, None
     )
     job.refresh_from_db()
     assert job.status == "failed"
     assert "ingestion failed after 0 retries: OperationalError: database is down" == job.reason
+
+
+def test_the_command_itself_refuses_a_submitter_without_the_role(actors):
+    """The role check is the command's, not only its entry points' (API, admin)."""
+    from casefiles.commands.ingestion import ingestion_submit
+    from casefiles.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied, match="auditor"):
+        ingestion_submit(actor=actors["auditor"], data=b"Looting in Bucha.", filename="a.txt")
+    assert not Ingestion.objects.exists()
+    job = ingestion_submit(actor=actors["documenter"], data=b"Looting in Bucha.", filename="a.txt")
+    assert job.submitted_by == actors["documenter"].username

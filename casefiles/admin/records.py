@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from casefiles.admin.access import may
+from casefiles.admin.access import actor_for, may
 from casefiles.admin.base import RecordAdmin
 from casefiles.admin.context import describe_safely
 from casefiles.admin.forms import UploadForm
@@ -126,7 +126,7 @@ class IngestionAdmin(RecordAdmin):
             job = ingestion_submit(
                 data=None if too_big else upload.read(),
                 filename=upload.name,
-                submitted_by=request.user.get_username(),
+                actor=actor_for(request),
                 size=upload.size,
             )
             job.refresh_from_db()

@@ -115,14 +115,13 @@ class IngestionCreateView(APIView):
         "queued; poll Location. Identical bytes give a `duplicate` job.",
     )
     def post(self, request):
-        request.actor.authorize("ingestion_submit")
         upload = validated(IngestionUpload, request)["file"]
         oversized = upload.size > MAX_BYTES
         job = ingestion_submit(
             data=None if oversized else upload.read(),
             size=upload.size,
             filename=upload.name or "upload",
-            submitted_by=request.user.get_username(),
+            actor=request.actor,
         )
         if oversized:
             return problems.problem_response(

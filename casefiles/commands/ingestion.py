@@ -58,11 +58,13 @@ def _now() -> datetime:
 
 @command
 def ingestion_submit(
-    *, data: bytes | None, filename: str, submitted_by: str, size: int | None = None
+    *, actor: Actor, data: bytes | None, filename: str, size: int | None = None
 ) -> Ingestion:
     """Keep the original and queue its ingestion; the task runs after commit.
 
     Oversized files are refused before reading them (`data=None, size=...`)."""
+    actor.authorize("ingestion_submit")
+    submitted_by = actor.username
     size = len(data) if data is not None else size
     job = Ingestion(
         id=uuid.uuid4(),

@@ -16,7 +16,7 @@ ROLES = (DOCUMENTER, SUPERVISOR, LEGAL_REVIEWER, AUDITOR)
 
 SYSTEM = "system"
 # System processes that may act through commands, and nothing else.
-SYSTEM_ACTORS = ("ingest", "log")
+SYSTEM_ACTORS = ("ingest", "log", "manage.py ingest")
 
 # The people who work cases, and the smaller groups the table below reuses. Order is
 # preference: the first role an actor holds is the one its event records.
@@ -65,7 +65,7 @@ PERMISSIONS: dict[str, Permission] = {
     "restriction_request": Permission("ask to restrict a case", CASE_WRITERS),
     "restriction_approve": Permission("approve a restriction", (SUPERVISOR,)),
     "restriction_reject": Permission("reject a restriction", (SUPERVISOR,)),
-    "ingestion_submit": Permission("submit a document for ingestion", CASE_WRITERS),
+    "ingestion_submit": Permission("submit a document for ingestion", (*CASE_WRITERS, SYSTEM)),
     "case_export": Permission("export a case", EXPORTERS),
 }
 

@@ -15,6 +15,7 @@ from django.test.testcases import LiveServerThread
 from casefiles.commands.ingestion import ingestion_submit
 from casefiles.models import CaseFile, Event
 from tests.conftest import make_user
+from tests.factories import SUBMITTER
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -111,7 +112,7 @@ def test_documenter_supervisor_and_auditor_in_a_browser(
     make_user("sam", "supervisor")
     make_user("aud", "auditor")
     with django_capture_on_commit_callbacks(execute=True):
-        ingestion_submit(data=SEED.read_bytes(), filename=SEED.name, submitted_by="dora")
+        ingestion_submit(data=SEED.read_bytes(), filename=SEED.name, actor=SUBMITTER)
     wanted = CaseFile.objects.get(sources__excerpt__contains="captain ordered the execution")
 
     with chromium() as browser:

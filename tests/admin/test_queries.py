@@ -28,7 +28,7 @@ from casefiles.domain import qualifications
 from casefiles.models import CaseFile
 from casefiles.selectors import case_state, case_states
 from tests.conftest import make_user
-from tests.factories import attach, move, open_case
+from tests.factories import SUBMITTER, attach, move, open_case
 
 pytestmark = pytest.mark.django_db
 
@@ -159,7 +159,7 @@ def grow_everything(actors, admin_user, start: int, n: int) -> None:
                 actor=actors["documenter"], case_id=case_id, team=team.name, reason=f"testimony {i}"
             )
         text = f"Field report {i}\n\nA quiet day in the archive, nothing to record ({i}).\n"
-        job = ingestion_submit(data=text.encode(), filename=f"report-{i}.txt", submitted_by="dora")
+        job = ingestion_submit(data=text.encode(), filename=f"report-{i}.txt", actor=SUBMITTER)
         document_ingest(ingestion_id=str(job.id))
         person = make_user(f"person{i}", "documenter")
         person.groups.add(team)

@@ -16,7 +16,7 @@ from casefiles.commands.legal import qualification_add
 from casefiles.commands.persons import person_add
 from casefiles.models import CaseFile, CaseLink, Event, Source
 from tests.api.test_cases import problem
-from tests.factories import attach, open_case
+from tests.factories import SUBMITTER, attach, open_case
 
 pytestmark = pytest.mark.django_db
 PROTECTED_NAME = "Olena Kovalenko"
@@ -599,7 +599,7 @@ def test_split_opens_a_new_case_named_by_location(api, worked):
 def _ingest(*prefixes: str) -> None:
     for prefix in prefixes:
         path = next((Path(settings.BASE_DIR) / "seeds").glob(f"{prefix}_*.txt"))
-        job = ingestion_submit(data=path.read_bytes(), filename=path.name, submitted_by="dora")
+        job = ingestion_submit(data=path.read_bytes(), filename=path.name, actor=SUBMITTER)
         document_ingest(ingestion_id=str(job.id))
 
 

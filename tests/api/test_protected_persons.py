@@ -14,7 +14,7 @@ from casefiles.commands.persons import person_add
 from casefiles.models import CaseFile, Event, ProtectedIdentity
 from tests.api.test_evaluation import clear
 from tests.conftest import make_user
-from tests.factories import attach, open_case
+from tests.factories import SUBMITTER, attach, open_case
 
 pytestmark = pytest.mark.django_db
 NAME = "Olena Kovalenko"
@@ -28,7 +28,7 @@ def protected(users, actors) -> SimpleNamespace:
     """A case with a protected witness, an ingested source, a fact and a pending request;
     a cleared legal reviewer (cleo) has looked at the name once, through the API."""
     doc = actors["documenter"]
-    job = ingestion_submit(data=SEED.read_bytes(), filename=SEED.name, submitted_by="dora")
+    job = ingestion_submit(data=SEED.read_bytes(), filename=SEED.name, actor=SUBMITTER)
     job = document_ingest(ingestion_id=str(job.id))
     case_id = open_case(doc, title="Executions of prisoners near Robotyne")
     attach(doc, case_id, ["UN HRMMU"], title="HRMMU report", source_id=job.source_id)

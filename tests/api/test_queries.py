@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from casefiles import commands
 from casefiles.commands.ingestion import document_ingest, ingestion_submit
-from tests.factories import attach, open_case
+from tests.factories import SUBMITTER, attach, open_case
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def queries(client, path: str) -> int:
 def ingest_documents(count: int, start: int = 0) -> None:
     for n in range(start, start + count):
         text = f"Field report {n}\n\nA quiet day in the archive, nothing to record ({n}).\n"
-        job = ingestion_submit(data=text.encode(), filename=f"report-{n}.txt", submitted_by="dora")
+        job = ingestion_submit(data=text.encode(), filename=f"report-{n}.txt", actor=SUBMITTER)
         document_ingest(ingestion_id=str(job.id))
 
 

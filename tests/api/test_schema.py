@@ -25,7 +25,7 @@ from casefiles.commands.legal import qualification_add
 from casefiles.commands.persons import person_add
 from casefiles.commands.tokens import token_issue
 from casefiles.models import CaseFile
-from tests.factories import attach, open_case
+from tests.factories import SUBMITTER, attach, open_case
 
 CHECKS = [
     not_a_server_error,
@@ -64,7 +64,7 @@ def known(users, actors) -> dict:
     that source attached, a fact, a qualification, a protected person and a pending
     request."""
     doc = actors["documenter"]
-    job = ingestion_submit(data=SEED.read_bytes(), filename=SEED.name, submitted_by="dora")
+    job = ingestion_submit(data=SEED.read_bytes(), filename=SEED.name, actor=SUBMITTER)
     job = document_ingest(ingestion_id=str(job.id))
     case_id = open_case(doc)
     attach(doc, case_id, ["NYT"], source_id=job.source_id)

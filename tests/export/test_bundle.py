@@ -20,7 +20,7 @@ from casefiles.selectors import case_state, get_case_by_reference
 from casefiles.verify_export import Failed, Unpinned, referenced_sha256, verify
 from tests.export import tampering
 from tests.export.conftest import ORIGINAL_A, ORIGINAL_B
-from tests.factories import attach, open_case
+from tests.factories import SUBMITTER, attach, open_case
 
 pytestmark = pytest.mark.django_db
 
@@ -388,7 +388,7 @@ def test_an_ingested_document_travels_with_its_media_type_as_extension(
     (SourceAttached and, nested, AllegationExtracted): one file, named .txt."""
     data = (Path(settings.BASE_DIR) / "seeds" / "002_4e10ba579bf26caa.txt").read_bytes()
     with django_capture_on_commit_callbacks(execute=False):
-        job = ingestion_submit(data=data, filename="report.txt", submitted_by="test")
+        job = ingestion_submit(data=data, filename="report.txt", actor=SUBMITTER)
     job = document_ingest(ingestion_id=str(job.id))
     assert job.case_references, job.reason
     case = get_case_by_reference(job.case_references[0])

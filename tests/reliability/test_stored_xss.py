@@ -22,7 +22,7 @@ from casefiles.commands.ingestion import document_ingest, ingestion_submit
 from casefiles.commands.persons import person_add
 from casefiles.commands.sources import provenance_record
 from casefiles.models import CaseFile, Event
-from tests.factories import attach, open_case
+from tests.factories import SUBMITTER, attach, open_case
 
 sys.path.insert(0, str(settings.BASE_DIR / "bench"))
 import hostile_corpus  # noqa: E402 - a bench/ script, found through the path above
@@ -58,7 +58,7 @@ def hostile(users, actors) -> dict:
         payload=f"{SCRIPT} {IMG}",
         n=1,
     )
-    job = ingestion_submit(data=article.encode(), filename=f"report{IMG}.txt", submitted_by="dora")
+    job = ingestion_submit(data=article.encode(), filename=f"report{IMG}.txt", actor=SUBMITTER)
     job = document_ingest(ingestion_id=str(job.id))
     assert job.status == "ingested" and job.case_references, job.reason
 

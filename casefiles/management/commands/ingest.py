@@ -4,9 +4,13 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from casefiles.commands.ingestion import ingestion_submit
+from casefiles.domain.actors import Actor
 from casefiles.ingestion.decode import MAX_BYTES
 from casefiles.models import Ingestion
 from config.celery import app as celery_app
+
+# Whoever runs manage.py on the server: recorded as the submitter of what it ingests.
+OPERATOR = Actor.system("manage.py ingest")
 
 
 def collect(paths: list[str]) -> list[Path]:
@@ -44,11 +48,7 @@ class Command(BaseCommand):
         for path in files:
             size = path.stat().st_size
             data = path.read_bytes() if size <= MAX_BYTES else None
-            jobs.append(
-                ingestion_submit(
-                    data=data, size=size, filename=path.name, submitted_by="manage.py ingest"
-                )
-            )
+            jobs.append(ingestion_submit(actor=OPERATOR, data=data, size=size, filename=path.name))
         jobs = self.wait_for(jobs, wait)
         counts = dict.fromkeys(Ingestion.FINISHED + (Ingestion.QUEUED,), 0)
         for job in jobs:
