@@ -45,6 +45,9 @@ _DETERMINER = re.compile(r"^(?:his|her|their|a|an|the)\s+", re.IGNORECASE)
 class _Cue:
     regex: re.Pattern[str]
     title: str | None
+    # The cue counts only when a place more specific than a country is named right
+    # after it ("committed war crimes in <town>"; "... in Ukraine" is a general charge).
+    place_after: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class _Rules:
     families: dict[str, tuple[str, ...]]
     generic: tuple[re.Pattern[str], ...]
     not_an_act: tuple[re.Pattern[str], ...]
+    restatement: re.Pattern[str] | None
     conflict: re.Pattern[str] | None
     negation: re.Pattern[str]
     groups: tuple[_Group, ...]
@@ -97,7 +101,10 @@ def rules() -> _Rules:
                 title=spec["title"],
                 default_victims=spec.get("default_victims", "people"),
                 has_victims=spec.get("victims", True),
-                cues=tuple(_Cue(compile_rule(c["pattern"]), c.get("title")) for c in spec["cues"]),
+                cues=tuple(
+                    _Cue(compile_rule(c["pattern"]), c.get("title"), c.get("place_after", False))
+                    for c in spec["cues"]
+                ),
                 suppressed_by=tuple(spec.get("suppressed_by", ())),
                 objects=(
                     re.compile(r"\b(?:" + "|".join(map(re.escape, terms)) + r")\b", re.I)
@@ -128,6 +135,9 @@ def rules() -> _Rules:
         families=families,
         generic=tuple(compile_rule(p) for p in data["generic_sentence_patterns"]),
         not_an_act=tuple(compile_rule(p) for p in data.get("not_an_act_patterns", ())),
+        restatement=compile_rule(data["restatement_pattern"])
+        if "restatement_pattern" in data
+        else None,
         conflict=compile_rule(data["conflict_context"]) if "conflict_context" in data else None,
         negation=compile_rule(data["negation_pattern"]),
         groups=groups,
@@ -173,8 +183,13 @@ def _sentence_hits(text: str, sentence: Sentence) -> dict[str, _Hit]:
                 (
                     m
                     for m in cue.regex.finditer(text, sentence.start, sentence.end)
-                    if question
-                    or not r.negation.search(text[max(sentence.start, m.start() - 30) : m.start()])
+                    if (
+                        question
+                        or not r.negation.search(
+                            text[max(sentence.start, m.start() - 30) : m.start()]
+                        )
+                    )
+                    and (not cue.place_after or _place_follows(text, m.end(), sentence.end))
                 ),
                 None,
             )
@@ -197,6 +212,14 @@ def _sentence_hits(text: str, sentence: Sentence) -> dict[str, _Hit]:
         code: _Hit(-1, index, make_span(text, *m.span()), title)
         for code, (index, m, title) in hits.items()
     }
+
+
+def _place_follows(text: str, at: int, end: int) -> bool:
+    """A town, village, city or region (not a country) is named right at `at`."""
+    return any(
+        p.span.start - at <= 4 and p.kind != "country"
+        for p in find_places(text, at, min(end, at + 60))
+    )
 
 
 def _between_is_clear(excluded: list[tuple[int, int]], start: int, end: int) -> bool:
@@ -336,8 +359,19 @@ def find_allegations(
     # Sentences whose passage says nothing of armed conflict: their mentions may add to
     # an incident found elsewhere in the document, never start one.
     weak: set[int] = set()
+    # Sentences that report another instance of the act just described ("This included
+    # a statement to that effect by General X"): a new incident, never merged into it.
+    restated: set[int] = set()
+    previous: dict[str, _Hit] = {}
     for index, sentence in enumerate(sentences):
         hits = _sentence_hits(text, sentence)
+        if not hits and previous and r.restatement:
+            m = r.restatement.search(text, sentence.start, sentence.end)
+            if m and _between_is_clear(excluded, sentences[index - 1].end, sentence.start):
+                cue = make_span(text, *m.span())
+                hits = {code: _Hit(-1, hit.cue_index, cue, None) for code, hit in previous.items()}
+                restated.add(index)
+        previous = hits
         if hits and not _in_conflict(text, sentences, index):
             weak.add(index)
         for code, hit in hits.items():
@@ -349,7 +383,8 @@ def find_allegations(
     for category in r.categories:
         clusters: list[list[_Hit]] = []
         for hit in per_category[category.code]:
-            if clusters:
+            # A restated act ("an order to that effect by X") is one sentence, one incident.
+            if clusters and restated.isdisjoint((hit.sentence, clusters[-1][-1].sentence)):
                 last = clusters[-1][-1]
                 prev, cur = sentences[last.sentence], sentences[hit.sentence]
                 gap = hit.sentence - last.sentence
@@ -386,7 +421,8 @@ def find_allegations(
             )
         )
     supported = [not all(h.sentence in weak for h in cluster) for _, cluster in drafts]
-    return _incidents(sentences, out, supported)
+    separate = [cluster[0].sentence in restated for _, cluster in drafts]
+    return _with_setting(_incidents(sentences, out, supported, separate))
 
 
 _PASSAGE = 2  # sentences on either side that make up an act's passage
@@ -472,7 +508,10 @@ def _absorb(into: Allegation, other: Allegation) -> Allegation:
 
 
 def _incidents(
-    sentences: list[Sentence], found: list[Allegation], supported: list[bool]
+    sentences: list[Sentence],
+    found: list[Allegation],
+    supported: list[bool],
+    separate: list[bool] | None = None,
 ) -> tuple[Allegation, ...]:
     """Group the per-category mentions of a document into incidents.
 
@@ -483,7 +522,9 @@ def _incidents(
     (_same_facts): a document returning to an act it has already described, with no
     new place, time or victims, is retelling that incident, and a second case for it
     would only be triage work. A mention outside any armed-conflict passage
-    (`supported` false) may join an incident, never open one."""
+    (`supported` false) may join an incident, never open one; a mention that reports
+    another instance of the act before it (`separate`: "a statement to that effect by
+    ...") always opens its own."""
     index = {s.start: i for i, s in enumerate(sentences)}
     index_end = {s.end: i for i, s in enumerate(sentences)}
 
@@ -492,9 +533,10 @@ def _incidents(
         return first, index_end.get(a.excerpt.end, first)
 
     groups: list[tuple[Allegation, list[tuple[int, int]], set[str]]] = []
-    for allegation, strong in zip(found, supported, strict=True):
+    apart = separate or [False] * len(found)
+    for allegation, strong, alone in zip(found, supported, apart, strict=True):
         lo, hi = bounds(allegation)
-        for n, (head, ranges, codes) in enumerate(groups):
+        for n, (head, ranges, codes) in enumerate([] if alone else groups):
             shared = any(lo <= b and a <= hi for a, b in ranges)
             near = any(lo <= b + _INCIDENT_GAP and a <= hi + _INCIDENT_GAP for a, b in ranges)
             related = any(
@@ -513,6 +555,37 @@ def _incidents(
             if strong:
                 groups.append((allegation, [(lo, hi)], {allegation.category}))
     return tuple(head for head, _, _ in groups)
+
+
+_SETTING_NOTE = "not stated in this passage: the place or time last stated for an earlier incident"
+
+
+def _with_setting(incidents: tuple[Allegation, ...]) -> tuple[Allegation, ...]:
+    """Give an incident that states no place (or no time) the one last stated by an
+    earlier incident of the document.
+
+    News reports set the scene once ("calls made in March 2022 ... in Bucha") and then
+    retell what happened there paragraph by paragraph without repeating it. An inherited
+    place keeps the span where it is stated (outside the excerpt, so a reviewer sees it
+    was inherited); an inherited time says so in its note. A place is inherited only by
+    an incident that names no place at all (a country alone keeps its country), and only
+    a place more specific than a country sets the scene."""
+    scene_places: tuple[Place, ...] = ()
+    scene_time: TimeRef | None = None
+    out = []
+    for allegation in incidents:
+        fill: dict[str, Any] = {}
+        if not allegation.places and scene_places:
+            fill["places"] = scene_places
+        if allegation.time is None and scene_time is not None:
+            note = "; ".join(filter(None, [scene_time.note, _SETTING_NOTE]))
+            fill["time"] = replace(scene_time, note=note)
+        if any(p.kind != "country" for p in allegation.places):
+            scene_places = tuple(p for p in allegation.places if p.kind != "country")
+        if allegation.time is not None:
+            scene_time = allegation.time
+        out.append(replace(allegation, **fill) if fill else allegation)
+    return tuple(out)
 
 
 def _has_facts(

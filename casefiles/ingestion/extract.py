@@ -29,7 +29,7 @@ from .metadata import (
 from .model import Allegation, Document, Origin, Place, Span, TimeRef
 from .text import make_span
 
-EXTRACTOR_VERSION = "casefiles-extract/1.2.0"
+EXTRACTOR_VERSION = "casefiles-extract/1.3.0"
 
 __all__ = [
     "EXTRACTOR_VERSION",

@@ -21,8 +21,8 @@ from casefiles.ingestion.extract import extract_document
 ROOT = Path(__file__).resolve().parents[2]
 
 # Figures reached on the seeds; raise them when the extractor improves, never lower.
-MIN_RECALL = 0.90
-MIN_PRECISION = 0.89
+MIN_RECALL = 0.95
+MIN_PRECISION = 0.90
 MAX_DUPLICATES = 2
 
 
