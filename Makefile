@@ -17,7 +17,8 @@ demo: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo_users
 	$(BIN)/python manage.py ingest_seeds
-	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+	@echo "Sign in at http://127.0.0.1:8000/admin/ with one of the users above (Ctrl-C stops)."
+	DEBUG=1 DJANGO_RUNSERVER_HIDE_WARNING=true $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install
 	$(BIN)/python -m pytest

@@ -313,8 +313,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
-# Structured logs: one JSON object per line with the request id and user
-# (casefiles/observability.py). LOG_FORMAT=text for plain development logs.
+# Structured logs in production: one JSON object per line with the request id and user
+# (casefiles/observability.py); plain text lines in development (LOG_FORMAT chooses).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -327,7 +327,9 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["context"],
-            "formatter": read_choice("LOG_FORMAT", "json", ("json", "text")),
+            "formatter": read_choice(
+                "LOG_FORMAT", "json" if PRODUCTION else "text", ("json", "text")
+            ),
         }
     },
     "root": {
@@ -335,6 +337,14 @@ LOGGING = {
         "level": read_choice(
             "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
         ),
+    },
+    # A line per task run is a worker's log; tasks run in-process (the embedded default)
+    # would print one into every management command's output.
+    "loggers": {
+        # Django's own console handler (DEBUG only) would print each of its lines a second
+        # time, unformatted: they go to the root's handler alone.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        **({"celery.app.trace": {"level": "WARNING"}} if CELERY_TASK_ALWAYS_EAGER else {}),
     },
 }
 
@@ -369,6 +379,8 @@ CELERY_BEAT_SCHEDULE = {
 # By username, not address: behind a proxy, or from many addresses, it is the account that
 # is guessed at; the short back-off keeps anyone from locking its owner out for long.
 AXES_ENABLED = read_bool("AXES_ENABLED", True)
+# No "AXES: BEGIN version …" banner at every start of every management command.
+AXES_VERBOSE = False
 AXES_FAILURE_LIMIT = read_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_HANDLER = "casefiles.lockout.BackoffHandler"
 # django-axes' own default, stated because casefiles/lockout.py reads it.

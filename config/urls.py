@@ -1,11 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from casefiles import health, second_factor
 from casefiles.admin import exports as admin_exports
 from casefiles.api import exports as api_exports
+from casefiles.api import problems as api_problems
 
 admin.site.site_header = _("Case files")
 admin.site.site_title = _("Case files")
@@ -39,6 +40,8 @@ urlpatterns = [
     path("admin/webauthn/", include(second_factor.webauthn_urls)),
     path("admin/", admin.site.urls),
     path("api/", include("casefiles.api.urls")),
+    # Last: anything else under /api/ is a problem document, in DEBUG too.
+    re_path(r"^api/", api_problems.api_not_found),
 ]
 
 handler404 = "casefiles.api.problems.page_not_found"

@@ -88,3 +88,21 @@ def _no_counters_from_earlier_runs():
     from django.core.cache import cache
 
     cache.clear()
+
+
+def pytest_unconfigure(config):
+    """The very last line: what was skipped and why, grouped by reason, so a run that
+    lacked Chromium, poppler or PostgreSQL says so where people look."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter is not None else []
+    if not skipped:
+        return
+    reasons: dict[str, int] = {}
+    for report in skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    parts = sorted(reasons.items(), key=lambda item: -item[1])
+    reporter.write_line(
+        f"skipped {len(skipped)}: " + "; ".join(f"{count} {reason}" for reason, count in parts)
+    )

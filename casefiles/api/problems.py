@@ -6,11 +6,16 @@ Domain errors keep the command layer's message as `detail`: it is written for a 
 import json
 import logging
 from http import HTTPStatus
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.shortcuts import render
+from django.urls import Resolver404, ResolverMatch, resolve, reverse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers
 from rest_framework.views import set_rollback
@@ -114,6 +119,31 @@ def _domain(exc: CaseFileError, instance: str | None) -> HttpResponse:
     return problem_response(status, exc.message, kind=kind, title=title, instance=instance, **extra)
 
 
+def wants_html(request: HttpRequest | None) -> bool:
+    """A browser, which asks for a page first; API clients ask for JSON or anything."""
+    if request is None:
+        return False
+    accept = request.headers.get("Accept", "")
+    return "text/html" in accept.split(",")[0]
+
+
+def sign_in_page(request: HttpRequest, exc: exceptions.APIException) -> HttpResponse:
+    """What an anonymous browser gets instead of a bare 401 document: where to sign in."""
+    response = render(
+        request,
+        "casefiles/api/sign_in.html",
+        {
+            "detail": str(exc.detail),
+            "sign_in": f"{reverse('admin:login')}?{urlencode({'next': request.get_full_path()})}",
+            "docs": reverse("api:docs"),
+        },
+        status=exc.status_code,
+    )
+    if auth := getattr(exc, "auth_header", None):
+        response["WWW-Authenticate"] = auth
+    return response
+
+
 def _api(exc: exceptions.APIException, instance: str | None) -> HttpResponse:
     headers = {}
     if auth := getattr(exc, "auth_header", None):
@@ -158,6 +188,8 @@ def exception_handler(exc: Exception, context: dict) -> HttpResponse:
         exc = exceptions.PermissionDenied()
     if isinstance(exc, CaseFileError):
         return _domain(exc, instance)
+    if isinstance(exc, exceptions.NotAuthenticated) and wants_html(request):
+        return sign_in_page(getattr(request, "_request", request), exc)
     if isinstance(exc, exceptions.APIException):
         return _api(exc, instance)
     if isinstance(exc, blobs.BlobError):
@@ -179,6 +211,25 @@ def responses(*statuses: int) -> dict:
         (status, MEDIA_TYPE): OpenApiResponse(Problem, description=HTTPStatus(status).phrase)
         for status in statuses
     }
+
+
+@csrf_exempt  # it changes nothing, and a POST to a wrong URL must say so, not "CSRF"
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """The last pattern under /api/: an unknown API URL is a problem document in every
+    mode, DEBUG included (where Django would otherwise list every URL pattern)."""
+    path = request.path_info
+    if settings.APPEND_SLASH and not path.endswith("/") and request.method in ("GET", "HEAD"):
+        match = resolve_or_none(f"{path}/")
+        if match is not None and match.func is not api_not_found:
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+    return problem_response(404, f"there is no resource at {request.path}", instance=request.path)
+
+
+def resolve_or_none(path: str) -> ResolverMatch | None:
+    try:
+        return resolve(path)
+    except Resolver404:
+        return None
 
 
 def page_not_found(request, exception) -> HttpResponse:
