@@ -216,7 +216,15 @@ def document_ingest(*, ingestion_id: str) -> Ingestion:
     for allegation in document.allegations:
         case_id = _open_candidate(document, allegation, sha, text_sha, source_id, origins, chain)
         references.append(case_head(case_id).reference)
-    return _finish(job, Ingestion.INGESTED, source_id=source_id, case_references=references)
+    # The document is stored and its custody recorded either way; "not analysed:
+    # language X" tells the reader that no candidates were looked for.
+    return _finish(
+        job,
+        Ingestion.INGESTED,
+        reason=document.not_analysed or "",
+        source_id=source_id,
+        case_references=references,
+    )
 
 
 def _record_variant(source: Source, job: Ingestion, normalized: str) -> None:

@@ -48,6 +48,7 @@ class _Cue:
     # The cue counts only when a place more specific than a country is named right
     # after it ("committed war crimes in <town>"; "... in Ukraine" is a general charge).
     place_after: bool = False
+    lang: str = "en"
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,12 @@ def rules() -> _Rules:
                 default_victims=spec.get("default_victims", "people"),
                 has_victims=spec.get("victims", True),
                 cues=tuple(
-                    _Cue(compile_rule(c["pattern"]), c.get("title"), c.get("place_after", False))
+                    _Cue(
+                        compile_rule(c["pattern"]),
+                        c.get("title"),
+                        c.get("place_after", False),
+                        c.get("lang", "en"),
+                    )
                     for c in spec["cues"]
                 ),
                 suppressed_by=tuple(spec.get("suppressed_by", ())),
@@ -173,12 +179,14 @@ class _Hit:
     title: str | None
 
 
-def _sentence_hits(text: str, sentence: Sentence) -> dict[str, _Hit]:
+def _sentence_hits(text: str, sentence: Sentence, lang: str = "en") -> dict[str, _Hit]:
     r = rules()
     hits: dict[str, tuple[int, re.Match[str], str | None]] = {}
     question = text[sentence.start : sentence.end].rstrip("”\"’' ").endswith("?")
     for category in r.categories:
         for index, cue in enumerate(category.cues):
+            if cue.lang != lang:
+                continue
             match = next(
                 (
                     m
@@ -294,10 +302,15 @@ def _places(
 
 
 def _time(
-    text: str, ranges: list[tuple[int, int]], reference: date | None, ref_label: str, cue: Span
+    text: str,
+    ranges: list[tuple[int, int]],
+    reference: date | None,
+    ref_label: str,
+    cue: Span,
+    lang: str = "en",
 ) -> TimeRef | None:
     for start, end in ranges:
-        found = find_times(text, start, end, reference, ref_label)
+        found = find_times(text, start, end, reference, ref_label, lang)
         if found:
             # The expression nearest the act, not e.g. the date of the press release.
             return min(
@@ -353,7 +366,10 @@ def find_allegations(
     blocked: tuple[tuple[int, int], ...],
     reference: date | None,
     ref_label: str,
+    lang: str = "en",
 ) -> tuple[Allegation, ...]:
+    """Candidate allegations of a document in `lang` ("en", "uk" or "ru": the cues,
+    dates and case endings of that language)."""
     r = rules()
     per_category: dict[str, list[_Hit]] = {c.code: [] for c in r.categories}
     # Sentences whose passage says nothing of armed conflict: their mentions may add to
@@ -364,7 +380,7 @@ def find_allegations(
     restated: set[int] = set()
     previous: dict[str, _Hit] = {}
     for index, sentence in enumerate(sentences):
-        hits = _sentence_hits(text, sentence)
+        hits = _sentence_hits(text, sentence, lang)
         if not hits and previous and r.restatement:
             m = r.restatement.search(text, sentence.start, sentence.end)
             if m and _between_is_clear(excluded, sentences[index - 1].end, sentence.start):
@@ -390,7 +406,7 @@ def find_allegations(
                 gap = hit.sentence - last.sentence
                 near = gap <= _MERGE_GAP or (
                     gap <= _MERGE_GAP_NO_FACTS
-                    and not _has_facts(text, cur, blocked, reference, ref_label)
+                    and not _has_facts(text, cur, blocked, reference, ref_label, lang)
                 )
                 short = cur.end - sentences[clusters[-1][0].sentence].start <= _MAX_EXCERPT
                 if near and short and _between_is_clear(excluded, prev.end, cur.start):
@@ -418,6 +434,7 @@ def find_allegations(
                 f"{category.code}-{numbering[category.code]}",
                 reference,
                 ref_label,
+                lang,
             )
         )
     supported = [not all(h.sentence in weak for h in cluster) for _, cluster in drafts]
@@ -594,12 +611,13 @@ def _has_facts(
     blocked: tuple[tuple[int, int], ...],
     reference: date | None,
     ref_label: str,
+    lang: str = "en",
 ) -> bool:
     s, e = sentence.start, sentence.end
     return bool(
         _first_count(text, s, e)
         or find_places(text, s, e, blocked)
-        or find_times(text, s, e, reference, ref_label)
+        or find_times(text, s, e, reference, ref_label, lang)
     )
 
 
@@ -643,6 +661,7 @@ def _describe(
     key: str,
     reference: date | None,
     ref_label: str,
+    lang: str = "en",
 ) -> Allegation:
     first, last = cluster[0].sentence, cluster[-1].sentence
     excerpt = make_span(text, sentences[first].start, sentences[last].end)
@@ -686,7 +705,7 @@ def _describe(
             places,
         ),
         places=places,
-        time=_time(text, local, reference, ref_label, cluster[0].cue),
+        time=_time(text, local, reference, ref_label, cluster[0].cue, lang),
         victim_group=group[0].label if group else None,
         victim_count=count,
         victim_span=group[2] if group else None,

@@ -37,6 +37,9 @@ def document_candidates(document: Document, filename: str) -> dict[str, Any]:
         "file": filename,
         "extractor_version": document.extractor_version,
         "language": document.language,
+        # "not analysed: language X": no rules for its language, so no candidates were
+        # looked for (not: none found).
+        "not_analysed": document.not_analysed,
         "candidates": [candidate(a) for a in document.allegations],
     }
     return entry

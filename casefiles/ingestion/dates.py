@@ -1,8 +1,13 @@
-"""Dates and periods as stated in English text, resolved to ISO dates.
+"""Dates and periods as stated in English, Ukrainian or Russian text, resolved to ISO dates.
 
-A stated month or day without a year ("in March", "Oct. 29 last year") is resolved
-against a reference date: the publication date, or failing that the latest full date
-the text states. Without a reference it is left unresolved rather than guessed.
+A stated month or day without a year ("in March", "Oct. 29 last year", "у березні") is
+resolved against a reference date: the publication date, or failing that the latest
+full date the text states. Without a reference it is left unresolved rather than guessed.
+
+Ukrainian and Russian month names (in every case: "березня", "березні", "марте") come
+from dateparser's CLDR-based locale data, not from a hand-written list: a month is
+matched on the longest common prefix of the locale's full forms, plus a case ending.
+Numeric dates in these languages are day first (the locale's date order).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from .model import Span, TimeRef
 
@@ -171,12 +177,142 @@ def _candidates(text: str, start: int, end: int, reference: date | None, ref_lab
         )  # fmt: skip
 
 
+_MONTH_KEYS = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)  # fmt: skip
+CYRILLIC_LANGUAGES = ("uk", "ru")
+_YEAR_WORD = r"(?:\s*(?:року|р\.|рік|году|года|г\.|год))?"
+
+
+@dataclass(frozen=True)
+class _Locale:
+    month: re.Pattern[str]  # group 'm': a month name in any case
+    prefixes: tuple[tuple[str, int], ...]  # (lower-case prefix, month), longest first
+    full: re.Pattern[str]
+    month_year: re.Pattern[str]
+    day_month: re.Pattern[str]
+    bare_month: re.Pattern[str]
+    numeric: re.Pattern[str]
+    year: re.Pattern[str]
+
+
+def _common_prefix(words: list[str]) -> str:
+    prefix = words[0]
+    for w in words[1:]:
+        while not w.startswith(prefix):
+            prefix = prefix[:-1]
+    return prefix
+
+
+@cache
+def _locale(lang: str) -> _Locale:
+    from dateparser.languages import default_loader  # CLDR month names, loaded once
+
+    info = default_loader.get_locale(lang).info
+    alternatives: list[tuple[str, int]] = []
+    for number, key in enumerate(_MONTH_KEYS, start=1):
+        forms = [f.lower() for f in info[key] if len(f) >= 4 and not f.endswith(".")]
+        prefix = _common_prefix(forms) if forms else ""
+        if len(prefix) >= 3:
+            alternatives.append((prefix, number))
+        else:  # e.g. Russian "май", "мая": the forms as listed
+            alternatives += [(f.lower(), number) for f in info[key] if len(f) >= 3]
+    alternatives.sort(key=lambda a: -len(a[0]))
+    words = "|".join(re.escape(p) for p, _ in alternatives)
+    month = rf"(?P<m>(?:{words})[\u0400-\u04ff]{{0,4}})"
+    flags = re.IGNORECASE
+    return _Locale(
+        month=re.compile(rf"\b{month}\b", flags),
+        prefixes=tuple(alternatives),
+        full=re.compile(
+            rf"\b(?P<d>\d{{1,2}})\s+{month}\s+(?P<y>(?:19|20)\d{{2}})\b{_YEAR_WORD}", flags
+        ),
+        month_year=re.compile(rf"\b{month}\s+(?P<y>(?:19|20)\d{{2}})\b{_YEAR_WORD}", flags),
+        day_month=re.compile(rf"\b(?P<d>\d{{1,2}})\s+{month}\b(?!\s+\d)", flags),
+        bare_month=re.compile(
+            rf"\b(?:у|в|во|від|з|із|до|с|со|по|протягом|течение)\s+{month}\b(?!\s+\d)", flags
+        ),
+        numeric=re.compile(r"\b(?P<d>\d{1,2})\.(?P<mo>\d{1,2})\.(?P<y>(?:19|20)\d{2})\b"),
+        year=re.compile(
+            r"\b(?:у|в|во|з|із|с|до)\s+(?P<y>(?:19|20)\d{2})\s*"
+            r"(?:році|роках|року|году|годах|г\.)",
+            flags,
+        ),
+    )
+
+
+def _month_number(loc: _Locale, word: str) -> int | None:
+    lower = word.lower()
+    for prefix, number in loc.prefixes:
+        if lower.startswith(prefix):
+            return number
+    return None
+
+
+def _cyrillic_candidates(
+    text: str, start: int, end: int, reference: date | None, ref_label: str, lang: str
+):
+    loc = _locale(lang)
+    inferred = f"year inferred from {ref_label}"
+    for m in FULL_DATE.finditer(text, start, end):  # ISO dates
+        if m.group("iy") and (d := full_date(m)):
+            yield _Found(m.start(), m.end(), "date", d, d)
+    for m in loc.numeric.finditer(text, start, end):
+        if d := _safe_date(int(m["y"]), int(m["mo"]), int(m["d"])):
+            yield _Found(m.start(), m.end(), "date", d, d)
+    for m in loc.full.finditer(text, start, end):
+        month = _month_number(loc, m["m"])
+        if month and (d := _safe_date(int(m["y"]), month, int(m["d"]))):
+            yield _Found(m.start(), m.end(), "date", d, d)
+    for m in loc.month_year.finditer(text, start, end):
+        if month := _month_number(loc, m["m"]):
+            year = int(m["y"])
+            yield _Found(m.start(), m.end(), "month", date(year, month, 1), _month_end(year, month))
+    for m in loc.day_month.finditer(text, start, end):
+        month = _month_number(loc, m["m"])
+        if not (month and reference):
+            continue
+        if d := _safe_date(_year_for(month, int(m["d"]), reference), month, int(m["d"])):
+            yield _Found(m.start(), m.end(), "date", d, d, inferred)
+    for m in loc.bare_month.finditer(text, start, end):
+        month = _month_number(loc, m["m"])
+        if not (month and reference):
+            continue
+        year = _year_for(month, 1, reference)
+        yield _Found(
+            m.start("m"), m.end(), "month", date(year, month, 1), _month_end(year, month), inferred
+        )
+    for m in loc.year.finditer(text, start, end):
+        year = int(m["y"])
+        yield _Found(m.start("y"), m.end(), "year", date(year, 1, 1), date(year, 12, 31))
+
+
+def latest_full_date_any(text: str, lang: str | None) -> tuple[date, str] | None:
+    """The latest full date the text states, in its language's forms too."""
+    found = [(d, m.group(0)) for m in FULL_DATE.finditer(text) if (d := full_date(m))]
+    if lang in CYRILLIC_LANGUAGES:
+        found += [
+            (f.first, text[f.start : f.end])
+            for f in _cyrillic_candidates(text, 0, len(text), None, "", lang)
+            if f.kind == "date"
+        ]
+    return max(found) if found else None
+
+
 def find_times(
-    text: str, start: int, end: int, reference: date | None, ref_label: str = ""
+    text: str,
+    start: int,
+    end: int,
+    reference: date | None,
+    ref_label: str = "",
+    lang: str | None = None,
 ) -> list[TimeRef]:
     """Time expressions in text[start:end], in reading order, overlaps resolved longest-first."""
     found = sorted(
-        _candidates(text, start, end, reference, ref_label),
+        _cyrillic_candidates(text, start, end, reference, ref_label, lang)
+        if lang in CYRILLIC_LANGUAGES
+        else _candidates(text, start, end, reference, ref_label),
         key=lambda f: (f.start, -(f.end - f.start)),
     )
     chosen: list[_Found] = []

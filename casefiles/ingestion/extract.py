@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .allegations import find_allegations, link_reasons, should_link
-from .dates import latest_full_date
+from .dates import latest_full_date_any
 from .decode import UnreadableDocument, decode_text, sniff_media_type
 from .language import detect_language
 from .markup import html_main_text, markdown_to_text, normalize_newlines
@@ -29,9 +29,15 @@ from .metadata import (
 from .model import Allegation, Document, Origin, Place, Span, TimeRef
 from .text import make_span
 
-EXTRACTOR_VERSION = "casefiles-extract/1.3.0"
+EXTRACTOR_VERSION = "casefiles-extract/1.4.0"
+
+# Languages the cues, dates and place endings cover. A document detected in another
+# language is ingested (stored, metadata read) but not analysed, and says so; one whose
+# language cannot be told (too short, a list of names) is read with the English rules.
+ANALYSED_LANGUAGES = ("en", "uk", "ru")
 
 __all__ = [
+    "ANALYSED_LANGUAGES",
     "EXTRACTOR_VERSION",
     "Allegation",
     "Document",
@@ -107,24 +113,31 @@ def extract_text(
         except ValueError:
             pass
 
+    language = detect_language(text)
     url, url_span = (layout.url.text, layout.url) if layout.url else (None, None)
     if meta.get("url") and not url:
         url = meta["url"]
 
     if published_date:
         reference, ref_label = published_date, "the publication date"
-    elif latest := latest_full_date(text):
+    elif latest := latest_full_date_any(text, language):
         reference, ref_label = latest[0], f"the latest date in the text ('{latest[1]}')"
     else:
         reference, ref_label = None, ""
 
-    allegations = find_allegations(
-        text,
-        layout.sentences,
-        layout.excluded,
-        tuple(organisation_spans(text)),
-        reference,
-        ref_label,
+    analysed = language is None or language in ANALYSED_LANGUAGES
+    allegations = (
+        find_allegations(
+            text,
+            layout.sentences,
+            layout.excluded,
+            tuple(organisation_spans(text)),
+            reference,
+            ref_label,
+            language or "en",
+        )
+        if analysed
+        else ()
     )
     return Document(
         text=text,
@@ -142,7 +155,8 @@ def extract_text(
         published_span=published_span,
         url=url,
         url_span=url_span,
-        language=detect_language(text),
+        language=language,
+        not_analysed=None if analysed else f"not analysed: language {language}",
         origins=tuple(find_origins(text, layout)),
         boilerplate=tuple(make_span(text, s, e) for s, e, _ in layout.boilerplate),
         allegations=allegations,

@@ -100,3 +100,6 @@ class Document:
     boilerplate: tuple[Span, ...]
     allegations: tuple[Allegation, ...]
     extractor_version: str = ""
+    # "not analysed: language de": the text was stored but no rules exist for its
+    # language, so "no candidates" means nothing was looked for, not nothing found.
+    not_analysed: str | None = None

@@ -54,7 +54,11 @@ class Command(BaseCommand):
             )
             return
         for entry in documents:
-            self.stdout.write(f"{entry['file']}: {len(entry['candidates'])} candidate(s)")
+            self.stdout.write(
+                f"{entry['file']}: {entry['not_analysed']}"
+                if entry.get("not_analysed")
+                else f"{entry['file']}: {len(entry['candidates'])} candidate(s)"
+            )
             for c in entry["candidates"]:
                 where = ", ".join(c["places"])
                 when = c["date_from"] and f"{c['date_from']}..{c['date_to']}"

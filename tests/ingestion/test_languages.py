@@ -1,0 +1,101 @@
+"""Ukrainian and Russian extraction, and documents in languages the extractor does not
+handle.
+
+tests/ingestion/articles/three_incidents_{en,uk,ru}.txt is one article written for these
+tests (a shelled hospital in Izium on a stated day, a killing in Bucha in a stated month,
+torture in Kupiansk) and its Ukrainian and Russian translations: place names declined
+("в Ізюмі", "В Купянске"), month names in the genitive and locative ("14 березня",
+"в марте"), and Russian "пытались" (tried) beside "пытали" (tortured)."""
+
+from pathlib import Path
+
+import pytest
+
+from casefiles.ingestion.candidates import document_candidates
+from casefiles.ingestion.extract import extract_document, extract_text
+
+ARTICLES = Path(__file__).resolve().parent / "articles"
+
+
+def candidates(name: str) -> list[tuple]:
+    path = ARTICLES / name
+    entry = document_candidates(extract_document(path.read_bytes(), name), name)
+    return [
+        (tuple(c["categories"]), tuple(c["places"]), c["date_from"], c["date_to"])
+        for c in entry["candidates"]
+    ]
+
+
+def test_the_english_article_gives_three_incidents():
+    assert candidates("three_incidents_en.txt") == [
+        (("attack_on_protected_objects",), ("Izium",), "2022-03-14", "2022-03-14"),
+        (("wilful_killing",), ("Bucha",), "2022-03-01", "2022-03-31"),
+        (("torture",), ("Kupiansk",), "2022-09-01", "2022-09-30"),
+    ]
+
+
+@pytest.mark.parametrize("language", ["uk", "ru"])
+def test_a_translation_gives_the_same_candidates_as_the_english(language):
+    name = f"three_incidents_{language}.txt"
+    document = extract_document((ARTICLES / name).read_bytes(), name)
+    assert document.language == language
+    assert document.not_analysed is None
+    # Same categories, places (one canonical name) and dates.
+    assert candidates(name) == candidates("three_incidents_en.txt")
+
+
+def test_russian_tried_is_not_tortured():
+    doc = extract_text(
+        "Сводка\n\nВ Буче в марте 2022 года жители пытались выехать из города, "
+        "но российские военные открыли огонь по колонне мирных жителей.\n"
+    )
+    assert [a.category for a in doc.allegations] == ["attack_on_civilians"]
+
+
+def test_a_denial_in_ukrainian_is_not_an_allegation():
+    doc = extract_text(
+        "Заява командування\n\nКомандир бригади заявив, що його військові не "
+        "розстріляли жодних цивільних у Бучі під час війни.\n"
+    )
+    assert doc.allegations == ()
+
+
+GERMAN = (
+    "Bericht aus der Ukraine\n\n"
+    "Russische Soldaten haben im März 2022 in Butscha Zivilisten erschossen und "
+    "gefoltert, sagten die Bewohner der Stadt. Die Staatsanwaltschaft ermittelt wegen "
+    "Kriegsverbrechen, und die Leichen wurden von den Behörden untersucht. Die Armee "
+    "hat die Vorwürfe nicht kommentiert, aber die Zeugen haben ihre Aussagen gemacht.\n"
+)
+
+
+def test_a_language_without_rules_is_flagged_not_analysed_never_silently_empty():
+    doc = extract_text(GERMAN)
+    assert doc.language == "de"
+    assert doc.allegations == ()
+    assert doc.not_analysed == "not analysed: language de"
+    entry = document_candidates(doc, "bericht.txt")
+    assert entry["not_analysed"] == "not analysed: language de"
+
+
+def test_english_is_analysed():
+    path = ARTICLES / "three_incidents_en.txt"
+    assert extract_document(path.read_bytes(), path.name).not_analysed is None
+
+
+@pytest.mark.django_db
+def test_ingestion_stores_the_document_and_says_it_was_not_analysed(tmp_path, monkeypatch):
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from casefiles.models import CaseFile, Ingestion, Source
+
+    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
+    path = tmp_path / "bericht.txt"
+    path.write_text(GERMAN, encoding="utf-8")
+    call_command("ingest", str(path), stdout=__import__("io").StringIO())
+    job = Ingestion.objects.get(filename="bericht.txt")
+    assert job.status == Ingestion.INGESTED
+    assert job.reason == "not analysed: language de"
+    assert Source.objects.filter(filename="bericht.txt").exists()
+    assert not CaseFile.objects.exists()
