@@ -255,7 +255,7 @@ REST_FRAMEWORK: dict[str, object] = {
         "casefiles.api.visibility.CaseVisible",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["casefiles.api.filters.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "casefiles.api.pagination.Pages",
     "EXCEPTION_HANDLER": "casefiles.api.problems.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [

@@ -4,6 +4,8 @@ import json
 
 import django_filters
 from django import forms
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -29,9 +31,35 @@ def _list_has(field: str, value: str) -> Q:
     return Q(**{f"{field}__icontains": json.dumps(value)})
 
 
+# Query parameters every list takes besides its filters (casefiles/api/pagination.py).
+PAGING = ("page", "page_size")
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """DjangoFilterBackend, except that a query parameter no filter knows is refused (422)
+    instead of ignored: a misspelt filter must not silently return everything."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None:
+            known = {*filterset_class.base_filters, *PAGING}
+            unknown = sorted(set(request.query_params) - known)
+            if unknown:
+                raise ValidationError(
+                    {
+                        name: [f"unknown query parameter; known: {', '.join(sorted(known))}"]
+                        for name in unknown
+                    }
+                )
+        return super().filter_queryset(request, queryset, view)
+
+
 class CaseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        method="_search", label="text in the title, summary or a source excerpt"
+        method="_search", label="text in the title, summary or a source excerpt, or a reference"
+    )
+    reference = django_filters.CharFilter(
+        method="_reference", label="a case reference (CF-2026-000006), exactly"
     )
     state = django_filters.MultipleChoiceFilter(choices=CaseFile.STATE_CHOICES)
     category = django_filters.ChoiceFilter(
@@ -66,8 +94,14 @@ class CaseFilter(django_filters.FilterSet):
     def _search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         excerpts = CaseSource.objects.filter(case=OuterRef("pk"), excerpt__icontains=value)
         return queryset.filter(
-            Q(title__icontains=value) | Q(summary__icontains=value) | Q(Exists(excerpts))
+            Q(reference__iexact=value.strip())
+            | Q(title__icontains=value)
+            | Q(summary__icontains=value)
+            | Q(Exists(excerpts))
         )
+
+    def _reference(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(reference__iexact=value.strip())
 
     def _category(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(_list_has("categories", value))

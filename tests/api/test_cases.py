@@ -115,6 +115,27 @@ def test_bad_filter_values_are_422_problems(api):
     problem(api["documenter"].get("/api/cases/?page=99"), 404)
 
 
+def test_an_unknown_query_parameter_is_refused_not_ignored(api, actors):
+    """A misspelt filter used to return every case as if it had matched (issue 18)."""
+    open_case(actors["documenter"], title="Shelling of Irpin")
+    body = problem(api["documenter"].get("/api/cases/?stat=intake&q=Irpin"), 422, "invalid-request")
+    assert list(body["errors"]) == ["stat"]
+    assert "known: " in body["errors"]["stat"][0] and "state" in body["errors"]["stat"][0]
+    problem(api["documenter"].get("/api/sources/?titel=x"), 422, "invalid-request")
+    ok = api["documenter"].get("/api/cases/?state=intake&page=1&page_size=5&ordering=reference")
+    assert ok.status_code == 200
+
+
+def test_a_case_is_found_by_its_reference(api, actors):
+    wanted = open_case(actors["documenter"], title="Filtration camp in Olenivka")
+    open_case(actors["documenter"], title="Shelling of Irpin")
+    reference = api["documenter"].get(f"/api/cases/{wanted}/").json()["reference"]
+    for query in (f"reference={reference}", f"reference={reference.lower()}", f"q={reference}"):
+        found = api["documenter"].get(f"/api/cases/?{query}").json()["results"]
+        assert [row["id"] for row in found] == [wanted], query
+    assert api["documenter"].get("/api/cases/?reference=CF-1999-000001").json()["count"] == 0
+
+
 # --- open, read ---------------------------------------------------------------------------
 
 
