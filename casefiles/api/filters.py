@@ -4,10 +4,10 @@ import json
 
 import django_filters
 from django import forms
-from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.exceptions import ValidationError
 
 from casefiles.domain import taxonomy
 from casefiles.models import CaseFile, CaseSource, Source
