@@ -2,12 +2,14 @@
 
     .venv/bin/python bench/extract_time.py [--runs 50]
 
-For each seed article, its first 1,000 words (articles shorter than that are repeated
-up to 1,000 words, each copy with its own numbered line so nothing is cached by text),
-run through `extract_document` `--runs` times after one warm-up run (rules compiled,
-data files loaded: that is start-up, not per-document work). Prints the median and the
-slowest run per article and overall, and, as the anchor of the same run, the time of
-`str.split` over the same text (the floor of any per-document work).
+For each seed article and the English, Ukrainian and Russian test articles
+(tests/ingestion/articles/three_incidents_*.txt), its first 1,000 words (articles
+shorter than that are repeated up to 1,000 words, each copy with its own numbered line
+so nothing is cached by text), run through `extract_document` `--runs` times after one
+warm-up run (rules compiled, data files loaded: that is start-up, not per-document
+work; bench/extract_startup.py measures it). Prints the median and the slowest run per
+article and overall, and, as the anchor of the same run, the time of `str.split` over
+the same text (the floor of any per-document work).
 """
 
 import argparse
@@ -43,6 +45,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50)
     args = parser.parse_args()
     seeds = sorted((ROOT / "seeds").glob("*.txt"))
+    # The Ukrainian and Russian test articles (and their English original), cut or
+    # repeated to 1,000 words like the seeds.
+    seeds += sorted((ROOT / "tests" / "ingestion" / "articles").glob("three_incidents_*.txt"))
     every = []
     print(f"{EXTRACTOR_VERSION}, {args.runs} runs per article, {WORDS} words each")
     print("| article | candidates | median ms | max ms | str.split ms |")

@@ -1,80 +1,156 @@
-"""Place names from casefiles/data/gazetteer.json found in text.
+"""Place names found in text: the curated gazetteer and GeoNames' settlements of Ukraine
+and Russia.
 
-Ukrainian and Russian decline place names ("в Ізюмі", "у Бучі", "в Купянске",
-"з Гостомеля"): a Cyrillic name is matched on its stem (the name less a final vowel,
-soft sign or й) followed by at most three letters of case ending, and the match is
-mapped back to the name whose stem is the longest prefix of it. Names whose stem
-changes under declension (Київ -> Києві) need the declined form as an alias.
+Two sources, loaded once per process:
+
+* casefiles/data/gazetteer.json: curated entries (canonical English name, aliases,
+  region name, kind); they win over GeoNames for every name they list;
+* casefiles/data/geonames_ua_ru.json.gz: every populated place of Ukraine and Russia
+  with at least 500 inhabitants, with its Latin and Cyrillic names (GeoNames, CC BY 4.0;
+  see casefiles/data/GEONAMES-LICENSE.md; rebuilt by bench/build_gazetteer.py). Where
+  several places share a name, the most populous is taken.
+
+Matching is by lookup, not by one regular expression over ~60,000 names: every word
+that starts with a capital letter is tried with the words after it (up to the longest
+name), longest first, against the names (case-sensitive: proper nouns; apostrophes
+interchangeable). Ukrainian and Russian decline place names ("в Ізюмі", "у Бучі",
+"В Купянске", "з Гостомеля"): a one-word Cyrillic name is also found as its stem (the
+name less a final vowel, soft sign or й) followed by up to three Cyrillic letters of
+case ending. Names whose stem changes under declension (Київ -> Києві) need the
+declined form as an alias.
 """
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from .model import Place, Span
-from .resources import load
+from .resources import DATA_DIR, load
 
 _LOCATIVE = re.compile(
     r"\b(?:in|into|inside|across|throughout|в|у|на|по|во)\s+(?:the\s+)?$", re.IGNORECASE
 )
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _FINAL = re.compile(r"[аяоеєіиуюьйыї]$")
-_APOSTROPHES = "'’ʼ`"
-_ENDING = r"[\u0400-\u04ff]{0,3}"
+_ENDING = re.compile(r"[\u0400-\u04ff]{1,3}$")
+_APOSTROPHES = str.maketrans("", "", "'’ʼ`")
+_WORD = re.compile(r"[^\W\d_][\w'’ʼ`]*[^\W_]|[^\W\d_]")
+_JOIN = re.compile(r"[ \t-]+|-")  # what may separate the words of one name
+# Before a GeoNames-only name: a word that introduces a place. Thousands of settlements
+# share their name with a person (Vladimir, Anna), a unit (Azov) or a word (Human, an
+# old spelling of Uman): without such a word before it, a GeoNames name is not taken.
+_PLACE_BEFORE = re.compile(
+    r"(?:\b(?:in|near|at|from|outside|around|into|to|of|village|town|city|settlement"
+    r"|в|у|на|під|біля|поблизу|поблизу|з|із|до|від|под|около|возле|из|от|село|селі|селе"
+    r"|селище|селищі|місто|місті|город|городе|посёлок|посёлке|поселок|поселке)\s+)$",
+    re.IGNORECASE,
+)
+_MIN_STEM = 4  # a shorter stem (Сум-) matches too many words; curated names may be shorter
 
 # Lower rank = more specific; titles name the most specific place.
 KIND_RANK = {"village": 0, "town": 1, "city": 2, "region": 3, "country": 4}
 
 
-def _plain(name: str) -> str:
-    return "".join(ch for ch in name if ch not in _APOSTROPHES)
+@dataclass(frozen=True)
+class _Index:
+    by_name: dict[str, dict[str, Any]]
+    by_stem: dict[str, dict[str, Any]]
+    longest: int  # words in the longest name
+
+
+def _key(name: str) -> str:
+    return " ".join(name.translate(_APOSTROPHES).replace("-", " ").split())
 
 
 def _stem(name: str) -> str:
-    """The declinable stem of a one-word Cyrillic name; a longer name keeps its form."""
-    if " " in name or not _CYRILLIC.search(name):
-        return name
-    stem = _FINAL.sub("", name)
-    return stem if len(_plain(stem)) >= 3 else name
+    return _FINAL.sub("", name)
 
 
-def _piece(name: str) -> str:
-    """The regex for one name: apostrophes optional and interchangeable; Cyrillic
-    one-word names with a case ending."""
-    stem = _stem(name)
-    out = "".join(f"[{_APOSTROPHES}]?" if ch in _APOSTROPHES else re.escape(ch) for ch in stem)
-    return out + _ENDING if stem != name or (_CYRILLIC.search(name) and " " not in name) else out
+def _kind(population: int) -> str:
+    return "city" if population >= 100_000 else "town" if population >= 10_000 else "village"
+
+
+def _geonames() -> list[dict[str, Any]]:
+    raw = gzip.decompress((DATA_DIR / "geonames_ua_ru.json.gz").read_bytes())
+    data = json.loads(raw)
+    out = []
+    # Most populous first, so it keeps a name shared with smaller places.
+    for gid, name, lat, lon, country, admin1, population, aliases in sorted(
+        data["places"], key=lambda r: -r[6]
+    ):
+        out.append(
+            {
+                "name": name,
+                "aliases": aliases,
+                "kind": _kind(population),
+                "region": f"{country}-{admin1}",
+                "country": country,
+                "lat": lat,
+                "lon": lon,
+                "geonameid": gid,
+                "needs_context": True,
+            }
+        )
+    return out
 
 
 @cache
-def _index() -> tuple[re.Pattern[str], dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+def _index() -> _Index:
     by_name: dict[str, dict[str, Any]] = {}
     by_stem: dict[str, dict[str, Any]] = {}
-    for entry in load("gazetteer.json")["places"]:
-        for name in (entry["name"], *entry.get("aliases", ())):
-            by_name[_plain(name)] = entry
-            if _CYRILLIC.search(name) and " " not in name:
-                by_stem[_plain(_stem(name))] = entry
-    names = {
-        n for e in load("gazetteer.json")["places"] for n in (e["name"], *e.get("aliases", ()))
-    }
-    # Longest first so "Kursk region" wins over a shorter overlapping name.
-    ordered = sorted(names, key=len, reverse=True)
-    pattern = re.compile(r"(?<!\w)(?:" + "|".join(_piece(n) for n in ordered) + r")(?!\w)")
-    return pattern, by_name, by_stem
+    longest = 1
+    curated = load("gazetteer.json")["places"]
+    for source, entries in (("curated", curated), ("geonames", _geonames())):
+        for entry in entries:
+            for name in (entry["name"], *entry.get("aliases", ())):
+                key = _key(name)
+                if not key or key in by_name:
+                    continue
+                by_name[key] = entry
+                longest = max(longest, len(key.split()))
+                if _CYRILLIC.search(key) and " " not in key:
+                    stem = _stem(key)
+                    if len(stem) >= _MIN_STEM or (source == "curated" and len(stem) >= 3):
+                        by_stem.setdefault(stem, entry)
+    return _Index(by_name, by_stem, min(longest, 5))
 
 
-def _entry(found: str) -> dict[str, Any] | None:
-    _, by_name, by_stem = _index()
-    plain = _plain(found)
-    if plain in by_name:
-        return by_name[plain]
-    for k in range(len(plain), 2, -1):
-        if plain[:k] in by_stem:
-            return by_stem[plain[:k]]
+# Ukrainian locative and dative of nouns in -ка, -га, -ха: к/г/х become ц/з/с before -і
+# ("Лукашівка" -> "у Лукашівці", "Прага" -> "у Празі").
+_ALTERNATION = {"ці": "к", "зі": "г", "сі": "х"}
+
+
+def _declined(word: str, index: _Index) -> dict[str, Any] | None:
+    key = _key(word)
+    if not _CYRILLIC.search(key):
+        return None
+    if key[-2:] in _ALTERNATION and key[:-2] + _ALTERNATION[key[-2:]] in index.by_stem:
+        return index.by_stem[key[:-2] + _ALTERNATION[key[-2:]]]
+    for cut in range(0, 4):
+        stem = key[: len(key) - cut] if cut else key
+        if cut and not _ENDING.fullmatch(key[len(key) - cut :]):
+            break
+        if stem in index.by_stem:
+            return index.by_stem[stem]
     return None
+
+
+def _in_place_context(text: str, s: int, e: int, words: list[tuple[int, int]], last: int) -> bool:
+    """A GeoNames-only name counts after a word that introduces a place ("in", "near",
+    "village of", "біля", "в") and not as the first word of a longer proper name
+    ("New York Times", "Vladimir Putin": the next word capitalised)."""
+    if not _PLACE_BEFORE.search(text, max(0, s - 12), s):
+        return False
+    if last + 1 < len(words):
+        n0, _ = words[last + 1]
+        if text[e:n0] == " " and text[n0].isupper():
+            return False
+    return True
 
 
 def find_places(
@@ -82,17 +158,39 @@ def find_places(
 ) -> list[Place]:
     """Places named in text[start:end], in reading order; ``blocked`` spans (e.g. the
     "in Ukraine" of an organisation's name) are skipped."""
-    pattern = _index()[0]
+    index = _index()
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text, start, end)]
     out = []
-    for m in pattern.finditer(text, start, end):
-        if any(b0 < m.end() and m.start() < b1 for b0, b1 in blocked):
+    i = 0
+    while i < len(words):
+        s = words[i][0]
+        if not text[s].isupper():
+            i += 1
             continue
-        entry = _entry(m.group(0))
-        if entry is None:
+        found: tuple[dict[str, Any], int] | None = None
+        for n in range(min(index.longest, len(words) - i), 0, -1):
+            last = i + n - 1
+            if any(
+                not _JOIN.fullmatch(text[words[k][1] : words[k + 1][0]]) for k in range(i, last)
+            ):
+                continue
+            entry = index.by_name.get(_key(text[s : words[last][1]]))
+            if entry is None and n == 1:
+                entry = _declined(text[s : words[i][1]], index)
+            if entry is not None:
+                found = (entry, last)
+                break
+        if found is None:
+            i += 1
             continue
-        if entry.get("locative_only") and not _LOCATIVE.search(
-            text, max(0, m.start() - 12), m.start()
-        ):
+        entry, last = found
+        e = words[last][1]
+        i = last + 1
+        if any(b0 < e and s < b1 for b0, b1 in blocked):
+            continue
+        if entry.get("locative_only") and not _LOCATIVE.search(text, max(0, s - 12), s):
+            continue
+        if entry.get("needs_context") and not _in_place_context(text, s, e, words, last):
             continue
         out.append(
             Place(
@@ -100,7 +198,7 @@ def find_places(
                 country=entry["country"],
                 lat=entry["lat"],
                 lon=entry["lon"],
-                span=Span(m.start(), m.end(), m.group(0)),
+                span=Span(s, e, text[s:e]),
                 kind=entry["kind"],
                 region=entry["region"],
             )
