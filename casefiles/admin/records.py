@@ -153,6 +153,14 @@ class IngestionAdmin(RecordAdmin):
                 _("%(file)s is queued; its cases appear when it is processed.")
                 % {"file": job.filename},
             )
+        elif job.status == Ingestion.INGESTED and job.reason:
+            # Stored, but its language has no rules: "no cases" must not read as "nothing
+            # found" (docs/ingestion.md, "Ukrainian and Russian, and languages without rules").
+            messages.warning(
+                request,
+                _("%(file)s ingested, no candidates looked for: %(reason)s")
+                % {"file": job.filename, "reason": job.reason},
+            )
         elif job.status == Ingestion.INGESTED:
             messages.success(
                 request,

@@ -278,3 +278,32 @@ def test_index_shows_integrity_alerts_and_the_signing_key_to_auditors(
     client.force_login(users["documenter"])
     page = client.get("/admin/").content.decode()
     assert "Integrity alert" in page and signing_key().public.key_id not in page
+
+
+def test_an_upload_in_a_language_without_rules_says_no_candidates_were_looked_for(
+    as_user, monkeypatch
+):
+    """Not "cases opened: none", which would read as "nothing found"."""
+    from django.contrib.messages import get_messages
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import transaction
+
+    from casefiles.models import Ingestion
+
+    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
+    text = (
+        "Bericht aus der Ukraine\n\nRussische Soldaten haben im März 2022 in Butscha "
+        "Zivilisten erschossen, sagten die Bewohner der Stadt. Die Staatsanwaltschaft "
+        "ermittelt, und die Armee hat die Vorwürfe nicht kommentiert.\n"
+    )
+    client = as_user("documenter")
+    response = client.post(
+        reverse("admin:casefiles_ingestion_upload"),
+        {"document": SimpleUploadedFile("bericht.txt", text.encode(), "text/plain")},
+    )
+    assert response.status_code == 302
+    job = Ingestion.objects.get(filename="bericht.txt")
+    assert (job.status, job.reason) == ("ingested", "not analysed: language de")
+    shown = [str(m) for m in get_messages(response.wsgi_request)]
+    expected = "bericht.txt ingested, no candidates looked for: not analysed: language de"
+    assert shown == [expected], shown
