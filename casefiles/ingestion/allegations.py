@@ -159,15 +159,19 @@ def _party_patterns(data: dict[str, Any]) -> tuple[re.Pattern[str], ...]:
     """The perpetrator patterns, those naming a party ({adj}, {state}) once per party."""
     out: list[re.Pattern[str]] = []
     for pattern in data["perpetrators"]:
-        if "{adj}" not in pattern and "{state}" not in pattern:
+        if not any(slot in pattern for slot in ("{adj}", "{state}", "{adj_nom}")):
             out.append(compile_rule(pattern, 0))
             continue
         for party in data["parties"].values():
-            out.append(
-                compile_rule(
-                    pattern.replace("{adj}", party["adj"]).replace("{state}", party["state"]), 0
-                )
+            # {adj_nom}: the Ukrainian/Russian adjective in the nominative only, so the
+            # party is the subject ("російські військові розстріляли"), not the object
+            # ("розстріляли російських полонених").
+            expanded = (
+                pattern.replace("{adj}", party["adj"])
+                .replace("{state}", party["state"])
+                .replace("{adj_nom}", party["adj_nom"])
             )
+            out.append(compile_rule(expanded, 0))
     return tuple(out)
 
 

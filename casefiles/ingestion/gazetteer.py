@@ -16,8 +16,9 @@ name), longest first, against the names (case-sensitive: proper nouns; apostroph
 interchangeable). Ukrainian and Russian decline place names ("в Ізюмі", "у Бучі",
 "В Купянске", "з Гостомеля"): a one-word Cyrillic name is also found as its stem (the
 name less a final vowel, soft sign or й) followed by up to three Cyrillic letters of
-case ending. Names whose stem changes under declension (Київ -> Києві) need the
-declined form as an alias.
+case ending, and -ів/-їв names also with the vowel that alternates under declension
+(Харків -> у Харкові, Київ -> до Києва). Other stem changes need the declined form as an
+alias.
 """
 
 from __future__ import annotations
@@ -117,6 +118,10 @@ def _index() -> _Index:
                     stem = _stem(key)
                     if len(stem) >= _MIN_STEM or (source == "curated" and len(stem) >= 3):
                         by_stem.setdefault(stem, entry)
+                        # Ukrainian -ів/-їв names: і -> о, ї -> є when an ending is added
+                        # (Харків -> у Харкові, Київ -> до Києва).
+                        if key.endswith(("ів", "їв")):
+                            by_stem.setdefault(key[:-2] + ("ов" if key[-2] == "і" else "єв"), entry)
     return _Index(by_name, by_stem, min(longest, 5))
 
 

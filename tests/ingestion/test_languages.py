@@ -99,3 +99,50 @@ def test_ingestion_stores_the_document_and_says_it_was_not_analysed(tmp_path, mo
     assert job.reason == "not analysed: language de"
     assert Source.objects.filter(filename="bericht.txt").exists()
     assert not CaseFile.objects.exists()
+
+
+# One sentence per category, written for this test, in each language: the category, a
+# place where one is named (declined), and the accused named in the nominative.
+SENTENCES = [
+    ("uk", "У Бучі окупанти розстріляли трьох цивільних біля магазину.", "wilful_killing"),
+    ("ru", "В Буче оккупанты расстреляли троих мирных жителей у магазина.", "wilful_killing"),
+    ("uk", "Прокурори розслідують розстріл полонених біля Бахмута.", "killing_hors_de_combat"),
+    ("ru", "Прокуроры расследуют расстрел пленных возле Бахмута.", "killing_hors_de_combat"),
+    ("uk", "У підвалі школи окупанти облаштували катівню для мешканців села.", "torture"),
+    ("ru", "Свидетели рассказали о пытках в подвале, где военные держали жителей.", "torture"),
+    ("uk", "Російські військові вивезли дітей з Херсона під час окупації.", "unlawful_deportation"),
+    ("ru", "Десятки детей были вывезены военными из Херсона.", "unlawful_deportation"),
+    ("uk", "Полоненому солдату окупанти відрізали вухо, розповів боєць.", "mutilation"),
+    ("ru", "Пленному солдату оккупанты отрезали ухо, рассказал боец.", "mutilation"),
+    ("uk", "Російська армія завдала удару по лікарні в Харкові.", "attack_on_protected_objects"),
+    ("ru", "Российская армия нанесла удар по больнице в Харькове.", "attack_on_protected_objects"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "category"),
+    SENTENCES,
+    ids=[f"{language}-{category}" for language, _, category in SENTENCES],
+)
+def test_each_category_in_ukrainian_and_russian(language, sentence, category):
+    heading = "Звіт" if language == "uk" else "Отчёт"
+    doc = extract_text(f"{heading}\n\n{sentence}\n")
+    assert doc.language == language
+    assert [a.category for a in doc.allegations] == [category], sentence
+
+
+def test_the_accused_is_the_party_in_the_nominative_in_both_translations():
+    sides = []
+    for name in ("three_incidents_en.txt", "three_incidents_uk.txt", "three_incidents_ru.txt"):
+        doc = extract_document((ARTICLES / name).read_bytes(), name)
+        sides.append([a.perpetrator is not None for a in doc.allegations])
+        assert all("ussian" in a.perpetrator or "осі" in a.perpetrator or "осс" in a.perpetrator
+                   for a in doc.allegations if a.perpetrator)  # fmt: skip
+    assert sides[0] == sides[1] == sides[2] == [True, True, True]
+    # Mirror: the Ukrainian side accused; the Russian prisoners (genitive) are victims.
+    uk = extract_text(
+        "Звіт\n\nУкраїнські військові розстріляли російських полонених біля Бахмута.\n"
+    )
+    ru = extract_text("Отчёт\n\nУкраинские военные расстреляли российских пленных возле Бахмута.\n")
+    assert [a.perpetrator for a in uk.allegations] == ["Українські військові"]
+    assert [a.perpetrator for a in ru.allegations] == ["Украинские военные"]
