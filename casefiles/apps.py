@@ -11,6 +11,8 @@ class CasefilesConfig(AppConfig):
         # checks registers itself; tasks registers the tasks commands queue (commands.ports).
         from casefiles import checks, security_log, tasks  # noqa: F401
         from casefiles.roles import ensure_groups
+        from casefiles.search import ensure_sqlite_triggers
 
         post_migrate.connect(ensure_groups, sender=self)
+        post_migrate.connect(ensure_sqlite_triggers, sender=self)
         security_log.connect()

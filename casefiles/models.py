@@ -311,6 +311,9 @@ class Source(ReadModel):
     url = models.TextField(blank=True)
     language = models.CharField(max_length=10, blank=True)
     origins = models.JSONField(default=list)
+    # The stored text (the blob text_sha256), which full-text search indexes
+    # (casefiles/search.py).
+    text = models.TextField(blank=True, default="")
     extractor_version = models.CharField(max_length=100)
     ingested_at = models.DateTimeField()
     submitted_by = models.CharField(max_length=150)

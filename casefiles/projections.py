@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 from django.db import models, transaction
 
-from casefiles import statements
+from casefiles import blobs, statements
 from casefiles.domain import workflow
 from casefiles.domain.effects import Amend, Append, Change
 from casefiles.domain.events import REGISTRY
@@ -445,6 +445,7 @@ def _source_ingested(record: Record) -> None:
         url=meta["url"] or "",
         language=meta["language"] or "",
         origins=meta["origins"],
+        text=blobs.read(payload["text_sha256"]).decode("utf-8"),
         extractor_version=payload["extractor_version"],
         ingested_at=parse_time(record["occurred_at"]),
         submitted_by=payload["submitted_by"],

@@ -2,14 +2,14 @@
 other change is an action page calling its command (casefiles.admin.actions)."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext_lazy as _
 
 from casefiles import blobs, commands
@@ -24,6 +24,7 @@ from casefiles.domain import taxonomy, workflow
 from casefiles.domain.actors import CASE_WRITERS, LEGAL_REVIEWER, SUPERVISOR
 from casefiles.errors import CaseFileError, CriteriaNotMet, NotFound
 from casefiles.models import CaseFile, CaseSource, Source
+from casefiles.search import search_cases
 from casefiles.selectors import case_state
 
 WORKFLOW_FIELDS = [
@@ -134,20 +135,18 @@ class CaseFileAdmin(RecordAdmin):
             return f"{case.incident_from} – {case.incident_to}"
         return str(case.incident_from or "")
 
+    def get_changelist(self, request, **kwargs):
+        return RankedChangeList
+
     def get_search_results(self, request, queryset, search_term):
-        """Each word must match the reference, title, summary or a source excerpt. The
-        excerpt test is an EXISTS subquery, so a case with many sources appears once."""
-        for word in smart_split(search_term):
-            if word.startswith(('"', "'")) and word[0] == word[-1]:
-                word = unescape_string_literal(word)
-            excerpts = CaseSource.objects.filter(case=OuterRef("pk"), excerpt__icontains=word)
-            queryset = queryset.filter(
-                Q(reference__icontains=word)
-                | Q(title__icontains=word)
-                | Q(summary__icontains=word)
-                | Exists(excerpts)
-            )
-        return queryset, False
+        """The API's search (casefiles/search.py): words of the title, summary, notes or
+        the sources' stored text, ranked; also the exact reference, and the excerpt of a
+        source attached without a stored original (not in the index)."""
+        if not search_term.strip():
+            return queryset, False
+        excerpts = CaseSource.objects.filter(case=OuterRef("pk"), excerpt__icontains=search_term)
+        also = Q(reference__iexact=search_term.strip()) | Q(Exists(excerpts))
+        return search_cases(queryset, search_term, also=also), False
 
     # --- case page ------------------------------------------------------------------------
 
@@ -442,3 +441,12 @@ class CaseFileAdmin(RecordAdmin):
         response["X-Content-Type-Options"] = "nosniff"
         response["Content-Security-Policy"] = "sandbox"
         return response
+
+
+class RankedChangeList(ChangeList):
+    """A search lists the best matches first, unless a column's ordering is chosen."""
+
+    def get_ordering(self, request, queryset):
+        if ORDER_VAR not in self.params and "search_rank" in queryset.query.annotations:
+            return [F("search_rank").desc(nulls_last=True), "-updated_at", "-pk"]
+        return super().get_ordering(request, queryset)

@@ -12,7 +12,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from casefiles import commands, selectors
+from casefiles import commands, search, selectors
 from casefiles.api import problems
 from casefiles.api.base import command_response, run_on_case, validated
 from casefiles.api.filters import CaseFilter
@@ -86,6 +86,15 @@ class CaseListView(ListAPIView):
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        context = self.get_serializer_context()
+        if text := request.query_params.get("q"):
+            # The passages for this page only: a snippet is the costly part of a search.
+            context["snippets"] = search.snippets([case.pk for case in page], text)
+        serializer = self.get_serializer(page, many=True, context=context)
+        return self.get_paginated_response(serializer.data)
 
     @extend_schema(
         operation_id="cases_open",

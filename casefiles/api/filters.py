@@ -11,6 +11,7 @@ from rest_framework.exceptions import ValidationError
 
 from casefiles.domain import taxonomy
 from casefiles.models import CaseFile, CaseSource, Source
+from casefiles.search import search_cases
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -56,7 +57,8 @@ class StrictFilterBackend(DjangoFilterBackend):
 
 class CaseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        method="_search", label="text in the title, summary or a source excerpt, or a reference"
+        method="_search",
+        label="words in the title, summary, notes or sources' text (ranked), or a reference",
     )
     reference = django_filters.CharFilter(
         method="_reference", label="a case reference (CF-2026-000006), exactly"
@@ -92,12 +94,11 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.order_by(*(queryset.query.order_by or ("-updated_at",)), "id")
 
     def _search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Full text (casefiles/search.py), ranked; also the exact reference, and the
+        excerpt of a source attached without a stored original (not in the index)."""
         excerpts = CaseSource.objects.filter(case=OuterRef("pk"), excerpt__icontains=value)
-        return queryset.filter(
-            Q(reference__iexact=value.strip())
-            | Q(title__icontains=value)
-            | Q(summary__icontains=value)
-            | Q(Exists(excerpts))
+        return search_cases(
+            queryset, value, also=Q(reference__iexact=value.strip()) | Q(Exists(excerpts))
         )
 
     def _reference(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

@@ -256,6 +256,23 @@ class CommandResult(serializers.Serializer):
     events = EventRecord(many=True, help_text="the events the command appended")
 
 
+class SearchSnippet(serializers.Serializer):
+    text = serializers.CharField(help_text="the passage, plain text (never HTML)")
+    where = serializers.ChoiceField(choices=["case", "note", "source"])
+    source_title = serializers.CharField(help_text="the source's title when where=source")
+    highlights = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField(), min_length=2, max_length=2),
+        help_text="[start, end) character offsets of the matched words in text",
+    )
+
+
+class SearchHit(serializers.Serializer):
+    rank = serializers.FloatField(
+        allow_null=True, help_text="higher is better; null when only the reference matched"
+    )
+    snippet = SearchSnippet(allow_null=True)
+
+
 class CaseSummary(serializers.Serializer):
     id = serializers.UUIDField()
     reference = serializers.CharField()
@@ -279,11 +296,25 @@ class CaseSummary(serializers.Serializer):
         help_text="the team that alone may see the case; empty when not restricted"
     )
 
+    search = serializers.SerializerMethodField(
+        help_text="with ?q=: the rank and the best-matching passage; null otherwise"
+    )
+
     @extend_schema_field(UserRef(allow_null=True))
     def get_assignee(self, case) -> dict | None:
         if case.assignee_id is None:
             return None
         return {"id": case.assignee_id, "username": case.assignee_name}
+
+    @extend_schema_field(SearchHit(allow_null=True))
+    def get_search(self, case) -> dict | None:
+        if "snippets" not in self.context:
+            return None
+        snippet = self.context["snippets"].get(case.pk.hex)
+        return {
+            "rank": getattr(case, "search_rank", None),
+            "snippet": snippet.as_dict() if snippet else None,
+        }
 
 
 class AttachedSource(serializers.Serializer):

@@ -26,14 +26,14 @@ def ingest_documents(count: int, start: int = 0) -> None:
 
 
 def test_case_list(api, actors, django_assert_num_queries):
-    client = api["auditor"]
+    client, doc = api["auditor"], actors["documenter"]
     for n in range(3):
-        attach(actors["documenter"], open_case(actors["documenter"], title=f"C{n}"), ["NYT"])
-    small = queries(client, "/api/cases/?page_size=100&q=C")
+        attach(doc, open_case(doc, title=f"Shelling {n}"), ["NYT"])
+    small = queries(client, "/api/cases/?page_size=100&q=shelling")
     for n in range(3, 30):
-        attach(actors["documenter"], open_case(actors["documenter"], title=f"C{n}"), ["NYT"])
+        attach(doc, open_case(doc, title=f"Shelling {n}"), ["NYT"])
     with django_assert_num_queries(small):
-        response = client.get("/api/cases/?page_size=100&q=C")
+        response = client.get("/api/cases/?page_size=100&q=shelling")
     assert len(response.json()["results"]) == 30
 
 
