@@ -44,6 +44,12 @@ def read(sha256: str) -> bytes:
     return data
 
 
+def stored(sha256: str) -> bool:
+    """Whether the original `sha256` is in the store, intact (its bytes are hashed)."""
+    target = path_for(sha256)
+    return target.is_file() and sha256_of(target) == sha256
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as stream:

@@ -1,6 +1,6 @@
 """Helpers that drive cases through real commands (no shortcuts into read models)."""
 
-from casefiles import commands
+from casefiles import blobs, commands
 from casefiles.domain.actors import Actor
 from casefiles.selectors import case_state
 
@@ -30,6 +30,17 @@ def attach(actor, case_id, origins, title="Report", **extra):
         excerpt="…kill everyone we see…",
         **extra,
     )
+
+
+def attach_lost_original(actor, case_id, data: bytes) -> str:
+    """An exhibit whose original went missing from the blob store after it was attached
+    (a phantom hash cannot be attached any more); returns its hash."""
+    sha = blobs.put(data)
+    attach(actor, case_id, ["AP"], content_sha256=sha)
+    path = blobs.path_for(sha)
+    path.chmod(0o644)
+    path.unlink()
+    return sha
 
 
 def move(requester, supervisor, case_id, to_state):

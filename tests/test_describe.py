@@ -14,6 +14,7 @@ SAMPLES = {
     "CaseEdited": {"changes": {"title": {"old": "Draft", "new": "Looting"}}},
     "CaseAssigned": {"assignee": {"id": 1, "username": "dora"}, "previous": None},
     "SourceAttached": {"title": "AP report", "origins": ["Associated Press"]},
+    "ExhibitCompleted": {"content_sha256": "ab" * 32, "origins": ["Associated Press"]},
     "NoteAdded": {"text": "call the witness"},
     "TransitionRequested": {"from_state": "intake", "to_state": "sourcing", "reason": "ready"},
     "TransitionApproved": {"from_state": "intake", "to_state": "sourcing", "reason": "ok"},

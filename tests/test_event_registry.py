@@ -146,6 +146,18 @@ def _sequence(user_id: int) -> list[tuple[str, dict]]:
                 "excerpt": "strikes",
                 "content_sha256": None,
                 "published_on": "2026-03-03",
+                "metadata": None,
+            },
+        ),
+        (
+            "ExhibitCompleted",
+            {
+                "source_id": source,
+                "content_sha256": "12" * 32,
+                "metadata": {"title": "AP report", "origins": ["Associated Press"]},
+                "origins": ["Associated Press", "Reuters"],
+                "url": "https://a",
+                "published_on": "2026-03-03",
             },
         ),
         (
@@ -158,6 +170,7 @@ def _sequence(user_id: int) -> list[tuple[str, dict]]:
                 "excerpt": "",
                 "content_sha256": "ab" * 32,
                 "published_on": None,
+                "metadata": {"title": "Relay", "outlet": None},
             },
         ),
         (

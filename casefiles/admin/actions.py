@@ -158,6 +158,7 @@ def _run_source(actor: Actor, case: CaseState, data: dict, button: str) -> str:
     commands.source_attach(
         actor=actor,
         case_id=case.case_id,
+        source_id=data["source_id"],
         title=data["title"],
         url=data["url"],
         origins=data["origins"],

@@ -125,7 +125,16 @@ class NoteForm(forms.Form):
 
 
 class SourceForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=500)
+    source_id = forms.UUIDField(
+        label=_("Ingested source"),
+        required=False,
+        help_text=_(
+            "The id of an ingested document (Sources list): its original, title, web "
+            "address, date and origins are attached with it. Leave empty for a reference "
+            "without an original."
+        ),
+    )
+    title = forms.CharField(label=_("Title"), max_length=500, required=False)
     url = forms.CharField(label=_("Web address"), required=False, max_length=2000)
     origins = LinesField(
         label=_("Originating organisations"),

@@ -83,7 +83,11 @@ class CaseEditInput(Strict):
 
 
 class SourceAttachInput(Strict):
-    title = _text()
+    title = _text(
+        required=False,
+        default="",
+        help_text="required without source_id; an ingested source's own title otherwise",
+    )
     url = _text(required=False, default="")
     origins = _texts(
         required=False,
@@ -99,7 +103,8 @@ class SourceAttachInput(Strict):
         required=False,
         allow_null=True,
         default=None,
-        help_text="an ingested source's id, to attach it",
+        help_text="an ingested source's id, to attach it: its original, title, URL, "
+        "publication date, origins and metadata are copied (unless given)",
     )
 
 

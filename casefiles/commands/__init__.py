@@ -11,8 +11,8 @@ from casefiles.commands.cases import (
     case_open,
     criteria_waive,
     note_add,
-    source_attach,
 )
+from casefiles.commands.sources import source_attach
 from casefiles.commands.transitions import (
     transition_approve,
     transition_reject,

@@ -1,6 +1,5 @@
 """Commands that open and document a case."""
 
-import re
 import uuid
 from datetime import UTC, date, datetime
 
@@ -22,7 +21,6 @@ from casefiles.domain.events import (
     CASE_OPENED,
     CRITERIA_WAIVED,
     NOTE_ADDED,
-    SOURCE_ATTACHED,
 )
 from casefiles.domain.state import EDITABLE_FIELDS, LIST_FIELDS
 from casefiles.errors import InvalidCommand, PermissionDenied
@@ -31,7 +29,6 @@ from casefiles.models import CaseFile, IdempotencyRecord
 from casefiles.selectors import case_head
 
 LEGAL_FIELDS = ("outcome", "legal_qualification")
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
 TITLE_MAX = 500
 TEXT_MAX = 100_000
 
@@ -207,64 +204,6 @@ def case_edit(
     if not diff:
         return Outcome(case.case_id, case.version)
     return change.write(NewEvent(CASE_EDITED.name, {"changes": diff}))
-
-
-@command
-def source_attach(
-    *,
-    actor: Actor,
-    case_id: str | uuid.UUID,
-    title: str,
-    url: str = "",
-    origins=(),
-    excerpt: str = "",
-    content_sha256: str | None = None,
-    published_on=None,
-    source_id: str | uuid.UUID | None = None,
-    expected_version: int | None = None,
-    idempotency_key: str | None = None,
-) -> Outcome:
-    change = begin(
-        actor,
-        "source_attach",
-        case_id,
-        expected_version=expected_version,
-        idempotency_key=idempotency_key,
-        request=(
-            "source_attach",
-            str(case_id),
-            title,
-            url,
-            list(origins),
-            excerpt,
-            content_sha256,
-            str(published_on),
-        ),
-    )
-    case = change.case
-    if content_sha256 is not None and not SHA256.match(str(content_sha256)):
-        raise InvalidCommand("content_sha256 must be 64 lowercase hexadecimal characters")
-    if content_sha256 and any(s.content_sha256 == content_sha256 for s in case.sources):
-        raise InvalidCommand(f"this document is already attached to {case.reference}")
-    source_id = str(source_id or new_id())
-    if any(s.source_id == source_id for s in case.sources):
-        raise InvalidCommand(f"source {source_id} is already attached to {case.reference}")
-    payload = {
-        "source_id": source_id,
-        "title": require_text(title, "source title", max_length=TITLE_MAX),
-        "url": (url or "").strip(),
-        "origins": list(
-            dict.fromkeys(
-                require_text(o, "an originating organisation", max_length=200) for o in origins
-            )
-        ),
-        "excerpt": (excerpt or "").strip(),
-        "content_sha256": content_sha256,
-        "published_on": _date(published_on, "publication date"),
-    }
-    if len(payload["excerpt"]) > TEXT_MAX:
-        raise InvalidCommand(f"the excerpt is longer than {TEXT_MAX} characters")
-    return change.write(NewEvent(SOURCE_ATTACHED.name, payload))
 
 
 @command

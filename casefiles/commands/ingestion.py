@@ -6,7 +6,6 @@ same commands a person uses, as the system actor `ingest`.
 """
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -14,8 +13,8 @@ from typing import Any
 from casefiles import blobs, eventstore
 from casefiles.commands import ports
 from casefiles.commands.base import begin, command, write
-from casefiles.commands.cases import case_open, source_attach
-from casefiles.commands.sources import provenance_record
+from casefiles.commands.cases import case_open
+from casefiles.commands.sources import provenance_record, source_attach
 from casefiles.domain import workflow
 from casefiles.domain.actors import SYSTEM, Actor
 from casefiles.domain.events import (
@@ -24,6 +23,7 @@ from casefiles.domain.events import (
     SOURCE_INGESTED,
     SOURCE_VARIANT_RECEIVED,
 )
+from casefiles.domain.sources import origin_names, provenance_chain
 from casefiles.errors import NotFound
 from casefiles.eventstore import NewEvent
 from casefiles.ingestion.allegations import rules
@@ -34,7 +34,7 @@ from casefiles.ingestion.extract import (
     link_reasons,
     should_link,
 )
-from casefiles.ingestion.model import Allegation, Document, Origin, Place, Span, TimeRef
+from casefiles.ingestion.model import Allegation, Document, Place, Span, TimeRef
 from casefiles.models import CaseFile, Ingestion, Source
 from casefiles.selectors import case_head
 
@@ -206,12 +206,8 @@ def document_ingest(*, ingestion_id: str) -> Ingestion:
             )
         ],
     )
-    chain = provenance_chain(document.origins)
-    origins = list(
-        dict.fromkeys(
-            link["organisation"] for link in chain if link["role"] in workflow.ORIGIN_ROLES
-        )
-    )
+    chain = provenance_chain([asdict(origin) for origin in document.origins])
+    origins = origin_names(chain)
     references = []
     for allegation in document.allegations:
         case_id = _open_candidate(document, allegation, sha, text_sha, source_id, origins, chain)
@@ -249,32 +245,6 @@ def _record_variant(source: Source, job: Ingestion, normalized: str) -> None:
             )
         ],
     )
-
-
-def provenance_chain(origins: Iterable[Origin]) -> list[dict[str, str]]:
-    """The extractor's origins as a provenance chain. Who obtained, verified or
-    documented the material are its origins; an organisation that only reported or
-    relayed it is a relay. When the text names no such origin, whoever first published
-    the material (e.g. the Security Service of Ukraine on Telegram) is its origin."""
-    roles = {
-        "obtained": "obtained",
-        "verified": "verified",
-        "documented": "documented",
-        "captured": "captured",
-        "published": "published",
-        "relayed": "relayed",
-        "reported": "relayed",
-    }
-    chain = [
-        {"role": roles.get(origin.role, "relayed"), "organisation": origin.name}
-        for origin in origins
-    ]
-    if not any(link["role"] in workflow.ORIGIN_ROLES for link in chain):
-        chain = [
-            {**link, "role": "obtained"} if link["role"] == "published" else link for link in chain
-        ]
-    unique = list({(link["role"], link["organisation"]): link for link in chain}.values())
-    return unique
 
 
 def _open_candidate(

@@ -11,7 +11,8 @@ from casefiles.commands.base import (
     require_text,
     source_of,
 )
-from casefiles.commands.cases import case_open, source_attach
+from casefiles.commands.cases import case_open
+from casefiles.commands.sources import source_copy
 from casefiles.domain.actors import Actor
 from casefiles.domain.events import (
     CASE_ABSORBED,
@@ -81,7 +82,7 @@ def cases_merge(
     for source in other.case.sources:
         if source.source_id in present or (source.content_sha256 or "-") in present:
             continue
-        _copy_source(actor, case.case_id, source)
+        source_copy(actor=actor, case_id=case.case_id, source=source)
     # Read again: the attachments moved this case on.
     this = begin(actor, "cases_merge", case.case_id, role=this.role, writable=False)
     other.write(
@@ -138,7 +139,7 @@ def case_split(
         incident_to=case.incident_to,
     )
     for source in sources:
-        _copy_source(actor, new_case_id, source)
+        source_copy(actor=actor, case_id=new_case_id, source=source)
     new = begin(actor, "case_split", new_case_id, role=this.role, writable=False)
     new.write(
         NewEvent(
@@ -156,19 +157,4 @@ def case_split(
                 "reason": reason,
             },
         )
-    )
-
-
-def _copy_source(actor, case_id, source) -> None:
-    """Attach `source` (a SourceRef of another case) to `case_id` as it stands."""
-    source_attach(
-        actor=actor,
-        case_id=case_id,
-        source_id=source.source_id,
-        title=source.title,
-        url=source.url,
-        origins=source.origins,
-        excerpt=source.excerpt,
-        content_sha256=source.content_sha256,
-        published_on=source.published_on,
     )

@@ -41,6 +41,9 @@ PERMISSIONS: dict[str, Permission] = {
     "case_edit": Permission("edit a case", CASE_WRITERS),
     "case_edit_legal": Permission("record an outcome or legal qualification", LEGAL_DECIDERS),
     "source_attach": Permission("attach a source", (*CASE_WRITERS, SYSTEM)),
+    "exhibit_complete": Permission(
+        "complete an attached source with its original", (*CASE_WRITERS, SYSTEM)
+    ),
     "note_add": Permission("add a note", CASE_WRITERS),
     "case_assign": Permission("assign a case", (SUPERVISOR, DOCUMENTER)),
     "criteria_waive": Permission("waive entry criteria", (SUPERVISOR,)),

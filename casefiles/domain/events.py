@@ -38,6 +38,7 @@ CASE_EDITED = cases.CaseEdited
 CASE_ASSIGNED = cases.CaseAssigned
 NOTE_ADDED = cases.NoteAdded
 SOURCE_ATTACHED = sources.SourceAttached
+EXHIBIT_COMPLETED = sources.ExhibitCompleted
 TRANSITION_REQUESTED = transitions.TransitionRequested
 TRANSITION_APPROVED = transitions.TransitionApproved
 TRANSITION_REJECTED = transitions.TransitionRejected

@@ -102,6 +102,8 @@ class Digest:
                 "attached_at": when,
                 "grade": None,
             }
+        elif kind == "ExhibitCompleted" and payload["source_id"] in self.sources:
+            self.sources[payload["source_id"]].update(payload)
         elif kind == "PersonAdded" and payload["protected"]:
             self.protected.setdefault(payload["person_id"], None)
         elif kind == "SourceGraded" and payload["source_id"] in self.sources:

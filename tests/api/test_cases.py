@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from casefiles import blobs
 from casefiles.commands import case_assign, case_edit, source_attach
 from casefiles.domain.hashing import canonical_json
 from casefiles.models import CaseFile, Event
@@ -330,7 +331,7 @@ def test_sources_notes_and_transitions_with_if_match(api, actors):
             "origins": ["SBU"],
             "excerpt": "kill everyone",
             "published_on": "2022-04-01",
-            "content_sha256": "ab" * 32,
+            "content_sha256": blobs.put(b"intercept: kill everyone"),
         },
         format="json",
         HTTP_IF_MATCH='"2"',

@@ -11,7 +11,7 @@ from casefiles.models import Event, ExportJob
 from casefiles.selectors import case_state
 from casefiles.tasks import export_bundle
 from tests.export import tampering
-from tests.factories import attach, open_case
+from tests.factories import attach_lost_original, open_case
 
 pytestmark = pytest.mark.django_db
 
@@ -90,12 +90,12 @@ def test_a_failed_build_is_reported_with_its_reason(
     actors, users, django_capture_on_commit_callbacks
 ):
     case_id = open_case(actors["documenter"])
-    attach(actors["documenter"], case_id, ["AP"], content_sha256="e" * 64)
+    lost = attach_lost_original(actors["documenter"], case_id, b"lost original e")
     client = _client(users["auditor"])
     job = _request(client, case_id, django_capture_on_commit_callbacks).json()
     status = client.get(job["status_url"]).json()
     assert status["status"] == "failed"
-    assert f"the original {'e' * 64} is missing from the blob store" in status["reason"]
+    assert f"the original {lost} is missing from the blob store" in status["reason"]
     assert client.get(f"/api/exports/{job['id']}/download/").status_code == 409
     assert not Event.objects.filter(case_id=case_id, type="CaseExported").exists()
 

@@ -20,7 +20,7 @@ from casefiles.selectors import case_state, get_case_by_reference
 from casefiles.verify_export import Failed, Unpinned, referenced_sha256, verify
 from tests.export import tampering
 from tests.export.conftest import ORIGINAL_A, ORIGINAL_B
-from tests.factories import SUBMITTER, attach, open_case
+from tests.factories import SUBMITTER, attach_lost_original, open_case
 
 pytestmark = pytest.mark.django_db
 
@@ -146,10 +146,10 @@ def test_the_bundle_shows_the_case_at_the_version_it_started_from(
 
 def test_a_missing_original_stops_the_export(actors, tmp_path):
     case_id = open_case(actors["documenter"])
-    attach(actors["documenter"], case_id, ["AP"], content_sha256="c" * 64)
+    lost = attach_lost_original(actors["documenter"], case_id, b"lost original c")
     with open(tmp_path / "x.zip", "wb") as out, pytest.raises(ExportError) as error:
         export_case(case_id, exported_by="aud", out=out)
-    assert f"the original {'c' * 64} is missing from the blob store" in error.value.message
+    assert f"the original {lost} is missing from the blob store" in error.value.message
 
 
 # ---------------------------------------------------------------- tampering, one at a time

@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 from casefiles.models import Event
 from casefiles.selectors import case_state
 from tests.export import tampering
-from tests.factories import attach, open_case
+from tests.factories import attach_lost_original, open_case
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,7 @@ def test_export_case_refuses_clearly(case_id, users, tmp_path, args, message):
 
 def test_a_failed_export_leaves_no_file_and_no_record(actors, tmp_path):
     case_id = open_case(actors["documenter"])
-    attach(actors["documenter"], case_id, ["AP"], content_sha256="d" * 64)
+    attach_lost_original(actors["documenter"], case_id, b"lost original d")
     with pytest.raises(CommandError, match="is missing from the blob store"):
         call_command("export_case", case_id, "--out", str(tmp_path / "case.zip"), "--user", "aud")
     assert [p.name for p in tmp_path.iterdir() if p.suffix in (".zip", ".partial")] == []

@@ -10,8 +10,19 @@ from casefiles.domain.wording import value
 
 @register
 class SourceAttached(EventType):
-    schema = 1
-    required = ("source_id", "title", "url", "origins", "excerpt", "content_sha256", "published_on")
+    # Schema 2 adds `metadata` (what ingestion recorded of an ingested source, or null
+    # for a reference without an original); schema 1 events replay unchanged.
+    schema = 2
+    required = (
+        "source_id",
+        "title",
+        "url",
+        "origins",
+        "excerpt",
+        "content_sha256",
+        "published_on",
+        "metadata",
+    )
 
     def effect(self, p: Payload, e: Payload) -> Effect:
         return {
@@ -32,7 +43,38 @@ class SourceAttached(EventType):
 
     def describe(self, p: Payload) -> str:
         origins = ", ".join(p["origins"]) or "origin not stated"
-        return f"Attached source {value('title', p['title'])} ({origins})"
+        original = (
+            f"; original SHA-256 {p['content_sha256'][:12]}…"
+            if p.get("content_sha256")
+            else "; no stored original"
+        )
+        return f"Attached source {value('title', p['title'])} ({origins}{original})"
+
+
+@register
+class ExhibitCompleted(EventType):
+    """An attachment recorded without its original, bound to the ingested source it
+    named by id: the hash and metadata it lacked, and origins, URL and publication date
+    where it had none."""
+
+    schema = 1
+    required = ("source_id", "content_sha256", "metadata", "origins", "url", "published_on")
+
+    def effect(self, p: Payload, e: Payload) -> Effect:
+        changes = {
+            "content_sha256": p["content_sha256"],
+            "origins": tuple(p["origins"]),
+            "url": p["url"],
+            "published_on": p["published_on"],
+        }
+        return {"sources": Amend("source_id", p["source_id"], changes)}
+
+    def describe(self, p: Payload) -> str:
+        origins = ", ".join(p["origins"]) or "origin not stated"
+        return (
+            f"Completed an attached source with its ingested original "
+            f"(SHA-256 {p['content_sha256'][:12]}…; {origins})"
+        )
 
 
 @register
