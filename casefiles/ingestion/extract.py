@@ -29,7 +29,7 @@ from .metadata import (
 from .model import Allegation, Document, Origin, Place, Span, TimeRef
 from .text import make_span
 
-EXTRACTOR_VERSION = "casefiles-extract/1.6.0"
+EXTRACTOR_VERSION = "casefiles-extract/1.7.0"
 
 # Languages the cues, dates and place endings cover. A document detected in another
 # language is ingested (stored, metadata read) but not analysed, and says so; one whose

@@ -146,3 +146,19 @@ def test_the_accused_is_the_party_in_the_nominative_in_both_translations():
     ru = extract_text("Отчёт\n\nУкраинские военные расстреляли российских пленных возле Бахмута.\n")
     assert [a.perpetrator for a in uk.allegations] == ["Українські військові"]
     assert [a.perpetrator for a in ru.allegations] == ["Украинские военные"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Право\n\nВбивство цивільних під час війни є воєнним злочином згідно з Римським "
+        "статутом.\n",
+        "Право\n\nУбийство мирных жителей во время войны является военным преступлением "
+        "согласно Римскому статуту.\n",
+    ],
+    ids=["uk", "ru"],
+)
+def test_a_statement_of_the_law_in_ukrainian_or_russian_is_not_an_allegation(text):
+    doc = extract_text(text)
+    assert doc.language in ("uk", "ru")
+    assert doc.allegations == ()
