@@ -162,3 +162,27 @@ def test_a_statement_of_the_law_in_ukrainian_or_russian_is_not_an_allegation(tex
     doc = extract_text(text)
     assert doc.language in ("uk", "ru")
     assert doc.allegations == ()
+
+
+def test_a_ukrainian_html_page_takes_the_year_of_a_bare_month_from_its_publication_date():
+    """trafilatura reads the page's date (with htmldate, original date first); "у березні"
+    in a page published in January 2023 is March 2022, and says how the year was found."""
+    page = (
+        '<!doctype html><html lang="uk"><head><meta charset="utf-8">'
+        "<title>Свідчення мешканців Ізюма</title>"
+        '<meta property="article:published_time" content="2023-01-20T10:00:00+02:00">'
+        "</head><body><article><h1>Свідчення мешканців Ізюма</h1>"
+        "<p>Мешканці Ізюма розповіли нашим кореспондентам про події минулого року, коли "
+        "місто було під окупацією.</p>"
+        "<p>У березні російська артилерія обстріляла лікарню в Ізюмі, коли всередині були "
+        "пацієнти, розповіли лікарі.</p>"
+        "<p>Обласна прокуратура повідомила, що розслідує цей випадок.</p>"
+        "</article></body></html>"
+    )
+    doc = extract_document(page.encode(), "svidchennia.html")
+    assert (doc.language, doc.published) == ("uk", "2023-01-20")
+    (attack,) = doc.allegations
+    assert attack.category == "attack_on_protected_objects"
+    assert [p.name for p in attack.places] == ["Izium"]
+    assert (attack.time.start, attack.time.end) == ("2022-03-01", "2022-03-31")
+    assert attack.time.note == "year inferred from the publication date"
