@@ -148,7 +148,7 @@ QUERIES = {
 def measure(token: str, rounds: int) -> None:
     from django.test import Client
 
-    client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    client = Client(HTTP_AUTHORIZATION=f"Token {token}", HTTP_HOST="localhost")
     paths = {"anchor: first page, no q": "/api/cases/"}
     paths.update({name: f"/api/cases/?q={query}" for name, query in QUERIES.items()})
     for path in paths.values():  # warm up caches and plans

@@ -68,7 +68,7 @@ def search_cases(queryset: QuerySet, text: str, *, also: Q | None = None) -> Que
     if not text:
         return queryset.filter(also) if also is not None else queryset.none()
     if connection.vendor == "postgresql":
-        matching, rank = _postgres(text)
+        matching, rank = _postgres_ranked(text)
     else:
         query = fts_query(text)
         if not query:
@@ -84,30 +84,38 @@ def search_cases(queryset: QuerySet, text: str, *, also: Q | None = None) -> Que
     )
 
 
-_PG_MATCHES = """
-    SELECT c.id FROM casefiles_casefile c WHERE c.search @@ casefiles_search_query(%s)
-    UNION SELECT n.case_id FROM casefiles_casenote n WHERE n.search @@ casefiles_search_query(%s)
-    UNION SELECT cs.case_id FROM casefiles_casesource cs
-        JOIN casefiles_source s ON s.id = cs.source_id
-        WHERE s.search @@ casefiles_search_query(%s)
+# Matches ranked at once, cost in proportion to the matches (each match's rank computed
+# once, from the stored tsvector), then joined to the list by position.
+_PG_RANKED = """
+    WITH q AS (SELECT casefiles_search_query(%s) AS query)
+    SELECT case_id, max(r) AS rank FROM (
+        SELECT c.id AS case_id, ts_rank(c.search, q.query) AS r
+            FROM casefiles_casefile c, q WHERE c.search @@ q.query
+        UNION ALL SELECT n.case_id, ts_rank(n.search, q.query)
+            FROM casefiles_casenote n, q WHERE n.search @@ q.query
+        UNION ALL SELECT cs.case_id, ts_rank(s.search, q.query)
+            FROM casefiles_source s JOIN casefiles_casesource cs ON cs.source_id = s.id, q
+            WHERE s.search @@ q.query
+    ) hits
+    GROUP BY case_id ORDER BY rank DESC, case_id LIMIT %s
 """
-_PG_RANK = """(
-    SELECT max(r) FROM (
-        SELECT ts_rank(c.search, casefiles_search_query(%s)) AS r FROM casefiles_casefile c
-            WHERE c.id = casefiles_casefile.id
-        UNION ALL SELECT ts_rank(n.search, casefiles_search_query(%s)) FROM casefiles_casenote n
-            WHERE n.case_id = casefiles_casefile.id AND n.search @@ casefiles_search_query(%s)
-        UNION ALL SELECT ts_rank(s.search, casefiles_search_query(%s)) FROM casefiles_casesource cs
-            JOIN casefiles_source s ON s.id = cs.source_id
-            WHERE cs.case_id = casefiles_casefile.id AND s.search @@ casefiles_search_query(%s)
-    ) ranks
-)"""
+# The most matches one search lists (best first); docs/api.md says so.
+MAX_MATCHES = 5_000
 
 
-def _postgres(text: str) -> tuple[RawSQL, RawSQL]:
+def _postgres_ranked(text: str) -> tuple[RawSQL, RawSQL]:
+    with connection.cursor() as cursor:
+        cursor.execute(_PG_RANKED, [text, MAX_MATCHES])
+        rows = cursor.fetchall()
+    ids = [str(case_id) for case_id, _ in rows]
+    ranks = [float(rank) for _, rank in rows]
     return (
-        RawSQL(_PG_MATCHES, [text] * 3),
-        RawSQL(_PG_RANK, [text] * 5, output_field=FloatField()),
+        RawSQL("SELECT unnest(%s::uuid[])", [ids]),
+        RawSQL(
+            "(%s::float8[])[array_position(%s::uuid[], casefiles_casefile.id)]",
+            [ranks, ids],
+            output_field=FloatField(),
+        ),
     )
 
 
