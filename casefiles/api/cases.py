@@ -19,6 +19,7 @@ from casefiles.api.filters import CaseFilter
 from casefiles.api.headers import IDEMPOTENCY, IF_MATCH, etag, etag_header, idempotency_key
 from casefiles.api.selectors import case_events
 from casefiles.api.serializers import (
+    AssignInput,
     CaseDetail,
     CaseEditInput,
     CaseOpenInput,
@@ -28,6 +29,7 @@ from casefiles.api.serializers import (
     NoteInput,
     SourceAttachInput,
     TransitionInput,
+    WaiverInput,
 )
 from casefiles.compartments import visible_cases, without_hidden_references
 from casefiles.domain.state import CaseState
@@ -205,6 +207,34 @@ class CaseNotesView(APIView):
     )
     def post(self, request, case_id: uuid.UUID):
         return run_on_case(request, commands.note_add, NoteInput, status=201, case_id=case_id)
+
+
+class CaseAssignmentView(APIView):
+    @extend_schema(
+        operation_id="cases_assign",
+        request=AssignInput,
+        parameters=[IF_MATCH, IDEMPOTENCY, etag_header(200)],
+        responses=_written(200),
+        description="Assign the case to a person who works cases (case_assign); "
+        "`assignee: null` unassigns.",
+    )
+    def post(self, request, case_id: uuid.UUID):
+        return run_on_case(request, commands.case_assign, AssignInput, case_id=case_id)
+
+
+class CaseWaiversView(APIView):
+    @extend_schema(
+        operation_id="cases_waive_criteria",
+        request=WaiverInput,
+        parameters=[IF_MATCH, IDEMPOTENCY, etag_header(201)],
+        responses=_written(201),
+        description="A supervisor's recorded waiver of the independent-sources criterion "
+        "of legal review (criteria_waive), with the reason.",
+    )
+    def post(self, request, case_id: uuid.UUID):
+        return run_on_case(
+            request, commands.criteria_waive, WaiverInput, status=201, case_id=case_id
+        )
 
 
 class CaseTransitionsView(APIView):

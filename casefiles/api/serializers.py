@@ -112,6 +112,24 @@ class NoteInput(Strict):
     text = _text()
 
 
+class AssignInput(Strict):
+    assignee = serializers.IntegerField(
+        allow_null=True,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="the user id of a documenter, legal reviewer or supervisor; null unassigns",
+    )
+
+
+class WaiverInput(Strict):
+    reason = _text()
+    to_state = serializers.ChoiceField(
+        choices=[workflow.LEGAL_REVIEW],
+        default=workflow.LEGAL_REVIEW,
+        help_text="the state whose independent-sources criterion is waived",
+    )
+
+
 class TransitionInput(Strict):
     to_state = serializers.ChoiceField(choices=workflow.STATES)
     reason = _text()

@@ -36,6 +36,12 @@ urlpatterns = [
     path("cases/<uuid:case_id>/sources/", cases.CaseSourcesView.as_view(), name="case-sources"),
     path("cases/<uuid:case_id>/notes/", cases.CaseNotesView.as_view(), name="case-notes"),
     path(
+        "cases/<uuid:case_id>/assignment/",
+        cases.CaseAssignmentView.as_view(),
+        name="case-assignment",
+    ),
+    path("cases/<uuid:case_id>/waivers/", cases.CaseWaiversView.as_view(), name="case-waivers"),
+    path(
         "cases/<uuid:case_id>/transitions/",
         cases.CaseTransitionsView.as_view(),
         name="case-transitions",

@@ -486,3 +486,79 @@ def test_problem_bodies_are_json_with_the_rfc_9457_members(api, actors):
     body = json.loads(response.content)
     assert set(body) == {"type", "title", "status", "detail", "instance"}
     assert body["instance"] == f"/api/cases/{case_id}/notes/"
+
+
+# --- assignment and waivers (commands that were reachable only in the admin) -------------------
+
+
+def test_a_case_is_assigned_and_unassigned_over_the_api(api, actors, users):
+    case_id = open_case(actors["documenter"])
+    client = api["supervisor"]
+    response = client.post(
+        f"/api/cases/{case_id}/assignment/",
+        {"assignee": users["legal"].pk},
+        format="json",
+        HTTP_IF_MATCH='"1"',
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["events"][0]["type"] == "CaseAssigned"
+    assert CaseFile.objects.get(pk=case_id).assignee_id == users["legal"].pk
+    # The stale version is refused; unassigning with the current one works.
+    problem(
+        client.post(
+            f"/api/cases/{case_id}/assignment/",
+            {"assignee": None},
+            format="json",
+            HTTP_IF_MATCH='"1"',
+        ),
+        412,
+        "stale-version",
+    )
+    response = client.post(
+        f"/api/cases/{case_id}/assignment/", {"assignee": None}, format="json", HTTP_IF_MATCH='"2"'
+    )
+    assert response.status_code == 200 and CaseFile.objects.get(pk=case_id).assignee_id is None
+    # An auditor changes nothing; an assignee who does not work cases is refused.
+    problem(
+        api["auditor"].post(
+            f"/api/cases/{case_id}/assignment/",
+            {"assignee": users["legal"].pk},
+            format="json",
+            HTTP_IF_MATCH='"3"',
+        ),
+        403,
+    )
+    problem(
+        client.post(
+            f"/api/cases/{case_id}/assignment/",
+            {"assignee": users["auditor"].pk},
+            format="json",
+            HTTP_IF_MATCH='"3"',
+        ),
+        422,
+    )
+    assert Event.objects.filter(case_id=case_id).count() == 3
+
+
+def test_a_supervisor_waives_the_criterion_over_the_api_and_nobody_else(api, actors):
+    case_id = open_case(actors["documenter"])
+    body = {"reason": "the only surviving witness; a second source cannot exist"}
+    problem(
+        api["documenter"].post(
+            f"/api/cases/{case_id}/waivers/", body, format="json", HTTP_IF_MATCH='"1"'
+        ),
+        403,
+    )
+    problem(
+        api["supervisor"].post(
+            f"/api/cases/{case_id}/waivers/", {}, format="json", HTTP_IF_MATCH='"1"'
+        ),
+        422,
+        "invalid-request",
+    )
+    response = api["supervisor"].post(
+        f"/api/cases/{case_id}/waivers/", body, format="json", HTTP_IF_MATCH='"1"'
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["events"][0]["type"] == "CriteriaWaived"
+    assert response.json()["events"][0]["payload"]["reason"] == body["reason"]
