@@ -181,6 +181,8 @@ class CaseFile(ReadModel):
     # access_restricted); "" means not restricted (casefiles/compartments.py).
     restricted_to = models.CharField(max_length=150, blank=True, default="", db_index=True)
     restriction_pending = models.JSONField(null=True, blank=True)
+    discarded = models.JSONField(null=True, blank=True)
+    merge_pending = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-updated_at"]

@@ -412,6 +412,11 @@ def _approved(record: Record) -> None:
     _decide(record, TransitionRequest.APPROVED)
 
 
+@handles("CaseReopened")
+def _reopened(record: Record) -> None:
+    _decide(record, TransitionRequest.APPROVED)
+
+
 @handles("TransitionRejected")
 def _rejected(record: Record) -> None:
     _decide(record, TransitionRequest.REJECTED)

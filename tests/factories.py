@@ -61,3 +61,51 @@ def histories(actor, cases=3, notes=4):
             commands.note_add(actor=actor, case_id=case_id, text=f"note {i}")
         ids.append(case_id)
     return ids
+
+
+def suggest_link(case_a, case_b, reasons=("same place, same day",)):
+    """A suggested link between two cases, written as ingestion writes it (the system
+    actor `ingest`, one LinkSuggested on each case); returns the link id."""
+    import uuid
+
+    from django.db import transaction
+
+    from casefiles.commands.base import begin
+    from casefiles.domain.actors import SYSTEM, Actor
+    from casefiles.domain.events import LINK_SUGGESTED
+    from casefiles.eventstore import NewEvent
+
+    ingest = Actor.system("ingest")
+    link_id = str(uuid.uuid4())
+    with transaction.atomic():
+        this = begin(ingest, None, case_a, role=SYSTEM, writable=False)
+        other = begin(ingest, None, case_b, role=SYSTEM, writable=False)
+        for change, counterpart in ((this, other), (other, this)):
+            change.write(
+                NewEvent(
+                    LINK_SUGGESTED.name,
+                    {
+                        "link_id": link_id,
+                        "other_case_id": counterpart.case_id,
+                        "other_reference": counterpart.case.reference,
+                        "reasons": list(reasons),
+                    },
+                )
+            )
+    return link_id
+
+
+def close(documenter, legal, supervisor, case_id):
+    """Walk a case from intake to closed through real requests and approvals."""
+    move(documenter, supervisor, case_id, "sourcing")
+    attach(documenter, case_id, ["The New York Times"])
+    move(documenter, supervisor, case_id, "corroboration")
+    attach(documenter, case_id, ["UN Human Rights Monitoring Mission in Ukraine"])
+    move(legal, supervisor, case_id, "legal_review")
+    commands.case_edit(
+        actor=legal,
+        case_id=case_id,
+        outcome="referred",
+        legal_qualification="Referred to the national prosecutor under art. 8(2)(a)(i).",
+    )
+    return move(legal, supervisor, case_id, "closed")

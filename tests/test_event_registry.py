@@ -108,8 +108,9 @@ def _id() -> str:
 def _sequence(user_id: int) -> list[tuple[str, dict]]:
     """One event of every case type (several of some), each valid after the previous."""
     source, fact, qualification, link, other = _id(), _id(), _id(), _id(), _id()
-    requests = [_id() for _ in range(6)]
+    requests = [_id() for _ in range(9)]
     move = {"from_state": "intake", "to_state": "sourcing", "reason": "ready"}
+    reopen = {"from_state": "closed", "to_state": "legal_review", "reason": "new witness"}
     return [
         (
             "CaseOpened",
@@ -302,6 +303,48 @@ def _sequence(user_id: int) -> list[tuple[str, dict]]:
         ),
         ("RestrictionLifted", {"request_id": requests[5], "team": "kharkiv", "reason": "ok"}),
         ("CaseAssigned", {"assignee": None, "previous": {"id": user_id, "username": "reg-doc"}}),
+        ("CandidateDiscarded", {"reason": "not an incident"}),
+        ("CandidateRestored", {"reason": "it is one"}),
+        ("TransitionRequested", {"request_id": requests[6], **reopen}),
+        ("CaseReopened", {"request_id": requests[6], **reopen}),
+        (
+            "MergeRequested",
+            {
+                "request_id": requests[7],
+                "link_id": requests[3],
+                "other_case_id": other,
+                "other_reference": "CF-2026-900002",
+                "reason": "same",
+            },
+        ),
+        (
+            "MergeRejected",
+            {
+                "request_id": requests[7],
+                "link_id": requests[3],
+                "other_reference": "CF-2026-900002",
+                "reason": "not sure",
+            },
+        ),
+        (
+            "MergeRequested",
+            {
+                "request_id": requests[8],
+                "link_id": requests[3],
+                "other_case_id": other,
+                "other_reference": "CF-2026-900002",
+                "reason": "same, sure",
+            },
+        ),
+        (
+            "MergeApproved",
+            {
+                "request_id": requests[8],
+                "link_id": requests[3],
+                "other_reference": "CF-2026-900002",
+                "reason": "agreed",
+            },
+        ),
         (
             "CaseExported",
             {

@@ -189,6 +189,11 @@ def check_writable(case: CaseState | CaseHead) -> None:
         )
     if case.state == workflow.CLOSED:
         raise InvalidCommand(f"{case.reference} is closed; its record can no longer change")
+    if case.state == workflow.DISCARDED:
+        raise InvalidCommand(
+            f"{case.reference} was discarded at intake; a supervisor must restore it before "
+            "its record can change"
+        )
 
 
 def source_of(case: CaseState, source_id: object) -> SourceRef:

@@ -16,6 +16,8 @@ from casefiles.commands.base import (
 from casefiles.domain import taxonomy, workflow
 from casefiles.domain.actors import AUDITOR, CASE_WRITERS, ROLES, Actor
 from casefiles.domain.events import (
+    CANDIDATE_DISCARDED,
+    CANDIDATE_RESTORED,
     CASE_ASSIGNED,
     CASE_EDITED,
     CASE_OPENED,
@@ -23,7 +25,7 @@ from casefiles.domain.events import (
     NOTE_ADDED,
 )
 from casefiles.domain.state import EDITABLE_FIELDS, LIST_FIELDS
-from casefiles.errors import InvalidCommand, PermissionDenied
+from casefiles.errors import DecisionConflict, InvalidCommand, PermissionDenied
 from casefiles.eventstore import NewEvent
 from casefiles.models import CaseFile, IdempotencyRecord
 from casefiles.selectors import case_head
@@ -297,3 +299,58 @@ def criteria_waive(
     )
     payload = {"to_state": to_state, "reason": require_text(reason, "reason", max_length=TEXT_MAX)}
     return change.write(NewEvent(CRITERIA_WAIVED.name, payload))
+
+
+REASON_MAX = 10_000
+
+
+@command
+def candidate_discard(
+    *, actor: Actor, case_id: str | uuid.UUID, reason: str, expected_version: int | None = None
+) -> Outcome:
+    """Take a candidate out of the intake queue, with the reason; nothing is deleted (the
+    case, its sources and the ingestion that opened it stay), and a supervisor other than
+    the documenter may restore it (candidate_restore)."""
+    # Row lock: a discard and a concurrent request or merge on the case run one after
+    # the other, and the second sees the first.
+    change = begin(actor, "candidate_discard", case_id, expected_version=expected_version)
+    case = change.case
+    if case.state != workflow.INTAKE:
+        raise InvalidCommand(
+            f"{case.reference} is in {workflow.STATE_LABELS[case.state].lower()}: only a "
+            "candidate at intake can be discarded"
+        )
+    if case.pending is not None:
+        raise DecisionConflict(
+            f"{case.reference} has a pending request ({case.pending.from_state} → "
+            f"{case.pending.to_state} by {case.pending.requested_by}); it must be decided or "
+            "withdrawn first"
+        )
+    if case.merge_pending is not None:
+        raise DecisionConflict(
+            f"{case.reference} has a pending merge request by "
+            f"{case.merge_pending['requested_by']}; it must be decided first"
+        )
+    reason = require_text(reason, "reason", max_length=REASON_MAX)
+    return change.write(NewEvent(CANDIDATE_DISCARDED.name, {"reason": reason}))
+
+
+@command
+def candidate_restore(
+    *, actor: Actor, case_id: str | uuid.UUID, reason: str, expected_version: int | None = None
+) -> Outcome:
+    """Put a discarded candidate back in the intake queue: a supervisor who is not the
+    person who discarded it (whatever other roles either holds)."""
+    change = begin(
+        actor, "candidate_restore", case_id, expected_version=expected_version, writable=False
+    )
+    case = change.case
+    if case.state != workflow.DISCARDED or case.discarded is None:
+        raise InvalidCommand(f"{case.reference} is not discarded; there is nothing to restore")
+    if actor.user_id is not None and actor.user_id == case.discarded["discarded_by_id"]:
+        raise PermissionDenied(
+            f"four-eyes: {actor.username} discarded this candidate and cannot restore it; "
+            "another supervisor must"
+        )
+    reason = require_text(reason, "reason", max_length=REASON_MAX)
+    return change.write(NewEvent(CANDIDATE_RESTORED.name, {"reason": reason}))

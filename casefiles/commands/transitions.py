@@ -12,6 +12,7 @@ from casefiles.commands.base import (
 from casefiles.domain import workflow
 from casefiles.domain.actors import Actor
 from casefiles.domain.events import (
+    CASE_REOPENED,
     TRANSITION_APPROVED,
     TRANSITION_REJECTED,
     TRANSITION_REQUESTED,
@@ -124,7 +125,12 @@ def _decide(
         unmet = workflow.unmet_criteria(case, row.to_state)
         if unmet:
             raise CriteriaNotMet(row.to_state, unmet)
-    event_type = TRANSITION_APPROVED if approve else TRANSITION_REJECTED
+    if not approve:
+        event_type = TRANSITION_REJECTED
+    elif workflow.is_reopening(row.from_state, row.to_state):
+        event_type = CASE_REOPENED
+    else:
+        event_type = TRANSITION_APPROVED
     payload = {
         "request_id": str(row.pk),
         "from_state": row.from_state,

@@ -65,6 +65,12 @@ PERMISSIONS: dict[str, Permission] = {
     "case_split": Permission("split a case", CASE_WRITERS),
     "link_dismiss": Permission("dismiss a suggested link", LINK_DECIDERS),
     "cases_merge": Permission("merge cases", LINK_DECIDERS),
+    "merge_approve": Permission("approve a merge", (SUPERVISOR,)),
+    "merge_reject": Permission("reject a merge", (SUPERVISOR,)),
+    # At intake only; the record is kept and a supervisor other than the documenter
+    # may put the candidate back.
+    "candidate_discard": Permission("discard a candidate", (DOCUMENTER,)),
+    "candidate_restore": Permission("restore a discarded candidate", (SUPERVISOR,)),
     "restriction_request": Permission("ask to restrict a case", CASE_WRITERS),
     "restriction_approve": Permission("approve a restriction", (SUPERVISOR,)),
     "restriction_reject": Permission("reject a restriction", (SUPERVISOR,)),

@@ -115,6 +115,13 @@ class CaseState:
     # The pending restriction or lift: {request_id, team, lift, reason, requested_by_id,
     # requested_by, requested_at}.
     restriction_pending: Row | None = None
+    # Set while the case is discarded at intake: {reason, discarded_by_id, discarded_by,
+    # discarded_at}; the supervisor restoring it must be someone else.
+    discarded: Row | None = None
+    # The pending request to merge a linked case into this one (past intake, four-eyes):
+    # {request_id, link_id, other_case_id, other_reference, reason, requested_by_id,
+    # requested_by, requested_at}.
+    merge_pending: Row | None = None
 
     def waiver_for(self, to_state: str) -> Waiver | None:
         return next((w for w in self.waivers if w.to_state == to_state), None)

@@ -13,14 +13,21 @@ SOURCING = "sourcing"
 CORROBORATION = "corroboration"
 LEGAL_REVIEW = "legal_review"
 CLOSED = "closed"
-STATES = (INTAKE, SOURCING, CORROBORATION, LEGAL_REVIEW, CLOSED)
+# A candidate a documenter discarded at intake (not an incident, a duplicate, noise):
+# out of the intake queue and unchangeable until a supervisor restores it to intake.
+# Not a workflow move: CandidateDiscarded / CandidateRestored, never a transition.
+DISCARDED = "discarded"
+STATES = (INTAKE, SOURCING, CORROBORATION, LEGAL_REVIEW, CLOSED, DISCARDED)
 STATE_LABELS = {
     INTAKE: "Intake",
     SOURCING: "Sourcing",
     CORROBORATION: "Corroboration",
     LEGAL_REVIEW: "Legal review",
     CLOSED: "Closed",
+    DISCARDED: "Discarded",
 }
+# A case whose record cannot change (notes aside): closed, or discarded at intake.
+FINAL_STATES = (CLOSED, DISCARDED)
 
 FORWARD = {
     INTAKE: SOURCING,
@@ -33,6 +40,10 @@ FORWARD = {
 BACKWARD = {
     CORROBORATION: SOURCING,
     LEGAL_REVIEW: CORROBORATION,
+    # Reopening a closed case: four-eyes like any move, and it lands in legal review,
+    # where the outcome and qualification that closed it are reconsidered (the approval
+    # is recorded as CaseReopened, not TransitionApproved).
+    CLOSED: LEGAL_REVIEW,
 }
 
 OUTCOMES = ("substantiated", "unsubstantiated", "referred", "inadmissible")
@@ -49,6 +60,10 @@ def targets(state: str) -> list[str]:
 
 def is_forward(from_state: str, to_state: str) -> bool:
     return FORWARD.get(from_state) == to_state
+
+
+def is_reopening(from_state: str, to_state: str) -> bool:
+    return from_state == CLOSED and BACKWARD.get(CLOSED) == to_state
 
 
 def normalise_origin(name: str) -> str:
@@ -121,7 +136,7 @@ def corroboration_status(count: int) -> str:
 def unmet_criteria(case: CaseState, to_state: str) -> list[str]:
     """Every entry criterion of `to_state` that `case` does not meet, in plain words."""
     if to_state not in targets(case.state):
-        allowed = ", ".join(targets(case.state)) or "none (the case is closed)"
+        allowed = ", ".join(targets(case.state)) or f"none (the case is {case.state})"
         return [f"a case in {case.state} cannot move to {to_state}; allowed: {allowed}"]
     if not is_forward(case.state, to_state):
         return []

@@ -98,3 +98,41 @@ class NoteAdded(EventType):
 
     def describe(self, p: Payload) -> str:
         return f"Added a note: {value('text', p['text'])}"
+
+
+@register
+class CandidateDiscarded(EventType):
+    """A documenter takes a candidate out of the intake queue (not an incident, a
+    duplicate, noise); the record is kept and a supervisor may restore it."""
+
+    schema = 1
+    required = ("reason",)
+
+    def effect(self, p, e):
+        return {
+            "state": workflow.DISCARDED,
+            "discarded": {
+                "reason": p["reason"],
+                "discarded_by_id": e["actor"]["id"],
+                "discarded_by": who(e),
+                "discarded_at": e["occurred_at"],
+            },
+        }
+
+    def describe(self, p):
+        return f"Discarded the candidate at intake: {p['reason']}"
+
+
+@register
+class CandidateRestored(EventType):
+    """A supervisor (not the one who discarded it) puts a discarded candidate back in
+    the intake queue."""
+
+    schema = 1
+    required = ("reason",)
+
+    def effect(self, p, e):
+        return {"state": workflow.INTAKE, "discarded": None}
+
+    def describe(self, p):
+        return f"Restored the discarded candidate to intake: {p['reason']}"

@@ -2,7 +2,7 @@
 
 from casefiles.domain.casestate import LinkRef
 from casefiles.domain.effects import Amend, Append, Effect
-from casefiles.domain.eventtype import EventType, Payload, register
+from casefiles.domain.eventtype import EventType, Payload, register, who
 
 
 def _link_status(link_id: str, status: str) -> Amend:
@@ -102,3 +102,55 @@ class CaseSplitFrom(EventType):
 
     def describe(self, p: Payload) -> str:
         return f"Split from {p['from_reference']}: {p['reason']}"
+
+
+@register
+class MergeRequested(EventType):
+    """Past intake a merge is a request: a supervisor who did not ask decides."""
+
+    schema = 1
+    required = ("request_id", "link_id", "other_case_id", "other_reference", "reason")
+
+    def effect(self, p: Payload, e: Payload) -> Effect:
+        return {
+            "merge_pending": {
+                "request_id": p["request_id"],
+                "link_id": p["link_id"],
+                "other_case_id": p["other_case_id"],
+                "other_reference": p["other_reference"],
+                "reason": p["reason"],
+                "requested_by_id": e["actor"]["id"],
+                "requested_by": who(e),
+                "requested_at": e["occurred_at"],
+            }
+        }
+
+    def describe(self, p: Payload) -> str:
+        return f"Asked to merge {p['other_reference']} into this case: {p['reason']}"
+
+
+@register
+class MergeApproved(EventType):
+    """Followed, in the same command, by CaseMergedInto on the other case and
+    CaseAbsorbed here."""
+
+    schema = 1
+    required = ("request_id", "link_id", "other_reference", "reason")
+
+    def effect(self, p: Payload, e: Payload) -> Effect:
+        return {"merge_pending": None}
+
+    def describe(self, p: Payload) -> str:
+        return f"Approved merging {p['other_reference']} into this case: {p['reason']}"
+
+
+@register
+class MergeRejected(EventType):
+    schema = 1
+    required = ("request_id", "link_id", "other_reference", "reason")
+
+    def effect(self, p: Payload, e: Payload) -> Effect:
+        return {"merge_pending": None}
+
+    def describe(self, p: Payload) -> str:
+        return f"Rejected merging {p['other_reference']} into this case: {p['reason']}"

@@ -41,6 +41,24 @@ class TransitionApproved(EventType):
 
 
 @register
+class CaseReopened(EventType):
+    """The approval of a request to move a closed case back (closed → legal review):
+    its own type, so a reopened case reads as reopened in the timeline and the report."""
+
+    schema = 1
+    required = ("request_id", "from_state", "to_state", "reason")
+
+    def effect(self, p, e):
+        return {"state": p["to_state"], "pending": None}
+
+    def describe(self, p):
+        return (
+            f"Reopened the case ({state(p['from_state'])} → {state(p['to_state'])}, "
+            f"approved): {p['reason']}"
+        )
+
+
+@register
 class TransitionRejected(EventType):
     schema = 1
     required = ("request_id", "from_state", "to_state", "reason")
