@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from casefiles import commands, search, selectors
 from casefiles.api import problems
-from casefiles.api.base import command_response, run_on_case, validated
+from casefiles.api.base import command_response, run_on_case, run_versioned, validated
 from casefiles.api.filters import CaseFilter
 from casefiles.api.headers import IDEMPOTENCY, IF_MATCH, etag, etag_header, idempotency_key
 from casefiles.api.selectors import case_events
@@ -27,10 +27,12 @@ from casefiles.api.serializers import (
     CommandResult,
     EventRecord,
     NoteInput,
+    ReasonInput,
     SourceAttachInput,
     TransitionInput,
     WaiverInput,
 )
+from casefiles.commands.cases import candidate_discard, candidate_restore
 from casefiles.compartments import visible_cases, without_hidden_references
 from casefiles.domain.state import CaseState
 from casefiles.errors import InvalidCommand, NotFound
@@ -250,3 +252,32 @@ class CaseTransitionsView(APIView):
         return run_on_case(
             request, commands.transition_request, TransitionInput, status=201, case_id=case_id
         )
+
+
+class CaseDiscardView(APIView):
+    @extend_schema(
+        **versioned_schema(
+            "cases_discard",
+            ReasonInput,
+            200,
+            "Discard a candidate at intake, with the reason (candidate_discard, documenters): "
+            "it leaves the intake queue and its record stops changing; nothing is deleted. "
+            "422 past intake, 409 with a pending request.",
+        )
+    )
+    def post(self, request, case_id: uuid.UUID):
+        return run_versioned(request, candidate_discard, ReasonInput, case_id=case_id)
+
+
+class CaseRestoreView(APIView):
+    @extend_schema(
+        **versioned_schema(
+            "cases_restore",
+            ReasonInput,
+            200,
+            "Put a discarded candidate back at intake, with the reason (candidate_restore): "
+            "a supervisor other than the person who discarded it.",
+        )
+    )
+    def post(self, request, case_id: uuid.UUID):
+        return run_versioned(request, candidate_restore, ReasonInput, case_id=case_id)

@@ -8,8 +8,13 @@ from rest_framework.views import APIView
 
 from casefiles.api.base import call_versioned, command_response, run_versioned
 from casefiles.api.cases import versioned_schema
-from casefiles.api.serializers import LinkDecisionInput, SplitInput
-from casefiles.commands.links import case_split, cases_merge, link_dismiss
+from casefiles.api.serializers import (
+    CommandResult,
+    LinkDecisionInput,
+    MergeDecisionInput,
+    SplitInput,
+)
+from casefiles.commands.links import case_split, cases_merge, link_dismiss, merge_decide
 
 
 class SplitView(APIView):
@@ -29,21 +34,48 @@ class SplitView(APIView):
         return command_response(outcome, 201, headers={"Location": location})
 
 
+def _merge_schema() -> dict:
+    schema = versioned_schema(
+        "cases_merge_link",
+        LinkDecisionInput,
+        200,
+        "Same incident: merge the suggested linked case into this one (cases_merge). Its "
+        "sources are attached here; it is marked merged and stays readable. While both "
+        "cases are at intake the merge happens at once (200, ending with CaseAbsorbed); "
+        "once either is past intake it is a request (202, MergeRequested) that a supervisor "
+        "other than you decides (cases_decide_merge). 422 when either case is closed, "
+        "merged or discarded; 409 when a merge request is already pending. If-Match is this "
+        "case's version.",
+    )
+    schema["responses"] = {202: CommandResult, **schema["responses"]}
+    return schema
+
+
 class LinkMergeView(APIView):
+    @extend_schema(**_merge_schema())
+    def post(self, request, case_id: uuid.UUID, link_id: uuid.UUID):
+        outcome = call_versioned(
+            request, cases_merge, LinkDecisionInput, case_id=case_id, link_id=link_id
+        )
+        asked = outcome.events[-1].type == "MergeRequested"
+        return command_response(outcome, 202 if asked else 200)
+
+
+class MergeDecisionView(APIView):
     @extend_schema(
         **versioned_schema(
-            "cases_merge_link",
-            LinkDecisionInput,
+            "cases_decide_merge",
+            MergeDecisionInput,
             200,
-            "Same incident: merge the suggested linked case into this one (cases_merge). Its "
-            "sources are attached here; it is marked merged and stays readable. If-Match is "
+            "Approve or reject the pending merge request on this case (merge_decide): a "
+            "supervisor who did not ask. Approving merges now (MergeApproved, then the "
+            "sources attached, CaseAbsorbed here and CaseMergedInto on the other case), "
+            "checking again that neither case is closed, merged or discarded. If-Match is "
             "this case's version.",
         )
     )
-    def post(self, request, case_id: uuid.UUID, link_id: uuid.UUID):
-        return run_versioned(
-            request, cases_merge, LinkDecisionInput, case_id=case_id, link_id=link_id
-        )
+    def post(self, request, case_id: uuid.UUID):
+        return run_versioned(request, merge_decide, MergeDecisionInput, case_id=case_id)
 
 
 class LinkDismissView(APIView):

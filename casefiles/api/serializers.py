@@ -139,6 +139,15 @@ class DecisionInput(Strict):
     reason = _text()
 
 
+class ReasonInput(Strict):
+    reason = _text()
+
+
+class MergeDecisionInput(Strict):
+    approve = serializers.BooleanField()
+    reason = _text()
+
+
 class IngestionUpload(Strict):
     file = serializers.FileField(allow_empty_file=True)
 
@@ -428,6 +437,17 @@ class CaseDetail(serializers.Serializer):
     )
     restriction_pending = serializers.DictField(
         allow_null=True, help_text="a pending request to restrict the case or lift it"
+    )
+    discarded = serializers.DictField(
+        allow_null=True,
+        help_text="while the candidate is discarded at intake: reason, discarded_by, "
+        "discarded_by_id, discarded_at",
+    )
+    merge_pending = serializers.DictField(
+        allow_null=True,
+        help_text="a pending request to merge a linked case into this one (past intake): "
+        "request_id, link_id, other_case_id, other_reference, reason, requested_by, "
+        "requested_by_id, requested_at",
     )
     transitions = serializers.SerializerMethodField()
     extraction = serializers.DictField(allow_null=True)

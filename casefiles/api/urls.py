@@ -99,6 +99,13 @@ urlpatterns = [
         name="case-restriction-decision",
     ),
     path("cases/<uuid:case_id>/split/", links.SplitView.as_view(), name="case-split"),
+    path("cases/<uuid:case_id>/discard/", cases.CaseDiscardView.as_view(), name="case-discard"),
+    path("cases/<uuid:case_id>/restore/", cases.CaseRestoreView.as_view(), name="case-restore"),
+    path(
+        "cases/<uuid:case_id>/merge/decision/",
+        links.MergeDecisionView.as_view(),
+        name="case-merge-decision",
+    ),
     path(
         "cases/<uuid:case_id>/links/<uuid:link_id>/merge/",
         links.LinkMergeView.as_view(),
