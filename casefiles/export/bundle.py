@@ -123,15 +123,24 @@ class Digest:
                 "decided_at": "",
                 "decision_reason": "",
             }
-        elif kind in ("TransitionApproved", "TransitionRejected", "TransitionWithdrawn"):
+        elif kind in DECISIONS:
             decision = self.decisions.get(payload["request_id"])
             if decision is not None:
                 decision.update(
-                    status=kind.removeprefix("Transition").lower(),
+                    status=DECISIONS[kind],
                     decided_by=who,
                     decided_at=when,
                     decision_reason=payload["reason"],
                 )
+
+
+# A decision on a transition request, and the status the report gives it.
+DECISIONS = {
+    "TransitionApproved": "approved",
+    "TransitionRejected": "rejected",
+    "TransitionWithdrawn": "withdrawn",
+    "CaseReopened": "approved (reopened)",
+}
 
 
 def source_path(sha: str) -> str:

@@ -90,3 +90,38 @@ def test_pdf_report_text_holds_the_head_hash_on_page_one_and_the_untrusted_text(
     assert signing.signing_key().public.fingerprint.split()[0] in first
     assert HOSTILE.split(" &")[0] in everything.replace("\n", " ")
     assert "Ірпінь" in everything  # the font covers Cyrillic
+
+
+def test_report_shows_corrections_with_their_reasons(actors, tmp_path):
+    """A candidate discarded and restored, then closed and reopened: each correction is
+    in the report with who and why."""
+    from casefiles import commands
+    from casefiles.commands.cases import candidate_discard, candidate_restore
+    from tests.factories import close, open_case
+
+    doc, sup = actors["documenter"], actors["supervisor"]
+    case_id = open_case(doc)
+    candidate_discard(actor=doc, case_id=case_id, reason="looked like a drill")
+    candidate_restore(actor=sup, case_id=case_id, reason="a second source confirms it")
+    close(doc, actors["legal"], sup, case_id)
+    asked = commands.transition_request(
+        actor=doc, case_id=case_id, to_state="legal_review", reason="a new witness"
+    )
+    commands.transition_approve(
+        actor=actors["supervisor2"],
+        request_id=asked.events[0].payload["request_id"],
+        reason="the witness saw the order given",
+    )
+    path = tmp_path / "bundle.zip"
+    with open(path, "wb") as out:
+        export_case(case_id, exported_by="aud", out=out)
+    with zipfile.ZipFile(path) as archive:
+        page = archive.read("report.html").decode()
+    for text in (
+        "Discarded the candidate at intake: looked like a drill",
+        "Restored the discarded candidate to intake: a second source confirms it",
+        "Reopened the case (Closed → Legal review, approved): the witness saw the order given",
+        "Closed → Legal review: requested by dora",
+        "approved (reopened) by sofia",
+    ):
+        assert text in page, text
