@@ -205,7 +205,14 @@ def _explain_link(case: CaseState, *, link_id: str) -> tuple[str, list[str]]:
 def _run_link(actor: Actor, case: CaseState, data: dict, button: str, *, link_id: str) -> str:
     link = _link(case, link_id)
     if button == "merge":
-        cases_merge(actor=actor, case_id=case.case_id, link_id=link_id, reason=data["reason"])
+        outcome = cases_merge(
+            actor=actor, case_id=case.case_id, link_id=link_id, reason=data["reason"]
+        )
+        if outcome.events[-1].type == "MergeRequested":
+            return str(
+                _("Asked to merge %(other)s into %(ref)s; a supervisor other than you will decide.")
+                % {"other": link.other_reference, "ref": case.reference}
+            )
         return str(
             _("%(other)s was merged into %(ref)s; its sources are now here.")
             % {"other": link.other_reference, "ref": case.reference}

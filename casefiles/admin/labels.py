@@ -15,6 +15,7 @@ STATE_LABELS = {
     workflow.CORROBORATION: _("Corroboration"),
     workflow.LEGAL_REVIEW: _("Legal review"),
     workflow.CLOSED: _("Closed"),
+    workflow.DISCARDED: _("Discarded"),
 }
 
 CORROBORATION_LABELS = {

@@ -88,9 +88,9 @@ def test_discard_and_restore_through_the_api(api, actors):
 
     restore = f"{base}/restore/"
     body = {"reason": "a real incident"}
-    assert "four-eyes" in problem(post(api["both"], restore, body, version_of(case_id)), 403)[
-        "detail"
-    ]
+    assert (
+        "four-eyes" in problem(post(api["both"], restore, body, version_of(case_id)), 403)["detail"]
+    )
     problem(post(api["documenter"], restore, body, version_of(case_id)), 403)
     problem(post(api["supervisor"], restore, body, version_of(case_id) - 1), 412)
     done = post(api["supervisor"], restore, body, version_of(case_id))
