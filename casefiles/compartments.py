@@ -88,12 +88,18 @@ def check_visible(viewer, case_id) -> None:
         raise NotFound(f"no case with id {case_id}")
 
 
+# What a viewer who may not see a case reads in its place (a pending merge's other case).
+HIDDEN_CASE = "a case you may not see"
+
+
 def without_hidden_references(viewer, case):
     """The CaseState with its links and split cross-references to cases the viewer may
     not see left out (a link suggested before the other case was restricted)."""
     from dataclasses import replace
 
     named = {link.other_case_id for link in case.links} | {ref["case_id"] for ref in case.related}
+    if case.merge_pending is not None:
+        named.add(case.merge_pending["other_case_id"])
     if not named:
         return case
     hidden = {
@@ -101,8 +107,12 @@ def without_hidden_references(viewer, case):
     }
     if not hidden:
         return case
+    merge_pending = case.merge_pending
+    if merge_pending is not None and merge_pending["other_case_id"] in hidden:
+        merge_pending = {**merge_pending, "other_case_id": None, "other_reference": HIDDEN_CASE}
     return replace(
         case,
         links=tuple(link for link in case.links if link.other_case_id not in hidden),
         related=tuple(ref for ref in case.related if ref["case_id"] not in hidden),
+        merge_pending=merge_pending,
     )

@@ -141,12 +141,17 @@ def counts(viewer=None) -> dict:
     if viewer is not None:
         requests = requests.exclude(case_id__in=hidden_case_ids(viewer))
     by_state = dict(cases.values_list("state").annotate(n=Count("pk")).values_list("state", "n"))
-    # Restriction requests wait on the same page (admin/approvals.py) as transitions.
-    restrictions = cases.filter(restriction_pending__isnull=False).count()
+    # Restriction and merge requests wait on the same page (admin/approvals.py) as
+    # transitions; both live on the case row, so one query counts them.
+    on_cases = cases.aggregate(
+        restrictions=Count("pk", filter=Q(restriction_pending__isnull=False)),
+        merges=Count("pk", filter=Q(merge_pending__isnull=False)),
+    )
     return {
         "by_state": by_state,
         "pending_approvals": requests.filter(Q(status=TransitionRequest.PENDING)).count()
-        + restrictions,
+        + on_cases["restrictions"]
+        + on_cases["merges"],
         "pending_older_than_7_days": requests.filter(
             status=TransitionRequest.PENDING,
             requested_at__lt=datetime.now(UTC) - timedelta(days=7),

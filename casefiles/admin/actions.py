@@ -225,6 +225,44 @@ def _run_link(actor: Actor, case: CaseState, data: dict, button: str, *, link_id
     raise InvalidCommand("choose Merge or Dismiss")
 
 
+def _run_discard(actor: Actor, case: CaseState, data: dict, button: str) -> str:
+    commands.candidate_discard(
+        actor=actor,
+        case_id=case.case_id,
+        reason=data["reason"],
+        expected_version=data["expected_version"],
+    )
+    return str(
+        _("%(ref)s was discarded; a supervisor other than you can restore it.")
+        % {"ref": case.reference}
+    )
+
+
+def _run_restore(actor: Actor, case: CaseState, data: dict, button: str) -> str:
+    commands.candidate_restore(
+        actor=actor,
+        case_id=case.case_id,
+        reason=data["reason"],
+        expected_version=data["expected_version"],
+    )
+    return str(_("%(ref)s is back at intake.") % {"ref": case.reference})
+
+
+def _explain_restore(case: CaseState) -> tuple[str, list[str]]:
+    if case.discarded is None:
+        return (str(_("The case is not discarded.")), [])
+    return (
+        str(_("The discarded candidate")),
+        [
+            str(
+                _("Discarded by %(who)s: %(reason)s")
+                % {"who": case.discarded["discarded_by"], "reason": case.discarded["reason"]}
+            ),
+            str(_("Restoring puts it back at intake; the person who discarded it cannot.")),
+        ],
+    )
+
+
 def _run_waive(actor: Actor, case: CaseState, data: dict, button: str) -> str:
     commands.criteria_waive(
         actor=actor,
@@ -303,6 +341,44 @@ ACTIONS = {
             ),
             _explain_link,
             ("link_id",),
+        ),
+        Action(
+            "merge_decision",
+            _("Approve or reject the merge request"),
+            admin_forms.ReasonForm,
+            (SUPERVISOR,),
+            links.run_merge_decision,
+            (Button("approve", _("Approve"), True), Button("reject", _("Reject"))),
+            lambda case, **kw: links.explain_merge_decision(case),
+        ),
+        Action(
+            "discard",
+            _("Discard the candidate"),
+            admin_forms.ReasonForm,
+            (DOCUMENTER,),
+            _run_discard,
+            (Button("discard", _("Discard"), True),),
+            lambda case, **kw: (
+                "",
+                [
+                    str(
+                        _(
+                            "The candidate leaves the intake queue and its record stops "
+                            "changing. Nothing is deleted; a supervisor other than you can "
+                            "restore it."
+                        )
+                    )
+                ],
+            ),
+        ),
+        Action(
+            "restore",
+            _("Restore the discarded candidate"),
+            admin_forms.ReasonForm,
+            (SUPERVISOR,),
+            _run_restore,
+            (Button("restore", _("Restore to intake"), True),),
+            lambda case, **kw: _explain_restore(case),
         ),
         Action(
             "waive",

@@ -1,5 +1,6 @@
 """Requests to change a case's state: their history, and the supervisors' pending page
-(which lists the pending restriction requests too, casefiles.admin.compartments)."""
+(which lists the pending restriction requests too, casefiles.admin.compartments, and the
+pending merge requests, casefiles.admin.links)."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from casefiles import commands, selectors
-from casefiles.admin import compartments
+from casefiles.admin import compartments, links
 from casefiles.admin.access import actor_for, may
 from casefiles.admin.base import RecordAdmin
 from casefiles.admin.forms import DecideForm
@@ -112,6 +113,7 @@ class TransitionRequestAdmin(RecordAdmin):
             "title": _("Requests waiting for a decision"),
             "rows": rows,
             "restrictions": compartments.pending_rows(request),
+            "merges": links.pending_merges(request),
             "page": page,
             "form": form,
             "can_decide": any(row.decidable for row in rows),

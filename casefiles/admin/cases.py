@@ -113,7 +113,7 @@ class CaseFileAdmin(RecordAdmin):
         return may(request, CASE_WRITERS)
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and (obj.state == workflow.CLOSED or obj.merged_into):
+        if obj is not None and (obj.state in workflow.FINAL_STATES or obj.merged_into):
             # Presentation only: case_edit refuses these too, with its own message.
             return False
         return may(request, CASE_WRITERS)

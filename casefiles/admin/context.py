@@ -12,6 +12,7 @@ from casefiles import eventstore
 from casefiles.admin.access import actor_for, may
 from casefiles.admin.compartments import case_panel
 from casefiles.admin.labels import state_label
+from casefiles.admin.links import merge_panel
 from casefiles.admin.panels import evaluation_page
 from casefiles.compartments import without_hidden_references
 from casefiles.domain import workflow
@@ -28,6 +29,7 @@ class Move:
     label: str
     forward: bool
     unmet: list[str]
+    reopen: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ def moves(case: CaseState) -> list[Move]:
             label=state_label(target),
             forward=workflow.is_forward(case.state, target),
             unmet=workflow.unmet_criteria(case, target),
+            reopen=workflow.is_reopening(case.state, target),
         )
         for target in workflow.targets(case.state)
     ]
@@ -90,14 +93,17 @@ def case_page(request: HttpRequest, case_id: str) -> dict:
     own_request = (
         pending is not None and actor is not None and (pending.requested_by_id == actor.user_id)
     )
-    open_for_work = case.state != workflow.CLOSED and not case.merged_into
+    open_for_work = case.state not in workflow.FINAL_STATES and not case.merged_into
+    # A closed case may only be asked to reopen (a request like any move).
+    reopenable = case.state == workflow.CLOSED and not case.merged_into
+    discarded = case.discarded
     return {
         "case": case,
         "state_label": state_label(case.state),
         "pending_from": state_label(pending.from_state) if pending else "",
         "pending_to": state_label(pending.to_state) if pending else "",
-        "moves": moves(case) if pending is None and open_for_work else [],
-        "can_request": may(request, REQUESTERS) and open_for_work,
+        "moves": moves(case) if pending is None and (open_for_work or reopenable) else [],
+        "can_request": may(request, REQUESTERS) and (open_for_work or reopenable),
         "can_decide": pending is not None and may(request, (SUPERVISOR,)) and not own_request,
         "own_request": own_request,
         "can_withdraw": own_request and may(request, REQUESTERS),
@@ -108,10 +114,21 @@ def case_page(request: HttpRequest, case_id: str) -> dict:
         "can_waive": may(request, (SUPERVISOR,))
         and open_for_work
         and case.state == workflow.CORROBORATION,
+        "can_discard": may(request, (DOCUMENTER,))
+        and open_for_work
+        and case.state == workflow.INTAKE
+        and pending is None
+        and case.merge_pending is None,
+        "discarded": discarded,
+        # Four-eyes, for display: the command refuses the discarder's own restore.
+        "can_restore": discarded is not None
+        and may(request, (SUPERVISOR,))
+        and discarded["discarded_by_id"] != request.user.pk,
         "suggested_links": [link for link in case.links if link.status == "suggested"],
         "timeline": timeline(case.case_id),
         "chain": eventstore.verify_case(case.case_id),
         "export_url": export_url(case.case_id),
         **evaluation_page(request, case, open_for_work=open_for_work),
         **case_panel(request, case),
+        **merge_panel(request, case),
     }

@@ -15,6 +15,7 @@ from django.utils.translation import pgettext_lazy
 from casefiles.admin import labels
 from casefiles.admin.forms import category_choices
 from casefiles.compartments import visible_cases
+from casefiles.domain import workflow
 
 
 def small_number(value, *, low: int, high: int) -> int | None:
@@ -45,10 +46,30 @@ class ChoiceFilter(admin.SimpleListFilter):
 
 
 class StateFilter(ChoiceFilter):
+    """Discarded candidates are out of the working queue: the list leaves them out
+    unless asked for (their state, or every state)."""
+
     title = _("state")
     parameter_name = "state__exact"
     field = "state"
     words = labels.STATE_LABELS
+    EVERY = "any"
+
+    def lookups(self, request, model_admin):
+        return [*super().lookups(request, model_admin), (self.EVERY, _("Any, discarded too"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == self.EVERY:
+            return queryset
+        if self.value() in self.words:
+            return queryset.filter(state=self.value())
+        return queryset.exclude(state=workflow.DISCARDED)
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            if choice["query_string"] == changelist.get_query_string(remove=[self.parameter_name]):
+                choice = {**choice, "display": _("All but discarded")}
+            yield choice
 
 
 class CorroborationFilter(ChoiceFilter):

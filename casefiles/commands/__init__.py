@@ -6,6 +6,8 @@ one transaction. Views, admin, API, tasks and management commands call these.
 
 from casefiles.commands.base import Outcome
 from casefiles.commands.cases import (
+    candidate_discard,
+    candidate_restore,
     case_assign,
     case_edit,
     case_open,
@@ -22,6 +24,8 @@ from casefiles.commands.transitions import (
 
 __all__ = [
     "Outcome",
+    "candidate_discard",
+    "candidate_restore",
     "case_assign",
     "case_edit",
     "case_open",

@@ -21,6 +21,7 @@ from casefiles.commands.compartments import restriction_request
 from casefiles.commands.facts import fact_record, fact_support
 from casefiles.commands.ingestion import document_ingest, ingestion_submit
 from casefiles.commands.legal import element_assess, qualification_add
+from casefiles.commands.links import cases_merge
 from casefiles.commands.persons import person_add
 from casefiles.commands.sources import provenance_record, source_grade, verification_record
 from casefiles.commands.tokens import token_issue
@@ -28,7 +29,7 @@ from casefiles.domain import qualifications
 from casefiles.models import CaseFile
 from casefiles.selectors import case_state, case_states
 from tests.conftest import make_user
-from tests.factories import SUBMITTER, attach, move, open_case
+from tests.factories import SUBMITTER, attach, move, open_case, suggest_link
 
 pytestmark = pytest.mark.django_db
 
@@ -252,6 +253,15 @@ def test_pending_page_costs_the_same_queries_for_3_and_9_requests(client, users,
             restriction_request(
                 actor=actors["documenter"], case_id=case_id, team=team.name, reason="testimony"
             )
+            # A merge request: the linked case is past intake.
+            other = open_case(actors["documenter"], title=f"Other {i}")
+            move(actors["documenter2"], actors["supervisor2"], other, "sourcing")
+            cases_merge(
+                actor=actors["documenter"],
+                case_id=case_id,
+                link_id=suggest_link(case_id, other),
+                reason="same",
+            )
 
     counts = {}
     for size in (3, 6):
@@ -261,6 +271,7 @@ def test_pending_page_costs_the_same_queries_for_3_and_9_requests(client, users,
             queries(client, url)  # warms per-process caches
             response = client.get(url)
             assert len(response.context["rows"]) == len(response.context["restrictions"])
+            assert len(response.context["rows"]) == len(response.context["merges"])
             counts.setdefault(name, []).append(queries(client, url))
     assert counts["supervisor"][0] == counts["supervisor"][1], counts
     assert counts["documenter"][0] == counts["documenter"][1], counts
