@@ -108,7 +108,7 @@ class CandidateDiscarded(EventType):
     schema = 1
     required = ("reason",)
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         return {
             "state": workflow.DISCARDED,
             "discarded": {
@@ -119,7 +119,7 @@ class CandidateDiscarded(EventType):
             },
         }
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return f"Discarded the candidate at intake: {p['reason']}"
 
 
@@ -131,8 +131,8 @@ class CandidateRestored(EventType):
     schema = 1
     required = ("reason",)
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         return {"state": workflow.INTAKE, "discarded": None}
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return f"Restored the discarded candidate to intake: {p['reason']}"

@@ -48,10 +48,10 @@ class CaseReopened(EventType):
     schema = 1
     required = ("request_id", "from_state", "to_state", "reason")
 
-    def effect(self, p, e):
+    def effect(self, p: Payload, e: Payload) -> Effect:
         return {"state": p["to_state"], "pending": None}
 
-    def describe(self, p):
+    def describe(self, p: Payload) -> str:
         return (
             f"Reopened the case ({state(p['from_state'])} → {state(p['to_state'])}, "
             f"approved): {p['reason']}"
