@@ -288,3 +288,23 @@ def test_restoring_is_a_second_persons_decision_recorded_with_who(actors):
     commands.case_edit(actor=doc, case_id=case_id, title="Back at work")
     assert CaseFile.objects.get(pk=case_id).state == "intake"
     _rebuild_equals_live()
+
+
+def test_discarding_an_ingested_candidate_keeps_its_ingestion_and_source(actors, settings):
+    from pathlib import Path
+
+    from casefiles.commands.ingestion import document_ingest, ingestion_submit
+    from casefiles.models import Ingestion, Source
+    from tests.factories import SUBMITTER
+
+    path = next((Path(settings.BASE_DIR) / "seeds").glob("003_*.txt"))
+    job = ingestion_submit(actor=SUBMITTER, data=path.read_bytes(), filename=path.name)
+    document_ingest(ingestion_id=str(job.id))
+    job = Ingestion.objects.get(pk=job.pk)
+    case = CaseFile.objects.get(reference=job.case_references[0])
+    candidate_discard(actor=actors["documenter"], case_id=case.pk, reason="not an incident")
+    job.refresh_from_db()
+    assert job.case_references[0] == case.reference and job.source_id is not None
+    assert Source.objects.filter(pk=job.source_id).exists()
+    discarded = case_state(case.pk)
+    assert discarded.state == "discarded" and discarded.extraction == case.extraction
