@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('casefiles', '0014_security_log_all_changes'),
+        ('casefiles', '0015_search'),
     ]
 
     operations = [
