@@ -321,6 +321,8 @@ API_ROUTES = {
     "case-sources",
     "case-notes",
     "case-transitions",
+    "case-assignment",
+    "case-waivers",
     "case-source-grade",
     "case-source-provenance",
     "case-source-verifications",

@@ -61,7 +61,7 @@ class CaseFilter(django_filters.FilterSet):
         label="words in the title, summary, notes or sources' text (ranked), or a reference",
     )
     reference = django_filters.CharFilter(
-        method="_reference", label="a case reference (CF-2026-000006), exactly"
+        method="_reference", label="a case reference (CF-YYYY-NNNNNN), exactly"
     )
     state = django_filters.MultipleChoiceFilter(choices=CaseFile.STATE_CHOICES)
     category = django_filters.ChoiceFilter(

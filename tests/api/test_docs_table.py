@@ -41,3 +41,14 @@ def test_the_endpoint_table_lists_exactly_the_schemas_operations():
     table, schema = documented(), in_schema()
     assert sorted(schema - table) == [], "operations missing from docs/api.md's table"
     assert sorted(table - schema) == [], "rows of docs/api.md's table the schema lacks"
+
+
+def test_the_schema_is_valid_openapi():
+    """Checked by a validator that is not drf-spectacular's own (openapi-spec-validator)."""
+    import json
+
+    from drf_spectacular.renderers import OpenApiJsonRenderer
+    from openapi_spec_validator import validate
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    validate(json.loads(OpenApiJsonRenderer().render(schema, renderer_context={})))
