@@ -1,7 +1,9 @@
 """Commands that open and document a case."""
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -35,7 +37,7 @@ TITLE_MAX = 500
 TEXT_MAX = 100_000
 
 
-def _categories(values) -> list[str]:
+def _categories(values: Iterable[str] | None) -> list[str]:
     values = list(values or [])
     known = taxonomy.categories()
     unknown = [v for v in values if v not in known]
@@ -47,14 +49,14 @@ def _categories(values) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def _places(values) -> list[str]:
+def _places(values: Iterable[object] | None) -> list[str]:
     places = []
     for value in values or []:
         places.append(require_text(value, "a place name", max_length=200))
     return list(dict.fromkeys(places))
 
 
-def _date(value, name: str) -> str | None:
+def _date(value: object, name: str) -> str | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
@@ -96,10 +98,10 @@ def case_open(
     actor: Actor,
     title: str,
     summary: str = "",
-    categories=(),
-    places=(),
-    incident_from=None,
-    incident_to=None,
+    categories: Iterable[str] = (),
+    places: Iterable[str] = (),
+    incident_from: object = None,
+    incident_to: object = None,
     case_id: str | uuid.UUID | None = None,
     idempotency_key: str | None = None,
 ) -> Outcome:
@@ -129,7 +131,7 @@ def case_open(
             str(incident_to),
         ),
     )
-    payload = {
+    payload: dict[str, Any] = {
         "reference": "",
         "title": require_text(title, "title", max_length=TITLE_MAX),
         "summary": summary.strip() if isinstance(summary, str) else "",
@@ -143,7 +145,7 @@ def case_open(
     return change.write(NewEvent(CASE_OPENED.name, payload))
 
 
-def _clean_change(name: str, value):
+def _clean_change(name: str, value: Any) -> Any:
     if name == "title":
         return require_text(value, "title", max_length=TITLE_MAX)
     if name in ("summary", "legal_qualification"):
@@ -174,7 +176,7 @@ def case_edit(
     case_id: str | uuid.UUID,
     expected_version: int | None = None,
     idempotency_key: str | None = None,
-    **changes,
+    **changes: Any,
 ) -> Outcome:
     """Change summary fields; records old and new value of each field that changed."""
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
@@ -191,7 +193,7 @@ def case_edit(
         idempotency_key=idempotency_key,
         request=("case_edit", str(case_id), sorted((k, str(v)) for k, v in changes.items())),
     )
-    case = change.case
+    case = change.state
     diff = {}
     for name, value in changes.items():
         new = _clean_change(name, value)
@@ -237,7 +239,7 @@ def case_assign(
     *,
     actor: Actor,
     case_id: str | uuid.UUID,
-    assignee,
+    assignee: Any,
     expected_version: int | None = None,
     idempotency_key: str | None = None,
 ) -> Outcome:
@@ -252,7 +254,7 @@ def case_assign(
         request=("case_assign", str(case_id), assignee_id),
         read=case_head,
     )
-    case = change.case
+    case = change.head
     new = None
     if assignee_id is not None:
         user = get_user_model().objects.filter(pk=assignee_id, is_active=True).first()
@@ -314,7 +316,7 @@ def candidate_discard(
     # Row lock: a discard and a concurrent request or merge on the case run one after
     # the other, and the second sees the first.
     change = begin(actor, "candidate_discard", case_id, expected_version=expected_version)
-    case = change.case
+    case = change.state
     if case.state != workflow.INTAKE:
         raise InvalidCommand(
             f"{case.reference} is in {workflow.STATE_LABELS[case.state].lower()}: only a "
@@ -344,7 +346,7 @@ def candidate_restore(
     change = begin(
         actor, "candidate_restore", case_id, expected_version=expected_version, writable=False
     )
-    case = change.case
+    case = change.state
     if case.state != workflow.DISCARDED or case.discarded is None:
         raise InvalidCommand(f"{case.reference} is not discarded; there is nothing to restore")
     if actor.user_id is not None and actor.user_id == case.discarded["discarded_by_id"]:

@@ -2,9 +2,12 @@
 in two. Each decision is an event on both cases, and both keep their histories."""
 
 import uuid
+from collections.abc import Iterable
+from typing import Any
 
 from casefiles.commands.base import (
     Change,
+    Id,
     Outcome,
     begin,
     command,
@@ -33,8 +36,8 @@ from casefiles.eventstore import NewEvent
 TEXT_MAX = 20_000
 
 
-def _suggested(change: Change, link_id) -> LinkRef:
-    case = change.case
+def _suggested(change: Change, link_id: Id) -> LinkRef:
+    case = change.state
     link = next((lk for lk in case.links if lk.link_id == str(link_id)), None)
     if link is None:
         raise NotFound(f"{case.reference} has no link {link_id}")
@@ -55,7 +58,7 @@ def link_dismiss(
         pending = _merge_pending(change)
         if pending is not None and pending["link_id"] == link.link_id:
             raise DecisionConflict(
-                f"a merge over this link is waiting for a decision on {change.case.reference}; "
+                f"a merge over this link is waiting for a decision on {change.state.reference}; "
                 "a supervisor rejects it first"
             )
     reason = (reason or "").strip() or "not the same incident"
@@ -78,7 +81,7 @@ def link_dismiss(
 def _mergeable(change: Change) -> None:
     """Neither side of a merge may be closed, merged or discarded: a closed case's
     record does not change, and a merged or discarded one is no longer worked."""
-    case = change.case
+    case = change.state
     if case.merged_into:
         raise InvalidCommand(
             f"{case.reference} was already merged into another case; it cannot be merged again"
@@ -95,8 +98,8 @@ def _mergeable(change: Change) -> None:
         )
 
 
-def _merge_pending(change: Change) -> dict | None:
-    return change.case.merge_pending
+def _merge_pending(change: Change) -> dict[str, Any] | None:
+    return change.state.merge_pending
 
 
 @command
@@ -118,11 +121,11 @@ def cases_merge(
     reason = require_text(reason, "reason", max_length=TEXT_MAX)
     if (pending := _merge_pending(this)) is not None:
         raise DecisionConflict(
-            f"{this.case.reference} already has a pending merge request (of "
+            f"{this.state.reference} already has a pending merge request (of "
             f"{pending['other_reference']}, by {pending['requested_by']}); it must be decided "
             "first"
         )
-    if this.case.state != workflow.INTAKE or other.case.state != workflow.INTAKE:
+    if this.state.state != workflow.INTAKE or other.state.state != workflow.INTAKE:
         return this.write(
             NewEvent(
                 MERGE_REQUESTED.name,
@@ -130,7 +133,7 @@ def cases_merge(
                     "request_id": new_id(),
                     "link_id": link.link_id,
                     "other_case_id": other.case_id,
-                    "other_reference": other.case.reference,
+                    "other_reference": other.state.reference,
                     "reason": reason,
                 },
             )
@@ -153,7 +156,7 @@ def merge_decide(
     this = begin(actor, f"merge_{verb}", case_id, expected_version=expected_version, writable=False)
     pending = _merge_pending(this)
     if pending is None:
-        raise NotFound(f"{this.case.reference} has no pending merge request")
+        raise NotFound(f"{this.state.reference} has no pending merge request")
     if actor.user_id is not None and actor.user_id == pending["requested_by_id"]:
         raise PermissionDenied(
             f"four-eyes: {actor.username} asked for this merge and cannot {verb} it; "
@@ -179,11 +182,11 @@ def merge_decide(
 
 
 def _merge(actor: Actor, this: Change, other: Change, link: LinkRef, reason: str) -> Outcome:
-    case = this.case
+    case = this.state
     present = {s.content_sha256 for s in case.sources if s.content_sha256} | {
         s.source_id for s in case.sources
     }
-    for source in other.case.sources:
+    for source in other.state.sources:
         if source.source_id in present or (source.content_sha256 or "-") in present:
             continue
         source_copy(actor=actor, case_id=case.case_id, source=source)
@@ -194,7 +197,7 @@ def _merge(actor: Actor, this: Change, other: Change, link: LinkRef, reason: str
             CASE_MERGED_INTO.name,
             {
                 "into_case_id": this.case_id,
-                "into_reference": this.case.reference,
+                "into_reference": this.state.reference,
                 "link_id": link.link_id,
                 "reason": reason,
             },
@@ -205,7 +208,7 @@ def _merge(actor: Actor, this: Change, other: Change, link: LinkRef, reason: str
             CASE_ABSORBED.name,
             {
                 "from_case_id": other.case_id,
-                "from_reference": other.case.reference,
+                "from_reference": other.state.reference,
                 "link_id": link.link_id,
                 "reason": reason,
             },
@@ -217,8 +220,8 @@ def _merge(actor: Actor, this: Change, other: Change, link: LinkRef, reason: str
 def case_split(
     *,
     actor: Actor,
-    case_id,
-    source_ids,
+    case_id: Id,
+    source_ids: Iterable[Id],
     title: str,
     reason: str,
     expected_version: int | None = None,
@@ -226,7 +229,7 @@ def case_split(
     """Open a new case for part of this one (e.g. a second incident), carrying the chosen
     sources; both cases keep their histories and refer to each other."""
     this = begin(actor, "case_split", case_id, expected_version=expected_version)
-    case = this.case
+    case = this.state
     sources = [source_of(case, s) for s in source_ids]
     if not sources:
         raise InvalidCommand("choose at least one source for the new case")
@@ -256,7 +259,7 @@ def case_split(
             CASE_SPLIT_OFF.name,
             {
                 "new_case_id": new_case_id,
-                "new_reference": new.case.reference,
+                "new_reference": new.state.reference,
                 "source_ids": [s.source_id for s in sources],
                 "reason": reason,
             },

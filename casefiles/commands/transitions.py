@@ -3,6 +3,7 @@
 import uuid
 
 from casefiles.commands.base import (
+    Id,
     Outcome,
     begin,
     command,
@@ -28,6 +29,7 @@ from casefiles.errors import (
 )
 from casefiles.eventstore import NewEvent
 from casefiles.models import TransitionRequest
+from casefiles.selectors import CaseHead
 
 REASON_MAX = 10_000
 
@@ -52,7 +54,7 @@ def transition_request(
         writable=False,
         request=("transition_request", str(case_id), to_state, reason),
     )
-    case = change.case
+    case = change.state
     reason = require_text(reason, "reason", max_length=REASON_MAX)
     if to_state not in workflow.STATES:
         raise InvalidCommand(f"{to_state!r} is not a state; states: {', '.join(workflow.STATES)}")
@@ -81,8 +83,10 @@ def _request_row(request_id: str | uuid.UUID) -> TransitionRequest:
         raise NotFound(f"no transition request with id {request_id}") from None
 
 
-def _pending(case: CaseState, row: TransitionRequest) -> None:
+def _pending(case: CaseState | CaseHead, row: TransitionRequest) -> None:
     """The request must still be the case's pending one."""
+    if not isinstance(case, CaseState):
+        raise TypeError("deciding a request reads the whole CaseState")
     if case.pending is None or case.pending.request_id != str(row.pk):
         row.refresh_from_db()
         raise DecisionConflict(
@@ -94,7 +98,7 @@ def _pending(case: CaseState, row: TransitionRequest) -> None:
 def _decide(
     *,
     actor: Actor,
-    request_id,
+    request_id: Id,
     reason: str,
     approve: bool,
     expected_version: int | None,
@@ -114,7 +118,7 @@ def _decide(
         request=(verb, str(request_id), reason),
         precheck=lambda case: _pending(case, row),
     )
-    case = change.case
+    case = change.state
     if actor.user_id is not None and actor.user_id == row.requested_by_id:
         raise PermissionDenied(
             f"four-eyes: {actor.username} requested this change and cannot {verb} it; "
@@ -126,18 +130,18 @@ def _decide(
         if unmet:
             raise CriteriaNotMet(row.to_state, unmet)
     if not approve:
-        event_type = TRANSITION_REJECTED
+        event_type = TRANSITION_REJECTED.name
     elif workflow.is_reopening(row.from_state, row.to_state):
-        event_type = CASE_REOPENED
+        event_type = CASE_REOPENED.name
     else:
-        event_type = TRANSITION_APPROVED
+        event_type = TRANSITION_APPROVED.name
     payload = {
         "request_id": str(row.pk),
         "from_state": row.from_state,
         "to_state": row.to_state,
         "reason": reason,
     }
-    return change.write(NewEvent(event_type.name, payload))
+    return change.write(NewEvent(event_type, payload))
 
 
 @command
