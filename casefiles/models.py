@@ -175,6 +175,8 @@ class CaseFile(ReadModel):
     merged_into = models.UUIDField(null=True, blank=True)
     facts = models.JSONField(default=list)
     qualifications = models.JSONField(default=list)
+    conflict = models.JSONField(null=True, blank=True)
+    liabilities = models.JSONField(default=list)
     persons = models.JSONField(default=list)
     related = models.JSONField(default=list)
     # A restricted case is visible only to the members of this group (and to holders of

@@ -211,6 +211,11 @@ def test_substantiated_needs_every_element_of_a_qualification_met(actors):
         )
     outcome = qualification_add(actor=legal, case_id=case_id, code="killing_hors_de_combat")
     qualification_id = outcome.events[0].payload["qualification_id"]
+    fact_id = (
+        fact_record(actor=legal, case_id=case_id, text="Two soldiers were shot after surrendering")
+        .events[0]
+        .payload["fact_id"]
+    )
     elements = [e["id"] for e in provisions()["killing_hors_de_combat"]["elements"]]
     for element in elements[:-1]:
         element_assess(
@@ -219,7 +224,7 @@ def test_substantiated_needs_every_element_of_a_qualification_met(actors):
             qualification_id=qualification_id,
             element=element,
             finding="met",
-            source_ids=[source_id],
+            fact_ids=[fact_id],
         )
     element_assess(
         actor=legal,
@@ -235,7 +240,7 @@ def test_substantiated_needs_every_element_of_a_qualification_met(actors):
     assert "aware of factual circumstances that established the existence of an armed" in str(
         refused.value
     )
-    with pytest.raises(InvalidCommand, match="must refer to at least one supporting"):
+    with pytest.raises(InvalidCommand, match="must cite at least one fact"):
         element_assess(
             actor=legal,
             case_id=case_id,
@@ -249,7 +254,7 @@ def test_substantiated_needs_every_element_of_a_qualification_met(actors):
         qualification_id=qualification_id,
         element=elements[-1],
         finding="met",
-        source_ids=[source_id],
+        fact_ids=[fact_id],
     )
     closed = move(legal, sup, case_id, "closed")
     assert (closed.state, closed.outcome) == ("closed", "substantiated")

@@ -108,6 +108,7 @@ def _id() -> str:
 def _sequence(user_id: int) -> list[tuple[str, dict]]:
     """One event of every case type (several of some), each valid after the previous."""
     source, fact, qualification, link, other = _id(), _id(), _id(), _id(), _id()
+    perpetrator, liability = _id(), _id()
     requests = [_id() for _ in range(9)]
     move = {"from_state": "intake", "to_state": "sourcing", "reason": "ready"}
     reopen = {"from_state": "closed", "to_state": "legal_review", "reason": "new witness"}
@@ -251,15 +252,54 @@ def _sequence(user_id: int) -> list[tuple[str, dict]]:
         ),
         ("FactRecorded", {"fact_id": fact, "text": "Two strikes at 10:00"}),
         ("FactSupported", {"fact_id": fact, "source_id": source, "excerpt": "at ten"}),
+        ("ConflictClassified", {"classification": "international", "reason": "occupation"}),
         ("QualificationAdded", {"qualification_id": qualification, "code": "pillage"}),
         (
             "ElementAssessed",
             {
                 "qualification_id": qualification,
-                "element": "appropriation",
+                "code": "pillage",
+                "element": "appropriated",
                 "finding": "met",
-                "source_ids": [source],
+                "standard": "reasonable_grounds",
+                "fact_ids": [fact],
+                "fact_texts": ["Two strikes at 10:00"],
                 "note": "",
+            },
+        ),
+        (
+            "PersonAdded",
+            {
+                "person_id": perpetrator,
+                "role": "alleged_perpetrator",
+                "pseudonym": "Alleged perpetrator 1",
+                "protected": False,
+                "name": "Col. X",
+                "identity_commitment": "00" * 32,
+            },
+        ),
+        (
+            "LiabilityAlleged",
+            {
+                "liability_id": liability,
+                "person_id": perpetrator,
+                "person": "Col. X",
+                "mode": "military_commander",
+                "qualification_id": qualification,
+                "code": "pillage",
+            },
+        ),
+        (
+            "LiabilityElementAssessed",
+            {
+                "liability_id": liability,
+                "mode": "military_commander",
+                "element": "effective_control",
+                "finding": "insufficient",
+                "standard": "reasonable_grounds",
+                "fact_ids": [],
+                "fact_texts": [],
+                "note": "order of battle unknown",
             },
         ),
         (

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from casefiles import commands, projections
-from casefiles.commands.legal import element_assess, qualification_add
+from casefiles.commands.facts import fact_record
+from casefiles.commands.legal import conflict_classify, element_assess, qualification_add
 from casefiles.commands.sources import provenance_record, source_grade, verification_record
 from casefiles.domain.actors import Actor
 from casefiles.errors import CaseFileError
@@ -40,7 +41,17 @@ step = st.one_of(
     st.tuples(st.just("grade"), st.sampled_from("ABCG"), st.integers(1, 7)),
     st.tuples(st.just("provenance"), st.sampled_from(ORIGINS), st.booleans()),
     st.tuples(st.just("verify"), st.sampled_from(["geolocation", "chronolocation"]), st.just(0)),
-    st.tuples(st.just("qualify"), st.sampled_from(["pillage", "torture"]), st.integers(0, 2)),
+    st.tuples(
+        st.just("qualify"),
+        st.sampled_from(["pillage", "torture", "murder_niac"]),
+        st.integers(0, 2),
+    ),
+    st.tuples(st.just("fact"), st.text(min_size=1, max_size=20), st.just(0)),
+    st.tuples(
+        st.just("classify"),
+        st.sampled_from(["international", "non_international", "both"]),
+        st.just(0),
+    ),
 )
 EDIT_VALUES = {
     "title": ["Executions near Novoivanovka", "Looting in Bucha", " ", "Calls for no quarter"],
@@ -119,12 +130,18 @@ class RebuildEqualsLive(TestCase):
                     actor=self.actor("legal"),
                     case_id=case_id,
                     qualification_id=existing[0]["qualification_id"],
-                    element="no_consent" if a == "pillage" else "purpose",
+                    element={"pillage": "no_consent", "torture": "purpose"}.get(a, "killed"),
                     finding=["met", "not_met", "insufficient"][b],
-                    source_ids=[s.source_id for s in state.sources[:1]],
+                    fact_ids=[f["fact_id"] for f in state.facts[:1]],
                 )
             else:
                 qualification_add(actor=self.actor("legal"), case_id=case_id, code=a)
+        elif kind == "fact":
+            fact_record(actor=self.actor("doc"), case_id=case_id, text=a)
+        elif kind == "classify":
+            conflict_classify(
+                actor=self.actor("legal"), case_id=case_id, classification=a, reason="parties"
+            )
         elif kind == "withdraw" and state.pending:
             requester = "doc" if state.pending.requested_by == "p-doc" else "legal"
             commands.transition_withdraw(

@@ -6,9 +6,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
-from casefiles.domain import qualifications, taxonomy, workflow
+from casefiles.domain import liability, qualifications, taxonomy, workflow
 from casefiles.domain.actors import AUDITOR, CASE_WRITERS, ROLES
-from casefiles.domain.persons import PERSON_ROLES
+from casefiles.domain.persons import PERSON_ROLES, person_label
 from casefiles.domain.sources import (
     CREDIBILITY,
     RELIABILITY,
@@ -366,49 +366,137 @@ class SupportForm(CaseBoundForm):
         self.fields["source"].choices = _source_choices(case)
 
 
+PART_LABELS = {
+    "6": _("Art. 6 — genocide"),
+    "7": _("Art. 7 — crimes against humanity"),
+    "8(2)(a)": _("Art. 8(2)(a) — grave breaches (international armed conflict)"),
+    "8(2)(b)": _("Art. 8(2)(b) — other serious violations (international armed conflict)"),
+    "8(2)(c)": _("Art. 8(2)(c) — common article 3 (non-international armed conflict)"),
+    "8(2)(e)": _("Art. 8(2)(e) — other serious violations (non-international armed conflict)"),
+}
+
+
 class QualificationForm(CaseBoundForm):
-    code = forms.ChoiceField(label=_("Provision (Rome Statute art. 8)"))
+    code = forms.ChoiceField(label=_("Provision (Rome Statute)"))
 
     def bind(self, case: CaseState) -> None:
         recorded = {q["code"] for q in case.qualifications}
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for code, entry in qualifications.provisions().items():
+            if code not in recorded:
+                groups.setdefault(entry["part"], []).append((code, qualifications.title(code)))
         self.fields["code"].choices = [
-            (code, qualifications.title(code))
-            for code in qualifications.provisions()
-            if code not in recorded
+            (str(PART_LABELS.get(part, part)), choices) for part, choices in groups.items()
         ]
 
 
-class AssessForm(CaseBoundForm):
-    element = forms.ChoiceField(label=_("Element of crime"))
+def _fact_choices(case: CaseState) -> list[tuple[str, str]]:
+    return [(f["fact_id"], f["text"][:160]) for f in case.facts]
+
+
+class _AssessmentForm(CaseBoundForm):
+    """The parts every assessment shares: finding, standard of proof, facts cited, note."""
+
+    element = forms.ChoiceField(label=_("Element"))
     finding = forms.ChoiceField(
         label=_("Finding"),
         widget=forms.RadioSelect,
         choices=[(f, qualifications.FINDING_WORDS[f]) for f in qualifications.FINDINGS],
     )
-    sources = forms.MultipleChoiceField(
-        label=_("Supporting sources"),
+    standard = forms.ChoiceField(
+        label=_("Standard of proof"),
+        widget=forms.RadioSelect,
+        help_text=_("The standard the finding is made on; the team's policy sets the default."),
+    )
+    facts = forms.MultipleChoiceField(
+        label=_("Facts the finding rests on"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("Required when the element is met: the excerpts it rests on."),
+        help_text=_("Required when the element is met: facts recorded in this case."),
     )
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 70})
     )
 
+    def _bind_assessment(self, case: CaseState, elements: list[dict], assessments: dict) -> None:
+        self.fields["element"].choices = [(e["id"], e["text"]) for e in elements]
+        self.fields["standard"].choices = [
+            (code, entry["label"]) for code, entry in qualifications.standards().items()
+        ]
+        self.initial.setdefault("standard", qualifications.default_standard())
+        self.fields["facts"].choices = _fact_choices(case)
+        current = assessments.get(self.initial.get("element"))
+        if current:
+            self.initial.update(
+                finding=current["finding"],
+                facts=current.get("fact_ids", []),
+                note=current["note"],
+            )
+            if current.get("standard"):
+                self.initial["standard"] = current["standard"]
+
+
+class AssessForm(_AssessmentForm):
     def bind(self, case: CaseState, *, qualification_id: str) -> None:
+        self.fields["element"].label = _("Element of crime")
         qualification = next(
             (q for q in case.qualifications if q["qualification_id"] == qualification_id), None
         )
         if qualification is None:
             return
         entry = qualifications.provisions()[qualification["code"]]
-        self.fields["element"].choices = [(e["id"], e["text"]) for e in entry["elements"]]
-        self.fields["sources"].choices = _source_choices(case)
-        current = qualification["elements"].get(self.initial.get("element"))
-        if current:
-            self.initial.update(
-                finding=current["finding"], sources=current["source_ids"], note=current["note"]
-            )
+        self._bind_assessment(case, entry["elements"], qualification["elements"])
+
+
+class ConflictForm(CaseBoundForm):
+    classification = forms.ChoiceField(
+        label=_("The armed conflict is"),
+        widget=forms.RadioSelect,
+        choices=[
+            (qualifications.INTERNATIONAL, _("international")),
+            (qualifications.NON_INTERNATIONAL, _("non-international")),
+            (qualifications.BOTH, _("both (parallel international and non-international)")),
+            (qualifications.UNDETERMINED, _("undetermined")),
+        ],
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
+        help_text=_("The parties, the territory and the facts the classification rests on."),
+    )
+
+    def bind(self, case: CaseState) -> None:
+        if case.conflict:
+            self.initial.setdefault("classification", case.conflict["classification"])
+
+
+class LiabilityForm(CaseBoundForm):
+    person = forms.ChoiceField(label=_("Alleged perpetrator"))
+    mode = forms.ChoiceField(label=_("Mode of liability"))
+    qualification = forms.ChoiceField(label=_("For the crime"))
+
+    def bind(self, case: CaseState) -> None:
+        self.fields["person"].choices = [
+            (p["person_id"], person_label(p))
+            for p in case.persons
+            if p["role"] in liability.PERPETRATOR_ROLES
+        ]
+        self.fields["mode"].choices = [
+            (code, liability.mode_title(code)) for code in liability.modes()
+        ]
+        self.fields["qualification"].choices = [
+            (q["qualification_id"], qualifications.title(q["code"])) for q in case.qualifications
+        ]
+
+
+class LiabilityAssessForm(_AssessmentForm):
+    def bind(self, case: CaseState, *, liability_id: str) -> None:
+        self.fields["element"].label = _("Element of the mode of liability")
+        alleged = next((i for i in case.liabilities if i["liability_id"] == liability_id), None)
+        if alleged is None:
+            return
+        entry = liability.modes()[alleged["mode"]]
+        self._bind_assessment(case, entry["elements"], alleged["elements"])
 
 
 class PersonForm(forms.Form):

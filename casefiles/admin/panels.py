@@ -8,7 +8,7 @@ from django.http import HttpRequest
 
 from casefiles.admin.access import may, may_see_identities
 from casefiles.admin.labels import chain_label, grade_label
-from casefiles.domain import qualifications, workflow
+from casefiles.domain import liability, qualifications, workflow
 from casefiles.domain.actors import CASE_WRITERS, LEGAL_REVIEWER
 from casefiles.domain.facts import corroboration_panel
 from casefiles.domain.persons import person_label
@@ -29,16 +29,33 @@ class ElementRow:
     text: str
     finding: str  # a qualifications.FINDINGS code, or "" when not assessed
     finding_label: str
-    sources: list[str]
+    sources: list[str]  # assessments recorded before facts were cited (schema 1)
     note: str
     assessed_by: str
     assessed_at: str
+    kind: str = ""  # "", "[K]" (mental) or "[C]" (contextual)
+    standard: str = ""  # in words; "standard of proof not stated" for schema 1
+    facts: tuple[str, ...] = ()  # the texts of the facts cited
 
 
 @dataclass(frozen=True)
 class QualificationRow:
     qualification_id: str
     title: str
+    elements: list[ElementRow]
+    complete: bool
+    # The case's conflict classification rules the provision out (it does not count), or
+    # leaves it unconfirmed.
+    contradiction: str | None = None
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class LiabilityRow:
+    liability_id: str
+    person: str
+    mode: str
+    crime: str
     elements: list[ElementRow]
     complete: bool
 
@@ -76,36 +93,72 @@ def corroboration_rows(case: CaseState) -> list[dict]:
     ]
 
 
-def qualification_rows(case: CaseState) -> list[QualificationRow]:
+def _element_rows(case: CaseState, elements: list[dict], assessments: dict) -> list[ElementRow]:
     titles = {s.source_id: s.title for s in case.sources}
+    facts = {f["fact_id"]: f["text"] for f in case.facts}
     rows = []
-    for qualification in case.qualifications:
-        entry = qualifications.provisions()[qualification["code"]]
-        elements = []
-        for element in entry["elements"]:
-            assessment = qualification["elements"].get(element["id"], {})
-            finding = assessment.get("finding")
-            elements.append(
-                ElementRow(
-                    element_id=element["id"],
-                    text=element["text"],
-                    finding=finding or "",
-                    finding_label=qualifications.FINDING_WORDS[finding],
-                    sources=[titles.get(s, s) for s in assessment.get("source_ids", [])],
-                    note=assessment.get("note", ""),
-                    assessed_by=assessment.get("assessed_by", ""),
-                    assessed_at=assessment.get("assessed_at", ""),
-                )
-            )
+    for element in elements:
+        assessment = assessments.get(element["id"], {})
+        finding = assessment.get("finding")
         rows.append(
-            QualificationRow(
-                qualification_id=qualification["qualification_id"],
-                title=qualifications.title(qualification["code"]),
-                elements=elements,
-                complete=not qualifications.missing_elements(qualification),
+            ElementRow(
+                element_id=element["id"],
+                text=element["text"],
+                finding=finding or "",
+                finding_label=qualifications.FINDING_WORDS[finding],
+                sources=[titles.get(s, s) for s in assessment.get("source_ids", [])],
+                note=assessment.get("note", ""),
+                assessed_by=assessment.get("assessed_by", ""),
+                assessed_at=assessment.get("assessed_at", ""),
+                kind=qualifications.KIND_MARKS.get(element.get("kind", ""), ""),
+                standard=(
+                    qualifications.standard_words(assessment.get("standard")) if assessment else ""
+                ),
+                facts=tuple(facts.get(f, f) for f in assessment.get("fact_ids", [])),
             )
         )
     return rows
+
+
+def qualification_rows(case: CaseState) -> list[QualificationRow]:
+    rows = []
+    for qualification in case.qualifications:
+        code = qualification["code"]
+        entry = qualifications.provisions()[code]
+        rows.append(
+            QualificationRow(
+                qualification_id=qualification["qualification_id"],
+                title=qualifications.title(code),
+                elements=_element_rows(case, entry["elements"], qualification["elements"]),
+                complete=not qualifications.missing_elements(qualification),
+                contradiction=qualifications.conflict_contradiction(code, case.conflict),
+                warning=qualifications.conflict_warning(code, case.conflict),
+            )
+        )
+    return rows
+
+
+def liability_rows(case: CaseState) -> list[LiabilityRow]:
+    return [
+        LiabilityRow(
+            liability_id=item["liability_id"],
+            person=item["person"],
+            mode=liability.mode_title(item["mode"]),
+            crime=qualifications.title(item["code"]),
+            elements=_element_rows(
+                case, liability.modes()[item["mode"]]["elements"], item["elements"]
+            ),
+            complete=not liability.missing_elements(item),
+        )
+        for item in case.liabilities
+    ]
+
+
+def conflict_line(case: CaseState) -> str:
+    words = qualifications.CLASSIFICATION_WORDS[qualifications.classification_of(case.conflict)]
+    if not case.conflict:
+        return words
+    return f"{words} — {case.conflict['reason']} ({case.conflict['classified_by']})"
 
 
 def person_rows(case: CaseState) -> list[PersonRow]:
@@ -125,6 +178,9 @@ def evaluation_page(request: HttpRequest, case: CaseState, *, open_for_work: boo
         "source_rows": source_rows(case),
         "corroboration_rows": corroboration_rows(case),
         "qualification_rows": qualification_rows(case),
+        "liability_rows": liability_rows(case),
+        "conflict_line": conflict_line(case),
+        "has_perpetrators": any(p["role"] in liability.PERPETRATOR_ROLES for p in case.persons),
         "substantiation_gaps": workflow.substantiation_gaps(case),
         "person_rows": person_rows(case),
         "related_cases": [{**ref, "relation": _words(ref["relation"])} for ref in case.related],

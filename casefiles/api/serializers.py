@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from casefiles.domain import qualifications, taxonomy, workflow
+from casefiles.domain import liability, qualifications, taxonomy, workflow
 from casefiles.domain.persons import PERSON_ROLES
 from casefiles.domain.sources import (
     CREDIBILITY,
@@ -198,20 +198,53 @@ class FactSupportInput(Strict):
 class QualificationInput(Strict):
     code = serializers.ChoiceField(
         choices=[(code, qualifications.title(code)) for code in qualifications.provisions()],
-        help_text="a Rome Statute article 8 provision",
+        help_text="a Rome Statute provision (art. 6, 7, 8(2)(a), (b), (c), (e)); a war crime "
+        "must fit the case's conflict classification",
     )
 
 
-class ElementInput(Strict):
-    element = _text(help_text="an element id of the qualification's provision")
+class _Assessment(Strict):
     finding = serializers.ChoiceField(choices=qualifications.FINDINGS)
-    source_ids = serializers.ListField(
+    standard = serializers.ChoiceField(
+        choices=list(qualifications.standards()),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="the standard of proof the finding is made on; default: the team's policy "
+        f"default ({qualifications.default_standard()})",
+    )
+    fact_ids = serializers.ListField(
         child=serializers.UUIDField(),
         required=False,
         default=list,
-        help_text="supporting sources of this case; at least one when the finding is met",
+        max_length=qualifications.FACTS_MAX,
+        help_text="facts recorded in this case that the finding rests on, each once; at least "
+        "one when the finding is met",
     )
     note = _text(required=False, default="")
+
+
+class ElementInput(_Assessment):
+    element = _text(help_text="an element id of the qualification's provision")
+
+
+class ConflictInput(Strict):
+    classification = serializers.ChoiceField(choices=qualifications.CLASSIFICATIONS)
+    reason = _text(
+        help_text="why: the parties, the territory, the facts the classification rests on"
+    )
+
+
+class LiabilityInput(Strict):
+    person_id = serializers.UUIDField(help_text="a person of this case, role alleged_perpetrator")
+    mode = serializers.ChoiceField(
+        choices=[(code, liability.mode_title(code)) for code in liability.modes()]
+    )
+    qualification_id = serializers.UUIDField(help_text="a qualification recorded on this case")
+
+
+class LiabilityElementInput(_Assessment):
+    element = _text(help_text="an element id of the alleged mode of liability")
 
 
 class PersonInput(Strict):
@@ -453,6 +486,15 @@ class CaseDetail(serializers.Serializer):
     extraction = serializers.DictField(allow_null=True)
     facts = serializers.ListField(child=serializers.DictField())
     qualifications = serializers.ListField(child=serializers.DictField())
+    conflict = serializers.DictField(
+        allow_null=True,
+        help_text="the armed conflict's classification: {classification, reason, "
+        "classified_by, classified_at}; null until recorded",
+    )
+    liabilities = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="modes of liability alleged per perpetrator, with their elements' findings",
+    )
     persons = serializers.ListField(
         child=serializers.DictField(),
         help_text="pseudonymous: a protected person's name is never here",

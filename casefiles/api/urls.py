@@ -82,6 +82,21 @@ urlpatterns = [
         legal.ElementsView.as_view(),
         name="case-qualification-elements",
     ),
+    path(
+        "cases/<uuid:case_id>/conflict/",
+        legal.ConflictView.as_view(),
+        name="case-conflict",
+    ),
+    path(
+        "cases/<uuid:case_id>/liabilities/",
+        legal.LiabilitiesView.as_view(),
+        name="case-liabilities",
+    ),
+    path(
+        "cases/<uuid:case_id>/liabilities/<uuid:liability_id>/elements/",
+        legal.LiabilityElementsView.as_view(),
+        name="case-liability-elements",
+    ),
     path("cases/<uuid:case_id>/persons/", persons.PersonsView.as_view(), name="case-persons"),
     path(
         "cases/<uuid:case_id>/persons/<uuid:person_id>/reveal/",

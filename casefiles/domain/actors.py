@@ -58,6 +58,11 @@ PERMISSIONS: dict[str, Permission] = {
     "fact_support": Permission("link a source to a fact", CASE_WRITERS),
     "qualification_add": Permission("add a legal qualification", (LEGAL_REVIEWER,)),
     "element_assess": Permission("assess an element of crime", (LEGAL_REVIEWER,)),
+    "conflict_classify": Permission("classify the armed conflict", (LEGAL_REVIEWER,)),
+    "liability_allege": Permission("allege a mode of liability", (LEGAL_REVIEWER,)),
+    "liability_element_assess": Permission(
+        "assess an element of a mode of liability", (LEGAL_REVIEWER,)
+    ),
     "person_add": Permission("add a person", CASE_WRITERS),
     # Looking is not changing: a cleared auditor may look too (identity_reveal), and
     # clearance is checked besides the role.

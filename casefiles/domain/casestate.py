@@ -109,6 +109,12 @@ class CaseState:
     merged_into: str | None = None
     facts: tuple[Row, ...] = ()  # ({fact_id, text, support: [{source_id, excerpt}]}, ...)
     qualifications: tuple[Row, ...] = ()  # ({qualification_id, code, elements: {...}}, ...)
+    # The armed conflict's classification: {classification, reason, classified_by,
+    # classified_at}, None until a legal reviewer records one.
+    conflict: Row | None = None
+    # Modes of liability alleged: ({liability_id, person_id, person, mode,
+    # qualification_id, code, elements: {...}}, ...)
+    liabilities: tuple[Row, ...] = ()
     persons: tuple[Row, ...] = ()  # pseudonymous: a protected person's name is never here
     related: tuple[Row, ...] = ()  # split-off / split-from cross references
     restricted_to: str | None = None  # the team (a group) that alone may see the case

@@ -170,8 +170,9 @@ def unmet_criteria(case: CaseState, to_state: str) -> list[str]:
 
 
 def substantiation_gaps(case: CaseState) -> list[str]:
-    """Empty when at least one qualification has every element marked met; otherwise
-    what is missing, per qualification, in plain words."""
+    """Empty when at least one qualification has every element marked met and is not
+    contradicted by the case's conflict classification; otherwise what is missing, per
+    qualification, in plain words."""
     from casefiles.domain import qualifications
 
     if not case.qualifications:
@@ -181,6 +182,9 @@ def substantiation_gaps(case: CaseState) -> list[str]:
     gaps = []
     for qualification in case.qualifications:
         missing = qualifications.missing_elements(qualification)
+        contradiction = qualifications.conflict_contradiction(qualification["code"], case.conflict)
+        if contradiction:
+            missing.append(contradiction)
         if not missing:
             return []
         gaps.append(f"{qualifications.title(qualification['code'])}: " + "; ".join(missing))

@@ -24,7 +24,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Frame, Paragraph, Spacer
 
-from casefiles.domain import taxonomy, workflow
+from casefiles.domain import liability, qualifications, taxonomy, workflow
 from casefiles.domain.describe import describe
 from casefiles.domain.sources import CREDIBILITY, RELIABILITY
 from casefiles.models import CaseFile
@@ -157,6 +157,86 @@ def decision_line(decision: dict) -> str:
     )
 
 
+# ---------------------------------------------------------------- legal framework
+
+
+def _assessment_line(case: CaseFile, titles: dict[str, str], assessment: dict | None) -> str:
+    if not assessment:
+        return "not assessed"
+    facts = {f["fact_id"]: f["text"] for f in case.facts}
+    line = (
+        f"{qualifications.FINDING_WORDS.get(assessment['finding'], assessment['finding'])}, on "
+        f"{qualifications.standard_words(assessment.get('standard'))}"
+    )
+    if "fact_ids" in assessment:
+        cited = [f"“{facts.get(f, f)}”" for f in assessment["fact_ids"]]
+        line += "; facts cited: " + ("; ".join(cited) if cited else "none")
+    else:  # recorded before assessments cited facts
+        cited = [titles.get(s, s) for s in assessment.get("source_ids", [])]
+        line += "; sources cited (no facts): " + ("; ".join(cited) if cited else "none")
+    if assessment.get("note"):
+        line += f"; note: {assessment['note']}"
+    return line + f" ({assessment['assessed_by']}, {when(assessment['assessed_at'])})"
+
+
+def _element_lines(
+    case: CaseFile, titles: dict[str, str], elements: list[dict], assessments: dict
+) -> list[tuple[str, str]]:
+    return [
+        (
+            " ".join(
+                part
+                for part in (qualifications.KIND_MARKS.get(e.get("kind", ""), ""), e["text"])
+                if part
+            ),
+            _assessment_line(case, titles, assessments.get(e["id"])),
+        )
+        for e in elements
+    ]
+
+
+def legal_sections(context: ReportContext) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The legal section: the conflict classification, each qualification with its
+    elements' findings, standards and cited facts, and the modes of liability alleged per
+    perpetrator. [C] marks a contextual element, [K] a mental one."""
+    case = context.case
+    titles = {s["source_id"]: s["title"] for s in context.sources}
+    conflict = case.conflict
+    words = qualifications.CLASSIFICATION_WORDS[qualifications.classification_of(conflict)]
+    sections: list[tuple[str, list[tuple[str, str]]]] = [
+        (
+            "Armed conflict",
+            [
+                (
+                    "Classification",
+                    f"{words}: {conflict['reason']} ({conflict['classified_by']}, "
+                    f"{when(conflict['classified_at'])})"
+                    if conflict
+                    else words,
+                )
+            ],
+        )
+    ]
+    for q in case.qualifications:
+        entry = qualifications.provisions()[q["code"]]
+        lines = _element_lines(case, titles, entry["elements"], q["elements"])
+        problem = qualifications.conflict_contradiction(q["code"], conflict)
+        if problem:
+            lines.insert(0, ("Does not count", problem))
+        sections.append((f"Qualification: {qualifications.title(q['code'])}", lines))
+    for item in case.liabilities:
+        sections.append(
+            (
+                f"Liability of {item['person']}: {liability.mode_title(item['mode'])} — "
+                f"{qualifications.title(item['code'])}",
+                _element_lines(
+                    case, titles, liability.modes()[item["mode"]]["elements"], item["elements"]
+                ),
+            )
+        )
+    return sections
+
+
 # ---------------------------------------------------------------- HTML
 
 CSS = """
@@ -203,6 +283,9 @@ def write_html(out: IO[bytes], context: ReportContext, events: Iterable[Record])
             f"<h3>{number}. {e(source['title'])}</h3>"
             f"{_html_table(source_lines(context, source), mono=('Original',))}\n"
         )
+    put("<h2>Legal framework</h2>\n")
+    for heading, lines in legal_sections(context):
+        put(f"<h3>{e(heading)}</h3>{_html_table(lines)}\n")
     put("<h2>Transition requests and decisions</h2>\n")
     put(
         "<ul>" + "".join(f"<li>{e(decision_line(d))}</li>" for d in context.decisions) + "</ul>\n"
@@ -403,6 +486,11 @@ def write_pdf(out: IO[bytes], context: ReportContext, events: Iterable[Record]) 
         pages.add(Paragraph(f"{number}. {_markup(source['title'])}", styles["h3"]))
         for label, value in source_lines(context, source):
             pages.add(_row(label, value, styles["event"], mono=label == "Original"))
+    pages.add(Paragraph("Legal framework", styles["h2"]))
+    for heading, lines in legal_sections(context):
+        pages.add(Paragraph(_markup(heading), styles["h3"]))
+        for label, value in lines:
+            pages.add(_row(label, value, styles["event"]))
     pages.add(Paragraph("Transition requests and decisions", styles["h2"]))
     for decision in context.decisions:
         pages.add(Paragraph(_markup(decision_line(decision)), styles["body"]))

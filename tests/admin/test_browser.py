@@ -259,7 +259,7 @@ def test_case_page_evaluation_sections_in_a_browser(server_url):
         element="killed_or_injured",
         qualification_id=qualification.events[0].payload["qualification_id"],
         finding="met",
-        source_ids=[nyt, un],
+        fact_ids=[fact.events[0].payload["fact_id"]],
     )
     person_add(actor=dora, case_id=case_id, role="witness", name="Real Name", protected=True)
 

@@ -14,6 +14,7 @@ from casefiles.commands.facts import fact_record
 from casefiles.commands.legal import element_assess, qualification_add
 from casefiles.commands.persons import person_add
 from casefiles.commands.sources import source_grade
+from casefiles.domain.actors import Actor
 from casefiles.domain.qualifications import provisions
 from casefiles.models import CaseFile, Event, ProtectedIdentity
 from casefiles.selectors import case_state
@@ -253,6 +254,71 @@ def test_facts_and_support_drive_the_corroboration_panel(as_user, case_id):
     assert "this source already supports that fact" in response.content.decode()
 
 
+def test_conflict_and_liability_through_their_pages(as_user, case_id, users, actors):
+    doc = actors["documenter"]
+    person_add(actor=doc, case_id=case_id, role="alleged_perpetrator", name="Col. Hrabar")
+    fact_id = (
+        fact_record(actor=doc, case_id=case_id, text="The 64th brigade held the village")
+        .events[0]
+        .payload["fact_id"]
+    )
+    client = as_user("legal")
+    text = page(client, case_id)
+    assert "Armed conflict:</strong> not classified" in text
+    conflict = action_url("conflict", case_id)
+    response = post(client, conflict, {"classification": "international", "reason": " "}, case_id)
+    assert response.status_code == 200 and "This field is required." in response.content.decode()
+    response = post(
+        client, conflict, {"classification": "international", "reason": "two States"}, case_id
+    )
+    assert response.status_code == 302
+    assert "an international armed conflict — two States (lena)" in page(client, case_id)
+    before = case_state(case_id).version
+    response = post(client, action_url("qualification", case_id), {"code": "murder_niac"}, case_id)
+    assert "is a war crime in a non-international armed conflict, but this case" in (
+        response.content.decode()
+    )
+    assert case_state(case_id).version == before
+    post(client, action_url("qualification", case_id), {"code": "wilful_killing"}, case_id)
+    state = case_state(case_id)
+    qualification_id = state.qualifications[0]["qualification_id"]
+    perpetrator = state.persons[0]["person_id"]
+    assert "Allege a mode of liability…" in page(client, case_id)
+    response = post(
+        client,
+        action_url("liability", case_id),
+        {"person": perpetrator, "mode": "military_commander", "qualification": qualification_id},
+        case_id,
+    )
+    assert response.status_code == 302
+    liability_id = case_state(case_id).liabilities[0]["liability_id"]
+    assess = action_url("liability_assess", case_id, liability_id)
+    assert "The person was a military commander" in client.get(assess).content.decode()
+    response = post(
+        client,
+        assess,
+        {
+            "element": "effective_control",
+            "finding": "met",
+            "standard": "balance_of_probabilities",
+            "facts": [fact_id],
+        },
+        case_id,
+    )
+    assert response.status_code == 302
+    text = page(client, case_id)
+    assert "Col. Hrabar: Responsibility of a military commander (art. 28(a))" in text
+    assert "balance of probabilities" in text and "The 64th brigade held the village" in text
+    # Reclassifying contradicts the qualification: recorded, and it no longer counts.
+    post(client, conflict, {"classification": "non_international", "reason": "NSAG"}, case_id)
+    assert "Does not count:" in page(client, case_id)
+    for who in ("documenter", "supervisor", "auditor"):
+        other = as_user(who)
+        assert "Classify the conflict…" not in page(other, case_id)
+        assert other.get(conflict).status_code == 403
+        assert other.get(assess).status_code == 403
+
+
 def test_legal_review_checklist_through_its_pages(as_user, case_id, users):
     client = as_user("legal")
     assert "Add qualification…" in page(client, case_id)
@@ -275,20 +341,38 @@ def test_legal_review_checklist_through_its_pages(as_user, case_id, users):
     assert re.search(
         rf'value="{first}"[^>]* selected', client.get(assess, {"element": first}).content.decode()
     )
-    response = post(client, assess, {"element": first, "finding": "met"}, case_id)
-    assert "must refer to at least one supporting source" in response.content.decode()
-    nyt = source_id(case_id, "NYT recordings")
+    assert re.search(
+        r'value="reasonable_grounds"[^>]* checked', client.get(assess).content.decode()
+    )
+    found = {"element": first, "finding": "met", "standard": "reasonable_grounds"}
+    response = post(client, assess, found, case_id)
+    assert "must cite at least one fact recorded in the case" in response.content.decode()
+    fact_id = (
+        fact_record(
+            actor=Actor.for_user(users["documenter"]),
+            case_id=case_id,
+            text="The prisoners were shot after they surrendered",
+        )
+        .events[0]
+        .payload["fact_id"]
+    )
+    response = post(client, assess, {**found, "standard": "hunch", "facts": [fact_id]}, case_id)
+    assert "Select a valid choice. hunch is not one of the available choices." in (
+        response.content.decode()
+    )
     for element in elements:
         response = post(
             client,
             assess,
-            {"element": element["id"], "finding": "met", "sources": [nyt], "note": "see recording"},
+            {**found, "element": element["id"], "facts": [fact_id], "note": "see recording"},
             case_id,
         )
         assert response.status_code == 302
     text = page(client, case_id)
     assert "every element met" in text and "may be closed as substantiated" in text
     assert text.count("☑") == len(elements) and "see recording" in text
+    assert "reasonable grounds to believe" in text
+    assert "The prisoners were shot after they surrendered" in text
     assert last_event(case_id).actor["username"] == "lena"
 
     # Legal review is for legal reviewers: the others get neither buttons nor pages.

@@ -80,7 +80,7 @@ def grow_evaluation(actors, case_id) -> None:
                 element=element,
                 finding="met",
                 qualification_id=added.events[0].payload["qualification_id"],
-                source_ids=[source.source_id],
+                fact_ids=[fact.events[0].payload["fact_id"]],
             )
 
 

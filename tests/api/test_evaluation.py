@@ -115,7 +115,7 @@ WRITES = {
     "element": (
         "legal",
         "qualifications/{qualification}/elements/",
-        {"element": "killed_or_injured", "finding": "met", "source_ids": ["{source}"]},
+        {"element": "killed_or_injured", "finding": "met", "fact_ids": ["{fact}"]},
         200,
     ),
     "person": ("documenter", "persons/", {"role": "victim", "name": "Ivan P."}, 201),
@@ -417,11 +417,32 @@ def test_qualifications_and_elements_are_for_legal_reviewers(api, worked):
         {"element": "hors_de_combat", "finding": "met"},
         version_of(worked.case_id),
     )
-    assert "at least one supporting" in problem(unsupported, 422, "invalid-command")["detail"]
+    assert "must cite at least one fact" in problem(unsupported, 422, "invalid-command")["detail"]
+    for body, field in (
+        ({"source_ids": [worked.source]}, "source_ids"),
+        ({"fact_ids": ["not-a-uuid"]}, "fact_ids"),
+        ({"fact_ids": worked.fact}, "fact_ids"),
+        ({"fact_ids": [worked.fact] * 201}, "fact_ids"),
+        ({"standard": "hunch", "fact_ids": [worked.fact]}, "standard"),
+    ):
+        refused = post(
+            api["legal"],
+            elements,
+            {"element": "hors_de_combat", "finding": "met", **body},
+            version_of(worked.case_id),
+        )
+        assert field in problem(refused, 422, "invalid-request")["errors"], body
+    stranger = post(
+        api["legal"],
+        elements,
+        {"element": "hors_de_combat", "finding": "met", "fact_ids": [str(uuid.uuid4())]},
+        version_of(worked.case_id),
+    )
+    assert "has no fact" in problem(stranger, 422, "invalid-command")["detail"]
     unknown = post(
         api["legal"],
         elements,
-        {"element": "motive", "finding": "met", "source_ids": [worked.source]},
+        {"element": "motive", "finding": "met", "fact_ids": [worked.fact]},
         version_of(worked.case_id),
     )
     assert "'motive' is not an element" in problem(unknown, 422, "invalid-command")["detail"]
@@ -441,7 +462,8 @@ def test_qualifications_and_elements_are_for_legal_reviewers(api, worked):
         {
             "element": "hors_de_combat",
             "finding": "met",
-            "source_ids": [worked.source],
+            "fact_ids": [worked.fact],
+            "standard": "beyond_reasonable_doubt",
             "note": "they had surrendered",
         },
         version_of(worked.case_id),
@@ -449,11 +471,12 @@ def test_qualifications_and_elements_are_for_legal_reviewers(api, worked):
     assert assessed.status_code == 200, assessed.content
     (qualification,) = detail(api["auditor"], worked.case_id)["qualifications"]
     finding = qualification["elements"]["hors_de_combat"]
-    assert (finding["finding"], finding["source_ids"], finding["assessed_by"]) == (
-        "met",
-        [worked.source],
-        "lena",
-    )
+    assert (
+        finding["finding"],
+        finding["standard"],
+        finding["fact_ids"],
+        finding["assessed_by"],
+    ) == ("met", "beyond_reasonable_doubt", [worked.fact], "lena")
 
 
 # --- persons and the audited reveal -----------------------------------------------------------
@@ -697,3 +720,89 @@ def test_seeds_003_and_004_merged_are_corroborated_by_two_independent_origins(ap
     (row,) = panel(api["auditor"], pow_link.case_id)
     assert row["label"] == "corroborated by 2 independent origins"
     assert row["status"] == "corroborated" and len(row["sources"]) == 2
+
+
+# --- conflict classification and modes of liability ------------------------------------------
+
+
+def test_conflict_and_liability_endpoints_refuse_bad_requests_then_succeed(api, worked, actors):
+    perpetrator = (
+        person_add(
+            actor=actors["documenter"],
+            case_id=worked.case_id,
+            role="alleged_perpetrator",
+            name="Col. Hrabar",
+        )
+        .events[0]
+        .payload["person_id"]
+    )
+    refused_then_done(
+        api,
+        "legal",
+        worked.case_id,
+        f"{worked.base}/conflict/",
+        {"classification": "international", "reason": "two States"},
+        200,
+    )
+    assert detail(api["auditor"], worked.case_id)["conflict"]["classification"] == "international"
+    niac = post(
+        api["legal"],
+        f"{worked.base}/qualifications/",
+        {"code": "murder_niac"},
+        version_of(worked.case_id),
+    )
+    assert "non-international" in problem(niac, 422, "invalid-command")["detail"]
+    alleged = refused_then_done(
+        api,
+        "legal",
+        worked.case_id,
+        f"{worked.base}/liabilities/",
+        {
+            "person_id": perpetrator,
+            "mode": "military_commander",
+            "qualification_id": worked.qualification,
+        },
+        201,
+    )
+    liability_id = alleged["events"][0]["payload"]["liability_id"]
+    refused_then_done(
+        api,
+        "legal",
+        worked.case_id,
+        f"{worked.base}/liabilities/{liability_id}/elements/",
+        {
+            "element": "effective_control",
+            "finding": "met",
+            "standard": "substantial_grounds",
+            "fact_ids": [worked.fact],
+        },
+        200,
+    )
+    (shown,) = detail(api["auditor"], worked.case_id)["liabilities"]
+    assert shown["person"] == "Col. Hrabar"
+    assert shown["elements"]["effective_control"]["fact_ids"] == [worked.fact]
+    for body, status, kind in (
+        ({"person_id": worked.person, "mode": "ordering"}, 422, "invalid-command"),
+        ({"person_id": perpetrator, "mode": "vibes"}, 422, "invalid-request"),
+        ({"person_id": str(uuid.uuid4()), "mode": "ordering"}, 404, "not-found"),
+    ):
+        problem(
+            post(
+                api["legal"],
+                f"{worked.base}/liabilities/",
+                {**body, "qualification_id": worked.qualification},
+                version_of(worked.case_id),
+            ),
+            status,
+            kind,
+        )
+    problem(
+        post(
+            api["legal"],
+            f"{worked.base}/liabilities/{uuid.uuid4()}/elements/",
+            {"element": "commander", "finding": "insufficient"},
+            version_of(worked.case_id),
+        ),
+        404,
+        "not-found",
+    )

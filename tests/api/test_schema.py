@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 from casefiles import commands
 from casefiles.commands.facts import fact_record
 from casefiles.commands.ingestion import document_ingest, ingestion_submit
-from casefiles.commands.legal import qualification_add
+from casefiles.commands.legal import liability_allege, qualification_add
 from casefiles.commands.persons import person_add
 from casefiles.commands.tokens import token_issue
 from casefiles.models import CaseFile
@@ -62,7 +62,7 @@ def _keep_the_test_connection():
 def known(users, actors) -> dict:
     """Records for the generated requests to find: an ingested document, and a case with
     that source attached, a fact, a qualification, a protected person and a pending
-    request."""
+    request, and a mode of liability alleged against a perpetrator."""
     doc = actors["documenter"]
     job = ingestion_submit(data=SEED.read_bytes(), filename=SEED.name, actor=SUBMITTER)
     job = document_ingest(ingestion_id=str(job.id))
@@ -71,6 +71,14 @@ def known(users, actors) -> dict:
     fact = fact_record(actor=doc, case_id=case_id, text="Civilians were shot")
     qualification = qualification_add(actor=actors["legal"], case_id=case_id, code="wilful_killing")
     person = person_add(actor=doc, case_id=case_id, role="witness", name="A. B.", protected=True)
+    perpetrator = person_add(actor=doc, case_id=case_id, role="alleged_perpetrator", name="C. D.")
+    alleged = liability_allege(
+        actor=actors["legal"],
+        case_id=case_id,
+        person_id=perpetrator.events[0].payload["person_id"],
+        mode="ordering",
+        qualification_id=qualification.events[0].payload["qualification_id"],
+    )
     outcome = commands.transition_request(
         actor=doc, case_id=case_id, to_state="sourcing", reason="ready"
     )
@@ -82,6 +90,7 @@ def known(users, actors) -> dict:
         "fact_id": fact.events[0].payload["fact_id"],
         "qualification_id": qualification.events[0].payload["qualification_id"],
         "person_id": person.events[0].payload["person_id"],
+        "liability_id": alleged.events[0].payload["liability_id"],
     }
 
 

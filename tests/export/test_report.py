@@ -125,3 +125,81 @@ def test_report_shows_corrections_with_their_reasons(actors, tmp_path):
         "approved (reopened) by sofia",
     ):
         assert text in page, text
+
+
+def test_report_has_a_legal_section_with_findings_standards_facts_and_liability(
+    case_id, actors, tmp_path
+):
+    from casefiles.commands.facts import fact_record
+    from casefiles.commands.legal import (
+        conflict_classify,
+        element_assess,
+        liability_allege,
+        liability_element_assess,
+        qualification_add,
+    )
+    from casefiles.commands.persons import person_add
+
+    doc, legal = actors["documenter"], actors["legal"]
+    fact = fact_record(actor=doc, case_id=case_id, text=f"Shells hit the school {HOSTILE}")
+    fact_id = fact.events[0].payload["fact_id"]
+    person = person_add(
+        actor=doc, case_id=case_id, role="alleged_perpetrator", name="Gen. Z", protected=True
+    ).events[0]
+    conflict_classify(
+        actor=legal, case_id=case_id, classification="international", reason="two States"
+    )
+    qualification = qualification_add(
+        actor=legal, case_id=case_id, code="attack_on_civilians"
+    ).events[0]
+    qualification_id = qualification.payload["qualification_id"]
+    element_assess(
+        actor=legal,
+        case_id=case_id,
+        qualification_id=qualification_id,
+        element="attack",
+        finding="met",
+        standard="beyond_reasonable_doubt",
+        fact_ids=[fact_id],
+    )
+    liability_id = (
+        liability_allege(
+            actor=legal,
+            case_id=case_id,
+            person_id=person.payload["person_id"],
+            mode="military_commander",
+            qualification_id=qualification_id,
+        )
+        .events[0]
+        .payload["liability_id"]
+    )
+    liability_element_assess(
+        actor=legal,
+        case_id=case_id,
+        liability_id=liability_id,
+        element="commander",
+        finding="insufficient",
+        note="rank unconfirmed",
+    )
+    path = tmp_path / "legal.zip"
+    with open(path, "wb") as out:
+        export_case(case_id, exported_by="aud", out=out)
+    with zipfile.ZipFile(path) as archive:
+        page = archive.read("report.html").decode()
+    legal_section = page.split("<h2>Legal framework</h2>")[1].split("<h2>")[0]
+    for text in (
+        "an international armed conflict: two States",
+        "Qualification: art. 8(2)(b)(i) War crime of attacking civilians",
+        "The perpetrator directed an attack.",
+        "met, on beyond reasonable doubt; facts cited: “Shells hit the school &lt;script&gt;",
+        "[K] The perpetrator intended the civilian population",
+        "[C] The conduct took place in the context of and was associated with an "
+        "international armed conflict.",
+        "not assessed",
+        "Liability of Alleged perpetrator 1: Responsibility of a military commander "
+        "(art. 28(a)) — art. 8(2)(b)(i) War crime of attacking civilians",
+        "insufficient information, on reasonable grounds to believe; facts cited: none; "
+        "note: rank unconfirmed",
+    ):
+        assert text in legal_section, text
+    assert "Gen. Z" not in page and "<script" not in page
