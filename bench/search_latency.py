@@ -47,8 +47,24 @@ def main() -> None:
     parser.add_argument("--events-per-case", type=int, default=20)
     parser.add_argument("--sources", type=int, default=2_000)
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument(
+        "--measure-only",
+        action="store_true",
+        help="measure on the bench_search database a previous run filled (migrated first)",
+    )
     args = parser.parse_args()
 
+    if args.measure_only:
+        url = benchlib.database_url(DATABASE)
+        benchlib.migrate(url)
+        benchlib.setup_django(url)
+        from django.contrib.auth.models import User
+
+        from casefiles.commands.tokens import token_issue
+
+        user = User.objects.get(username="bench-documenter")
+        measure(token_issue(user=user, issued_with="bench")[1], args.rounds)
+        return
     url = benchlib.recreate_database(DATABASE)
     benchlib.migrate(url)
     benchlib.setup_django(url)

@@ -18,12 +18,13 @@ narrows the queryset it is given (the caller's visible cases).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, FloatField, Q, QuerySet
+from django.db.models import F, FloatField, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 
 # Highlight marks inside the database's snippet: private-use characters that cannot come
@@ -60,67 +61,73 @@ def normalised(text: str) -> str:
 # --- matching -------------------------------------------------------------------------------
 
 
-def search_cases(queryset: QuerySet, text: str, *, also: Q | None = None) -> QuerySet:
-    """`queryset` narrowed to the cases matching `text` (or the condition `also`, e.g. an
-    exact reference), annotated with `search_rank` (higher is better; NULL for a case
-    that only `also` found) and ordered by it."""
+def search_cases(queryset: QuerySet, text: str) -> QuerySet:
+    """`queryset` narrowed to the cases matching `text`, annotated with `search_rank`
+    (higher is better) and ordered by it. Also found: the case whose reference `text` is
+    (exactly, any case; ranked first) and the cases with an attachment whose title or
+    excerpt matches (a source attached without a stored original has only those)."""
     text = normalised(text)
     if not text:
-        return queryset.filter(also) if also is not None else queryset.none()
+        return queryset.none()
+    reference = text.upper()
     if connection.vendor == "postgresql":
-        matching, rank = _postgres_ranked(text)
+        matching, rank = _postgres_ranked(text, reference)
+        condition = Q(pk__in=matching)
     else:
         query = fts_query(text)
-        if not query:
-            return queryset.filter(also) if also is not None else queryset.none()
-        matching, rank = _sqlite(query)
-    condition = Q(pk__in=matching)
-    if also is not None:
-        condition |= also
-    return (
-        queryset.filter(condition)
-        .annotate(search_rank=rank)
-        .order_by(F("search_rank").desc(nulls_last=True), "-updated_at", "id")
+        condition = Q(reference=reference)
+        rank = None
+        if query:
+            matching, rank = _sqlite(query)
+            condition |= Q(pk__in=matching)
+    found = queryset.filter(condition)
+    if rank is None:
+        return found.annotate(search_rank=Value(None, output_field=FloatField()))
+    return found.annotate(search_rank=rank).order_by(
+        F("search_rank").desc(nulls_last=True), "-updated_at", "id"
     )
 
 
 # Matches ranked at once, cost in proportion to the matches (each match's rank computed
 # once, from the stored tsvector), then joined to the list by position.
 _PG_RANKED = """
-    WITH q AS (SELECT casefiles_search_query(%s) AS query)
     SELECT case_id, max(r) AS rank FROM (
-        SELECT c.id AS case_id, ts_rank(c.search, q.query) AS r
-            FROM casefiles_casefile c, q WHERE c.search @@ q.query
-        UNION ALL SELECT n.case_id, ts_rank(n.search, q.query)
-            FROM casefiles_casenote n, q WHERE n.search @@ q.query
-        UNION ALL SELECT cs.case_id, ts_rank(s.search, q.query)
-            FROM casefiles_source s JOIN casefiles_casesource cs ON cs.source_id = s.id, q
-            WHERE s.search @@ q.query
+        SELECT c.id AS case_id, 1.0::float4 AS r
+            FROM casefiles_casefile c WHERE c.reference = %(reference)s
+        UNION ALL SELECT c.id, ts_rank(c.search, casefiles_search_query(%(text)s))
+            FROM casefiles_casefile c WHERE c.search @@ casefiles_search_query(%(text)s)
+        UNION ALL SELECT n.case_id, ts_rank(n.search, casefiles_search_query(%(text)s))
+            FROM casefiles_casenote n WHERE n.search @@ casefiles_search_query(%(text)s)
+        UNION ALL SELECT a.case_id, ts_rank(a.search, casefiles_search_query(%(text)s))
+            FROM casefiles_casesource a WHERE a.search @@ casefiles_search_query(%(text)s)
+        UNION ALL SELECT cs.case_id, ts_rank(s.search, casefiles_search_query(%(text)s))
+            FROM casefiles_source s JOIN casefiles_casesource cs ON cs.source_id = s.id
+            WHERE s.search @@ casefiles_search_query(%(text)s)
     ) hits
-    GROUP BY case_id ORDER BY rank DESC, case_id LIMIT %s
+    GROUP BY case_id ORDER BY rank DESC, case_id LIMIT %(limit)s
 """
 # The most matches one search lists (best first); docs/api.md says so.
 MAX_MATCHES = 5_000
 
 
-def _postgres_ranked(text: str) -> tuple[RawSQL, RawSQL]:
+def _postgres_ranked(text: str, reference: str) -> tuple[RawSQL, RawSQL]:
+    """The matches, ranked (the search function's argument is a constant: the planner
+    evaluates it once and uses the GIN indexes), as an id list and a rank lookup."""
     with connection.cursor() as cursor:
-        cursor.execute(_PG_RANKED, [text, MAX_MATCHES])
+        cursor.execute(_PG_RANKED, {"text": text, "reference": reference, "limit": MAX_MATCHES})
         rows = cursor.fetchall()
     ids = [str(case_id) for case_id, _ in rows]
-    ranks = [float(rank) for _, rank in rows]
+    ranks = json.dumps({str(case_id): float(rank) for case_id, rank in rows})
     return (
         RawSQL("SELECT unnest(%s::uuid[])", [ids]),
-        RawSQL(
-            "(%s::float8[])[array_position(%s::uuid[], casefiles_casefile.id)]",
-            [ranks, ids],
-            output_field=FloatField(),
-        ),
+        # A jsonb object: a key lookup per listed row, not a scan of the whole list.
+        RawSQL("(%s::jsonb ->> casefiles_casefile.id::text)::float8", [ranks], FloatField()),
     )
 
 
 _SQLITE_MATCHES = """
-    SELECT key FROM casefiles_search WHERE casefiles_search MATCH %s AND kind IN ('case', 'note')
+    SELECT key FROM casefiles_search WHERE casefiles_search MATCH %s
+        AND kind IN ('case', 'note', 'attachment')
     UNION SELECT cs.case_id FROM casefiles_search f
         JOIN casefiles_casesource cs ON cs.source_id = f.key
         WHERE f.body MATCH %s AND f.kind = 'source'
@@ -129,7 +136,7 @@ _SQLITE_MATCHES = """
 _SQLITE_RANK = """(
     SELECT -min(r) FROM (
         SELECT bm25(casefiles_search) AS r FROM casefiles_search
-            WHERE casefiles_search MATCH %s AND kind IN ('case', 'note')
+            WHERE casefiles_search MATCH %s AND kind IN ('case', 'note', 'attachment')
             AND key = casefiles_casefile.id
         UNION ALL SELECT bm25(casefiles_search) FROM casefiles_search
             WHERE casefiles_search MATCH %s AND kind = 'source' AND key IN (
@@ -197,7 +204,8 @@ def snippets(case_ids: list[Any], text: str) -> dict[str, Snippet]:
         query = fts_query(text)
         rows = _sqlite_snippets(case_ids, query) if query else []
     found: dict[str, Snippet] = {}
-    for case_id, where, title, marked in rows:
+    for case_id, kind, title, marked in rows:
+        where = "source" if kind == "attachment" else kind
         key = str(case_id).replace("-", "")
         if key not in found and marked and OPEN in marked:
             found[key] = _snippet(marked, where, title or "")
@@ -230,6 +238,9 @@ _PG_SNIPPETS = f"""
             FROM casefiles_casefile c, q WHERE c.id = ANY(%s) AND c.search @@ q.query
         UNION ALL SELECT n.case_id, 'note', '', n.text, ts_rank(n.search, q.query)
             FROM casefiles_casenote n, q WHERE n.case_id = ANY(%s) AND n.search @@ q.query
+        UNION ALL SELECT a.case_id, 'source', a.title, a.title || ' — ' || a.excerpt,
+            ts_rank(a.search, q.query)
+            FROM casefiles_casesource a, q WHERE a.case_id = ANY(%s) AND a.search @@ q.query
         UNION ALL SELECT cs.case_id, 'source', s.title, s.text,
             ts_rank(s.search, q.query)
             FROM casefiles_casesource cs JOIN casefiles_source s ON s.id = cs.source_id, q
@@ -243,7 +254,7 @@ def _postgres_snippets(case_ids: list[Any], text: str) -> list[tuple[Any, ...]]:
     ids = [str(case_id) for case_id in case_ids]
     with connection.cursor() as cursor:
         cursor.execute(
-            _PG_SNIPPETS.replace("= ANY(%s)", "= ANY(%s::uuid[])"), [text, ids, ids, ids]
+            _PG_SNIPPETS.replace("= ANY(%s)", "= ANY(%s::uuid[])"), [text, ids, ids, ids, ids]
         )
         return list(cursor.fetchall())
 
@@ -254,7 +265,8 @@ _SQLITE_SNIPPETS = f"""
             snippet(casefiles_search, 2, '{OPEN}', '{CLOSE}', '…', 24) AS marked,
             bm25(casefiles_search) AS r
             FROM casefiles_search f
-            WHERE f.body MATCH %s AND f.kind IN ('case', 'note') AND f.key IN ({{ids}})
+            WHERE f.body MATCH %s AND f.kind IN ('case', 'note', 'attachment')
+            AND f.key IN ({{ids}})
         UNION ALL SELECT cs.case_id, 'source', s.title,
             snippet(casefiles_search, 2, '{OPEN}', '{CLOSE}', '…', 24), bm25(casefiles_search)
             FROM casefiles_search f
@@ -316,6 +328,17 @@ POSTGRES_SCHEMA = [
     "CREATE INDEX casefiles_casenote_search ON casefiles_casenote USING gin (search)",
     "CREATE INDEX casefiles_source_search ON casefiles_source USING gin (search)",
 ]
+# Migration 0017: the attachments' titles and excerpts (a source attached without a
+# stored original has nothing else), indexed like the rest.
+POSTGRES_ATTACHMENTS = [
+    """ALTER TABLE casefiles_casesource ADD COLUMN search tsvector GENERATED ALWAYS AS
+        (casefiles_search_vector(coalesce(title, '') || ' ' || coalesce(excerpt, ''))) STORED""",
+    "CREATE INDEX casefiles_casesource_search ON casefiles_casesource USING gin (search)",
+]
+POSTGRES_ATTACHMENTS_REVERSE = ["ALTER TABLE casefiles_casesource DROP COLUMN search"]
+SQLITE_FILL_ATTACHMENTS = """INSERT INTO casefiles_search (kind, key, body)
+    SELECT 'attachment', case_id, title || ' — ' || excerpt FROM casefiles_casesource"""
+
 POSTGRES_SCHEMA_REVERSE = [
     "ALTER TABLE casefiles_source DROP COLUMN search",
     "ALTER TABLE casefiles_casenote DROP COLUMN search",
@@ -374,6 +397,21 @@ SQLITE_TRIGGERS = [
     """CREATE TRIGGER IF NOT EXISTS casefiles_search_source_delete AFTER DELETE
         ON casefiles_source BEGIN
         DELETE FROM casefiles_search WHERE kind = 'source' AND key = OLD.id; END""",
+    # Attachments (title and excerpt), keyed by their case.
+    """CREATE TRIGGER IF NOT EXISTS casefiles_search_attachment_insert AFTER INSERT
+        ON casefiles_casesource BEGIN
+        INSERT INTO casefiles_search (kind, key, body)
+        VALUES ('attachment', NEW.case_id, NEW.title || ' — ' || NEW.excerpt); END""",
+    """CREATE TRIGGER IF NOT EXISTS casefiles_search_attachment_update AFTER UPDATE OF
+        title, excerpt ON casefiles_casesource BEGIN
+        DELETE FROM casefiles_search WHERE kind = 'attachment' AND key = OLD.case_id
+        AND body = OLD.title || ' — ' || OLD.excerpt;
+        INSERT INTO casefiles_search (kind, key, body)
+        VALUES ('attachment', NEW.case_id, NEW.title || ' — ' || NEW.excerpt); END""",
+    """CREATE TRIGGER IF NOT EXISTS casefiles_search_attachment_delete AFTER DELETE
+        ON casefiles_casesource BEGIN
+        DELETE FROM casefiles_search WHERE kind = 'attachment' AND key = OLD.case_id
+        AND body = OLD.title || ' — ' || OLD.excerpt; END""",
 ]
 SQLITE_SCHEMA_REVERSE = [
     *(
@@ -382,6 +420,7 @@ SQLITE_SCHEMA_REVERSE = [
             ("case", ("insert", "update", "delete")),
             ("note", ("insert", "delete")),
             ("source", ("insert", "update", "delete")),
+            ("attachment", ("insert", "update", "delete")),
         )
         for op in ops
     ),

@@ -4,7 +4,7 @@ other change is an action page calling its command (casefiles.admin.actions)."""
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -139,14 +139,11 @@ class CaseFileAdmin(RecordAdmin):
         return RankedChangeList
 
     def get_search_results(self, request, queryset, search_term):
-        """The API's search (casefiles/search.py): words of the title, summary, notes or
-        the sources' stored text, ranked; also the exact reference, and the excerpt of a
-        source attached without a stored original (not in the index)."""
+        """The API's search (casefiles/search.py): words of the title, summary, notes,
+        attachments or the sources' stored text, ranked; also the exact reference."""
         if not search_term.strip():
             return queryset, False
-        excerpts = CaseSource.objects.filter(case=OuterRef("pk"), excerpt__icontains=search_term)
-        also = Q(reference__iexact=search_term.strip()) | Q(Exists(excerpts))
-        return search_cases(queryset, search_term, also=also), False
+        return search_cases(queryset, search_term), False
 
     # --- case page ------------------------------------------------------------------------
 

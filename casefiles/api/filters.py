@@ -5,12 +5,12 @@ import json
 import django_filters
 from django import forms
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 
 from casefiles.domain import taxonomy
-from casefiles.models import CaseFile, CaseSource, Source
+from casefiles.models import CaseFile, Source
 from casefiles.search import search_cases
 
 
@@ -94,12 +94,8 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.order_by(*(queryset.query.order_by or ("-updated_at",)), "id")
 
     def _search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        """Full text (casefiles/search.py), ranked; also the exact reference, and the
-        excerpt of a source attached without a stored original (not in the index)."""
-        excerpts = CaseSource.objects.filter(case=OuterRef("pk"), excerpt__icontains=value)
-        return search_cases(
-            queryset, value, also=Q(reference__iexact=value.strip()) | Q(Exists(excerpts))
-        )
+        """Full text (casefiles/search.py), ranked, the exact reference included."""
+        return search_cases(queryset, value)
 
     def _reference(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(reference__iexact=value.strip())
