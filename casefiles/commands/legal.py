@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from casefiles.commands.base import (
+    Id,
     Outcome,
     begin,
     command,
@@ -32,10 +33,10 @@ NOTE_MAX = 20_000
 
 @command
 def qualification_add(
-    *, actor: Actor, case_id, code: str, expected_version: int | None = None
+    *, actor: Actor, case_id: Id, code: str, expected_version: int | None = None
 ) -> Outcome:
     change = begin(actor, "qualification_add", case_id, expected_version=expected_version)
-    case = change.case
+    case = change.state
     if code not in qualifications.provisions():
         raise InvalidCommand(
             f"unknown provision {code!r}; known: {', '.join(qualifications.provisions())}"
@@ -55,7 +56,7 @@ def qualification_add(
     )
 
 
-def _qualification(case: CaseState, qualification_id) -> dict:
+def _qualification(case: CaseState, qualification_id: Id) -> dict[str, Any]:
     found = next(
         (q for q in case.qualifications if q["qualification_id"] == str(qualification_id)), None
     )
@@ -111,17 +112,17 @@ def _finding(
 def element_assess(
     *,
     actor: Actor,
-    case_id,
-    qualification_id,
+    case_id: Id,
+    qualification_id: Id,
     element: str,
     finding: str,
     standard: str | None = None,
-    fact_ids=(),
+    fact_ids: Iterable[object] = (),
     note: str = "",
     expected_version: int | None = None,
 ) -> Outcome:
     change = begin(actor, "element_assess", case_id, expected_version=expected_version)
-    case = change.case
+    case = change.state
     qualification = _qualification(case, qualification_id)
     code = qualification["code"]
     if qualifications.element_of(code, element) is None:
@@ -143,7 +144,7 @@ def element_assess(
 def conflict_classify(
     *,
     actor: Actor,
-    case_id,
+    case_id: Id,
     classification: str,
     reason: str,
     expected_version: int | None = None,
@@ -153,7 +154,7 @@ def conflict_classify(
     decide, not the order things were entered in); those qualifications then no longer
     count towards substantiating the case until the contradiction is resolved."""
     change = begin(actor, "conflict_classify", case_id, expected_version=expected_version)
-    case = change.case
+    case = change.state
     if classification not in qualifications.CLASSIFICATIONS:
         raise InvalidCommand(
             f"classification must be one of {', '.join(qualifications.CLASSIFICATIONS)}"
@@ -171,14 +172,14 @@ def conflict_classify(
 def liability_allege(
     *,
     actor: Actor,
-    case_id,
-    person_id,
+    case_id: Id,
+    person_id: Id,
     mode: str,
-    qualification_id,
+    qualification_id: Id,
     expected_version: int | None = None,
 ) -> Outcome:
     change = begin(actor, "liability_allege", case_id, expected_version=expected_version)
-    case = change.case
+    case = change.state
     person = next((p for p in case.persons if p["person_id"] == str(person_id)), None)
     if person is None:
         raise NotFound(f"{case.reference} has no person {person_id}")
@@ -223,17 +224,17 @@ def liability_allege(
 def liability_element_assess(
     *,
     actor: Actor,
-    case_id,
-    liability_id,
+    case_id: Id,
+    liability_id: Id,
     element: str,
     finding: str,
     standard: str | None = None,
-    fact_ids=(),
+    fact_ids: Iterable[object] = (),
     note: str = "",
     expected_version: int | None = None,
 ) -> Outcome:
     change = begin(actor, "liability_element_assess", case_id, expected_version=expected_version)
-    case = change.case
+    case = change.state
     alleged = next(
         (item for item in case.liabilities if item["liability_id"] == str(liability_id)), None
     )
