@@ -284,6 +284,8 @@ class CaseLink(ReadModel):
     other_reference = models.CharField(max_length=32)
     reasons = models.JSONField(default=list)
     status = models.CharField(max_length=20, db_index=True)
+    # same_incident | shared_origin | same_context, or "unspecified" (LinkSuggested/1)
+    relation = models.CharField(max_length=20, default="unspecified", db_index=True)
     suggested_version = models.PositiveIntegerField()
 
     class Meta:

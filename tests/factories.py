@@ -63,7 +63,7 @@ def histories(actor, cases=3, notes=4):
     return ids
 
 
-def suggest_link(case_a, case_b, reasons=("same place, same day",)):
+def suggest_link(case_a, case_b, reasons=("same place, same day",), relation="same_incident"):
     """A suggested link between two cases, written as ingestion writes it (the system
     actor `ingest`, one LinkSuggested on each case); returns the link id."""
     import uuid
@@ -78,8 +78,8 @@ def suggest_link(case_a, case_b, reasons=("same place, same day",)):
     ingest = Actor.system("ingest")
     link_id = str(uuid.uuid4())
     with transaction.atomic():
-        this = begin(ingest, None, case_a, role=SYSTEM, writable=False)
-        other = begin(ingest, None, case_b, role=SYSTEM, writable=False)
+        this = begin(ingest, None, str(case_a), role=SYSTEM, writable=False)
+        other = begin(ingest, None, str(case_b), role=SYSTEM, writable=False)
         for change, counterpart in ((this, other), (other, this)):
             change.write(
                 NewEvent(
@@ -88,6 +88,7 @@ def suggest_link(case_a, case_b, reasons=("same place, same day",)):
                         "link_id": link_id,
                         "other_case_id": counterpart.case_id,
                         "other_reference": counterpart.case.reference,
+                        "relation": relation,
                         "reasons": list(reasons),
                     },
                 )

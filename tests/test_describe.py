@@ -29,7 +29,11 @@ SAMPLES = {
     },
     "SourceVariantReceived": {"filename": "b.txt", "content_sha256": "cd" * 32},
     "AllegationExtracted": {"allegation": {"category": "pillage"}, "extractor_version": "x/1"},
-    "LinkSuggested": {"other_reference": "CF-2026-000002", "reasons": ["same place: Bucha"]},
+    "LinkSuggested": {
+        "other_reference": "CF-2026-000002",
+        "relation": "same_context",
+        "reasons": ["same place: Bucha"],
+    },
     "LinkDismissed": {"reason": "different"},
     "CaseMergedInto": {"into_reference": "CF-2026-000002", "reason": "same"},
     "CaseAbsorbed": {"from_reference": "CF-2026-000003", "reason": "same"},

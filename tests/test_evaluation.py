@@ -18,9 +18,9 @@ from casefiles.domain.facts import corroboration_panel
 from casefiles.domain.hashing import identity_commitment
 from casefiles.domain.qualifications import provisions
 from casefiles.errors import CriteriaNotMet, InvalidCommand, PermissionDenied
-from casefiles.models import CaseFile, CaseLink, Event, ProtectedIdentity
+from casefiles.models import CaseFile, Event, ProtectedIdentity
 from casefiles.selectors import case_at, case_state
-from tests.factories import attach, move, open_case
+from tests.factories import attach, move, open_case, suggest_link
 
 pytestmark = pytest.mark.django_db
 
@@ -51,12 +51,12 @@ def _seed(case):
 
 def test_pow_execution_pattern_from_003_and_004_is_corroborated_by_two_origins(ingested, actors):
     nyt, un = _pow_cases("003")[0], _pow_cases("004")[0]
-    link = CaseLink.objects.get(case=nyt, other_case_id=un.pk)
+    link_id = suggest_link(nyt.pk, un.pk)  # the gold's shared_origin pair
     assert case_state(nyt.pk).corroboration == "single_origin"
     cases_merge(
         actor=actors["documenter"],
         case_id=nyt.pk,
-        link_id=link.link_id,
+        link_id=link_id,
         reason="same pattern of executions of surrendered soldiers",
     )
     merged = case_state(nyt.pk)

@@ -16,7 +16,7 @@ from casefiles.admin import compartments, facts, legal, links, persons, sources
 from casefiles.admin import forms as admin_forms
 from casefiles.admin.access import may, may_see_identities
 from casefiles.admin.base import ShownOnce
-from casefiles.admin.labels import state_label
+from casefiles.admin.labels import relation_label, state_label
 from casefiles.commands.links import cases_merge, link_dismiss
 from casefiles.domain import workflow
 from casefiles.domain.actors import (
@@ -196,7 +196,8 @@ def _explain_link(case: CaseState, *, link_id: str) -> tuple[str, list[str]]:
     link = _link(case, link_id)
     return (
         str(
-            _("Possibly the same incident as %(other)s, because:") % {"other": link.other_reference}
+            _("%(relation)s: %(other)s, because:")
+            % {"relation": relation_label(link.relation), "other": link.other_reference}
         ),
         list(link.reasons),
     )

@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
@@ -77,6 +78,7 @@ class CaseFileAdmin(RecordAdmin):
         "source_count",
         "corroboration_label",
         "assignee_name",
+        "source_document",
         "updated_at",
     ]
     list_display_links = ["reference", "title"]
@@ -84,6 +86,7 @@ class CaseFileAdmin(RecordAdmin):
         filters.StateFilter,
         filters.CategoryFilter,
         filters.PlaceFilter,
+        filters.SourceDocumentFilter,
         filters.IncidentYearFilter,
         filters.SourceCountFilter,
         filters.CorroborationFilter,
@@ -128,6 +131,17 @@ class CaseFileAdmin(RecordAdmin):
     @admin.display(description=_("places"))
     def place_list(self, case: CaseFile) -> str:
         return ", ".join(case.places)
+
+    @admin.display(description=_("document"))
+    def source_document(self, case: CaseFile) -> str:
+        """Candidates of one document, grouped: a link to the list filtered to them."""
+        if not case.extraction:
+            return ""
+        return format_html(
+            '<a href="?source_document={}">{}</a>',
+            case.extraction["source_id"],
+            _("its candidates"),
+        )
 
     @admin.display(description=_("incident"), ordering="incident_from")
     def incident(self, case: CaseFile) -> str:

@@ -11,7 +11,7 @@ from django.urls import NoReverseMatch, reverse
 from casefiles import eventstore
 from casefiles.admin.access import actor_for, may
 from casefiles.admin.compartments import case_panel
-from casefiles.admin.labels import state_label
+from casefiles.admin.labels import relation_label, state_label
 from casefiles.admin.links import merge_panel
 from casefiles.admin.panels import evaluation_page
 from casefiles.compartments import without_hidden_references
@@ -124,7 +124,11 @@ def case_page(request: HttpRequest, case_id: str) -> dict:
         "can_restore": discarded is not None
         and may(request, (SUPERVISOR,))
         and discarded["discarded_by_id"] != request.user.pk,
-        "suggested_links": [link for link in case.links if link.status == "suggested"],
+        "suggested_links": [
+            {"link": link, "relation": relation_label(link.relation)}
+            for link in case.links
+            if link.status == "suggested"
+        ],
         "timeline": timeline(case.case_id),
         "chain": eventstore.verify_case(case.case_id),
         "export_url": export_url(case.case_id),

@@ -6,6 +6,7 @@ may see (casefiles/compartments.py): a year or a name that only a restricted cas
 would tell an outsider that the case exists."""
 
 import json
+import uuid
 
 from django.contrib import admin
 from django.db.models import Q
@@ -130,6 +131,21 @@ class PlaceFilter(TextFilter):
         # SQLite keeps JSON text ASCII-escaped (\u0411…), PostgreSQL keeps it as typed.
         escaped = json.dumps(name)[1:-1]
         return queryset.filter(Q(places__icontains=name) | Q(places__icontains=escaped))
+
+
+class SourceDocumentFilter(TextFilter):
+    """Candidate cases extracted from one ingested document, grouped for triage (the
+    list's "document" column links here). The value is the source's id."""
+
+    title = _("source document")
+    parameter_name = "source_document"
+
+    def queryset(self, request, queryset):
+        try:
+            source_id = uuid.UUID((self.value() or "").strip())
+        except ValueError:
+            return queryset if not self.value() else queryset.none()
+        return queryset.filter(extraction__source_id=str(source_id))
 
 
 class IncidentYearFilter(admin.SimpleListFilter):

@@ -24,6 +24,18 @@ CORROBORATION_LABELS = {
     workflow.CORROBORATED: _("Corroborated"),
 }
 
+# How a suggested link relates two cases (LinkSuggested's `relation`).
+RELATION_LABELS = {
+    "same_incident": _("Possibly the same incident"),
+    "shared_origin": _("Shared origin (not independent)"),
+    "same_context": _("Same area and period"),
+    "unspecified": _("Relation not recorded"),
+}
+
+
+def relation_label(relation: str) -> str:
+    return str(RELATION_LABELS.get(relation, relation))
+
 
 def state_label(state: str) -> str:
     return str(STATE_LABELS.get(state, state))

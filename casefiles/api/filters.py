@@ -1,6 +1,7 @@
 """List filters for cases and sources (query parameters)."""
 
 import json
+import uuid
 
 import django_filters
 from django import forms
@@ -71,6 +72,10 @@ class CaseFilter(django_filters.FilterSet):
     )
     place = django_filters.CharFilter(method="_place", label="a place name, exactly")
     assignee = IdFilter(field_name="assignee_id", label="user id")
+    source_document = django_filters.UUIDFilter(
+        method="_source_document",
+        label="the ingested document (source id) the candidate cases were extracted from",
+    )
     unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
     corroboration = django_filters.MultipleChoiceFilter(choices=CaseFile.CORROBORATION_CHOICES)
     incident_after = django_filters.DateFilter(
@@ -92,6 +97,9 @@ class CaseFilter(django_filters.FilterSet):
         # A unique last key keeps pages stable when the sort key ties.
         queryset = super().qs
         return queryset.order_by(*(queryset.query.order_by or ("-updated_at",)), "id")
+
+    def _source_document(self, queryset: QuerySet, name: str, value: uuid.UUID) -> QuerySet:
+        return queryset.filter(extraction__source_id=str(value))
 
     def _search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         """Full text (casefiles/search.py), ranked, the exact reference included."""

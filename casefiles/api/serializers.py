@@ -338,6 +338,11 @@ class SearchHit(serializers.Serializer):
     snippet = SearchSnippet(allow_null=True)
 
 
+def _source_document(extraction: dict | None) -> str | None:
+    """The source stream a candidate case was extracted from (AllegationExtracted)."""
+    return str(extraction["source_id"]) if extraction else None
+
+
 class CaseSummary(serializers.Serializer):
     id = serializers.UUIDField()
     reference = serializers.CharField()
@@ -356,6 +361,10 @@ class CaseSummary(serializers.Serializer):
     opened_at = serializers.DateTimeField()
     opened_by = serializers.CharField()
     updated_at = serializers.DateTimeField()
+    source_document_id = serializers.SerializerMethodField(
+        help_text="the ingested document a candidate case was extracted from (candidates "
+        "of one document: filter the list with ?source_document=); null for other cases"
+    )
     merged_into = serializers.UUIDField(allow_null=True)
     restricted_to = serializers.CharField(
         help_text="the team that alone may see the case; empty when not restricted"
@@ -366,6 +375,10 @@ class CaseSummary(serializers.Serializer):
     )
 
     @extend_schema_field(UserRef(allow_null=True))
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_source_document_id(self, case) -> str | None:
+        return _source_document(case.extraction)
+
     def get_assignee(self, case) -> dict | None:
         if case.assignee_id is None:
             return None
@@ -426,6 +439,12 @@ class Link(serializers.Serializer):
     link_id = serializers.UUIDField()
     other_case_id = serializers.UUIDField()
     other_reference = serializers.CharField()
+    relation = serializers.ChoiceField(
+        choices=["same_incident", "shared_origin", "same_context", "unspecified"],
+        help_text="same_incident: act, place and time agree; shared_origin: both sources "
+        "trace to the same upstream origin; same_context: same area and period; "
+        "unspecified: suggested before relations were recorded (LinkSuggested schema 1)",
+    )
     reasons = serializers.ListField(child=serializers.CharField())
     status = serializers.CharField()
 
@@ -464,6 +483,10 @@ class CaseDetail(serializers.Serializer):
     pending = Pending(allow_null=True)
     waivers = WaiverOut(many=True)
     links = Link(many=True)
+    source_document_id = serializers.SerializerMethodField(
+        help_text="the ingested document a candidate case was extracted from (candidates "
+        "of one document: filter the list with ?source_document=); null for other cases"
+    )
     merged_into = serializers.UUIDField(allow_null=True)
     restricted_to = serializers.CharField(
         allow_null=True, help_text="the team that alone may see the case (null: anyone)"
@@ -502,6 +525,10 @@ class CaseDetail(serializers.Serializer):
     related = serializers.ListField(child=serializers.DictField())
 
     @extend_schema_field(UserRef(allow_null=True))
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_source_document_id(self, case) -> str | None:
+        return _source_document(case.extraction)
+
     def get_assignee(self, case: CaseState) -> dict | None:
         if case.assignee_id is None:
             return None

@@ -26,16 +26,15 @@ from casefiles.domain.events import (
 from casefiles.domain.sources import origin_names, provenance_chain
 from casefiles.errors import NotFound
 from casefiles.eventstore import NewEvent
-from casefiles.ingestion.allegations import rules
+from casefiles.ingestion.allegations import RELATIONS, rules
 from casefiles.ingestion.decode import MAX_BYTES, UnreadableDocument, normalized_fingerprint
 from casefiles.ingestion.extract import (
     EXTRACTOR_VERSION,
     extract_document,
-    link_reasons,
-    should_link,
+    link_relation,
 )
 from casefiles.ingestion.model import Allegation, Document, Place, Span, TimeRef
-from casefiles.models import CaseFile, Ingestion, Source
+from casefiles.models import CaseFile, CaseSource, Ingestion, Source
 from casefiles.selectors import case_head
 
 SOURCE_STREAM_NAMESPACE = uuid.UUID("6f1c2b1e-2f7a-4c7e-9a55-3c0de5f1ca5e")
@@ -300,7 +299,7 @@ def _open_candidate(
             },
         )
     )
-    _suggest_links(case_id, allegation, sha)
+    _suggest_links(case_id, allegation, sha, origins)
     return case_id
 
 
@@ -323,9 +322,12 @@ def allegation_from_dict(data: dict[str, Any]) -> Allegation:
     )
 
 
-def _suggest_links(case_id: str, allegation: Allegation, sha: str) -> None:
-    """Suggest links to candidate cases from *other* sources describing the same
-    incident or pattern. Suggestions only: nothing is merged without a person."""
+def _suggest_links(case_id: str, allegation: Allegation, sha: str, origins: list[str]) -> None:
+    """Suggest links to candidate cases from *other* sources, each with its relation
+    (same_incident, shared_origin, same_context; link_relation says when) and the
+    reasons in words. Suggestions only: nothing is merged without a person. Candidates
+    of one document are never linked to each other: extraction already keeps one
+    candidate per incident in a document, and triage groups them by their document."""
     related = {allegation.category}.union(
         *(members for members in rules().families.values() if allegation.category in members)
     )
@@ -343,15 +345,23 @@ def _suggest_links(case_id: str, allegation: Allegation, sha: str) -> None:
             .values_list("id", flat=True)
         )
     ]
+    mine = frozenset(workflow.normalise_origin(name) for name in origins)
     scored = []
-    for age, (other_id, (their_sha, theirs)) in enumerate(_earlier_allegations(others)):
-        if their_sha != sha and should_link(allegation, theirs):
-            scored.append((len(link_reasons(allegation, theirs)), age, other_id, theirs))
+    earlier = [
+        (age, other_id, their_sha, theirs)
+        for age, (other_id, (their_sha, theirs)) in enumerate(_earlier_allegations(others))
+        if their_sha != sha
+    ]
+    theirs_origins = _case_origins([other_id for _, other_id, _, _ in earlier])
+    for age, other_id, _, theirs in earlier:
+        found = link_relation(allegation, theirs, mine, theirs_origins.get(other_id, frozenset()))
+        if found is not None:
+            relation, reasons = found
+            scored.append((RELATIONS.index(relation), -len(reasons), age, other_id, found))
     # The strongest few only: every candidate of a busy pattern would otherwise link to
     # every other (quadratic events); the rest stay reachable through those links.
-    scored.sort(key=lambda item: (-item[0], item[1]))
-    for _, _, other_id, theirs in scored[:MAX_SUGGESTIONS]:
-        reasons = link_reasons(allegation, theirs)
+    scored.sort(key=lambda item: item[:3])
+    for *_, other_id, (relation, reasons) in scored[:MAX_SUGGESTIONS]:
         link_id = str(uuid.uuid4())
         this = begin(INGEST, None, case_id, role=SYSTEM, read=case_head, writable=False)
         other = begin(INGEST, None, other_id, role=SYSTEM, read=case_head, writable=False)
@@ -363,10 +373,22 @@ def _suggest_links(case_id: str, allegation: Allegation, sha: str) -> None:
                         "link_id": link_id,
                         "other_case_id": counterpart.case_id,
                         "other_reference": counterpart.head.reference,
+                        "relation": relation,
                         "reasons": reasons,
                     },
                 )
             )
+
+
+def _case_origins(case_ids: list[str]) -> dict[str, frozenset[str]]:
+    """Each case's origins (normalised names, from its sources' provenance or stated
+    origins; read afresh: a person may record provenance after ingestion)."""
+    found: dict[str, set[str]] = {}
+    for start in range(0, len(case_ids), 1000):
+        rows = CaseSource.objects.filter(case_id__in=case_ids[start : start + 1000])
+        for row in rows.only("case_id", "origins", "provenance"):
+            found.setdefault(str(row.case_id), set()).update(workflow.origin_names(row))
+    return {case_id: frozenset(names) for case_id, names in found.items()}
 
 
 # The parsed allegations of earlier candidate cases, by case id, kept by each process.

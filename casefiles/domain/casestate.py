@@ -78,6 +78,8 @@ class LinkRef:
     other_reference: str
     reasons: tuple[str, ...]
     status: str  # suggested | dismissed | merged
+    # same_incident | shared_origin | same_context; "unspecified" for LinkSuggested/1
+    relation: str = "unspecified"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
@@ -28,6 +28,7 @@ _MERGE_GAP = 2  # same-category sentences at most this far apart form one allega
 # the story being told when it is this close ("... So it was decided to shoot them").
 _MERGE_GAP_NO_FACTS = 4
 _MAX_EXCERPT = 600  # characters; a reviewer must be able to read an excerpt at a glance
+_DAY = timedelta(days=1)
 _MAX_LINK_DAYS = 366  # wider periods ("since 2014") say nothing about a shared incident
 
 _NUMBERS = {
@@ -771,3 +772,96 @@ def should_link(a: Allegation, b: Allegation) -> bool:
     reasons = link_reasons(a, b)
     has_category = any(r.startswith(("same category", "related categories")) for r in reasons)
     return has_category and len(reasons) >= 2
+
+
+# --- relations between candidates (docs/ingestion.md, "Links with meaning") ---------
+
+SAME_INCIDENT, SHARED_ORIGIN, SAME_CONTEXT = "same_incident", "shared_origin", "same_context"
+# Strongest first: a pair is suggested once, under the strongest relation it meets.
+RELATIONS = (SAME_INCIDENT, SHARED_ORIGIN, SAME_CONTEXT)
+
+
+_MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+
+
+def _period(t: TimeRef) -> str:
+    start, end = date.fromisoformat(t.start), date.fromisoformat(t.end)
+    if start == end:
+        return f"{start.day} {_MONTHS[start.month - 1]} {start.year}"
+    whole_month = start.day == 1 and (end + _DAY).day == 1
+    if whole_month and (start.year, start.month) == (end.year, end.month):
+        return f"{_MONTHS[start.month - 1]} {start.year}"
+    return f"{t.start} to {t.end}"
+
+
+def _times_agree(a: Allegation, b: Allegation) -> bool:
+    return bool(
+        a.time
+        and b.time
+        and a.time.start <= b.time.end
+        and b.time.start <= a.time.end
+        and _days(a.time) <= _MAX_LINK_DAYS
+        and _days(b.time) <= _MAX_LINK_DAYS
+    )
+
+
+def _label(category: str) -> str:
+    return category.replace("_", " ")
+
+
+def link_relation(
+    a: Allegation,
+    b: Allegation,
+    origins_a: frozenset[str] = frozenset(),
+    origins_b: frozenset[str] = frozenset(),
+) -> tuple[str, list[str]] | None:
+    """The strongest relation between two candidates from different documents, with its
+    reasons in words, or None:
+
+    * same_incident: the act (same or related category) AND a named place (not only a
+      country) AND the time (overlapping, each at most a year) all agree;
+    * shared_origin: the act and the period (overlapping, any length) agree and both
+      sources trace to the same upstream origin (origins_a / origins_b: normalised
+      origin names of each candidate's sources);
+    * same_context: same place or region AND overlapping period, whatever the act.
+
+    A shared category or victim group alone is no relation."""
+    traits = link_reasons(a, b)
+    act = a.category == b.category or related_family(a.category, b.category) is not None
+    pb = {p.name for p in b.places if p.kind != "country"}
+    shared_places = [p.name for p in a.places if p.kind != "country" and p.name in pb]
+    when = _times_agree(a, b)
+    if act and shared_places and when:
+        assert a.time is not None and b.time is not None
+        act_words = (
+            _label(a.category)
+            if a.category == b.category
+            else f"{_label(a.category)} / {_label(b.category)}"
+        )
+        period = _period(a.time) if a.time == b.time else _period(_narrower(a.time, b.time))
+        places = ", ".join(sorted(set(shared_places)))
+        return SAME_INCIDENT, [f"both: {act_words} in {places}, {period}", *traits]
+    shared_origins = sorted(origins_a & origins_b)
+    # One organisation obtains many unrelated collections (a newspaper's intercepts of
+    # 2022 and its videos of 2024): the same origin counts for the same period only.
+    period_overlaps = bool(
+        a.time and b.time and a.time.start <= b.time.end and b.time.start <= a.time.end
+    )
+    if act and shared_origins and period_overlaps:
+        return SHARED_ORIGIN, [
+            f"both trace to the same origin: {', '.join(shared_origins)}",
+            *traits,
+        ]
+    area = bool(shared_places) or any(r.startswith("same region") for r in traits)
+    if area and when:
+        return SAME_CONTEXT, [
+            "same area and period (not necessarily the same incident)",
+            *[r for r in traits if r.startswith(("same place", "same region", "overlapping"))],
+        ]
+    return None
+
+
+def _narrower(x: TimeRef, y: TimeRef) -> TimeRef:
+    return x if _days(x) <= _days(y) else y

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-from .allegations import find_allegations, link_reasons, should_link
+from .allegations import find_allegations, link_reasons, link_relation, should_link
 from .dates import latest_full_date_any
 from .decode import UnreadableDocument, decode_text, sniff_media_type
 from .language import detect_language
@@ -49,6 +49,7 @@ __all__ = [
     "extract_document",
     "extract_text",
     "link_reasons",
+    "link_relation",
     "should_link",
 ]
 

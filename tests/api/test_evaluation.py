@@ -14,9 +14,9 @@ from casefiles.commands.facts import fact_record
 from casefiles.commands.ingestion import document_ingest, ingestion_submit
 from casefiles.commands.legal import qualification_add
 from casefiles.commands.persons import person_add
-from casefiles.models import CaseFile, CaseLink, Event, Source
+from casefiles.models import CaseFile, Event, Source
 from tests.api.test_cases import problem
-from tests.factories import SUBMITTER, attach, open_case
+from tests.factories import SUBMITTER, attach, open_case, suggest_link
 
 pytestmark = pytest.mark.django_db
 PROTECTED_NAME = "Olena Kovalenko"
@@ -639,14 +639,15 @@ def _pow_case(prefix: str, victims: int) -> CaseFile:
 @pytest.fixture
 def pow_link(users) -> SimpleNamespace:
     """Seeds 003 (NYT with the Centre for Information Resilience) and 004 (the UN
-    monitoring mission) ingested: their executions cases have a suggested link."""
+    monitoring mission) ingested, their executions cases linked as a shared pattern (the
+    gold annotation's relation; ingestion itself does not see the shared origin)."""
     _ingest("003", "004")
     nyt, un = _pow_case("003", 2), _pow_case("004", 79)
-    link = CaseLink.objects.get(case=nyt, other_case_id=un.pk)
+    link = suggest_link(nyt.pk, un.pk)
     return SimpleNamespace(
         case_id=str(nyt.pk),
         other_id=str(un.pk),
-        link=str(link.link_id),
+        link=link,
         base=f"/api/cases/{nyt.pk}",
     )
 

@@ -4,6 +4,15 @@ from casefiles.domain.casestate import LinkRef
 from casefiles.domain.effects import Amend, Append, Effect
 from casefiles.domain.eventtype import EventType, Payload, register, who
 
+UNSPECIFIED = "unspecified"
+# How describe() names each relation (the admin shows its own, translated labels).
+RELATION_WORDS = {
+    "same_incident": "possibly the same incident as",
+    "shared_origin": "shares an upstream origin with",
+    "same_context": "same area and period as",
+    UNSPECIFIED: "possibly the same incident as",  # schema 1 said so for every link
+}
+
 
 def _link_status(link_id: str, status: str) -> Amend:
     return Amend("link_id", link_id, {"status": status})
@@ -11,8 +20,10 @@ def _link_status(link_id: str, status: str) -> Amend:
 
 @register
 class LinkSuggested(EventType):
-    schema = 1
-    required = ("link_id", "other_case_id", "other_reference", "reasons")
+    # Schema 2 adds `relation` (same_incident | shared_origin | same_context); schema 1
+    # events replay unchanged, their relation shown as "unspecified".
+    schema = 2
+    required = ("link_id", "other_case_id", "other_reference", "relation", "reasons")
 
     def effect(self, p: Payload, e: Payload) -> Effect:
         return {
@@ -23,15 +34,15 @@ class LinkSuggested(EventType):
                     other_reference=p["other_reference"],
                     reasons=tuple(p["reasons"]),
                     status="suggested",
+                    relation=p.get("relation", UNSPECIFIED),
                 )
             )
         }
 
     def describe(self, p: Payload) -> str:
-        return (
-            f"Suggested link: possibly the same incident as {p['other_reference']} "
-            f"({'; '.join(p['reasons'])})"
-        )
+        relation = p.get("relation", UNSPECIFIED)
+        what = RELATION_WORDS.get(relation, relation)
+        return f"Suggested link: {what} {p['other_reference']} ({'; '.join(p['reasons'])})"
 
 
 @register
