@@ -471,6 +471,23 @@ def _variant(record: Record) -> None:
     )
 
 
+@handles("SourceNearDuplicateReceived")
+def _near_duplicate(record: Record) -> None:
+    payload = record["payload"]
+    variants = store().value(Source, {"pk": record["case_id"]}, "variants")
+    keys = ("content_sha256", "bytes", "filename", "submitted_by", "similarity")
+    variant = {k: payload[k] for k in keys}
+    store().update(
+        Source,
+        {"pk": record["case_id"]},
+        variants=[
+            *variants,
+            {**variant, "kind": "near_duplicate", "received_at": record["occurred_at"]},
+        ],
+        version=record["version"],
+    )
+
+
 # The log's own stream: no read model; the log's keys are read from the events.
 NO_PROJECTION = frozenset({"SigningKeyRotated"})
 

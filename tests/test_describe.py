@@ -28,6 +28,11 @@ SAMPLES = {
         "metadata": {"title": "T"},
     },
     "SourceVariantReceived": {"filename": "b.txt", "content_sha256": "cd" * 32},
+    "SourceNearDuplicateReceived": {
+        "filename": "c.txt",
+        "content_sha256": "ef" * 32,
+        "similarity": 84,
+    },
     "AllegationExtracted": {"allegation": {"category": "pillage"}, "extractor_version": "x/1"},
     "LinkSuggested": {
         "other_reference": "CF-2026-000002",

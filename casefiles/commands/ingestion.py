@@ -21,11 +21,13 @@ from casefiles.domain.events import (
     ALLEGATION_EXTRACTED,
     LINK_SUGGESTED,
     SOURCE_INGESTED,
+    SOURCE_NEAR_DUPLICATE_RECEIVED,
     SOURCE_VARIANT_RECEIVED,
 )
 from casefiles.domain.sources import origin_names, provenance_chain
 from casefiles.errors import NotFound
 from casefiles.eventstore import NewEvent
+from casefiles.ingestion import neardup
 from casefiles.ingestion.allegations import RELATIONS, rules
 from casefiles.ingestion.decode import MAX_BYTES, UnreadableDocument, normalized_fingerprint
 from casefiles.ingestion.extract import (
@@ -155,6 +157,19 @@ def document_ingest(*, ingestion_id: str) -> Ingestion:
             "recorded as a variant of that source",
             source_id=near.pk,
         )
+    reprint = _near_duplicate_of(document.text)
+    if reprint is not None:
+        source, estimate = reprint
+        percent = round(estimate * 100)
+        _record_near_duplicate(source, job, document.text, percent)
+        return _finish(
+            job,
+            Ingestion.NEAR_DUPLICATE,
+            f"a reprint or close paraphrase of “{source.title}”: an estimated {percent}% of "
+            f"its 5-word shingles are shared (threshold {round(neardup.THRESHOLD * 100)}%); "
+            "recorded as a variant of that source, not as a new, independent source",
+            source_id=source.pk,
+        )
 
     text_sha = blobs.put(document.text.encode("utf-8"))
     source_id = source_stream_id(sha)
@@ -238,6 +253,68 @@ def _record_variant(source: Source, job: Ingestion, normalized: str) -> None:
                     "bytes": job.bytes,
                     "filename": job.filename,
                     "normalized_sha256": normalized,
+                    "submitted_by": job.submitted_by,
+                    "received_at": eventstore.format_time(job.submitted_at),
+                },
+            )
+        ],
+    )
+
+
+# MinHash signatures of stored sources' texts, by source id, kept by each process (a
+# source's text is written once, by SourceIngested, and never changes). Bounded; when
+# full it starts again. Every new document is compared with every stored source:
+# linear in the corpus (an LSH index is the next step past tens of thousands).
+_SIGNATURES: dict[str, tuple[int, ...]] = {}
+_SIGNATURES_MAX = 50_000
+
+
+def _near_duplicate_of(text: str) -> tuple[Source, float] | None:
+    """The stored source this text is a reprint of (the most similar one at or above
+    neardup.THRESHOLD), with the estimated similarity; None for a new text."""
+    mine = neardup.signature(text)
+    if not mine:
+        return None
+    ids = [
+        str(pk) for pk in Source.objects.order_by("ingested_at", "id").values_list("id", flat=True)
+    ]
+    missing = [pk for pk in ids if pk not in _SIGNATURES]
+    if len(_SIGNATURES) + len(missing) > _SIGNATURES_MAX:
+        _SIGNATURES.clear()
+        missing = ids
+    for start in range(0, len(missing), 200):
+        for pk, stored in Source.objects.filter(pk__in=missing[start : start + 200]).values_list(
+            "id", "text"
+        ):
+            _SIGNATURES[str(pk)] = neardup.signature(stored)
+    best: tuple[float, str] | None = None
+    for pk in ids:
+        estimate = neardup.similarity(mine, _SIGNATURES.get(pk, ()))
+        if estimate >= neardup.THRESHOLD and (best is None or estimate > best[0]):
+            best = (estimate, pk)
+    if best is None:
+        return None
+    return Source.objects.get(pk=best[1]), best[0]
+
+
+def _record_near_duplicate(source: Source, job: Ingestion, text: str, percent: int) -> None:
+    if any(v["content_sha256"] == job.content_sha256 for v in source.variants):
+        return
+    write(
+        str(source.pk),
+        actor=INGEST,
+        role=SYSTEM,
+        expected_version=source.version,
+        events=[
+            NewEvent(
+                SOURCE_NEAR_DUPLICATE_RECEIVED.name,
+                {
+                    "content_sha256": job.content_sha256,
+                    "bytes": job.bytes,
+                    "filename": job.filename,
+                    "text_sha256": blobs.put(text.encode("utf-8")),
+                    "similarity": percent,
+                    "method": neardup.METHOD,
                     "submitted_by": job.submitted_by,
                     "received_at": eventstore.format_time(job.submitted_at),
                 },

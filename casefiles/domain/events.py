@@ -46,6 +46,7 @@ TRANSITION_WITHDRAWN = transitions.TransitionWithdrawn
 CRITERIA_WAIVED = transitions.CriteriaWaived
 SOURCE_INGESTED = sources.SourceIngested
 SOURCE_VARIANT_RECEIVED = sources.SourceVariantReceived
+SOURCE_NEAR_DUPLICATE_RECEIVED = sources.SourceNearDuplicateReceived
 ALLEGATION_EXTRACTED = sources.AllegationExtracted
 LINK_SUGGESTED = links.LinkSuggested
 LINK_DISMISSED = links.LinkDismissed

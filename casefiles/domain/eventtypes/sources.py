@@ -193,3 +193,29 @@ class SourceVariantReceived(EventType):
             f"Received {p['filename']}, a variant differing only in line endings or "
             f"trailing white space (SHA-256 {p['content_sha256'][:12]}…)"
         )
+
+
+@register
+class SourceNearDuplicateReceived(EventType):
+    """A reprint or close paraphrase of this source (a new headline, a few sentences
+    edited): kept as a variant of it, not ingested as a new, independent source."""
+
+    schema = 1
+    required = (
+        "content_sha256",
+        "bytes",
+        "filename",
+        "text_sha256",
+        "similarity",
+        "method",
+        "submitted_by",
+        "received_at",
+    )
+    stream = SOURCE
+    effect = NO_STATE
+
+    def describe(self, p: Payload) -> str:
+        return (
+            f"Received {p['filename']}, a near-duplicate of this source (estimated "
+            f"{p['similarity']}% of word shingles shared; SHA-256 {p['content_sha256'][:12]}…)"
+        )
