@@ -374,11 +374,11 @@ class CaseSummary(serializers.Serializer):
         help_text="with ?q=: the rank and the best-matching passage; null otherwise"
     )
 
-    @extend_schema_field(UserRef(allow_null=True))
     @extend_schema_field(serializers.UUIDField(allow_null=True))
     def get_source_document_id(self, case) -> str | None:
         return _source_document(case.extraction)
 
+    @extend_schema_field(UserRef(allow_null=True))
     def get_assignee(self, case) -> dict | None:
         if case.assignee_id is None:
             return None
@@ -524,11 +524,11 @@ class CaseDetail(serializers.Serializer):
     )
     related = serializers.ListField(child=serializers.DictField())
 
-    @extend_schema_field(UserRef(allow_null=True))
     @extend_schema_field(serializers.UUIDField(allow_null=True))
     def get_source_document_id(self, case) -> str | None:
         return _source_document(case.extraction)
 
+    @extend_schema_field(UserRef(allow_null=True))
     def get_assignee(self, case: CaseState) -> dict | None:
         if case.assignee_id is None:
             return None
