@@ -23,7 +23,7 @@ from django.db import models, transaction
 
 from casefiles import blobs, statements
 from casefiles.domain import workflow
-from casefiles.domain.effects import Amend, Append, Change
+from casefiles.domain.effects import Amend, Append, Change, Remove
 from casefiles.domain.events import REGISTRY
 from casefiles.domain.eventtype import CASE, NO_STATE
 from casefiles.domain.state import (
@@ -85,6 +85,10 @@ class LiveStore:
         check_writable(model)
         statements.update(model, key, fields)
 
+    def delete(self, model, key: dict) -> None:
+        check_writable(model)
+        model.objects.filter(**key).delete()
+
     def value(self, model, key: dict, field: str):
         return model.objects.values_list(field, flat=True).get(**key)
 
@@ -130,6 +134,9 @@ class BufferStore:
         row = self.buffer[model.__name__].get(self._key(model, key))
         if row is not None:
             row.update(fields)
+
+    def delete(self, model, key: dict) -> None:
+        self.buffer[model.__name__].pop(self._key(model, key), None)
 
     def value(self, model, key: dict, field: str):
         return self.buffer[model.__name__][self._key(model, key)][field]
@@ -272,6 +279,9 @@ class Children:
                 row[column] = self.image.to_db[name](value)
             store().update(model, key, **row)
             return set(change.changes)
+        if isinstance(change, Remove) and change.key == self.key:
+            store().delete(model, {"case_id": record["case_id"], self.key: change.value})
+            return set(self.image.columns)
         raise TypeError(f"{record['type']}: no projection of {change!r} on {model.__name__}")
 
 

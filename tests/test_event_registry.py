@@ -107,7 +107,7 @@ def _id() -> str:
 
 def _sequence(user_id: int) -> list[tuple[str, dict]]:
     """One event of every case type (several of some), each valid after the previous."""
-    source, fact, qualification, link, other = _id(), _id(), _id(), _id(), _id()
+    source, fact, qualification, link, other, gone = _id(), _id(), _id(), _id(), _id(), _id()
     perpetrator, liability = _id(), _id()
     requests = [_id() for _ in range(9)]
     move = {"from_state": "intake", "to_state": "sourcing", "reason": "ready"}
@@ -173,6 +173,28 @@ def _sequence(user_id: int) -> list[tuple[str, dict]]:
                 "content_sha256": "ab" * 32,
                 "published_on": None,
                 "metadata": {"title": "Relay", "outlet": None},
+            },
+        ),
+        (
+            "SourceAttached",
+            {
+                "source_id": gone,
+                "title": "Misattributed clip",
+                "url": "",
+                "origins": ["Telegram channel"],
+                "excerpt": "",
+                "content_sha256": "9a" * 32,
+                "published_on": None,
+                "metadata": None,
+            },
+        ),
+        (
+            "SourceDetached",
+            {
+                "source_id": gone,
+                "title": "Misattributed clip",
+                "content_sha256": "9a" * 32,
+                "reason": "the clip shows another town",
             },
         ),
         (
@@ -313,6 +335,28 @@ def _sequence(user_id: int) -> list[tuple[str, dict]]:
                 "protected": True,
                 "name": None,
                 "identity_commitment": "00" * 32,
+            },
+        ),
+        (
+            "PersonAdded",
+            {
+                "person_id": gone,
+                "role": "victim",
+                "pseudonym": "Victim 1",
+                "protected": False,
+                "name": "Added to the wrong case",
+                "identity_commitment": None,
+            },
+        ),
+        (
+            "PersonRemoved",
+            {
+                "person_id": gone,
+                "role": "victim",
+                "pseudonym": "Victim 1",
+                "protected": False,
+                "name": "Added to the wrong case",
+                "reason": "belongs to another incident",
             },
         ),
         ("IdentityRevealed", {"person_id": _id(), "reason": "interview"}),

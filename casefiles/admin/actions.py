@@ -17,6 +17,7 @@ from casefiles.admin import forms as admin_forms
 from casefiles.admin.access import may, may_see_identities
 from casefiles.admin.base import ShownOnce
 from casefiles.admin.labels import relation_label, state_label
+from casefiles.commands.base import corrections, item_of
 from casefiles.commands.links import cases_merge, link_dismiss
 from casefiles.domain import workflow
 from casefiles.domain.actors import (
@@ -24,6 +25,7 @@ from casefiles.domain.actors import (
     DOCUMENTER,
     LEGAL_REVIEWER,
     LINK_DECIDERS,
+    PERMISSIONS,
     REQUESTERS,
     SUPERVISOR,
     Actor,
@@ -276,9 +278,54 @@ def _run_waive(actor: Actor, case: CaseState, data: dict, button: str) -> str:
     )
 
 
+def correction_action(correction) -> Action:
+    """The admin action of a correction (casefiles.commands.base.Correction), derived
+    from its declaration: a reason form on the item, offered to the roles of its entry
+    in the roles table."""
+
+    def item(case: CaseState, kwargs: dict):
+        return item_of(case, correction.items, correction.key, kwargs[correction.key])
+
+    def run(actor: Actor, case: CaseState, data: dict, button: str, **kwargs) -> str:
+        label = correction.label(item(case, kwargs))
+        correction.run(
+            actor=actor,
+            case_id=case.case_id,
+            reason=data["reason"],
+            expected_version=data["expected_version"],
+            **kwargs,
+        )
+        return str(_(correction.done) % {"item": label, "ref": case.reference})
+
+    def explain(case: CaseState, **kwargs) -> tuple[str, list[str]]:
+        return (
+            correction.label(item(case, kwargs)),
+            [
+                str(
+                    _(
+                        "Your reason is recorded in the case's history, which keeps "
+                        "everything recorded about it."
+                    )
+                )
+            ],
+        )
+
+    return Action(
+        correction.verb,
+        _(correction.title),
+        admin_forms.ReasonForm,
+        PERMISSIONS[correction.name].roles,
+        run,
+        (Button(correction.verb, _(correction.title), True),),
+        explain,
+        (correction.key,),
+    )
+
+
 ACTIONS = {
     action.name: action
     for action in (
+        *(correction_action(c) for c in corrections()),
         Action(
             "request",
             _("Ask to change the state"),

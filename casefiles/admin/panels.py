@@ -2,14 +2,17 @@
 grades, provenance and verification, the corroboration panel, the elements of crimes,
 persons and related cases. Built from the CaseState alone, so they add no query."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from casefiles.admin.access import may, may_see_identities
 from casefiles.admin.labels import chain_label, grade_label
+from casefiles.commands.base import corrections
 from casefiles.domain import liability, qualifications, workflow
-from casefiles.domain.actors import CASE_WRITERS, LEGAL_REVIEWER
+from casefiles.domain.actors import CASE_WRITERS, LEGAL_REVIEWER, PERMISSIONS
 from casefiles.domain.facts import corroboration_panel
 from casefiles.domain.persons import person_label
 from casefiles.domain.state import CaseState, SourceRef
@@ -21,6 +24,7 @@ class SourceRow:
     grade: str
     chain: str
     verifications: list[dict]
+    corrections: tuple[tuple[str, str], ...] = ()  # (label, admin URL)
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class PersonRow:
     role: str
     label: str  # the pseudonym of a protected person: never the name
     protected: bool
+    corrections: tuple[tuple[str, str], ...] = ()  # (label, admin URL)
 
 
 def _words(code: str) -> str:
@@ -173,16 +178,45 @@ def person_rows(case: CaseState) -> list[PersonRow]:
     ]
 
 
+def correction_links(
+    request: HttpRequest, case: CaseState, items: str, key: str, open_for_work: bool
+) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Per item of `case.<items>`, the corrections this user is offered on it."""
+    offered = [
+        c
+        for c in corrections()
+        if c.items == items and open_for_work and may(request, PERMISSIONS[c.name].roles)
+    ]
+    links: dict[str, tuple[tuple[str, str], ...]] = {}
+    for item in getattr(case, items):
+        item_id = item[key] if isinstance(item, dict) else getattr(item, key)
+        links[item_id] = tuple(
+            (
+                _(c.title),
+                reverse(f"admin:casefiles_casefile_{c.verb}", args=[case.case_id, item_id]),
+            )
+            for c in offered
+        )
+    return links
+
+
 def evaluation_page(request: HttpRequest, case: CaseState, *, open_for_work: bool) -> dict:
+    on_sources = correction_links(request, case, "sources", "source_id", open_for_work)
+    on_persons = correction_links(request, case, "persons", "person_id", open_for_work)
     return {
-        "source_rows": source_rows(case),
+        "source_rows": [
+            replace(row, corrections=on_sources.get(row.source.source_id, ()))
+            for row in source_rows(case)
+        ],
         "corroboration_rows": corroboration_rows(case),
         "qualification_rows": qualification_rows(case),
         "liability_rows": liability_rows(case),
         "conflict_line": conflict_line(case),
         "has_perpetrators": any(p["role"] in liability.PERPETRATOR_ROLES for p in case.persons),
         "substantiation_gaps": workflow.substantiation_gaps(case),
-        "person_rows": person_rows(case),
+        "person_rows": [
+            replace(row, corrections=on_persons.get(row.person_id, ())) for row in person_rows(case)
+        ],
         "related_cases": [{**ref, "relation": _words(ref["relation"])} for ref in case.related],
         "can_evaluate": may(request, CASE_WRITERS) and open_for_work,
         "can_review": may(request, (LEGAL_REVIEWER,)) and open_for_work,

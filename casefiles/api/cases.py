@@ -4,6 +4,7 @@ commands on a case (attach a source, add a note, request a transition)."""
 import re
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -281,3 +282,25 @@ class CaseRestoreView(APIView):
     )
     def post(self, request, case_id: uuid.UUID):
         return run_versioned(request, candidate_restore, ReasonInput, case_id=case_id)
+
+
+def correction_view(correction):
+    """The endpoint of a correction (casefiles.commands.base.Correction), derived from
+    its declaration: `POST /api/cases/{id}/{items}/{<key>}/{verb}/` with a reason."""
+
+    class CorrectionView(APIView):
+        @extend_schema(
+            **versioned_schema(
+                f"cases_{correction.name}",
+                ReasonInput,
+                200,
+                f"{correction.title} ({correction.name}), with a reason. What the case "
+                "holds changes; its history keeps the item and the reason.",
+            )
+        )
+        def post(self, request, case_id: uuid.UUID, **item: uuid.UUID):
+            arguments: dict[str, Any] = {"case_id": case_id, correction.key: item[correction.key]}
+            return run_versioned(request, correction.run, ReasonInput, **arguments)
+
+    CorrectionView.__name__ = CorrectionView.__qualname__ = f"{correction.name.title()}View"
+    return CorrectionView.as_view()

@@ -17,6 +17,7 @@ from casefiles.api import (
     schema,
     sources,
 )
+from casefiles.commands.base import corrections
 
 app_name = "api"
 
@@ -113,6 +114,15 @@ urlpatterns = [
         compartments.RestrictionDecisionView.as_view(),
         name="case-restriction-decision",
     ),
+    # One endpoint per correction, from its declaration (casefiles.commands.base).
+    *[
+        path(
+            f"cases/<uuid:case_id>/{correction.items}/<uuid:{correction.key}>/{correction.verb}/",
+            cases.correction_view(correction),
+            name=f"case-{correction.verb}",
+        )
+        for correction in corrections()
+    ],
     path("cases/<uuid:case_id>/split/", links.SplitView.as_view(), name="case-split"),
     path("cases/<uuid:case_id>/discard/", cases.CaseDiscardView.as_view(), name="case-discard"),
     path("cases/<uuid:case_id>/restore/", cases.CaseRestoreView.as_view(), name="case-restore"),

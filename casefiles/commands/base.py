@@ -216,3 +216,53 @@ def require_text(value: object, name: str, *, max_length: int | None = None) -> 
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A command that takes one item (a source, a person) out of what a case holds now,
+    with a reason, the history keeping it. The API's endpoint
+    (`POST /api/cases/{id}/{items}/{item id}/{verb}/`, body `{"reason"}`, If-Match) and
+    the admin's action (a reason form, a button per item) are derived from this
+    declaration, so adding one touches neither."""
+
+    name: str  # the command, and its entry in the roles table (domain/actors.py)
+    run: Callable[..., Outcome]  # run(actor=, case_id=, <key>=, reason=, expected_version=)
+    items: str  # the CaseState field holding the items, and the URL segment
+    key: str  # the item's id field
+    verb: str  # the URL segment and the admin action's name
+    title: str  # for people; marked with gettext_noop, translated by the admin
+    done: str  # the admin's message: %(item)s and %(ref)s; marked like `title`
+    label: Callable[[Any], str]  # an item as people see it (a protected person's pseudonym)
+
+
+CORRECTIONS: dict[str, Correction] = {}
+
+
+def correction(
+    *, items: str, key: str, verb: str, title: str, done: str, label: Callable[[Any], str]
+) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
+    """Declare a command as a correction (see `Correction`); registered when its module
+    is imported (the API and the admin import every command module they serve)."""
+
+    def register(func: Callable[..., Outcome]) -> Callable[..., Outcome]:
+        if verb in CORRECTIONS:
+            raise ValueError(f"correction {verb!r} declared twice")
+        CORRECTIONS[verb] = Correction(func.__name__, func, items, key, verb, title, done, label)
+        return func
+
+    return register
+
+
+def corrections() -> tuple[Correction, ...]:
+    """Every declared correction, for the entry points that derive from them."""
+    return tuple(CORRECTIONS.values())
+
+
+def item_of(case: CaseState, items: str, key: str, value: object) -> Any:
+    """The item of `case.<items>` whose `key` is `value`, or NotFound."""
+    for item in getattr(case, items):
+        found = item[key] if isinstance(item, dict) else getattr(item, key)
+        if found == str(value):
+            return item
+    raise NotFound(f"{case.reference} has no {items.removesuffix('s')} {value}")

@@ -2,17 +2,22 @@
 
 import secrets
 
+from django.utils.translation import gettext_noop
+
 from casefiles.commands.base import (
     Outcome,
     begin,
     command,
+    correction,
+    item_of,
     new_id,
     require_text,
 )
 from casefiles.domain.actors import AUDITOR, Actor
 from casefiles.domain.events import IDENTITY_REVEALED, PERSON_ADDED
+from casefiles.domain.eventtypes.persons import PERSON_FIELDS, PersonRemoved
 from casefiles.domain.hashing import identity_commitment
-from casefiles.domain.persons import PERSON_ROLES, default_pseudonym
+from casefiles.domain.persons import PERSON_ROLES, default_pseudonym, person_label
 from casefiles.errors import InvalidCommand, NotFound, PermissionDenied
 from casefiles.eventstore import NewEvent
 from casefiles.models import ProtectedIdentity
@@ -60,6 +65,30 @@ def person_add(
             },
         )
     )
+
+
+@correction(
+    items="persons",
+    key="person_id",
+    verb="remove",
+    title=gettext_noop("Remove the person"),
+    done=gettext_noop("%(item)s was removed from %(ref)s; the history keeps the record."),
+    label=person_label,
+)
+@command
+def person_remove(
+    *, actor: Actor, case_id, person_id, reason: str, expected_version: int | None = None
+) -> Outcome:
+    """Unlink a person from the case, with a reason. The event carries what PersonAdded
+    showed (a protected person's pseudonym, never the name); the protected identity
+    stays in its store, behind the commitment the history keeps."""
+    change = begin(actor, "person_remove", case_id, expected_version=expected_version)
+    person = item_of(change.case, "persons", "person_id", person_id)
+    payload = {
+        **{key: person[key] for key in PERSON_FIELDS},
+        "reason": require_text(reason, "reason", max_length=TEXT_MAX),
+    }
+    return change.write(NewEvent(PersonRemoved.name, payload))
 
 
 @command

@@ -9,12 +9,15 @@ copies what ingestion recorded of it (docs/event-format.md, SourceAttached schem
 import re
 import uuid
 
+from django.utils.translation import gettext_noop
+
 from casefiles import blobs
 from casefiles.commands.base import (
     Change,
     Outcome,
     begin,
     command,
+    correction,
     new_id,
     require_text,
     source_of,
@@ -29,6 +32,7 @@ from casefiles.domain.events import (
     SOURCE_GRADED,
     VERIFICATION_RECORDED,
 )
+from casefiles.domain.eventtypes.sources import SourceDetached
 from casefiles.domain.sources import (
     CREDIBILITY,
     RELIABILITY,
@@ -259,6 +263,32 @@ def exhibit_complete(
             },
         )
     )
+
+
+@correction(
+    items="sources",
+    key="source_id",
+    verb="detach",
+    title=gettext_noop("Detach the source"),
+    done=gettext_noop("%(item)s was detached from %(ref)s; its history and original are kept."),
+    label=lambda source: source.title,
+)
+@command
+def source_detach(
+    *, actor: Actor, case_id, source_id, reason: str, expected_version: int | None = None
+) -> Outcome:
+    """Take a source out of the case's evidence, with a reason. Its attachment, grades
+    and original stay in the history (and in every export); supports citing it no
+    longer count toward any fact's corroboration."""
+    change = begin(actor, "source_detach", case_id, expected_version=expected_version)
+    source = source_of(change.case, source_id)
+    payload = {
+        "source_id": source.source_id,
+        "title": source.title,
+        "content_sha256": source.content_sha256,
+        "reason": require_text(reason, "reason", max_length=TEXT_MAX),
+    }
+    return change.write(NewEvent(SourceDetached.name, payload))
 
 
 @command

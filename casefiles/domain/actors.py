@@ -41,6 +41,8 @@ PERMISSIONS: dict[str, Permission] = {
     "case_edit": Permission("edit a case", CASE_WRITERS),
     "case_edit_legal": Permission("record an outcome or legal qualification", LEGAL_DECIDERS),
     "source_attach": Permission("attach a source", (*CASE_WRITERS, SYSTEM)),
+    # Who may attach may detach (with a reason; the history keeps the source).
+    "source_detach": Permission("detach a source", (*CASE_WRITERS, SYSTEM)),
     "exhibit_complete": Permission(
         "complete an attached source with its original", (*CASE_WRITERS, SYSTEM)
     ),
@@ -64,6 +66,8 @@ PERMISSIONS: dict[str, Permission] = {
         "assess an element of a mode of liability", (LEGAL_REVIEWER,)
     ),
     "person_add": Permission("add a person", CASE_WRITERS),
+    # Who may add may remove (with a reason; the history keeps the person).
+    "person_remove": Permission("remove a person", CASE_WRITERS),
     # Looking is not changing: a cleared auditor may look too (identity_reveal), and
     # clearance is checked besides the role.
     "identity_reveal": Permission("see a protected identity", CASE_WRITERS),

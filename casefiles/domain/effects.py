@@ -1,9 +1,10 @@
 """How an event's effect on a CaseState is written: a mapping field -> change.
 
 A change is either the field's new value, or one of the operations below when the new
-value depends on the current one. The same mapping is applied to a CaseState in memory
-(`apply`, used by `evolve`) and to the read models (casefiles/projections.py), which is
-why it is data rather than code: a projection can turn `Append` into an INSERT and a
+value depends on the current one (`Append`, `Amend`, `Remove`, `Update`). The same
+mapping is applied to a CaseState in memory (`apply`, used by `evolve`) and to the read
+models (casefiles/projections.py), which is why it is data rather than code: a
+projection can turn `Append` into an INSERT, `Remove` into a DELETE and a
 constant into an UPDATE without reading the state first.
 """
 
@@ -47,6 +48,23 @@ class Amend(Change):
             amended(item, self.changes) if getattr(item, self.key) == self.value else item
             for item in current
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Remove(Change):
+    """Take out of a tuple field the items whose `key` (attribute of a dataclass, or key
+    of a plain dict) is `value`. The events that added them stay in the history; only
+    what the case holds now changes (a projection deletes the item's row)."""
+
+    key: str
+    value: Any
+
+    def apply(self, current: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(item for item in current if _field(item, self.key) != self.value)
+
+
+def _field(item: Any, key: str) -> Any:
+    return item[key] if isinstance(item, Mapping) else getattr(item, key)
 
 
 @dataclass(frozen=True, slots=True)

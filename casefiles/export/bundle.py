@@ -102,6 +102,13 @@ class Digest:
                 "attached_at": when,
                 "grade": None,
             }
+        elif kind == "SourceDetached" and payload["source_id"] in self.sources:
+            # Kept: the report lists it apart, with who detached it, when and why.
+            self.sources[payload["source_id"]]["detached"] = {
+                "reason": payload["reason"],
+                "detached_by": who,
+                "detached_at": when,
+            }
         elif kind == "ExhibitCompleted" and payload["source_id"] in self.sources:
             self.sources[payload["source_id"]].update(payload)
         elif kind == "PersonAdded" and payload["protected"]:

@@ -119,9 +119,38 @@ def verification_rows(context: ReportContext) -> list[tuple[str, str]]:
     ]
 
 
+def source_sections(context: ReportContext) -> list[tuple[str, list[dict]]]:
+    """The case's sources now, then (if any) those detached: still in the history and
+    the bundle, no longer part of the evidence."""
+    current = [s for s in context.sources if not s.get("detached")]
+    detached = [s for s in context.sources if s.get("detached")]
+    sections = [(f"Sources ({len(current)})", current)]
+    if detached:
+        sections.append(
+            (
+                f"Detached sources ({len(detached)}): kept in the history and this bundle, "
+                "no longer supporting the case",
+                detached,
+            )
+        )
+    return sections
+
+
 def source_lines(context: ReportContext, source: dict) -> list[tuple[str, str]]:
     sha = source.get("content_sha256")
+    detached = source.get("detached")
     return [
+        *(
+            [
+                (
+                    "Detached",
+                    f"{when(detached['detached_at'])} by {detached['detached_by']}: "
+                    f"{detached['reason']}",
+                )
+            ]
+            if detached
+            else []
+        ),
         ("Grade", _grade(source["grade"])),
         ("Origins", ", ".join(source["origins"]) or "origin not stated"),
         ("Published", source.get("published_on") or "date not stated"),
@@ -277,12 +306,13 @@ def write_html(out: IO[bytes], context: ReportContext, events: Iterable[Record])
     )
     put(f"<h2>Case summary</h2>{_html_table(summary_rows(context))}\n")
     _html_waivers(put, case)
-    put(f"<h2>Sources ({len(context.sources)})</h2>\n")
-    for number, source in enumerate(context.sources, start=1):
-        put(
-            f"<h3>{number}. {e(source['title'])}</h3>"
-            f"{_html_table(source_lines(context, source), mono=('Original',))}\n"
-        )
+    for heading, sources in source_sections(context):
+        put(f"<h2>{e(heading)}</h2>\n")
+        for number, source in enumerate(sources, start=1):
+            put(
+                f"<h3>{number}. {e(source['title'])}</h3>"
+                f"{_html_table(source_lines(context, source), mono=('Original',))}\n"
+            )
     put("<h2>Legal framework</h2>\n")
     for heading, lines in legal_sections(context):
         put(f"<h3>{e(heading)}</h3>{_html_table(lines)}\n")
@@ -481,11 +511,12 @@ def write_pdf(out: IO[bytes], context: ReportContext, events: Iterable[Record]) 
         pages.add(Paragraph("Waived criteria", styles["h2"]))
         for waiver in case.waivers:
             pages.add(Paragraph(_markup(_waiver(waiver)), styles["body"]))
-    pages.add(Paragraph(f"Sources ({len(context.sources)})", styles["h2"]))
-    for number, source in enumerate(context.sources, start=1):
-        pages.add(Paragraph(f"{number}. {_markup(source['title'])}", styles["h3"]))
-        for label, value in source_lines(context, source):
-            pages.add(_row(label, value, styles["event"], mono=label == "Original"))
+    for heading, sources in source_sections(context):
+        pages.add(Paragraph(_markup(heading), styles["h2"]))
+        for number, source in enumerate(sources, start=1):
+            pages.add(Paragraph(f"{number}. {_markup(source['title'])}", styles["h3"]))
+            for label, value in source_lines(context, source):
+                pages.add(_row(label, value, styles["event"], mono=label == "Original"))
     pages.add(Paragraph("Legal framework", styles["h2"]))
     for heading, lines in legal_sections(context):
         pages.add(Paragraph(_markup(heading), styles["h3"]))

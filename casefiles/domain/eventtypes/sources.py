@@ -3,7 +3,7 @@ stream, whose id is uuid5(SOURCE_STREAM_NAMESPACE, content_sha256) (docs/event-f
 
 from casefiles.domain import taxonomy
 from casefiles.domain.casestate import SourceRef
-from casefiles.domain.effects import Amend, Append, Effect
+from casefiles.domain.effects import Amend, Append, Effect, Remove
 from casefiles.domain.eventtype import NO_STATE, SOURCE, EventType, Payload, register, who
 from casefiles.domain.wording import value
 
@@ -75,6 +75,22 @@ class ExhibitCompleted(EventType):
             f"Completed an attached source with its ingested original "
             f"(SHA-256 {p['content_sha256'][:12]}…; {origins})"
         )
+
+
+@register
+class SourceDetached(EventType):
+    """A source no longer part of the case's evidence: out of its current sources (so
+    out of the independence count and of every fact's corroboration), while its
+    attachment, grades and original stay in the history and in every export."""
+
+    schema = 1
+    required = ("source_id", "title", "content_sha256", "reason")
+
+    def effect(self, p: Payload, e: Payload) -> Effect:
+        return {"sources": Remove("source_id", p["source_id"])}
+
+    def describe(self, p: Payload) -> str:
+        return f"Detached source {value('title', p['title'])}: {p['reason']}"
 
 
 @register
