@@ -12,7 +12,13 @@ from hypothesis.extra.django import TestCase
 from casefiles import commands, projections
 from casefiles.commands.facts import fact_record
 from casefiles.commands.legal import conflict_classify, element_assess, qualification_add
-from casefiles.commands.sources import provenance_record, source_grade, verification_record
+from casefiles.commands.persons import person_add, person_remove
+from casefiles.commands.sources import (
+    provenance_record,
+    source_detach,
+    source_grade,
+    verification_record,
+)
 from casefiles.domain.actors import Actor
 from casefiles.errors import CaseFileError
 from casefiles.models import CaseFile, CaseNote, CaseSource, ReadModelWriteError, TransitionRequest
@@ -52,6 +58,9 @@ step = st.one_of(
         st.sampled_from(["international", "non_international", "both"]),
         st.just(0),
     ),
+    st.tuples(st.just("detach"), st.integers(0, 3), st.just(0)),
+    st.tuples(st.just("person"), st.booleans(), st.just(0)),
+    st.tuples(st.just("unperson"), st.integers(0, 3), st.just(0)),
 )
 EDIT_VALUES = {
     "title": ["Executions near Novoivanovka", "Looting in Bucha", " ", "Calls for no quarter"],
@@ -141,6 +150,26 @@ class RebuildEqualsLive(TestCase):
         elif kind == "classify":
             conflict_classify(
                 actor=self.actor("legal"), case_id=case_id, classification=a, reason="parties"
+            )
+        elif kind == "detach" and state.sources:
+            source = state.sources[a % len(state.sources)]
+            source_detach(
+                actor=self.actor("legal"),
+                case_id=case_id,
+                source_id=source.source_id,
+                reason="misattributed",
+            )
+        elif kind == "person":
+            person_add(
+                actor=self.actor("doc"), case_id=case_id, role="witness", name="W", protected=a
+            )
+        elif kind == "unperson" and state.persons:
+            person = state.persons[a % len(state.persons)]
+            person_remove(
+                actor=self.actor("doc"),
+                case_id=case_id,
+                person_id=person["person_id"],
+                reason="wrong case",
             )
         elif kind == "withdraw" and state.pending:
             requester = "doc" if state.pending.requested_by == "p-doc" else "legal"
