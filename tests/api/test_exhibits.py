@@ -274,3 +274,25 @@ def test_a_reference_without_an_original_cannot_be_completed(actors):
         exhibit_complete(actor=actors["documenter"], case_id=case_id, source_id=source_id)
     with pytest.raises(PermissionDenied, match="is an auditor"):
         exhibit_complete(actor=actors["auditor"], case_id=case_id, source_id=source_id)
+
+
+def test_the_admin_attaches_an_ingested_source_by_id_and_refuses_an_unknown_one(
+    client, users, actors, seed
+):
+    from django.urls import reverse
+
+    case_id = open_case(actors["documenter"])
+    client.force_login(users["documenter"])
+    url = reverse("admin:casefiles_casefile_source", args=[case_id])
+    unknown = client.post(
+        url,
+        {"source_id": "6f1c2b1e-0000-4000-8000-000000000000", "expected_version": 1},
+    )
+    assert unknown.status_code == 200 and "no ingested source has id" in unknown.content.decode()
+    assert case_state(case_id).version == 1
+    response = client.post(
+        url, {"source_id": str(seed.pk), "expected_version": 1, "button": "attach"}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    source = case_state(case_id).sources[0]
+    assert (source.source_id, source.content_sha256) == (str(seed.pk), seed.content_sha256)
