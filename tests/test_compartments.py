@@ -337,6 +337,8 @@ API_ROUTES = {
     "case-liability-elements",
     "case-persons",
     "case-person-reveal",
+    "case-detach",
+    "case-remove",
     "case-split",
     "case-discard",
     "case-restore",
