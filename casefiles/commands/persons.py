@@ -5,6 +5,7 @@ import secrets
 from django.utils.translation import gettext_noop
 
 from casefiles.commands.base import (
+    Id,
     Outcome,
     begin,
     command,
@@ -29,7 +30,7 @@ TEXT_MAX = 20_000
 def person_add(
     *,
     actor: Actor,
-    case_id,
+    case_id: Id,
     role: str,
     name: str,
     pseudonym: str = "",
@@ -39,7 +40,7 @@ def person_add(
     """A person linked to the case. A protected person's name goes to the protected
     store; the event records a pseudonym and a salted commitment only."""
     change = begin(actor, "person_add", case_id, expected_version=expected_version)
-    case = change.case
+    case = change.state
     if role not in PERSON_ROLES:
         raise InvalidCommand(f"role must be one of {', '.join(PERSON_ROLES)}")
     name = require_text(name, "name", max_length=300)
@@ -77,13 +78,13 @@ def person_add(
 )
 @command
 def person_remove(
-    *, actor: Actor, case_id, person_id, reason: str, expected_version: int | None = None
+    *, actor: Actor, case_id: Id, person_id: Id, reason: str, expected_version: int | None = None
 ) -> Outcome:
     """Unlink a person from the case, with a reason. The event carries what PersonAdded
     showed (a protected person's pseudonym, never the name); the protected identity
     stays in its store, behind the commitment the history keeps."""
     change = begin(actor, "person_remove", case_id, expected_version=expected_version)
-    person = item_of(change.case, "persons", "person_id", person_id)
+    person = item_of(change.state, "persons", "person_id", person_id)
     payload = {
         **{key: person[key] for key in PERSON_FIELDS},
         "reason": require_text(reason, "reason", max_length=TEXT_MAX),
@@ -92,7 +93,7 @@ def person_remove(
 
 
 @command
-def identity_reveal(*, actor: Actor, case_id, person_id, reason: str) -> str:
+def identity_reveal(*, actor: Actor, case_id: Id, person_id: Id, reason: str) -> str:
     """Return a protected person's real name to a cleared user, recording that they
     looked and why."""
     # Looking is not changing: a cleared auditor may look too, and the look is recorded.
@@ -101,12 +102,12 @@ def identity_reveal(*, actor: Actor, case_id, person_id, reason: str) -> str:
         raise PermissionDenied(f"{actor.username} has no clearance for protected identities")
     # Looking is possible on any case, closed or merged too.
     change = begin(actor, "identity_reveal", case_id, role=role, writable=False)
-    case = change.case
+    case = change.state
     person = next((p for p in case.persons if p["person_id"] == str(person_id)), None)
     if person is None:
         raise NotFound(f"{case.reference} has no person {person_id}")
     if not person["protected"]:
-        return person["name"]
+        return str(person["name"])
     identity = ProtectedIdentity.objects.get(person_id=person["person_id"])
     change.write(
         NewEvent(

@@ -8,12 +8,15 @@ copies what ingestion recorded of it (docs/event-format.md, SourceAttached schem
 
 import re
 import uuid
+from collections.abc import Iterable
+from typing import Any
 
 from django.utils.translation import gettext_noop
 
 from casefiles import blobs
 from casefiles.commands.base import (
     Change,
+    Id,
     Outcome,
     begin,
     command,
@@ -55,7 +58,7 @@ NOT_STORED = (
 )
 
 
-def _original(source_id, content_sha256) -> tuple[str | None, Source | None]:
+def _original(source_id: object, content_sha256: object) -> tuple[str | None, Source | None]:
     """The original an attachment names (by an ingested source's id, or by its hash)
     and the ingested source it is, if any: (None, None) for a reference without an
     original. Refuses an unknown id and a hash that names no stored original."""
@@ -79,22 +82,23 @@ def _original(source_id, content_sha256) -> tuple[str | None, Source | None]:
         content_sha256 = source.content_sha256
     if content_sha256 is None:
         return None, None
-    if not SHA256.match(str(content_sha256)):
+    sha = str(content_sha256)
+    if not SHA256.match(sha):
         raise InvalidCommand("content_sha256 must be 64 lowercase hexadecimal characters")
-    if not blobs.stored(content_sha256):
-        raise InvalidCommand(NOT_STORED.format(sha=content_sha256))
+    if not blobs.stored(sha):
+        raise InvalidCommand(NOT_STORED.format(sha=sha))
     if source is None:
-        source = Source.objects.filter(content_sha256=content_sha256).first()
-    return content_sha256, source
+        source = Source.objects.filter(content_sha256=sha).first()
+    return sha, source
 
 
-def ingested_metadata(source: Source) -> dict:
+def ingested_metadata(source: Source) -> dict[str, Any]:
     """What ingestion recorded of the document (its SourceIngested event's metadata)."""
     payload = Event.objects.values_list("payload", flat=True).get(case_id=source.pk, version=1)
     return dict(payload["metadata"])
 
 
-def _origins(values) -> list[str]:
+def _origins(values: Iterable[object]) -> list[str]:
     return list(
         dict.fromkeys(
             require_text(o, "an originating organisation", max_length=200) for o in values
@@ -102,8 +106,10 @@ def _origins(values) -> list[str]:
     )
 
 
-def _attach(change: Change, payload: dict, chain: list[dict] | None = None) -> Outcome:
-    case = change.case
+def _attach(
+    change: Change, payload: dict[str, Any], chain: list[dict[str, str]] | None = None
+) -> Outcome:
+    case = change.state
     sha = payload["content_sha256"]
     if sha and any(s.content_sha256 == sha for s in case.sources):
         raise InvalidCommand(f"this document is already attached to {case.reference}")
@@ -128,10 +134,10 @@ def source_attach(
     case_id: str | uuid.UUID,
     title: str = "",
     url: str = "",
-    origins=(),
+    origins: Iterable[str] = (),
     excerpt: str = "",
     content_sha256: str | None = None,
-    published_on=None,
+    published_on: object = None,
     source_id: str | uuid.UUID | None = None,
     expected_version: int | None = None,
     idempotency_key: str | None = None,
@@ -162,7 +168,7 @@ def source_attach(
     chain = None
     if source is None:
         # A reference without an original, or an original stored outside ingestion.
-        payload = {
+        payload: dict[str, Any] = {
             "source_id": new_id(),
             "title": require_text(title, "source title", max_length=TITLE_MAX),
             "url": (url or "").strip(),
@@ -197,7 +203,7 @@ def source_attach(
 
 
 @command
-def source_copy(*, actor: Actor, case_id, source: SourceRef) -> Outcome:
+def source_copy(*, actor: Actor, case_id: Id, source: SourceRef) -> Outcome:
     """Attach `source` (a SourceRef of another case) as it stands there, for merge and
     split: the other case already holds it, so its hash is not judged again."""
     change = begin(actor, "source_attach", case_id)
@@ -221,7 +227,7 @@ def source_copy(*, actor: Actor, case_id, source: SourceRef) -> Outcome:
 
 @command
 def exhibit_complete(
-    *, actor: Actor, case_id, source_id, expected_version: int | None = None
+    *, actor: Actor, case_id: Id, source_id: Id, expected_version: int | None = None
 ) -> Outcome:
     """Bind an attachment recorded without its original (attached by an ingested
     source's id before attachments copied it) to that source's original: a new
@@ -229,7 +235,7 @@ def exhibit_complete(
     original's hash and the ingested metadata, and the origins, URL and publication
     date only where the attachment left them empty."""
     change = begin(actor, "exhibit_complete", case_id, expected_version=expected_version)
-    case = change.case
+    case = change.state
     attached = source_of(case, source_id)
     if attached.content_sha256:
         raise InvalidCommand(
@@ -275,13 +281,13 @@ def exhibit_complete(
 )
 @command
 def source_detach(
-    *, actor: Actor, case_id, source_id, reason: str, expected_version: int | None = None
+    *, actor: Actor, case_id: Id, source_id: Id, reason: str, expected_version: int | None = None
 ) -> Outcome:
     """Take a source out of the case's evidence, with a reason. Its attachment, grades
     and original stay in the history (and in every export); supports citing it no
     longer count toward any fact's corroboration."""
     change = begin(actor, "source_detach", case_id, expected_version=expected_version)
-    source = source_of(change.case, source_id)
+    source = source_of(change.state, source_id)
     payload = {
         "source_id": source.source_id,
         "title": source.title,
@@ -295,16 +301,16 @@ def source_detach(
 def source_grade(
     *,
     actor: Actor,
-    case_id,
-    source_id,
+    case_id: Id,
+    source_id: Id,
     reliability: str,
-    credibility,
+    credibility: object,
     reason: str,
     expected_version: int | None = None,
 ) -> Outcome:
     """Grade a source (A–F) and its information (1–6); regrading keeps the history."""
     change = begin(actor, "source_grade", case_id, expected_version=expected_version)
-    case = change.case
+    case = change.state
     source = source_of(case, source_id)
     reliability, credibility = str(reliability).upper(), str(credibility)
     if reliability not in RELIABILITY:
@@ -326,11 +332,16 @@ def source_grade(
 
 @command
 def provenance_record(
-    *, actor: Actor, case_id, source_id, chain, expected_version: int | None = None
+    *,
+    actor: Actor,
+    case_id: Id,
+    source_id: Id,
+    chain: Iterable[Any] | None,
+    expected_version: int | None = None,
 ) -> Outcome:
     """Record who captured, obtained, verified, documented, relayed or published it."""
     change = begin(actor, "provenance_record", case_id, expected_version=expected_version)
-    case = change.case
+    case = change.state
     source = source_of(case, source_id)
     links = []
     for link in chain or []:
@@ -361,15 +372,15 @@ def provenance_record(
 def verification_record(
     *,
     actor: Actor,
-    case_id,
-    source_id,
+    case_id: Id,
+    source_id: Id,
     method: str,
     result: str,
     notes: str = "",
     expected_version: int | None = None,
 ) -> Outcome:
     change = begin(actor, "verification_record", case_id, expected_version=expected_version)
-    case = change.case
+    case = change.state
     source = source_of(case, source_id)
     if method not in VERIFICATION_METHODS:
         raise InvalidCommand(f"method must be one of {', '.join(VERIFICATION_METHODS)}")
