@@ -59,3 +59,12 @@ class CriteriaNotMet(CaseFileError):
         self.target = target
         self.unmet = list(unmet)
         super().__init__(f"cannot move to {target}: " + "; ".join(self.unmet))
+
+
+class QuoteNotFound(InvalidCommand):
+    """A cited span is not in the source's stored text where it is said to be;
+    `nearest` is the stored passage most like it ({start, end, text}) or None."""
+
+    def __init__(self, message: str, nearest: dict | None):
+        super().__init__(message)
+        self.nearest = nearest

@@ -157,3 +157,36 @@ def counts(viewer=None) -> dict:
             requested_at__lt=datetime.now(UTC) - timedelta(days=7),
         ).count(),
     }
+
+
+@dataclass(frozen=True)
+class StoredText:
+    """The stored text of an exhibit: what the extractor made of the original, kept in
+    the blob store under `text_sha256`, which cited spans are checked against."""
+
+    content_sha256: str
+    text_sha256: str
+    text: str
+
+
+def stored_text(source) -> StoredText | None:
+    """The stored text of a case's exhibit (a SourceRef), read from the ingested source
+    with the same original (`content_sha256`); None when the exhibit has no ingested
+    original (attached by reference only) or its text cannot be read intact."""
+    from casefiles import blobs
+    from casefiles.models import Source
+
+    if not source.content_sha256:
+        return None
+    row = (
+        Source.objects.filter(content_sha256=source.content_sha256)
+        .values("content_sha256", "text_sha256")
+        .first()
+    )
+    if row is None:
+        return None
+    try:
+        text = blobs.read(row["text_sha256"]).decode("utf-8")
+    except (blobs.BlobError, UnicodeDecodeError):
+        return None
+    return StoredText(row["content_sha256"], row["text_sha256"], text)

@@ -75,6 +75,12 @@ MAX_EVENT_LINE = 4 << 20  # characters in one line of events.jsonl, newline incl
 MAX_PROTECTED_PERSONS = 50_000
 MAX_IDENTIFIER = 64  # characters in a protected person's id or commitment
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+# Cited spans (docs/export.md, "Cited spans"): the stored texts they count in, and how
+# many this tool keeps. A stored text is the extractor's text of an original of at most
+# 20 MiB; decoded from a single-byte code page it can be twice that in UTF-8.
+TEXT_NAME = re.compile(r"^texts/([0-9a-f]{64})\.txt$")
+MAX_TEXT_BYTES = 48 << 20
+MAX_SPANS = 200_000
 
 
 class Failed(Exception):
@@ -228,6 +234,9 @@ class Verified:
     held_size: int | None = None
     witnesses: int = 0
     timestamp: str | None = None
+    spans: int = 0
+    texts: int = 0
+    texts_derived: int = 0
 
     def __str__(self) -> str:
         key = "the expected key" if self.key_pinned else "the key in the manifest"
@@ -246,6 +255,12 @@ class Verified:
             line += f", cosigned by {self.witnesses} witness(es) you trust"
         if self.timestamp:
             line += f", {self.timestamp}"
+        if self.spans:
+            line += (
+                f"; {self.spans} cited span(s) found at their offsets in {self.texts} "
+                f"stored text(s), {self.texts_derived} of them derived here from their "
+                "plain-text originals"
+            )
         if self.checkpoint is not None:
             line += f"; version {self.checkpoint_version} matches the {self.checkpoint}"
         return line
@@ -404,6 +419,8 @@ class _EventLines:
         self.referenced: dict[str, None] = {}
         self.protected: dict[str, str] = {}
         self.watched_hash: str | None = None
+        self.spans: list[CitedSpan] = []
+        self.texts: dict[str, str] = {}  # stored text's SHA-256 -> its original's
 
     def __iter__(self) -> Iterator[JSONObject]:
         number = 0
@@ -441,6 +458,8 @@ class _EventLines:
             # check_chain asks for the next line only once this one has passed it, so a
             # changed line is reported as a broken chain rather than by the limits here.
             self._keep(record["payload"], record["type"], number)
+            if record["type"] == "FactSupported" and record["schema"] == 2:
+                self._keep_span(record["payload"], number)
 
     def _keep(self, payload: Any, kind: Any, number: int) -> None:
         """Note what later checks need, no more than a bundle can hold: each line is
@@ -477,6 +496,60 @@ class _EventLines:
                     f"{self.name} adds more than {MAX_PROTECTED_PERSONS:,} protected persons"
                 )
             self.protected[person] = committed
+
+    def _keep_span(self, payload: Any, number: int) -> None:
+        """A cited span (FactSupported schema 2) and the passages its origin chain
+        quotes, each to be found at its offsets in the stored text it names."""
+        where = f"{self.name} line {number}"
+        text = _hex(payload, "source_text_sha256", where)
+        original = _hex(payload, "content_sha256", where)
+        if self.texts.setdefault(text, original) != original:
+            raise Failed(
+                f"{where} says the stored text {text} is of the original {original}; "
+                f"an earlier line says {self.texts[text]}"
+            )
+        quote = payload.get("quote")
+        if not isinstance(quote, str):
+            raise Failed(f"{where}: the cited span's quote is missing or not a string")
+        spans: list[tuple[Any, str | None, str]] = [(payload, quote, "the cited span")]
+        chain = payload.get("chain")
+        if not isinstance(chain, list):
+            raise Failed(f"{where}: the cited span's chain is not a list")
+        spans.extend(
+            (link["said"], None, f"link {index} of its origin chain")
+            for index, link in enumerate(chain, start=1)
+            if isinstance(link, dict) and link.get("said") is not None
+        )
+        for span, said, what in spans:
+            if len(self.spans) >= MAX_SPANS:
+                raise Failed(f"{self.name} cites more than {MAX_SPANS:,} spans")
+            if not isinstance(span, dict):
+                raise Failed(f"{where}: {what} is not an object")
+            start, end = span.get("start"), span.get("end")
+            if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)):
+                raise Failed(f"{where}: {what} has no integer start and end")
+            assert isinstance(start, int) and isinstance(end, int)
+            self.spans.append(
+                CitedSpan(where, what, text, start, end, _hex(span, "text_sha256", where), said)
+            )
+
+
+@dataclass(frozen=True)
+class CitedSpan:
+    where: str
+    what: str
+    text: str  # SHA-256 of the stored text the offsets count in
+    start: int
+    end: int
+    sha256: str  # of the cited characters, UTF-8
+    quote: str | None  # as the event states it (a chain link's passage states none)
+
+
+def _hex(mapping: Any, name: str, where: str) -> str:
+    value = mapping.get(name) if isinstance(mapping, dict) else None
+    if not isinstance(value, str) or not SHA256_HEX.fullmatch(value):
+        raise Failed(f"{where}: {name} is missing or not a SHA-256 (64 lowercase hex digits)")
+    return value
 
 
 def check_events(
@@ -537,6 +610,83 @@ def check_sources(listed: JSONObject, referenced: JSONObject) -> None:
     for sha, path in originals.items():
         if sha not in referenced:
             raise Failed(f"{path} is not referred to by any event")
+
+
+def normalize_newlines(text: str) -> str:
+    """The extractor's line endings: CRLF and CR become LF (nothing else changes)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def check_spans(
+    archive: zipfile.ZipFile, listed: JSONObject, lines: _EventLines
+) -> tuple[int, int, int]:
+    """Every cited span is at its offsets in the stored text it names, which the bundle
+    holds as texts/<sha256>.txt (UTF-8); the offsets count code points, end exclusive.
+    A plain-text original that is UTF-8 is decoded here and its text compared with the
+    stored one, so those spans are found in the original itself. Returns (spans, texts,
+    texts derived from their originals)."""
+    texts: dict[str, str] = {}
+    for path in listed:
+        if not path.startswith("texts/"):
+            continue
+        match = TEXT_NAME.match(path)
+        if match is None:
+            raise Failed(f"{path} is not named texts/<sha256>.txt")
+        sha = match.group(1)
+        if listed[path]["sha256"] != sha:
+            raise Failed(f"{path} does not hold the text it is named after")
+        if sha not in lines.texts:
+            raise Failed(f"{path} is not cited by any span")
+        texts[sha] = path
+    originals = {
+        match.group(1): path for path in listed if (match := SOURCE_NAME.match(path)) is not None
+    }
+    derived = 0
+    by_text: dict[str, list[CitedSpan]] = {}
+    for span in lines.spans:
+        by_text.setdefault(span.text, []).append(span)
+    for sha, original in lines.texts.items():
+        if sha not in texts:
+            raise Failed(f"the stored text {sha}, which a cited span counts in, is missing")
+        try:
+            text = _read_member(archive, texts[sha], MAX_TEXT_BYTES).decode("utf-8")
+        except UnicodeDecodeError:
+            raise Failed(f"{texts[sha]} is not UTF-8") from None
+        for span in by_text.get(sha, []):
+            _check_span(span, text, texts[sha])
+        source = originals.get(original)
+        if source is not None and source.endswith(".txt"):
+            data = _read_member(archive, source, MAX_TEXT_BYTES)
+            try:
+                decoded = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+            except UnicodeDecodeError:
+                continue  # a legacy code page: the text is the extractor's, as signed
+            if normalize_newlines(decoded) != text:
+                raise Failed(
+                    f"{texts[sha]} is not the text of its plain-text original {source} "
+                    "(decoded as UTF-8, line endings made LF)"
+                )
+            derived += 1
+    return len(lines.spans), len(texts), derived
+
+
+def _check_span(span: CitedSpan, text: str, path: str) -> None:
+    if not 0 <= span.start < span.end <= len(text):
+        raise Failed(
+            f"{span.where}: {span.what} {span.start}–{span.end} is outside {path} "
+            f"({len(text)} characters)"
+        )
+    cited = text[span.start : span.end]
+    if span.quote is not None and cited != span.quote:
+        raise Failed(
+            f"{span.where}: {span.what} is not at {span.start}–{span.end} of {path} "
+            f"(the text there is {cited[:80]!r})"
+        )
+    if hashlib.sha256(cited.encode("utf-8")).hexdigest() != span.sha256:
+        raise Failed(
+            f"{span.where}: the characters at {span.start}–{span.end} of {path} do not "
+            f"match the text_sha256 of {span.what}"
+        )
 
 
 def bundle_kind(manifest: JSONObject) -> str:
@@ -725,6 +875,7 @@ def verify(
         watch = checkpoint.cases.get(case_id, (None, ""))[0] if checkpoint else None
         count, head_hash, lines = check_events(archive, manifest, listed, watch)
         check_sources(listed, lines.referenced)
+        spans, texts, derived = check_spans(archive, listed, lines)
         check_identities(archive, listed, kind, lines.protected)
         log = None
         if origin is not None:
@@ -764,6 +915,9 @@ def verify(
         checked,
         checkpoint,
         **(log or {}),
+        spans=spans,
+        texts=texts,
+        texts_derived=derived,
     )
     if not anchors.pinned:
         raise Unpinned(verified)

@@ -110,3 +110,35 @@ def close(documenter, legal, supervisor, case_id):
         legal_qualification="Referred to the national prosecutor under art. 8(2)(a)(i).",
     )
     return move(legal, supervisor, case_id, "closed")
+
+
+def ingest_seed(prefix: str):
+    """Ingest seeds/<prefix>_*.txt through the real commands (once) and return its
+    Source row: an original with a stored text that spans can cite."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from casefiles.commands.ingestion import document_ingest, ingestion_submit
+    from casefiles.models import Source
+
+    path = next((Path(settings.BASE_DIR) / "seeds").glob(f"{prefix}_*.txt"))
+    job = ingestion_submit(data=path.read_bytes(), filename=path.name, actor=SUBMITTER)
+    if job.status == job.QUEUED:
+        document_ingest(ingestion_id=str(job.id))
+    return Source.objects.get(content_sha256=job.content_sha256)
+
+
+def exhibit(actor, case_id, prefix: str, origins, title="Report"):
+    """Attach the ingested seed `prefix` to a case as an exhibit (with its original's
+    SHA-256, so its stored text can be quoted); returns the source_id."""
+    source = ingest_seed(prefix)
+    outcome = commands.source_attach(
+        actor=actor,
+        case_id=case_id,
+        title=title,
+        origins=origins,
+        excerpt="",
+        content_sha256=source.content_sha256,
+    )
+    return outcome.events[0].payload["source_id"]

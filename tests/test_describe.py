@@ -53,7 +53,16 @@ SAMPLES = {
     "ProvenanceRecorded": {"chain": [{"role": "obtained", "organisation": "NYT"}]},
     "VerificationRecorded": {"method": "geolocation", "result": "confirmed", "notes": ""},
     "FactRecorded": {"text": "Two soldiers shot after surrendering"},
-    "FactSupported": {"excerpt": "executed near Novoivanovka"},
+    "FactSupported": {
+        "support_id": "s",
+        "start": 10,
+        "end": 36,
+        "quote": "executed near Novoivanovka",
+    },
+    "SupportOriginRecorded": {"chain": [{"role": "documented", "organisation": "HRMMU"}]},
+    "SupportAggregateMarked": {"incidents": 24, "reason": "79 across 24 incidents"},
+    "AggregateSupportLinked": {"reason": "the 24 include this one"},
+    "SupportWithdrawn": {"reason": "another incident"},
     "QualificationAdded": {"code": "killing_hors_de_combat"},
     "ElementAssessed": {
         "code": "killing_hors_de_combat",

@@ -49,10 +49,15 @@ def _seed(case):
     return Source.objects.get(pk=case.extraction["source_id"]).filename[:3]
 
 
-def test_pow_execution_pattern_from_003_and_004_is_corroborated_by_two_origins(ingested, actors):
+def test_pow_executions_from_003_and_004_merged_are_not_two_origins_of_one_incident(
+    ingested, actors
+):
+    """The merged documents reach two organisations, but the fact is corroborated from
+    its cited spans: the NYT's footage was verified (not captured) by the NYT, so the
+    text names no first-hand origin for it until the analyst states one, and the UN's 79
+    across 24 incidents is an aggregate that counts only once linked with a reason."""
     nyt, un = _pow_cases("003")[0], _pow_cases("004")[0]
     link_id = suggest_link(nyt.pk, un.pk)  # the gold's shared_origin pair
-    assert case_state(nyt.pk).corroboration == "single_origin"
     cases_merge(
         actor=actors["documenter"],
         case_id=nyt.pk,
@@ -60,24 +65,29 @@ def test_pow_execution_pattern_from_003_and_004_is_corroborated_by_two_origins(i
         reason="same pattern of executions of surrendered soldiers",
     )
     merged = case_state(nyt.pk)
-    assert (merged.independent_origins, merged.corroboration) == (2, "corroborated")
     fact = fact_record(
         actor=actors["documenter"],
         case_id=nyt.pk,
-        text="Surrendered Ukrainian soldiers were executed by Russian troops",
+        text="Two surrendered Ukrainian soldiers were executed near Novoivanovka",
     )
     fact_id = fact.events[0].payload["fact_id"]
-    for source in merged.sources:
+    for source, aggregate in zip(merged.sources, (None, 24), strict=True):
         fact_support(
             actor=actors["documenter"],
             case_id=nyt.pk,
             fact_id=fact_id,
             source_id=source.source_id,
-            excerpt=source.excerpt,
+            quote=source.excerpt,
+            aggregate_incidents=aggregate,
+            aggregate_reason="79 executions across 24 incidents" if aggregate else "",
         )
     (row,) = corroboration_panel(case_state(nyt.pk))
-    assert row["label"] == "corroborated by 2 independent origins"
-    assert len(row["sources"]) == 2
+    assert row["label"] != "corroborated by 2 independent origins"
+    assert [span["standing"] for span in row["spans"]] == [
+        "no_first_hand_origin",
+        "aggregate_unlinked",
+    ]
+    assert row["status"] == "uncorroborated"
 
 
 def test_a_relay_of_the_same_nyt_recordings_stays_single_origin(ingested, actors):
@@ -106,7 +116,7 @@ def test_a_relay_of_the_same_nyt_recordings_stays_single_origin(ingested, actors
         commands.transition_request(
             actor=doc, case_id=order.pk, to_state="legal_review", reason="two sources"
         )
-    assert corroboration_panel(state)[0]["label"] == "single origin"
+    assert corroboration_panel(state)[0]["label"] == "no fact recorded"
 
 
 def test_grading_keeps_history_and_refuses_bad_grades(actors):

@@ -109,7 +109,7 @@ def _sequence(user_id: int) -> list[tuple[str, dict]]:
     """One event of every case type (several of some), each valid after the previous."""
     source, fact, qualification, link, other, gone = _id(), _id(), _id(), _id(), _id(), _id()
     perpetrator, liability = _id(), _id()
-    requests = [_id() for _ in range(9)]
+    requests = [_id() for _ in range(10)]
     move = {"from_state": "intake", "to_state": "sourcing", "reason": "ready"}
     reopen = {"from_state": "closed", "to_state": "legal_review", "reason": "new witness"}
     return [
@@ -275,7 +275,36 @@ def _sequence(user_id: int) -> list[tuple[str, dict]]:
             },
         ),
         ("FactRecorded", {"fact_id": fact, "text": "Two strikes at 10:00"}),
-        ("FactSupported", {"fact_id": fact, "source_id": source, "excerpt": "at ten"}),
+        (
+            "FactSupported",
+            {
+                "fact_id": fact,
+                "support_id": requests[9],
+                "source_id": source,
+                "content_sha256": "cd" * 32,
+                "source_text_sha256": "ef" * 32,
+                "start": 3,
+                "end": 9,
+                "quote": "at ten",
+                "text_sha256": "01" * 32,
+                "chain": [{"role": "documented", "organisation": "HRMMU"}],
+                "aggregate": None,
+            },
+        ),
+        (
+            "SupportOriginRecorded",
+            {
+                "fact_id": fact,
+                "support_id": requests[9],
+                "chain": [{"role": "captured", "organisation": "drone unit"}],
+            },
+        ),
+        (
+            "SupportAggregateMarked",
+            {"fact_id": fact, "support_id": requests[9], "incidents": 24, "reason": "all"},
+        ),
+        ("AggregateSupportLinked", {"fact_id": fact, "support_id": requests[9], "reason": "ok"}),
+        ("SupportWithdrawn", {"fact_id": fact, "support_id": requests[9], "reason": "wrong"}),
         ("ConflictClassified", {"classification": "international", "reason": "occupation"}),
         ("QualificationAdded", {"qualification_id": qualification, "code": "pillage"}),
         (

@@ -495,6 +495,48 @@ ACTIONS = {
             (Button("link", _("Link"), True),),
             lambda case, **kw: facts.explain_support(case),
         ),
+        *(
+            Action(
+                name,
+                title,
+                form,
+                CASE_WRITERS,
+                run,
+                (Button(name, button, True),),
+                facts.explain_span,
+                ("fact_id", "support_id"),
+            )
+            for name, title, form, run, button in (
+                (
+                    "span_origin",
+                    _("Record the origin of a cited span"),
+                    admin_forms.SpanOriginForm,
+                    facts.run_span_origin,
+                    _("Record the chain"),
+                ),
+                (
+                    "span_withdraw",
+                    _("Withdraw a span's support"),
+                    admin_forms.ReasonForm,
+                    facts.run_span_withdraw,
+                    _("Withdraw"),
+                ),
+                (
+                    "span_aggregate",
+                    _("Mark a cited span as an aggregate figure"),
+                    admin_forms.AggregateForm,
+                    facts.run_span_aggregate,
+                    _("Mark"),
+                ),
+                (
+                    "span_link",
+                    _("Link an aggregate figure to the fact"),
+                    admin_forms.ReasonForm,
+                    facts.run_span_link,
+                    _("Link"),
+                ),
+            )
+        ),
         Action(
             "qualification",
             _("Add a legal qualification"),

@@ -19,14 +19,17 @@ from casefiles.admin.access import actor_for, may
 from casefiles.admin.actions import ACTIONS, Action
 from casefiles.admin.base import RecordAdmin, ShownOnce
 from casefiles.admin.context import case_page
+from casefiles.admin.facts import text_segments
 from casefiles.admin.forms import CaseBoundForm, CaseForm
+from casefiles.commands.base import source_of
 from casefiles.compartments import hidden_case_ids, is_visible
 from casefiles.domain import taxonomy, workflow
 from casefiles.domain.actors import CASE_WRITERS, LEGAL_REVIEWER, SUPERVISOR
+from casefiles.domain.facts import spans_cited
 from casefiles.errors import CaseFileError, CriteriaNotMet, NotFound
 from casefiles.models import CaseFile, CaseSource, Source
 from casefiles.search import search_cases
-from casefiles.selectors import case_state
+from casefiles.selectors import case_state, stored_text
 
 WORKFLOW_FIELDS = [
     "reference",
@@ -320,6 +323,11 @@ class CaseFileAdmin(RecordAdmin):
                 self.admin_site.admin_view(self.original_view),
                 name="casefiles_casefile_original",
             ),
+            path(
+                "<path:object_id>/text/<str:source_id>/",
+                self.admin_site.admin_view(self.source_text_view),
+                name="casefiles_casefile_source_text",
+            ),
             # One page per action of the case page, its URL from the action's own
             # declaration (casefiles.admin.actions.ACTIONS): a new action needs no entry here.
             *[
@@ -422,6 +430,48 @@ class CaseFileAdmin(RecordAdmin):
         if issubclass(action.form, CaseBoundForm):
             return action.form(request.POST or None, initial=initial, case=case, **url_kwargs)
         return action.form(request.POST or None, initial=initial)
+
+    def source_text_view(self, request, object_id, source_id: str):
+        """An exhibit's stored text, the spans the case's facts cite highlighted with the
+        facts citing them; selecting a passage fills in the form that cites it."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if not is_visible(request.user, object_id):
+            raise Http404("no such case")
+        case_url = reverse("admin:casefiles_casefile_change", args=[object_id])
+        try:
+            case = case_state(object_id)
+            source = source_of(case, source_id)
+        except CaseFileError as error:
+            messages.error(request, error.message)
+            return HttpResponseRedirect(case_url)
+        stored = stored_text(source)
+        if stored is None:
+            messages.error(
+                request,
+                _("“%(title)s” has no stored text: it was attached without an ingested original.")
+                % {"title": source.title},
+            )
+            return HttpResponseRedirect(case_url)
+        cited = spans_cited(case, source.source_id)
+        may_cite = may(request, CASE_WRITERS) and case.state != workflow.CLOSED and bool(case.facts)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Text of %(title)s") % {"title": source.title},
+            "subtitle": f"{case.reference} {case.title}",
+            "case": case,
+            "case_url": case_url,
+            "source": source,
+            "stored": stored,
+            "segments": text_segments(stored.text, cited),
+            "cited": cited,
+            "may_cite": may_cite and not case.merged_into,
+            "facts": case.facts,
+            "support_url": reverse("admin:casefiles_casefile_support", args=[object_id]),
+            "here": request.get_full_path(),
+        }
+        return TemplateResponse(request, "casefiles/admin/source_text.html", context)
 
     def original_view(self, request, sha: str):
         """The stored original of a source, byte for byte, as a download (never rendered

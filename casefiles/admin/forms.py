@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casefiles.domain import liability, qualifications, taxonomy, workflow
 from casefiles.domain.actors import AUDITOR, CASE_WRITERS, ROLES
+from casefiles.domain.facts import CHAIN_ROLES, find_support
 from casefiles.domain.persons import PERSON_ROLES, person_label
 from casefiles.domain.sources import (
     CREDIBILITY,
@@ -355,10 +356,33 @@ class FactForm(forms.Form):
 class SupportForm(CaseBoundForm):
     fact = forms.ChoiceField(label=_("Fact"))
     source = forms.ChoiceField(label=_("Source"))
-    excerpt = forms.CharField(
-        label=_("Supporting excerpt"),
+    quote = forms.CharField(
+        label=_("Quoted text"),
+        strip=False,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 70}),
-        help_text=_("The passage of the source that supports the fact, quoted exactly."),
+        help_text=_(
+            "The passage of the source's text that supports the fact, exactly as it is "
+            "there (select it in the source's text to fill this in)."
+        ),
+    )
+    start = forms.IntegerField(
+        label=_("From character"), required=False, min_value=0, widget=forms.HiddenInput
+    )
+    end = forms.IntegerField(
+        label=_("To character"), required=False, min_value=0, widget=forms.HiddenInput
+    )
+    aggregate_incidents = forms.IntegerField(
+        label=_("Aggregate figure: number of incidents"),
+        required=False,
+        min_value=2,
+        max_value=1_000_000,
+        help_text=_(
+            "Fill in only when the passage gives a figure across several incidents; it "
+            "then corroborates a single incident only once linked to it with a reason."
+        ),
+    )
+    aggregate_reason = forms.CharField(
+        label=_("What the aggregate covers"), required=False, max_length=2000
     )
 
     def bind(self, case: CaseState) -> None:
@@ -374,6 +398,40 @@ PART_LABELS = {
     "8(2)(c)": _("Art. 8(2)(c) — common article 3 (non-international armed conflict)"),
     "8(2)(e)": _("Art. 8(2)(e) — other serious violations (non-international armed conflict)"),
 }
+
+
+class SpanOriginForm(ProvenanceForm):
+    """A cited span's origin chain, one row per link, starting from the recorded one."""
+
+    def bind(self, case: CaseState, *, fact_id: str, support_id: str) -> None:
+        support = find_support(case, fact_id, support_id) or {}
+        chain = list(support.get("chain") or [])
+        roles = [("", "—"), *((role, _words(role)) for role in CHAIN_ROLES)]
+        self.row_count = max(len(chain) + self.SPARE_ROWS, 4)
+        for n in range(self.row_count):
+            link = chain[n] if n < len(chain) else {}
+            role_label = _("Role %(n)d") % {"n": n + 1}
+            organisation_label = _("Organisation %(n)d") % {"n": n + 1}
+            self.fields[f"role_{n}"] = forms.ChoiceField(
+                label=role_label,
+                choices=roles,
+                required=False,
+                initial=link.get("role", ""),
+                widget=forms.Select(attrs={"aria-label": role_label}),
+            )
+            self.fields[f"organisation_{n}"] = forms.CharField(
+                label=organisation_label,
+                required=False,
+                max_length=300,
+                initial=link.get("organisation", ""),
+                widget=forms.TextInput(attrs={"aria-label": organisation_label, "size": 50}),
+            )
+
+
+class AggregateForm(ReasonForm):
+    incidents = forms.IntegerField(
+        label=_("Aggregate figure: number of incidents"), min_value=2, max_value=1_000_000
+    )
 
 
 class QualificationForm(CaseBoundForm):

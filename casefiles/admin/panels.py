@@ -13,7 +13,7 @@ from casefiles.admin.labels import chain_label, grade_label
 from casefiles.commands.base import corrections
 from casefiles.domain import liability, qualifications, workflow
 from casefiles.domain.actors import CASE_WRITERS, LEGAL_REVIEWER, PERMISSIONS
-from casefiles.domain.facts import corroboration_panel
+from casefiles.domain.facts import chain_words, corroboration_panel
 from casefiles.domain.persons import person_label
 from casefiles.domain.state import CaseState, SourceRef
 
@@ -93,7 +93,14 @@ def source_rows(case: CaseState) -> list[SourceRow]:
 
 def corroboration_rows(case: CaseState) -> list[dict]:
     return [
-        {**row, "origins": ["; ".join(group) for group in row["origins"]]}
+        {
+            **row,
+            "origins": ["; ".join(group) for group in row["origins"]],
+            "spans": [
+                {**span, "chain_label": chain_words(span["chain"]) if span["chain"] else ""}
+                for span in row["spans"]
+            ],
+        }
         for row in corroboration_panel(case)
     ]
 

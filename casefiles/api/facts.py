@@ -10,8 +10,22 @@ from casefiles import selectors
 from casefiles.api.base import run_versioned
 from casefiles.api.cases import AS_OF, READ_PROBLEMS, case_as_of, versioned_schema
 from casefiles.api.headers import etag, etag_header
-from casefiles.api.serializers import FactInput, FactSupportInput, PanelRow
-from casefiles.commands.facts import fact_record, fact_support
+from casefiles.api.serializers import (
+    FactInput,
+    FactSupportInput,
+    PanelRow,
+    ReasonInput,
+    SupportAggregateInput,
+    SupportOriginInput,
+)
+from casefiles.commands.facts import (
+    aggregate_link,
+    fact_record,
+    fact_support,
+    support_aggregate_mark,
+    support_origin_record,
+    support_withdraw,
+)
 from casefiles.domain.facts import corroboration_panel
 
 
@@ -34,7 +48,9 @@ class FactSupportView(APIView):
             "cases_support_fact",
             FactSupportInput,
             201,
-            "Link an attached source's excerpt to a fact (fact_support).",
+            "Cite a span of an exhibit's stored text for a fact (fact_support). The "
+            "quote is checked against the text; one that is not there is refused (422) "
+            "with the nearest passage in the problem's `nearest`.",
         )
     )
     def post(self, request, case_id: uuid.UUID, fact_id: uuid.UUID):
@@ -43,14 +59,59 @@ class FactSupportView(APIView):
         )
 
 
+def _support_view(name: str, command, input_class, description: str) -> type[APIView]:
+    class SupportView(APIView):
+        @extend_schema(**versioned_schema(name, input_class, 200, description))
+        def post(self, request, case_id: uuid.UUID, fact_id: uuid.UUID, support_id: uuid.UUID):
+            return run_versioned(
+                request,
+                command,
+                input_class,
+                case_id=case_id,
+                fact_id=fact_id,
+                support_id=support_id,
+            )
+
+    SupportView.__name__ = SupportView.__qualname__ = f"{name.title().replace('_', '')}View"
+    return SupportView
+
+
+SupportOriginView = _support_view(
+    "cases_support_origin",
+    support_origin_record,
+    SupportOriginInput,
+    "State a cited span's origin chain as the text says it (support_origin_record).",
+)
+SupportAggregateView = _support_view(
+    "cases_support_aggregate",
+    support_aggregate_mark,
+    SupportAggregateInput,
+    "Mark a cited span as an aggregate figure covering N incidents (support_aggregate_mark).",
+)
+AggregateLinkView = _support_view(
+    "cases_aggregate_link",
+    aggregate_link,
+    ReasonInput,
+    "Let an aggregate figure corroborate the fact, with the reason (aggregate_link).",
+)
+SupportWithdrawView = _support_view(
+    "cases_support_withdraw",
+    support_withdraw,
+    ReasonInput,
+    "Withdraw a span's support of a fact, with a reason (support_withdraw).",
+)
+
+
 class CorroborationView(APIView):
     @extend_schema(
         operation_id="cases_corroboration",
         parameters=[AS_OF, etag_header(200)],
         responses={200: PanelRow(many=True), **READ_PROBLEMS},
-        description="The corroboration panel: per fact, its supporting sources, the "
-        "independent origins they reach and the resulting status; one row per source "
-        "excerpt while the case has no facts. `as_of` shows the panel as it was.",
+        description="The corroboration panel: per fact, its cited spans, the independent "
+        "first-hand origins they reach, the resulting status and why (spans tracing to one "
+        "origin count once; aggregate figures, withdrawn and unchecked support count "
+        "not); one row per source excerpt, corroborating nothing, while the case has no "
+        "facts. `as_of` shows the panel as it was.",
     )
     def get(self, request, case_id: uuid.UUID):
         as_of = request.query_params.get("as_of")

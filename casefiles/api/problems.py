@@ -30,6 +30,7 @@ from casefiles.errors import (
     InvalidCommand,
     NotFound,
     PermissionDenied,
+    QuoteNotFound,
     StaleVersion,
 )
 
@@ -71,6 +72,11 @@ class Problem(serializers.Serializer):
         help_text="criteria-not-met: each unmet entry criterion in plain words",
     )
     errors = serializers.JSONField(required=False, help_text="invalid-request: messages per field")
+    nearest = serializers.JSONField(
+        required=False,
+        help_text="invalid-command for a cited span not in the source: the stored passage "
+        "most like the quote, {start, end, text} (character offsets), or null",
+    )
     expected_version = serializers.IntegerField(required=False)
     current_version = serializers.IntegerField(required=False)
 
@@ -113,6 +119,8 @@ def _domain(exc: CaseFileError, instance: str | None) -> HttpResponse:
     extra = {}
     if isinstance(exc, CriteriaNotMet):
         extra["unmet"] = exc.unmet
+    if isinstance(exc, QuoteNotFound):
+        extra["nearest"] = exc.nearest
     if isinstance(exc, StaleVersion) and exc.actual is not None:
         extra["expected_version"] = exc.expected
         extra["current_version"] = exc.actual

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from casefiles.domain import facts as fact_rules
 from casefiles.domain import liability, qualifications, taxonomy, workflow
 from casefiles.domain.persons import PERSON_ROLES
 from casefiles.domain.sources import (
@@ -190,9 +191,64 @@ class FactInput(Strict):
     text = _text()
 
 
+class OriginLink(StrictNested):
+    role = serializers.ChoiceField(
+        choices=fact_rules.CHAIN_ROLES,
+        help_text="captured, obtained and documented are first-hand; verified, relayed "
+        "and published are later links",
+    )
+    organisation = _text()
+    quote = _text(
+        required=False,
+        help_text="the passage of the same source that says so (checked like the span)",
+    )
+    start = serializers.IntegerField(required=False, min_value=0, max_value=2**53)
+    end = serializers.IntegerField(required=False, min_value=0, max_value=2**53)
+
+
 class FactSupportInput(Strict):
-    source_id = serializers.UUIDField(help_text="a source attached to this case")
-    excerpt = _text(help_text="the passage of the source that supports the fact")
+    source_id = serializers.UUIDField(help_text="an exhibit of this case with a stored text")
+    quote = _text(help_text="the cited text, exactly as it is in the source's stored text")
+    start = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=2**53,
+        help_text="where the quote begins in the stored text (characters, from 0); "
+        "without start and end the quote must occur exactly once",
+    )
+    end = serializers.IntegerField(
+        required=False, min_value=0, max_value=2**53, help_text="where it ends (exclusive)"
+    )
+    text_sha256 = serializers.RegexField(
+        r"^[0-9a-f]{64}$",
+        required=False,
+        help_text="SHA-256 of the quote's UTF-8 bytes, checked when given",
+    )
+    chain = OriginLink(
+        many=True,
+        required=False,
+        help_text="the span's origin chain, earliest first; the source's provenance when absent",
+    )
+    aggregate_incidents = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=2**31,
+        help_text="the span is an aggregate figure covering this many incidents",
+    )
+    aggregate_reason = _text(required=False, default="")
+
+
+class SupportOriginInput(Strict):
+    chain = OriginLink(many=True, help_text="replaces the span's origin chain, earliest first")
+
+
+class SupportAggregateInput(Strict):
+    incidents = serializers.IntegerField(min_value=0, max_value=2**31)
+    reason = _text()
+
+
+class ReasonInput(Strict):
+    reason = _text()
 
 
 class QualificationInput(Strict):
@@ -456,6 +512,17 @@ class Transition(serializers.Serializer):
     )
 
 
+class FactCorroboration(serializers.Serializer):
+    facts = serializers.IntegerField(help_text="recorded facts")
+    independent_origins = serializers.IntegerField(
+        help_text="independent first-hand origins of the weakest fact"
+    )
+    status = serializers.ChoiceField(
+        choices=(workflow.UNCORROBORATED, workflow.SINGLE_ORIGIN, workflow.CORROBORATED)
+    )
+    label = serializers.CharField()
+
+
 class CaseDetail(serializers.Serializer):
     """A case (its CaseState): live, or as it was (`as_of`), in the same shape."""
 
@@ -476,8 +543,13 @@ class CaseDetail(serializers.Serializer):
     opened_at = serializers.DateTimeField()
     opened_by = serializers.CharField()
     updated_at = serializers.DateTimeField()
-    corroboration = serializers.CharField()
+    corroboration = serializers.CharField(
+        help_text="from the documents' stated origins (kept for lists and filters)"
+    )
     independent_origins = serializers.IntegerField()
+    fact_corroboration = serializers.SerializerMethodField(
+        help_text="from the facts and their cited spans: the weakest fact decides"
+    )
     sources = AttachedSource(many=True)
     notes = Note(many=True)
     pending = Pending(allow_null=True)
@@ -528,6 +600,10 @@ class CaseDetail(serializers.Serializer):
     def get_source_document_id(self, case) -> str | None:
         return _source_document(case.extraction)
 
+    @extend_schema_field(FactCorroboration)
+    def get_fact_corroboration(self, case: CaseState) -> dict:
+        return fact_rules.case_corroboration(case)
+
     @extend_schema_field(UserRef(allow_null=True))
     def get_assignee(self, case: CaseState) -> dict | None:
         if case.assignee_id is None:
@@ -541,6 +617,23 @@ class CaseDetail(serializers.Serializer):
             {"to_state": target, "unmet": workflow.unmet_criteria(case, target)}
             for target in workflow.targets(case.state)
         ]
+
+
+class PanelSpan(serializers.Serializer):
+    support_id = serializers.UUIDField(allow_null=True, help_text="null: an unchecked excerpt")
+    source_id = serializers.CharField()
+    source = serializers.CharField(help_text="the source's title")
+    quote = serializers.CharField()
+    start = serializers.IntegerField(allow_null=True)
+    end = serializers.IntegerField(allow_null=True)
+    text_sha256 = serializers.CharField(allow_null=True)
+    chain = serializers.ListField(child=serializers.DictField())
+    origin = serializers.CharField(allow_null=True, help_text="the first-hand origin")
+    aggregate = serializers.DictField(allow_null=True)
+    aggregate_link = serializers.DictField(allow_null=True)
+    withdrawn = serializers.DictField(allow_null=True)
+    standing = serializers.ChoiceField(choices=tuple(fact_rules.STANDING_WORDS))
+    standing_label = serializers.CharField()
 
 
 class PanelRow(serializers.Serializer):
@@ -559,6 +652,12 @@ class PanelRow(serializers.Serializer):
         choices=(workflow.UNCORROBORATED, workflow.SINGLE_ORIGIN, workflow.CORROBORATED)
     )
     label = serializers.CharField(help_text='e.g. "corroborated by 2 independent origins"')
+    fact_id = serializers.UUIDField(allow_null=True, help_text="null for an excerpt row")
+    reasons = serializers.ListField(
+        child=serializers.CharField(),
+        help_text='why spans count once or not at all, e.g. "both spans trace to HRMMU"',
+    )
+    spans = PanelSpan(many=True, help_text="the cited spans, counted or not, and why")
 
 
 class RevealedIdentity(serializers.Serializer):

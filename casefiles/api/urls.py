@@ -68,6 +68,19 @@ urlpatterns = [
         facts.FactSupportView.as_view(),
         name="case-fact-support",
     ),
+    *(
+        path(
+            f"cases/<uuid:case_id>/facts/<uuid:fact_id>/support/<uuid:support_id>/{action}/",
+            view.as_view(),
+            name=f"case-support-{action}",
+        )
+        for action, view in (
+            ("origin", facts.SupportOriginView),
+            ("aggregate", facts.SupportAggregateView),
+            ("link", facts.AggregateLinkView),
+            ("withdraw", facts.SupportWithdrawView),
+        )
+    ),
     path(
         "cases/<uuid:case_id>/corroboration/",
         facts.CorroborationView.as_view(),

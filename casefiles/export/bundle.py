@@ -86,6 +86,8 @@ class Digest:
     protected: dict[str, None] = field(default_factory=dict)
     sources: dict[str, dict] = field(default_factory=dict)
     decisions: dict[str, dict] = field(default_factory=dict)
+    # The stored texts cited spans count in (FactSupported schema 2).
+    texts: dict[str, None] = field(default_factory=dict)
 
     def observe(self, record: dict) -> None:
         self.count += 1
@@ -111,6 +113,8 @@ class Digest:
             }
         elif kind == "ExhibitCompleted" and payload["source_id"] in self.sources:
             self.sources[payload["source_id"]].update(payload)
+        elif kind == "FactSupported" and record["schema"] >= 2:
+            self.texts.setdefault(payload["source_text_sha256"], None)
         elif kind == "PersonAdded" and payload["protected"]:
             self.protected.setdefault(payload["person_id"], None)
         elif kind == "SourceGraded" and payload["source_id"] in self.sources:
@@ -233,6 +237,21 @@ def _write_sources(bundle: BundleWriter, case: CaseFile, digest: Digest) -> dict
     return paths
 
 
+def text_path(sha: str) -> str:
+    return f"texts/{sha}.txt"
+
+
+def _write_texts(bundle: BundleWriter, case: CaseFile, digest: Digest) -> None:
+    """The stored texts that cited spans count in, as stored (UTF-8): the verifier
+    finds each span at its offsets in them (docs/export.md, "Cited spans")."""
+    for sha in digest.texts:
+        try:
+            data = blobs.read(sha)
+        except blobs.BlobError as exc:
+            raise ExportError(f"cannot export {case.reference}: {exc}") from None
+        bundle.write(text_path(sha), data)
+
+
 def _write_identities(bundle: BundleWriter, case: CaseFile, digest: Digest) -> None:
     """A complete bundle's protected/identities.json: each protected person of the
     exported events with the name and salt behind its commitment, in event order."""
@@ -277,6 +296,7 @@ def export_case(
     with BundleWriter(out, exported_at) as bundle:
         digest = _write_events(bundle, case)
         source_paths = _write_sources(bundle, case, digest)
+        _write_texts(bundle, case, digest)
         if kind == COMPLETE:
             _write_identities(bundle, case, digest)
         context = report.ReportContext(

@@ -24,7 +24,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Frame, Paragraph, Spacer
 
-from casefiles.domain import liability, qualifications, taxonomy, workflow
+from casefiles.domain import facts, liability, qualifications, taxonomy, workflow
 from casefiles.domain.describe import describe
 from casefiles.domain.sources import CREDIBILITY, RELIABILITY
 from casefiles.models import CaseFile
@@ -159,6 +159,43 @@ def source_lines(context: ReportContext, source: dict) -> list[tuple[str, str]]:
         ("Original", context.source_paths[sha] if sha else "no stored original"),
         ("Excerpt", source.get("excerpt") or "(none)"),
     ]
+
+
+def fact_sections(context: ReportContext) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Per fact: how corroborated it is and why, and each cited span with where it is in
+    its stored text (texts/ in the bundle), its origin chain and whether it counts."""
+    titles = {s["source_id"]: s["title"] for s in context.sources}
+    sections = []
+    for fact in context.case.facts:
+        result = facts.corroborate(fact["support"])
+        rows = [("Corroboration", result.label)]
+        rows.extend(("Why", reason) for reason in result.reasons)
+        for number, standing in enumerate(result.standings, start=1):
+            support = standing.support
+            span = support.get("span")
+            where = (
+                f"characters {span['start']}–{span['end']} of texts/"
+                f"{span['source_text_sha256']}.txt, SHA-256 of the quote {span['text_sha256']}"
+                if span
+                else "unchecked excerpt"
+            )
+            chain = facts.chain_words(support.get("chain") or [])
+            withdrawn = support.get("withdrawn")
+            rows.append(
+                (
+                    f"Span {number}",
+                    f"{titles.get(support['source_id'], support['source_id'])}: "
+                    f"“{support.get('excerpt', '')}” ({where}); origin: {chain}; "
+                    f"{facts.STANDING_WORDS[standing.standing]}"
+                    + (
+                        f" (withdrawn by {withdrawn['by']}: {withdrawn['reason']})"
+                        if withdrawn
+                        else ""
+                    ),
+                )
+            )
+        sections.append((fact["text"], rows))
+    return sections
 
 
 def _grade(grade: dict | None) -> str:
@@ -313,6 +350,11 @@ def write_html(out: IO[bytes], context: ReportContext, events: Iterable[Record])
                 f"<h3>{number}. {e(source['title'])}</h3>"
                 f"{_html_table(source_lines(context, source), mono=('Original',))}\n"
             )
+    sections = fact_sections(context)
+    if sections:
+        put(f"<h2>Facts and cited spans ({len(sections)})</h2>\n")
+        for number, (text, rows) in enumerate(sections, start=1):
+            put(f"<h3>{number}. {e(text)}</h3>{_html_table(rows)}\n")
     put("<h2>Legal framework</h2>\n")
     for heading, lines in legal_sections(context):
         put(f"<h3>{e(heading)}</h3>{_html_table(lines)}\n")
@@ -517,6 +559,13 @@ def write_pdf(out: IO[bytes], context: ReportContext, events: Iterable[Record]) 
             pages.add(Paragraph(f"{number}. {_markup(source['title'])}", styles["h3"]))
             for label, value in source_lines(context, source):
                 pages.add(_row(label, value, styles["event"], mono=label == "Original"))
+    sections = fact_sections(context)
+    if sections:
+        pages.add(Paragraph(f"Facts and cited spans ({len(sections)})", styles["h2"]))
+        for number, (text, rows) in enumerate(sections, start=1):
+            pages.add(Paragraph(f"{number}. {_markup(text)}", styles["h3"]))
+            for label, value in rows:
+                pages.add(_row(label, value, styles["event"]))
     pages.add(Paragraph("Legal framework", styles["h2"]))
     for heading, lines in legal_sections(context):
         pages.add(Paragraph(_markup(heading), styles["h3"]))

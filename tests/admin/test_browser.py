@@ -207,15 +207,13 @@ def test_case_page_evaluation_sections_in_a_browser(server_url):
     from casefiles.commands.persons import person_add
     from casefiles.commands.sources import provenance_record, source_grade, verification_record
     from casefiles.domain.actors import Actor
-    from casefiles.selectors import case_state
-    from tests.factories import attach, open_case
+    from tests.factories import exhibit, open_case
 
     dora = Actor.for_user(make_user("dora", "documenter"))
     lena = Actor.for_user(make_user("lena", "legal_reviewer"))
     case_id = open_case(dora, title="Execution of prisoners of war near Bakhmut")
-    attach(dora, case_id, ["The New York Times"], title="NYT recordings")
-    attach(dora, case_id, ["HRMMU"], title="UN monitoring mission report")
-    nyt, un = (s.source_id for s in case_state(case_id).sources)
+    nyt = exhibit(dora, case_id, "003", ["The New York Times"], title="NYT recordings")
+    un = exhibit(dora, case_id, "004", ["HRMMU"], title="UN monitoring mission report")
     source_grade(
         actor=dora,
         case_id=case_id,
@@ -244,13 +242,16 @@ def test_case_page_evaluation_sections_in_a_browser(server_url):
     fact = fact_record(
         actor=dora, case_id=case_id, text="Captured soldiers were shot after surrendering"
     )
-    for source_id in (nyt, un):
+    for source_id, quote in (
+        (nyt, "showed the Ukrainian prisoners executed near the village of Novoivanovka"),
+        (un, "shot dead on the spot"),
+    ):
         fact_support(
             actor=dora,
             case_id=case_id,
             source_id=source_id,
             fact_id=fact.events[0].payload["fact_id"],
-            excerpt="…",
+            quote=quote,
         )
     qualification = qualification_add(actor=lena, case_id=case_id, code="killing_hors_de_combat")
     element_assess(
@@ -348,3 +349,70 @@ def test_restricting_a_case_in_a_browser(server_url):
             "actor__username", flat=True
         )
     ) == ["sam"]
+
+
+def test_selecting_a_passage_in_the_source_viewer_cites_it(server_url):
+    """The analyst selects a passage in the source's text; the form gets the quote and
+    its offsets in code points (an emoji before it is one code point, two UTF-16 units),
+    and citing it records exactly that span."""
+    from casefiles import commands
+    from casefiles.commands.facts import fact_record
+    from casefiles.commands.ingestion import document_ingest
+    from casefiles.domain.actors import Actor
+    from casefiles.models import Source
+    from casefiles.selectors import case_state
+    from tests.factories import open_case
+
+    dora = Actor.for_user(make_user("dora", "documenter"))
+    original = (
+        "Field report 📹 from Kharkiv region.\n"
+        "The drone operator filmed two men in uniform raising their hands.\n"
+    ).encode()
+    job = ingestion_submit(data=original, filename="report.txt", actor=SUBMITTER)
+    document_ingest(ingestion_id=str(job.id))
+    source = Source.objects.get(content_sha256=job.content_sha256)
+    case_id = open_case(dora, title="Surrender filmed near Kharkiv")
+    source_id = (
+        commands.source_attach(
+            actor=dora,
+            case_id=case_id,
+            title="Field report",
+            origins=["drone unit"],
+            content_sha256=source.content_sha256,
+        )
+        .events[0]
+        .payload["source_id"]
+    )
+    fact_record(actor=dora, case_id=case_id, text="Two men surrendered")
+    quote = "two men in uniform raising their hands"
+    text = original.decode()
+    start = text.index(quote)  # code points
+
+    with chromium() as browser:
+        doc = Session(browser, server_url, "dora")
+        doc.page.goto(f"{server_url}/admin/casefiles/casefile/{case_id}/text/{source_id}/")
+        doc.page.wait_for_selector("#casefiles-source-text")
+        doc.page.evaluate(
+            """(quote) => {
+                const node = document.querySelector('#casefiles-source-text span').firstChild;
+                const at = node.data.indexOf(quote);
+                const range = document.createRange();
+                range.setStart(node, at);
+                range.setEnd(node, at + quote.length);
+                const selection = window.getSelection();
+                selection.removeAllRanges();
+                selection.addRange(range);
+                document.getElementById('casefiles-source-text')
+                    .dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+            }""",
+            quote,
+        )
+        assert doc.page.input_value("#id_quote") == quote
+        assert doc.page.input_value("#id_start") == str(start)
+        assert doc.page.input_value("#id_end") == str(start + len(quote))
+        doc.page.click("#casefiles-cite-form input[type=submit]")
+        doc.page.wait_for_selector("#casefiles-cited-spans .casefiles-cited, .casefiles-cited")
+        doc.shot("13-source-viewer-cited")
+        assert "Two men surrendered" in doc.text("#casefiles-cited-spans")
+    (support,) = case_state(case_id).facts[0]["support"]
+    assert (support["span"]["start"], support["span"]["end"]) == (start, start + len(quote))

@@ -18,7 +18,7 @@ from casefiles.domain.actors import Actor
 from casefiles.domain.qualifications import provisions
 from casefiles.models import CaseFile, Event, ProtectedIdentity
 from casefiles.selectors import case_state
-from tests.factories import attach, move, open_case
+from tests.factories import attach, exhibit, move, open_case
 
 pytestmark = pytest.mark.django_db
 
@@ -59,11 +59,12 @@ def as_user(client, users):
 
 @pytest.fixture
 def case_id(actors):
-    """A case with a NYT source, a Business Insider relay of it and a UN source."""
+    """A case with a NYT source, a Business Insider relay of it and a UN source (the
+    first and last with stored texts, seeds 003 and 004, so their passages can be cited)."""
     case_id = open_case(actors["documenter"])
-    attach(actors["documenter"], case_id, ["The New York Times"], title="NYT recordings")
+    exhibit(actors["documenter"], case_id, "003", ["The New York Times"], title="NYT recordings")
     attach(actors["documenter"], case_id, ["The New York Times"], title="BI relay")
-    attach(actors["documenter"], case_id, ["HRMMU"], title="UN report")
+    exhibit(actors["documenter"], case_id, "004", ["HRMMU"], title="UN report")
     return case_id
 
 
@@ -162,7 +163,6 @@ def test_provenance_page_records_the_chain_and_changes_corroboration(as_user, ca
     ]
     text = page(client, case_id)
     assert "captured by Ukrainian police → relayed by HRMMU" in text
-    assert "ukrainian police" in text  # the origin group now named in the panel
     # The form starts from the recorded chain (saving replaces it).
     assert 'value="Ukrainian police"' in client.get(url).content.decode()
 
@@ -216,21 +216,39 @@ def test_facts_and_support_drive_the_corroboration_panel(as_user, case_id):
     assert fact in panel and "uncorroborated" in panel
 
     support = action_url("support", case_id)
-    for title in ("NYT recordings", "BI relay"):
-        response = post(
-            client,
-            support,
-            {
-                "fact": fact_id,
-                "source": source_id(case_id, title),
-                "excerpt": "…shot after surrendering…",
-            },
-            case_id,
-        )
-        assert response.status_code == 302
+    nyt_quote = "showed the Ukrainian prisoners executed near the village of Novoivanovka"
+    response = post(
+        client,
+        support,
+        {"fact": fact_id, "source": source_id(case_id, "NYT recordings"), "quote": nyt_quote},
+        case_id,
+    )
+    assert response.status_code == 302
     panel = page(client, case_id).split('id="casefiles-corroboration"')[1].split("</table>")[0]
-    assert "single origin" in panel  # a relay of the NYT recordings counts once
-    assert "NYT recordings<br>BI relay" in panel and "new york times" in panel
+    assert "single origin" in panel and nyt_quote in panel
+
+    # A quote the source does not hold is refused with its nearest passage.
+    response = post(
+        client,
+        support,
+        {
+            "fact": fact_id,
+            "source": source_id(case_id, "UN report"),
+            "quote": "The UN confirmed the Novoivanovka killings.",
+        },
+        case_id,
+    )
+    assert response.status_code == 200
+    assert "not in the source&#x27;s stored text" in response.content.decode()
+    assert "the nearest passage is" in response.content.decode()
+    # A source attached by reference has no text to quote.
+    response = post(
+        client,
+        support,
+        {"fact": fact_id, "source": source_id(case_id, "BI relay"), "quote": "…"},
+        case_id,
+    )
+    assert "has no stored text to quote from" in response.content.decode()
 
     post(
         client,
@@ -238,7 +256,7 @@ def test_facts_and_support_drive_the_corroboration_panel(as_user, case_id):
         {
             "fact": fact_id,
             "source": source_id(case_id, "UN report"),
-            "excerpt": "HRMMU documented the killing",
+            "quote": "shot dead on the spot",
         },
         case_id,
     )
@@ -248,10 +266,14 @@ def test_facts_and_support_drive_the_corroboration_panel(as_user, case_id):
     response = post(
         client,
         support,
-        {"fact": fact_id, "source": source_id(case_id, "UN report"), "excerpt": "again"},
+        {
+            "fact": fact_id,
+            "source": source_id(case_id, "UN report"),
+            "quote": "shot dead on the spot",
+        },
         case_id,
     )
-    assert "this source already supports that fact" in response.content.decode()
+    assert "this span already supports that fact" in response.content.decode()
 
 
 def test_conflict_and_liability_through_their_pages(as_user, case_id, users, actors):

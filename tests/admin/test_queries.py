@@ -15,7 +15,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
-from casefiles import commands
+from casefiles import blobs, commands
 from casefiles.commands.clearance import clearance_grant
 from casefiles.commands.compartments import restriction_request
 from casefiles.commands.facts import fact_record, fact_support
@@ -29,7 +29,7 @@ from casefiles.domain import qualifications
 from casefiles.models import CaseFile
 from casefiles.selectors import case_state, case_states
 from tests.conftest import make_user
-from tests.factories import SUBMITTER, attach, move, open_case, suggest_link
+from tests.factories import SUBMITTER, attach, exhibit, ingest_seed, move, open_case, suggest_link
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +53,8 @@ def grow_evaluation(actors, case_id) -> None:
     assessed element: every section of the case page gets longer."""
     writer, legal = actors["documenter"], actors["legal"]
     codes = list(qualifications.provisions())
+    cited = exhibit(writer, case_id, "003", ["The New York Times"], title="Exhibit")
+    text = blobs.read(ingest_seed("003").text_sha256).decode()
     for n, source in enumerate(case_state(case_id).sources):
         ids = {"case_id": case_id, "source_id": source.source_id}
         source_grade(actor=writer, **ids, reliability="B", credibility="2", reason=f"grade {n}")
@@ -67,7 +69,15 @@ def grow_evaluation(actors, case_id) -> None:
         for method in ("geolocation", "chronolocation"):
             verification_record(actor=writer, **ids, method=method, result="confirmed")
         fact = fact_record(actor=writer, case_id=case_id, text=f"fact {n}")
-        fact_support(actor=writer, **ids, excerpt="…", fact_id=fact.events[0].payload["fact_id"])
+        fact_support(
+            actor=writer,
+            case_id=case_id,
+            source_id=cited,
+            fact_id=fact.events[0].payload["fact_id"],
+            quote=text[n * 20 : n * 20 + 10],
+            start=n * 20,
+            end=n * 20 + 10,
+        )
         person_add(
             actor=writer, case_id=case_id, role="witness", name=f"Person {n}", protected=True
         )

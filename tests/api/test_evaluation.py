@@ -2,6 +2,7 @@
 steps, facts and the corroboration panel, legal qualifications and elements, persons and
 the audited reveal, split, and merging or dismissing a suggested link."""
 
+import hashlib
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
@@ -10,13 +11,15 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Permission
 
+from casefiles import blobs
 from casefiles.commands.facts import fact_record
 from casefiles.commands.ingestion import document_ingest, ingestion_submit
 from casefiles.commands.legal import qualification_add
 from casefiles.commands.persons import person_add
+from casefiles.domain.describe import describe
 from casefiles.models import CaseFile, Event, Source
 from tests.api.test_cases import problem
-from tests.factories import SUBMITTER, attach, open_case, suggest_link
+from tests.factories import SUBMITTER, attach, exhibit, ingest_seed, open_case, suggest_link
 
 pytestmark = pytest.mark.django_db
 PROTECTED_NAME = "Olena Kovalenko"
@@ -49,11 +52,12 @@ def worked(actors) -> SimpleNamespace:
     protected person, all made through the commands."""
     doc = actors["documenter"]
     case_id = open_case(doc, categories=["killing_hors_de_combat"])
+    # Exhibits with stored texts (seeds 003 and 004), so that spans can be cited.
     sources = [
-        attach(doc, case_id, [origin], title=title).events[0].payload["source_id"]
-        for origin, title in (
-            ("The New York Times", "NYT: executions"),
-            ("UN HRMMU", "HRMMU: executions"),
+        exhibit(doc, case_id, prefix, [origin], title=title)
+        for prefix, origin, title in (
+            ("003", "The New York Times", "NYT: executions"),
+            ("004", "UN HRMMU", "HRMMU: executions"),
         )
     ]
     fact = fact_record(actor=doc, case_id=case_id, text="Surrendered soldiers were shot")
@@ -108,7 +112,7 @@ WRITES = {
     "support": (
         "documenter",
         "facts/{fact}/support/",
-        {"source_id": "{source}", "excerpt": "soldiers who had surrendered"},
+        {"source_id": "{source}", "quote": "showed the Ukrainian prisoners executed"},
         201,
     ),
     "qualification": ("legal", "qualifications/", {"code": "wilful_killing"}, 201),
@@ -304,74 +308,212 @@ def test_without_facts_the_panel_has_one_row_per_source(api, actors):
     attach(doc, case_id, ["Reuters", "AP"], title="Reuters relay")
     response = api["auditor"].get(f"/api/cases/{case_id}/corroboration/")
     assert response["ETag"] == f'"{version_of(case_id)}"'
+    # An excerpt is not a cited span: it corroborates nothing until a fact cites it.
     assert [(row["sources"], row["status"], row["label"]) for row in response.json()] == [
-        (["AP report"], "single_origin", "single origin"),
-        (["Reuters relay"], "single_origin", "single origin"),
+        (["AP report"], "uncorroborated", "no fact recorded"),
+        (["Reuters relay"], "uncorroborated", "no fact recorded"),
     ]
 
 
-def test_facts_and_their_support_drive_the_panel(api, worked):
+NOVOIVANOVKA = "showed the Ukrainian prisoners executed near the village of Novoivanovka"
+FIGURE_91 = (
+    "human rights monitoring mission in Ukraine has documented 29 encounters in which "
+    "Russian soldiers killed at least 91 incapacitated Ukrainian soldiers"
+)
+FIGURE_79 = (
+    "has documented 24 separate incidents in which Russian troops have executed 79 "
+    "captured Ukrainian soldiers"
+)
+
+
+def cite(client, worked, source, quote, fact=None, status=201, **extra):
+    response = post(
+        client,
+        f"{worked.base}/facts/{fact or worked.fact}/support/",
+        {"source_id": source, "quote": quote, **extra},
+        version_of(worked.case_id),
+    )
+    assert response.status_code == status, response.content
+    return response.json()
+
+
+def support_id(body) -> str:
+    return body["events"][0]["payload"]["support_id"]
+
+
+def test_facts_and_their_cited_spans_drive_the_panel(api, worked):
     client = api["documenter"]
-    support = f"{worked.base}/facts/{worked.fact}/support/"
     before = version_of(worked.case_id)
-    assert panel(api["auditor"], worked.case_id) == [
-        {
-            "text": "Surrendered soldiers were shot",
-            "sources": [],
-            "origins": [],
-            "status": "uncorroborated",
-            "label": "uncorroborated",
-        }
-    ]
-    for source, excerpt in (
-        (worked.source, "shot after surrendering"),
-        (worked.other, "executed while in captivity"),
-    ):
-        response = post(
-            client, support, {"source_id": source, "excerpt": excerpt}, version_of(worked.case_id)
-        )
-        assert response.status_code == 201, response.content
+    (row,) = panel(api["auditor"], worked.case_id)
+    assert (row["text"], row["sources"], row["spans"], row["status"]) == (
+        "Surrendered soldiers were shot",
+        [],
+        [],
+        "uncorroborated",
+    )
+    nyt = cite(client, worked, worked.source, NOVOIVANOVKA)
+    (event,) = nyt["events"]
+    payload = event["payload"]
+    text = ingest_seed("003").text_sha256
+    assert (payload["source_text_sha256"], payload["quote"]) == (text, NOVOIVANOVKA)
+    assert payload["text_sha256"] == hashlib.sha256(NOVOIVANOVKA.encode()).hexdigest()
+    assert payload["end"] - payload["start"] == len(NOVOIVANOVKA)
+    assert event["schema"] == 2
+    cite(client, worked, worked.other, "shot dead on the spot")
     (row,) = panel(api["auditor"], worked.case_id)
     assert row["label"] == "corroborated by 2 independent origins"
     assert row["sources"] == ["NYT: executions", "HRMMU: executions"]
-    # Origins are compared normalised (casefiles.domain.workflow.normalise_origin).
-    assert sorted(map(tuple, row["origins"])) == [("new york times",), ("un hrmmu",)]
-    # As it was: before any support was recorded.
+    assert row["origins"] == [["The New York Times"], ["UN HRMMU"]]
+    assert [span["standing"] for span in row["spans"]] == ["counted", "counted"]
     (old,) = panel(api["auditor"], worked.case_id, as_of=str(before))
     assert old["status"] == "uncorroborated"
     assert "ETag" not in api["auditor"].get(f"{worked.base}/corroboration/", {"as_of": str(before)})
 
-    again = post(
-        client,
-        support,
-        {"source_id": worked.source, "excerpt": "again"},
-        version_of(worked.case_id),
-    )
-    assert "already supports" in problem(again, 422, "invalid-command")["detail"]
-    problem(
-        post(
-            client,
-            f"{worked.base}/facts/{uuid.uuid4()}/support/",
-            {"source_id": worked.source, "excerpt": "x"},
-            version_of(worked.case_id),
-        ),
-        404,
-        "not-found",
-    )
-    problem(
-        post(
-            client,
-            support,
-            {"source_id": str(uuid.uuid4()), "excerpt": "x"},
-            version_of(worked.case_id),
-        ),
-        404,
-        "not-found",
-    )
+    again = cite(client, worked, worked.source, NOVOIVANOVKA, status=422)
+    assert "already supports" in again["detail"]
+    for fact, source in ((uuid.uuid4(), worked.source), (worked.fact, uuid.uuid4())):
+        cite(client, worked, str(source), "x", fact=fact, status=404)
     problem(
         post(client, f"{worked.base}/facts/", {"text": "  "}, version_of(worked.case_id)),
         422,
         "invalid-command",
+    )
+
+
+def test_an_invented_quote_is_refused_with_the_nearest_passage(api, worked):
+    client, version = api["documenter"], version_of(worked.case_id)
+    body = cite(
+        client, worked, worked.other, "The UN confirmed the Novoivanovka killings.", status=422
+    )
+    assert body["type"].endswith("invalid-command")
+    assert "not in the source's stored text" in body["detail"]
+    nearest = body["nearest"]
+    stored = blobs.read(ingest_seed("004").text_sha256).decode()
+    assert stored[nearest["start"] : nearest["end"]] == nearest["text"]
+    assert nearest["text"] in body["detail"]
+    # A true quote at the wrong offsets, or with another quote's hash, is refused too.
+    moved = cite(client, worked, worked.other, FIGURE_79, start=0, end=len(FIGURE_79), status=422)
+    assert "is not the quoted text" in moved["detail"]
+    assert stored[moved["nearest"]["start"] : moved["nearest"]["end"]] == FIGURE_79
+    wrong_hash = cite(client, worked, worked.other, FIGURE_79, text_sha256="0" * 64, status=422)
+    assert "text_sha256" in wrong_hash["detail"]
+    assert version_of(worked.case_id) == version
+    assert not Event.objects.filter(case_id=worked.case_id, type="FactSupported").exists()
+
+
+def test_an_exhibit_without_a_stored_text_cannot_be_cited(api, worked, actors):
+    bare = attach(actors["documenter"], worked.case_id, ["AP"], title="AP by reference")
+    body = cite(
+        api["documenter"],
+        worked,
+        bare.events[0].payload["source_id"],
+        "…kill everyone we see…",
+        status=422,
+    )
+    assert "no stored text" in body["detail"]
+
+
+def test_the_91_and_the_79_trace_to_one_origin(api, worked):
+    """Seed 003 (the NYT) quotes the UN monitoring mission's 91; seed 004 reports the
+    same mission's 79: two documents, one first-hand origin."""
+    client = api["documenter"]
+    fact = post(
+        client,
+        f"{worked.base}/facts/",
+        {"text": "Russian troops executed captured Ukrainian soldiers in 2024"},
+        version_of(worked.case_id),
+    ).json()["events"][0]["payload"]["fact_id"]
+    hrmmu_via_nyt = [
+        {
+            "role": "documented",
+            "organisation": "UN HRMMU",
+            "quote": "human rights monitoring mission in Ukraine has documented",
+        },
+        {"role": "relayed", "organisation": "The New York Times"},
+    ]
+    first = cite(client, worked, worked.source, FIGURE_91, fact=fact, chain=hrmmu_via_nyt)
+    link = first["events"][0]["payload"]["chain"][0]
+    assert set(link) == {"role", "organisation", "said"}
+    cite(client, worked, worked.other, FIGURE_79, fact=fact)
+    row = next(r for r in panel(api["auditor"], worked.case_id) if r["fact_id"] == fact)
+    assert (row["status"], row["label"]) == ("single_origin", "single origin")
+    assert row["origins"] == [["UN HRMMU"]]
+    assert "both spans trace to UN HRMMU: counted once" in row["reasons"]
+    # The case is as corroborated as its weakest fact (the documents reach two origins).
+    case = detail(api["auditor"], worked.case_id)
+    assert case["fact_corroboration"]["status"] == "uncorroborated"  # the first fact: none
+    assert case["independent_origins"] == 2
+    assert [s["standing"] for s in row["spans"]] == ["counted", "same_origin"]
+
+    # The origin stated by the analyst is checked like the span: a made-up passage is
+    # refused, a chain without a first-hand link too.
+    invented = [{"role": "documented", "organisation": "OSCE", "quote": "OSCE documented it"}]
+    assert "nearest" in cite(
+        client, worked, worked.source, NOVOIVANOVKA, fact=fact, chain=invented, status=422
+    )
+    relay_only = [{"role": "relayed", "organisation": "Daily Mail"}]
+    body = cite(
+        client, worked, worked.source, NOVOIVANOVKA, fact=fact, chain=relay_only, status=422
+    )
+    assert "no first-hand origin" in body["detail"]
+
+
+def test_an_aggregate_corroborates_an_incident_only_when_linked_with_a_reason(api, worked):
+    client = api["documenter"]
+    cite(client, worked, worked.source, NOVOIVANOVKA)
+    aggregate = support_id(
+        cite(
+            client,
+            worked,
+            worked.other,
+            FIGURE_79,
+            aggregate_incidents=24,
+            aggregate_reason="79 executions across 24 incidents",
+        )
+    )
+    (row,) = panel(api["auditor"], worked.case_id)
+    assert (row["status"], row["origins"]) == ("single_origin", [["The New York Times"]])
+    assert row["spans"][1]["standing"] == "aggregate_unlinked"
+    assert "span 2: aggregate figure not linked to this fact: not counted" in row["reasons"]
+
+    link = f"{worked.base}/facts/{worked.fact}/support/{aggregate}/link/"
+    problem(post(client, link, {"reason": " "}, version_of(worked.case_id)), 422)
+    linked = post(
+        client,
+        link,
+        {"reason": "HRMMU lists the Novoivanovka execution among the 24"},
+        version_of(worked.case_id),
+    )
+    assert linked.status_code == 200, linked.content
+    (row,) = panel(api["auditor"], worked.case_id)
+    assert row["label"] == "corroborated by 2 independent origins"
+    assert row["spans"][1]["aggregate_link"]["reason"].startswith("HRMMU lists")
+
+
+def test_withdrawn_support_stays_visible_and_stops_counting(api, worked):
+    client = api["documenter"]
+    cite(client, worked, worked.source, NOVOIVANOVKA)
+    other = support_id(cite(client, worked, worked.other, "shot dead on the spot"))
+    withdraw = f"{worked.base}/facts/{worked.fact}/support/{other}/withdraw/"
+    problem(post(client, withdraw, {}, version_of(worked.case_id)), 422, "invalid-request")
+    done = post(
+        client, withdraw, {"reason": "quote is about other incidents"}, version_of(worked.case_id)
+    )
+    assert done.status_code == 200, done.content
+    (row,) = panel(api["auditor"], worked.case_id)
+    assert row["label"] == "single origin"
+    assert row["spans"][1]["standing"] == "withdrawn"
+    assert row["spans"][1]["withdrawn"]["reason"] == "quote is about other incidents"
+    again = post(client, withdraw, {"reason": "twice"}, version_of(worked.case_id))
+    assert "withdrawn" in problem(again, 422)["detail"]
+    (event,) = [
+        e
+        for e in api["auditor"].get(f"{worked.base}/events/").json()
+        if e["type"] == "SupportWithdrawn"
+    ]
+    assert event["payload"]["reason"] == "quote is about other incidents"
+    assert describe(event) == (
+        "Withdrew a span's support of a fact: quote is about other incidents"
     )
 
 
@@ -687,9 +829,11 @@ def test_dismissing_marks_the_link_on_both_cases(api, pow_link):
     assert detail(api["auditor"], pow_link.other_id)["merged_into"] is None
 
 
-def test_seeds_003_and_004_merged_are_corroborated_by_two_independent_origins(api, pow_link):
+def test_the_novoivanovka_execution_is_not_corroborated_by_the_un_aggregate(api, pow_link):
+    """Merging seed 003's execution of 2 prisoners near Novoivanovka with seed 004's UN
+    figure (79 executed across 24 incidents) does not corroborate the execution: the
+    aggregate counts only once an analyst links it to the incident with a reason."""
     client = api["documenter"]
-    assert [row["label"] for row in panel(client, pow_link.case_id)] == ["single origin"]
     merged = post(
         client,
         f"{pow_link.base}/links/{pow_link.link}/merge/",
@@ -703,24 +847,35 @@ def test_seeds_003_and_004_merged_are_corroborated_by_two_independent_origins(ap
     fact = post(
         client,
         f"{pow_link.base}/facts/",
-        {"text": "Surrendered Ukrainian soldiers were executed by Russian troops"},
+        {"text": "Two surrendered Ukrainian soldiers were executed near Novoivanovka"},
         version_of(pow_link.case_id),
     )
     assert fact.status_code == 201, fact.content
     fact_id = fact.json()["events"][0]["payload"]["fact_id"]
-    sources = detail(client, pow_link.case_id)["sources"]
-    assert len(sources) == 2
-    for source in sources:
+    nyt, un = detail(client, pow_link.case_id)["sources"]
+    # The footage was verified by the NYT; who captured it is what makes it first-hand.
+    captured = [
+        {
+            "role": "captured",
+            "organisation": "Ukrainian drone unit",
+            "quote": "A pilot who witnessed the killing on the feed and provided the video",
+        },
+        {"role": "verified", "organisation": "The New York Times"},
+    ]
+    for source, extra in (
+        (nyt, {"chain": captured}),
+        (un, {"aggregate_incidents": 24, "aggregate_reason": "79 executed in 24 incidents"}),
+    ):
         supported = post(
             client,
             f"{pow_link.base}/facts/{fact_id}/support/",
-            {"source_id": source["source_id"], "excerpt": source["excerpt"]},
+            {"source_id": source["source_id"], "quote": source["excerpt"], **extra},
             version_of(pow_link.case_id),
         )
         assert supported.status_code == 201, supported.content
     (row,) = panel(api["auditor"], pow_link.case_id)
-    assert row["label"] == "corroborated by 2 independent origins"
-    assert row["status"] == "corroborated" and len(row["sources"]) == 2
+    assert (row["status"], row["label"]) == ("single_origin", "single origin")
+    assert [span["standing"] for span in row["spans"]] == ["counted", "aggregate_unlinked"]
 
 
 # --- conflict classification and modes of liability ------------------------------------------
