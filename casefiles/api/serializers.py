@@ -247,10 +247,6 @@ class SupportAggregateInput(Strict):
     reason = _text()
 
 
-class ReasonInput(Strict):
-    reason = _text()
-
-
 class QualificationInput(Strict):
     code = serializers.ChoiceField(
         choices=[(code, qualifications.title(code)) for code in qualifications.provisions()],
