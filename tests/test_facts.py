@@ -108,6 +108,7 @@ def test_locating_a_quote():
 
 def test_the_case_is_as_corroborated_as_its_weakest_fact():
     state = SimpleNamespace(
+        sources=(SimpleNamespace(source_id="s1"),),
         facts=(
             {"fact_id": "a", "text": "A", "support": [span(DRONE), span(HRMMU)]},
             {"fact_id": "b", "text": "B", "support": [span(HRMMU)]},

@@ -296,7 +296,7 @@ def corroboration_panel(case: CaseState) -> list[dict[str, Any]]:
     titles = {s.source_id: s.title for s in case.sources}
     rows = []
     for fact in case.facts:
-        result = corroborate(fact["support"])
+        result = corroborate(attached_support(case, fact))
         rows.append(
             {
                 "fact_id": fact["fact_id"],
@@ -304,7 +304,7 @@ def corroboration_panel(case: CaseState) -> list[dict[str, Any]]:
                 "sources": list(
                     dict.fromkeys(
                         titles.get(s["source_id"], s["source_id"])
-                        for s in fact["support"]
+                        for s in attached_support(case, fact)
                         if active(s)
                     )
                 ),
@@ -353,10 +353,17 @@ def _span_row(standing: Standing, titles: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def attached_support(case: CaseState, fact: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The fact's support from sources still attached: a detached source's spans stay
+    in the history but no longer count (nor show in the panel)."""
+    attached = {s.source_id for s in case.sources}
+    return [s for s in fact["support"] if s["source_id"] in attached]
+
+
 def case_corroboration(case: CaseState) -> dict[str, Any]:
     """The case's corroboration from its facts, not its documents: the weakest fact
     decides (each recorded fact is a claim the case makes). No fact: uncorroborated."""
-    counts = [corroborate(fact["support"]).count for fact in case.facts]
+    counts = [corroborate(attached_support(case, fact)).count for fact in case.facts]
     count = min(counts) if counts else 0
     status = workflow.corroboration_status(count)
     return {

@@ -21,10 +21,9 @@ from casefiles.selectors import case_state
 from casefiles.verify_export import COMPLETE
 from tests.api.test_cases import problem
 from tests.export import tampering
-from tests.factories import attach, move, open_case
+from tests.factories import exhibit, move, open_case
 
 pytestmark = pytest.mark.django_db
-CLIP = b"a video clip: not the town it claims to be"
 
 
 @pytest.fixture(autouse=True)
@@ -38,23 +37,24 @@ def case(actors) -> dict:
     clip that turns out to show another town."""
     documenter = actors["documenter"]
     case_id = open_case(documenter)
-    un = attach(documenter, case_id, ["HRMMU"], title="UN report").events[0].payload
-    clip = (
-        attach(
-            documenter, case_id, ["Telegram channel"], title="Clip", content_sha256=blobs.put(CLIP)
-        )
-        .events[0]
-        .payload
-    )
+    # Exhibits with stored texts (seeds 004 and 003), so that spans can be cited.
+    un = {"source_id": exhibit(documenter, case_id, "004", ["HRMMU"], title="UN report")}
+    clip_id = exhibit(documenter, case_id, "003", ["Telegram channel"], title="Clip")
+    clip = {
+        "source_id": clip_id,
+        "content_sha256": next(
+            s.content_sha256 for s in case_state(case_id).sources if s.source_id == clip_id
+        ),
+    }
     fact = fact_record(actor=documenter, case_id=case_id, text="Shelling at 10:00")
     fact_id = fact.events[0].payload["fact_id"]
-    for source in (un, clip):
+    for source, quote in ((un, "shot dead on the spot"), (clip, "the Kursk region of Russia")):
         fact_support(
             actor=documenter,
             case_id=case_id,
             fact_id=fact_id,
             source_id=source["source_id"],
-            excerpt="at ten",
+            quote=quote,
         )
     return {
         "id": case_id,
@@ -89,7 +89,7 @@ def test_detaching_over_the_api_takes_the_source_out_of_the_evidence(api, case):
     }
     after = case_state(case["id"])
     assert [s.source_id for s in after.sources] == [case["un"]]
-    assert not CaseSource.objects.filter(source_id=case["clip"]).exists()
+    assert not CaseSource.objects.filter(case_id=case["id"], source_id=case["clip"]).exists()
     row = CaseFile.objects.get(pk=case["id"])
     assert (row.source_count, row.independent_origins) == (1, 1)
     # The fact's support citing the detached source is kept in the history, and no
@@ -173,7 +173,7 @@ def test_the_export_keeps_the_detached_original_and_says_it_was_detached(actors,
         export_case(case["id"], exported_by="aud", out=out)
     assert tampering.verified(path).count == case_state(case["id"]).version
     files = tampering.members(path)
-    assert files[f"sources/{case['sha']}.bin"] == CLIP
+    assert files[f"sources/{case['sha']}.txt"] == blobs.read(case["sha"])
     report = files["report.html"].decode()
     current, detached = report.split("<h2>Detached sources (1)")
     assert "<h2>Sources (1)</h2>" in current and "UN report" in current
