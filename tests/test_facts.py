@@ -112,7 +112,7 @@ def test_the_case_is_as_corroborated_as_its_weakest_fact():
         facts=(
             {"fact_id": "a", "text": "A", "support": [span(DRONE), span(HRMMU)]},
             {"fact_id": "b", "text": "B", "support": [span(HRMMU)]},
-        )
+        ),
     )
     assert facts.case_corroboration(state)["status"] == "single_origin"
 
