@@ -1,8 +1,11 @@
 """Facts of a case and the quoted spans of exhibits that support them: each span is
 checked against the source's stored text when it is cited (casefiles/domain/facts.py)."""
 
+from typing import Any
+
 from casefiles import selectors
 from casefiles.commands.base import (
+    Id,
     Outcome,
     begin,
     command,
@@ -31,7 +34,7 @@ MAX_INCIDENTS = 1_000_000
 
 @command
 def fact_record(
-    *, actor: Actor, case_id, text: str, expected_version: int | None = None
+    *, actor: Actor, case_id: Id, text: str, expected_version: int | None = None
 ) -> Outcome:
     change = begin(actor, "fact_record", case_id, expected_version=expected_version)
     return change.write(
@@ -42,14 +45,14 @@ def fact_record(
     )
 
 
-def _fact(case: CaseState, fact_id) -> dict:
+def _fact(case: CaseState, fact_id: Id) -> dict[str, Any]:
     fact = next((f for f in case.facts if f["fact_id"] == str(fact_id)), None)
     if fact is None:
         raise NotFound(f"{case.reference} has no fact {fact_id}")
     return fact
 
 
-def _support(case: CaseState, fact_id, support_id) -> tuple[dict, dict]:
+def _support(case: CaseState, fact_id: Id, support_id: Id) -> tuple[dict[str, Any], dict[str, Any]]:
     fact = _fact(case, fact_id)
     support = next((s for s in fact["support"] if s.get("support_id") == str(support_id)), None)
     if support is None:
@@ -59,7 +62,7 @@ def _support(case: CaseState, fact_id, support_id) -> tuple[dict, dict]:
     return fact, support
 
 
-def _offset(value, name: str) -> int | None:
+def _offset(value: object, name: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -67,13 +70,21 @@ def _offset(value, name: str) -> int | None:
     return value
 
 
-def _locate(text: str, quote, start=None, end=None, text_sha256=None) -> rules.Passage:
+def _locate(
+    text: str,
+    quote: object,
+    start: object = None,
+    end: object = None,
+    text_sha256: object = None,
+) -> rules.Passage:
     if not isinstance(quote, str) or not quote:
         raise InvalidCommand("the quoted text is required")
     if len(quote) > TEXT_MAX:
         raise InvalidCommand(f"the quote is longer than {TEXT_MAX} characters")
     if "\x00" in quote:
         raise InvalidCommand("the quote contains a NUL character")
+    if text_sha256 is not None and not isinstance(text_sha256, str):
+        raise InvalidCommand("text_sha256 must be the hexadecimal SHA-256 of the quote")
     try:
         return rules.locate_quote(
             text, quote, _offset(start, "start"), _offset(end, "end"), text_sha256 or None
@@ -84,7 +95,7 @@ def _locate(text: str, quote, start=None, end=None, text_sha256=None) -> rules.P
         raise QuoteNotFound(f"{exc}{shown}", nearest) from None
 
 
-def _chain(chain, text: str) -> list[dict]:
+def _chain(chain: object, text: str) -> list[dict[str, Any]]:
     """An origin chain as the analyst gives it: each link a role and an organisation,
     and optionally the quote of the passage of the same source that says so (checked)."""
     if not isinstance(chain, list | tuple) or not chain:
@@ -121,7 +132,7 @@ def _chain(chain, text: str) -> list[dict]:
     return links
 
 
-def _aggregate(incidents, reason) -> dict | None:
+def _aggregate(incidents: object, reason: object) -> dict[str, Any] | None:
     if incidents in (None, ""):
         return None
     if isinstance(incidents, bool) or not isinstance(incidents, int):
@@ -137,14 +148,14 @@ def _aggregate(incidents, reason) -> dict | None:
 def fact_support(
     *,
     actor: Actor,
-    case_id,
-    fact_id,
-    source_id,
+    case_id: Id,
+    fact_id: Id,
+    source_id: Id,
     quote: str,
     start: int | None = None,
     end: int | None = None,
     text_sha256: str | None = None,
-    chain=None,
+    chain: object = None,
     aggregate_incidents: int | None = None,
     aggregate_reason: str = "",
     expected_version: int | None = None,
@@ -154,7 +165,7 @@ def fact_support(
     is refused with the nearest passage. The span's origin chain is the source's
     provenance unless `chain` states it."""
     change = begin(actor, "fact_support", case_id, expected_version=expected_version)
-    case = change.case
+    case = change.state
     fact = _fact(case, fact_id)
     source = source_of(case, source_id)
     stored = selectors.stored_text(source)
@@ -196,11 +207,17 @@ def fact_support(
 
 @command
 def support_origin_record(
-    *, actor: Actor, case_id, fact_id, support_id, chain, expected_version: int | None = None
+    *,
+    actor: Actor,
+    case_id: Id,
+    fact_id: Id,
+    support_id: Id,
+    chain: object,
+    expected_version: int | None = None,
 ) -> Outcome:
     """State a cited span's origin chain as the text says it (replaces the chain)."""
     change = begin(actor, "support_origin_record", case_id, expected_version=expected_version)
-    case = change.case
+    case = change.state
     fact, support = _support(case, fact_id, support_id)
     stored = selectors.stored_text(source_of(case, support["source_id"]))
     if stored is None:
@@ -221,16 +238,16 @@ def support_origin_record(
 def support_aggregate_mark(
     *,
     actor: Actor,
-    case_id,
-    fact_id,
-    support_id,
+    case_id: Id,
+    fact_id: Id,
+    support_id: Id,
     incidents: int,
     reason: str,
     expected_version: int | None = None,
 ) -> Outcome:
     """Mark a cited span as an aggregate figure (79 executions across 24 incidents)."""
     change = begin(actor, "support_aggregate_mark", case_id, expected_version=expected_version)
-    fact, support = _support(change.case, fact_id, support_id)
+    fact, support = _support(change.state, fact_id, support_id)
     aggregate = _aggregate(incidents, reason)
     assert aggregate is not None
     return change.write(
@@ -243,11 +260,17 @@ def support_aggregate_mark(
 
 @command
 def aggregate_link(
-    *, actor: Actor, case_id, fact_id, support_id, reason: str, expected_version=None
+    *,
+    actor: Actor,
+    case_id: Id,
+    fact_id: Id,
+    support_id: Id,
+    reason: str,
+    expected_version: int | None = None,
 ) -> Outcome:
     """Let an aggregate figure corroborate the fact, for a stated reason."""
     change = begin(actor, "aggregate_link", case_id, expected_version=expected_version)
-    fact, support = _support(change.case, fact_id, support_id)
+    fact, support = _support(change.state, fact_id, support_id)
     if not support.get("aggregate"):
         raise InvalidCommand("that span is not marked as an aggregate figure")
     if support.get("aggregate_link"):
@@ -266,11 +289,17 @@ def aggregate_link(
 
 @command
 def support_withdraw(
-    *, actor: Actor, case_id, fact_id, support_id, reason: str, expected_version=None
+    *,
+    actor: Actor,
+    case_id: Id,
+    fact_id: Id,
+    support_id: Id,
+    reason: str,
+    expected_version: int | None = None,
 ) -> Outcome:
     """Withdraw a span's support of a fact; the citation stays in the record, marked."""
     change = begin(actor, "support_withdraw", case_id, expected_version=expected_version)
-    fact, support = _support(change.case, fact_id, support_id)
+    fact, support = _support(change.state, fact_id, support_id)
     return change.write(
         NewEvent(
             SUPPORT_WITHDRAWN.name,
