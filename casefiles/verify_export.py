@@ -55,6 +55,7 @@ CHECKPOINT_FORMAT = "casefile-checkpoint/1"
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 IDENTITIES = "protected/identities.json"
+MATRIX = "matrix.json"  # the evidence matrix (docs/export.md, "matrix.json")
 REDACTED, COMPLETE = "redacted", "complete"
 KINDS = (REDACTED, COMPLETE)
 IDENTITY_FIELDS = frozenset(("person_id", "name", "salt"))
@@ -81,6 +82,22 @@ SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 TEXT_NAME = re.compile(r"^texts/([0-9a-f]{64})\.txt$")
 MAX_TEXT_BYTES = 48 << 20
 MAX_SPANS = 200_000
+# matrix.json: the events it is derived from, and the fields of a span it must repeat
+# exactly as the FactSupported event (schema 2) that cited it states them.
+MATRIX_FORMAT = "casefile-matrix/1"
+MATRIX_EVENTS = frozenset(
+    ("FactRecorded", "FactSupported", "SupportWithdrawn", "QualificationAdded", "ElementAssessed")
+)
+MATRIX_SPAN_FIELDS = (
+    "source_id",
+    "content_sha256",
+    "source_text_sha256",
+    "start",
+    "end",
+    "quote",
+    "text_sha256",
+    "withdrawn",
+)
 
 
 class Failed(Exception):
@@ -237,6 +254,8 @@ class Verified:
     spans: int = 0
     texts: int = 0
     texts_derived: int = 0
+    matrix: bool = False
+    matrix_spans: int = 0
 
     def __str__(self) -> str:
         key = "the expected key" if self.key_pinned else "the key in the manifest"
@@ -260,6 +279,11 @@ class Verified:
                 f"; {self.spans} cited span(s) found at their offsets in {self.texts} "
                 f"stored text(s), {self.texts_derived} of them derived here from their "
                 "plain-text originals"
+            )
+        if self.matrix:
+            line += (
+                f"; matrix.json agrees with the events and its {self.matrix_spans} cited "
+                "span(s) are at their offsets"
             )
         if self.checkpoint is not None:
             line += f"; version {self.checkpoint_version} matches the {self.checkpoint}"
@@ -421,6 +445,13 @@ class _EventLines:
         self.watched_hash: str | None = None
         self.spans: list[CitedSpan] = []
         self.texts: dict[str, str] = {}  # stored text's SHA-256 -> its original's
+        # What matrix.json must agree with: the facts recorded, each checked span by
+        # (fact_id, support_id) with whether it was withdrawn, the qualifications and the
+        # latest assessment of each of their elements.
+        self.facts: set[str] = set()
+        self.supports: dict[tuple[str, str], JSONObject] = {}
+        self.qualifications: dict[str, str] = {}
+        self.assessments: dict[tuple[str, str], JSONObject] = {}
 
     def __iter__(self) -> Iterator[JSONObject]:
         number = 0
@@ -460,6 +491,36 @@ class _EventLines:
             self._keep(record["payload"], record["type"], number)
             if record["type"] == "FactSupported" and record["schema"] == 2:
                 self._keep_span(record["payload"], number)
+            self._keep_legal(record["payload"], record["type"], record["schema"], number)
+
+    def _keep_legal(self, payload: Any, kind: Any, schema: Any, number: int) -> None:
+        """What the evidence matrix is derived from (check_matrix), bounded like spans."""
+        if not isinstance(payload, dict) or kind not in MATRIX_EVENTS:
+            return
+        kept = len(self.facts) + len(self.supports) + len(self.assessments)
+        if kept >= MAX_SPANS:
+            raise Failed(f"{self.name} records more than {MAX_SPANS:,} facts and assessments")
+        if kind == "FactRecorded":
+            self.facts.add(str(payload.get("fact_id")))
+        elif kind == "FactSupported" and schema == 2:
+            key = (str(payload.get("fact_id")), str(payload.get("support_id")))
+            self.supports[key] = {
+                name: payload.get(name) for name in MATRIX_SPAN_FIELDS if name != "withdrawn"
+            } | {"withdrawn": False}
+        elif kind == "SupportWithdrawn":
+            key = (str(payload.get("fact_id")), str(payload.get("support_id")))
+            if key in self.supports:
+                self.supports[key]["withdrawn"] = True
+        elif kind == "QualificationAdded":
+            self.qualifications[str(payload.get("qualification_id"))] = str(payload.get("code"))
+        elif kind == "ElementAssessed":
+            key = (str(payload.get("qualification_id")), str(payload.get("element")))
+            fact_ids = payload.get("fact_ids") if "standard" in payload else []
+            self.assessments[key] = {
+                "finding": payload.get("finding"),
+                "standard": payload.get("standard"),
+                "fact_ids": list(fact_ids) if isinstance(fact_ids, list) else fact_ids,
+            }
 
     def _keep(self, payload: Any, kind: Any, number: int) -> None:
         """Note what later checks need, no more than a bundle can hold: each line is
@@ -618,7 +679,10 @@ def normalize_newlines(text: str) -> str:
 
 
 def check_spans(
-    archive: zipfile.ZipFile, listed: JSONObject, lines: _EventLines
+    archive: zipfile.ZipFile,
+    listed: JSONObject,
+    lines: _EventLines,
+    extra: list[CitedSpan] | None = None,
 ) -> tuple[int, int, int]:
     """Every cited span is at its offsets in the stored text it names, which the bundle
     holds as texts/<sha256>.txt (UTF-8); the offsets count code points, end exclusive.
@@ -643,7 +707,7 @@ def check_spans(
     }
     derived = 0
     by_text: dict[str, list[CitedSpan]] = {}
-    for span in lines.spans:
+    for span in [*lines.spans, *(extra or ())]:
         by_text.setdefault(span.text, []).append(span)
     for sha, original in lines.texts.items():
         if sha not in texts:
@@ -687,6 +751,148 @@ def _check_span(span: CitedSpan, text: str, path: str) -> None:
             f"{span.where}: the characters at {span.start}–{span.end} of {path} do not "
             f"match the text_sha256 of {span.what}"
         )
+
+
+def check_matrix(
+    archive: zipfile.ZipFile,
+    listed: JSONObject,
+    manifest: JSONObject,
+    lines: _EventLines,
+    count: int,
+    head_hash: str,
+) -> list[CitedSpan]:
+    """matrix.json, when the bundle has one (bundles made before it have none), agrees
+    with the events: it is of this case at this version; it lists every qualification the
+    events add, once, with the code they give; each element's finding, standard and cited
+    facts are those of the latest ElementAssessed of that element (none when it was never
+    assessed), and every assessment appears; each cited fact was recorded; each fact
+    lists exactly the spans the events cite for it (FactSupported schema 2), each with the
+    fields that event states and whether it was withdrawn since. Returns the spans, for
+    check_spans to find at their offsets in texts/. What the matrix says in words
+    (corroboration, standing, labels) is the exporter's reading and is not checked here."""
+    if MATRIX not in listed:
+        return []
+    document = _load_json(_read_member(archive, MATRIX), MATRIX)
+    if not isinstance(document, dict):
+        raise Failed(f"{MATRIX} is not a JSON object")
+    case_id = _field(_field(manifest, "case", dict, ""), "id", str, "case.")
+    expected = {
+        "format": MATRIX_FORMAT,
+        "case_id": case_id,
+        "version": count,
+        "head_hash": head_hash,
+    }
+    for name, value in expected.items():
+        if document.get(name) != value:
+            raise Failed(f"{MATRIX}: {name} is {document.get(name)!r}; expected {value!r}")
+    rows = document.get("qualifications")
+    if not isinstance(rows, list):
+        raise Failed(f"{MATRIX}: qualifications is not a list")
+    seen: set[str] = set()
+    assessed: set[tuple[str, str]] = set()
+    spans: list[CitedSpan] = []
+    for index, row in enumerate(rows):
+        where = f"{MATRIX} qualification {index + 1}"
+        if not isinstance(row, dict):
+            raise Failed(f"{where} is not an object")
+        qualification = row.get("qualification_id")
+        if not isinstance(qualification, str) or qualification not in lines.qualifications:
+            raise Failed(f"{where}: {qualification!r} is not a qualification the events add")
+        if qualification in seen:
+            raise Failed(f"{where}: {qualification} is listed twice")
+        seen.add(qualification)
+        if row.get("code") != lines.qualifications[qualification]:
+            raise Failed(
+                f"{where}: code {row.get('code')!r}; the events say "
+                f"{lines.qualifications[qualification]!r}"
+            )
+        elements = row.get("elements")
+        if not isinstance(elements, list):
+            raise Failed(f"{where}: elements is not a list")
+        for number, element in enumerate(elements, start=1):
+            if not isinstance(element, dict) or not isinstance(element.get("element"), str):
+                raise Failed(f"{where} element {number} is not an object with an element id")
+            key = (qualification, element["element"])
+            if key in assessed:
+                raise Failed(f"{where}: element {key[1]!r} is listed twice")
+            assessed.add(key)
+            spans.extend(_check_matrix_element(element, lines.assessments.get(key), lines, where))
+    for qualification in lines.qualifications:
+        if qualification not in seen:
+            raise Failed(f"{MATRIX} leaves out the qualification {qualification}")
+    for key in lines.assessments:
+        if key[0] in lines.qualifications and key not in assessed:
+            raise Failed(f"{MATRIX} leaves out the assessed element {key[1]!r} of {key[0]}")
+    return spans
+
+
+def _check_matrix_element(
+    element: JSONObject, assessment: JSONObject | None, lines: _EventLines, where: str
+) -> list[CitedSpan]:
+    where = f"{where} element {element['element']!r}"
+    stated = {
+        "finding": element.get("finding"),
+        "standard": element.get("standard"),
+        "fact_ids": [
+            f.get("fact_id") if isinstance(f, dict) else f for f in _list(element, "facts", where)
+        ],
+    }
+    wanted = assessment or {"finding": None, "standard": None, "fact_ids": []}
+    for name, value in wanted.items():
+        if stated[name] != value:
+            raise Failed(
+                f"{where}: {name} is {stated[name]!r}; the events' latest assessment says {value!r}"
+            )
+    spans: list[CitedSpan] = []
+    for fact in _list(element, "facts", where):
+        if not isinstance(fact, dict):
+            raise Failed(f"{where}: a fact is not an object")
+        fact_id = str(fact.get("fact_id"))
+        if fact_id not in lines.facts:
+            raise Failed(f"{where}: the fact {fact_id} is not recorded in the events")
+        cited = {support for (of, support) in lines.supports if of == fact_id}
+        listed: set[str] = set()
+        for span in _list(fact, "spans", f"{where} fact {fact_id}"):
+            support = span.get("support_id") if isinstance(span, dict) else None
+            at = f"{where} fact {fact_id} span {support!r}"
+            event = lines.supports.get((fact_id, str(support)))
+            if event is None or not isinstance(span, dict):
+                raise Failed(f"{at}: no FactSupported event cites it for this fact")
+            if support in listed:
+                raise Failed(f"{at}: listed twice")
+            listed.add(str(support))
+            for name in MATRIX_SPAN_FIELDS:
+                if span.get(name) != event[name]:
+                    raise Failed(
+                        f"{at}: {name} is {span.get(name)!r}; the events say {event[name]!r}"
+                    )
+            start, end = span["start"], span["end"]
+            if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)):
+                raise Failed(f"{at} has no integer start and end")
+            spans.append(
+                CitedSpan(
+                    MATRIX,
+                    f"the span {support} of fact {fact_id}",
+                    _hex(span, "source_text_sha256", at),
+                    start,
+                    end,
+                    _hex(span, "text_sha256", at),
+                    span["quote"] if isinstance(span["quote"], str) else None,
+                )
+            )
+        if listed != cited:
+            raise Failed(
+                f"{where} fact {fact_id}: lists {len(listed)} span(s); the events cite "
+                f"{len(cited)} for it"
+            )
+    return spans
+
+
+def _list(mapping: JSONObject, name: str, where: str) -> list[Any]:
+    value = mapping.get(name)
+    if not isinstance(value, list):
+        raise Failed(f"{where}: {name} is not a list")
+    return value
 
 
 def bundle_kind(manifest: JSONObject) -> str:
@@ -875,7 +1081,8 @@ def verify(
         watch = checkpoint.cases.get(case_id, (None, ""))[0] if checkpoint else None
         count, head_hash, lines = check_events(archive, manifest, listed, watch)
         check_sources(listed, lines.referenced)
-        spans, texts, derived = check_spans(archive, listed, lines)
+        matrix_spans = check_matrix(archive, listed, manifest, lines, count, head_hash)
+        spans, texts, derived = check_spans(archive, listed, lines, matrix_spans)
         check_identities(archive, listed, kind, lines.protected)
         log = None
         if origin is not None:
@@ -918,6 +1125,8 @@ def verify(
         spans=spans,
         texts=texts,
         texts_derived=derived,
+        matrix=MATRIX in listed,
+        matrix_spans=len(matrix_spans),
     )
     if not anchors.pinned:
         raise Unpinned(verified)

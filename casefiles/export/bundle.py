@@ -22,6 +22,7 @@ from pathlib import PurePosixPath
 from typing import IO
 
 from casefiles import blobs, eventstore, signing, timestamps, tlog, transparency
+from casefiles.domain import matrix
 from casefiles.domain.hashing import canonical_json
 from casefiles.errors import CaseFileError
 from casefiles.export import report
@@ -33,6 +34,7 @@ from casefiles.verify_export import (
     IDENTITIES,
     KEY_ROTATIONS,
     MANIFEST,
+    MATRIX,
     REDACTED,
     SIGNATURE,
     TIMESTAMP,
@@ -252,6 +254,18 @@ def _write_texts(bundle: BundleWriter, case: CaseFile, digest: Digest) -> None:
         bundle.write(text_path(sha), data)
 
 
+def _write_matrix(bundle: BundleWriter, case: CaseFile, digest: Digest) -> None:
+    """matrix.json: the evidence matrix of the case at the exported version, derived from
+    the same events (docs/export.md, "matrix.json"); the verifier checks it against them
+    and finds each span it cites at its offsets in texts/."""
+    titles = {sid: str(source["title"]) for sid, source in digest.sources.items()}
+    rows = matrix.evidence_matrix(case.facts, case.qualifications, titles)
+    document = matrix.document(
+        rows, case_id=str(case.pk), version=case.version, head_hash=digest.head_hash
+    )
+    bundle.write(MATRIX, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode())
+
+
 def _write_identities(bundle: BundleWriter, case: CaseFile, digest: Digest) -> None:
     """A complete bundle's protected/identities.json: each protected person of the
     exported events with the name and salt behind its commitment, in event order."""
@@ -299,6 +313,7 @@ def export_case(
         _write_texts(bundle, case, digest)
         if kind == COMPLETE:
             _write_identities(bundle, case, digest)
+        _write_matrix(bundle, case, digest)
         context = report.ReportContext(
             case=case,
             head_hash=digest.head_hash,
