@@ -679,10 +679,7 @@ def normalize_newlines(text: str) -> str:
 
 
 def check_spans(
-    archive: zipfile.ZipFile,
-    listed: JSONObject,
-    lines: _EventLines,
-    extra: list[CitedSpan] | None = None,
+    archive: zipfile.ZipFile, listed: JSONObject, lines: _EventLines
 ) -> tuple[int, int, int]:
     """Every cited span is at its offsets in the stored text it names, which the bundle
     holds as texts/<sha256>.txt (UTF-8); the offsets count code points, end exclusive.
@@ -707,7 +704,7 @@ def check_spans(
     }
     derived = 0
     by_text: dict[str, list[CitedSpan]] = {}
-    for span in [*lines.spans, *(extra or ())]:
+    for span in lines.spans:
         by_text.setdefault(span.text, []).append(span)
     for sha, original in lines.texts.items():
         if sha not in texts:
@@ -759,7 +756,6 @@ def check_matrix(
     manifest: JSONObject,
     lines: _EventLines,
     count: int,
-    head_hash: str,
 ) -> list[CitedSpan]:
     """matrix.json, when the bundle has one (bundles made before it have none), agrees
     with the events: it is of this case at this version; it lists every qualification the
@@ -780,7 +776,6 @@ def check_matrix(
         "format": MATRIX_FORMAT,
         "case_id": case_id,
         "version": count,
-        "head_hash": head_hash,
     }
     for name, value in expected.items():
         if document.get(name) != value:
@@ -886,6 +881,22 @@ def _check_matrix_element(
                 f"{len(cited)} for it"
             )
     return spans
+
+
+def check_matrix_spans(archive: zipfile.ZipFile, spans: list[CitedSpan]) -> None:
+    """Each span matrix.json cites is at its offsets in texts/<sha256>.txt (which
+    check_spans has found listed, named by its hash and UTF-8), with its text_sha256."""
+    by_text: dict[str, list[CitedSpan]] = {}
+    for span in spans:
+        by_text.setdefault(span.text, []).append(span)
+    for sha, cited in by_text.items():
+        path = f"texts/{sha}.txt"
+        try:
+            text = _read_member(archive, path, MAX_TEXT_BYTES).decode("utf-8")
+        except UnicodeDecodeError:
+            raise Failed(f"{path} is not UTF-8") from None
+        for span in cited:
+            _check_span(span, text, path)
 
 
 def _list(mapping: JSONObject, name: str, where: str) -> list[Any]:
@@ -1081,8 +1092,7 @@ def verify(
         watch = checkpoint.cases.get(case_id, (None, ""))[0] if checkpoint else None
         count, head_hash, lines = check_events(archive, manifest, listed, watch)
         check_sources(listed, lines.referenced)
-        matrix_spans = check_matrix(archive, listed, manifest, lines, count, head_hash)
-        spans, texts, derived = check_spans(archive, listed, lines, matrix_spans)
+        spans, texts, derived = check_spans(archive, listed, lines)
         check_identities(archive, listed, kind, lines.protected)
         log = None
         if origin is not None:
@@ -1103,6 +1113,9 @@ def verify(
                 f"a {FORMAT_V1} bundle carries no tree head to check against "
                 "--log-checkpoint; use --checkpoint with a checkpoint of that time"
             )
+        # Last: a reading aid derived from what is checked above.
+        matrix_spans = check_matrix(archive, listed, manifest, lines, count)
+        check_matrix_spans(archive, matrix_spans)
     reference = _field(manifest["case"], "reference", str, "case.")
     checked = None
     if checkpoint is not None:

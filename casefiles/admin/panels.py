@@ -7,11 +7,12 @@ from dataclasses import dataclass, replace
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from casefiles.admin.access import may, may_see_identities
 from casefiles.admin.labels import chain_label, grade_label
 from casefiles.commands.base import corrections
-from casefiles.domain import liability, qualifications, workflow
+from casefiles.domain import liability, matrix, qualifications, workflow
 from casefiles.domain.actors import CASE_WRITERS, LEGAL_REVIEWER, PERMISSIONS
 from casefiles.domain.facts import chain_words, corroboration_panel
 from casefiles.domain.persons import person_label
@@ -132,6 +133,48 @@ def _element_rows(case: CaseState, elements: list[dict], assessments: dict) -> l
     return rows
 
 
+MATRIX_KINDS = {
+    qualifications.MATERIAL: gettext_lazy("material"),
+    qualifications.MENTAL: gettext_lazy("mental"),
+    qualifications.CONTEXTUAL: gettext_lazy("contextual"),
+}
+MATRIX_GAPS = {
+    matrix.NOT_ASSESSED: gettext_lazy("not assessed: no evidence cited"),
+    matrix.NO_FACT: gettext_lazy("no evidence cited: the assessment cites no fact"),
+    matrix.SOURCES_ONLY: gettext_lazy(
+        "no evidence cited: assessed citing whole sources, not facts"
+    ),
+    matrix.NO_SPAN: gettext_lazy("no evidence cited: the facts cited have no checked span"),
+    matrix.NOTHING_COUNTS: gettext_lazy("no cited span counts"),
+}
+
+
+def matrix_rows(case: CaseState) -> list[dict]:
+    """The evidence matrix as table lines: per qualification, one line per element ×
+    cited fact × cited span (casefiles/domain/matrix.py); the element and its finding
+    only on its first line; an element with nothing behind it is a line saying so."""
+    out = []
+    for q in matrix.case_matrix(case):
+        lines = []
+        seen: set[str] = set()
+        for line in matrix.flat_rows([q]):
+            element = line["element"]
+            lines.append(
+                {
+                    "first": element["element"] not in seen,
+                    "element": element,
+                    "kind": MATRIX_KINDS.get(element["kind"], ""),
+                    "gap": MATRIX_GAPS.get(element["gap"], ""),
+                    "fact": line["fact"],
+                    "span": line["span"],
+                    "chain": chain_words(line["span"]["chain"]) if line["span"] else "",
+                }
+            )
+            seen.add(element["element"])
+        out.append({"title": q["title"], "lines": lines})
+    return out
+
+
 def qualification_rows(case: CaseState) -> list[QualificationRow]:
     rows = []
     for qualification in case.qualifications:
@@ -217,6 +260,7 @@ def evaluation_page(request: HttpRequest, case: CaseState, *, open_for_work: boo
         ],
         "corroboration_rows": corroboration_rows(case),
         "qualification_rows": qualification_rows(case),
+        "matrix_rows": matrix_rows(case),
         "liability_rows": liability_rows(case),
         "conflict_line": conflict_line(case),
         "has_perpetrators": any(p["role"] in liability.PERPETRATOR_ROLES for p in case.persons),

@@ -175,15 +175,12 @@ def _span_row(standing: fact_rules.Standing, titles: Mapping[str, str]) -> dict[
     }
 
 
-def document(
-    rows: Sequence[Mapping[str, Any]], *, case_id: str, version: int, head_hash: str
-) -> dict[str, Any]:
+def document(rows: Sequence[Mapping[str, Any]], *, case_id: str, version: int) -> dict[str, Any]:
     """matrix.json: the matrix of the case at `version` (docs/export.md)."""
     return {
         "format": FORMAT,
         "case_id": case_id,
         "version": version,
-        "head_hash": head_hash,
         "qualifications": list(rows),
     }
 

@@ -260,9 +260,7 @@ def _write_matrix(bundle: BundleWriter, case: CaseFile, digest: Digest) -> None:
     and finds each span it cites at its offsets in texts/."""
     titles = {sid: str(source["title"]) for sid, source in digest.sources.items()}
     rows = matrix.evidence_matrix(case.facts, case.qualifications, titles)
-    document = matrix.document(
-        rows, case_id=str(case.pk), version=case.version, head_hash=digest.head_hash
-    )
+    document = matrix.document(rows, case_id=str(case.pk), version=case.version)
     bundle.write(MATRIX, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode())
 
 

@@ -24,7 +24,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Frame, Paragraph, Spacer
 
-from casefiles.domain import facts, liability, qualifications, taxonomy, workflow
+from casefiles.domain import facts, liability, matrix, qualifications, taxonomy, workflow
 from casefiles.domain.describe import describe
 from casefiles.domain.sources import CREDIBILITY, RELIABILITY
 from casefiles.models import CaseFile
@@ -223,6 +223,69 @@ def decision_line(decision: dict) -> str:
     )
 
 
+# ---------------------------------------------------------------- evidence matrix
+
+MATRIX_COLUMNS = ("Element", "Finding", "Fact", "Exhibit and cited span", "Origin; counts?")
+
+
+def matrix_tables(context: ReportContext) -> list[tuple[str, list[tuple[str, ...]]]]:
+    """The evidence matrix (casefiles/domain/matrix.py, matrix.json in the bundle): per
+    qualification, one line per element × cited fact × cited span; an element with
+    nothing behind it is a line saying so. Columns: MATRIX_COLUMNS."""
+    titles = {s["source_id"]: s["title"] for s in context.sources}
+    case = context.case
+    tables = []
+    for q in matrix.evidence_matrix(case.facts, case.qualifications, titles):
+        lines: list[tuple[str, ...]] = []
+        shown: set[str] = set()
+        for line in matrix.flat_rows([q]):
+            element, fact, span = line["element"], line["fact"], line["span"]
+            first = element["element"] not in shown
+            shown.add(element["element"])
+            lines.append(
+                (
+                    _element_cell(element) if first else "",
+                    _finding_cell(element) if first else "",
+                    _fact_cell(element, fact),
+                    _span_cell(span) if span else "—",
+                    _standing_cell(span) if span else "",
+                )
+            )
+        tables.append((f"{q['title']}", lines))
+    return tables
+
+
+def _element_cell(element: dict) -> str:
+    kind = f" ({element['kind']})" if element.get("kind") else ""
+    return f"{element['text']}{kind}"
+
+
+def _finding_cell(element: dict) -> str:
+    if element["finding"] is None:
+        return "not assessed"
+    return f"{element['finding_label']}, on {element['standard_label']}"
+
+
+def _fact_cell(element: dict, fact: dict | None) -> str:
+    if fact is None:
+        return element["gap_label"] or "no fact cited"
+    words = f"“{fact['text']}” ({fact['corroboration']['label']})"
+    if not fact["spans"]:
+        words += "; no checked span"
+    return words
+
+
+def _span_cell(span: dict) -> str:
+    return (
+        f"{span['source']}: “{span['quote']}” (characters {span['start']}–{span['end']} of "
+        f"texts/{span['source_text_sha256']}.txt)"
+    )
+
+
+def _standing_cell(span: dict) -> str:
+    return f"{facts.chain_words(span['chain'])}; {span['standing_label']}"
+
+
 # ---------------------------------------------------------------- legal framework
 
 
@@ -313,7 +376,7 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;vertical-align:t
 padding:.25rem .5rem;border-bottom:1px solid #eee}th{width:14rem;color:#555}
 .verify{background:#f4f6f8;border:1px solid #ccd;padding:.5rem 1rem}
 .mono{font-family:ui-monospace,monospace;word-break:break-all}
-.timeline th{width:auto}.text{white-space:pre-wrap}.nowrap{white-space:nowrap}
+.timeline th,.matrix th{width:auto}.text{white-space:pre-wrap}.nowrap{white-space:nowrap}
 """
 
 
@@ -343,6 +406,7 @@ def write_html(out: IO[bytes], context: ReportContext, events: Iterable[Record])
     )
     put(f"<h2>Case summary</h2>{_html_table(summary_rows(context))}\n")
     _html_waivers(put, case)
+    _html_matrix(put, context)
     for heading, sources in source_sections(context):
         put(f"<h2>{e(heading)}</h2>\n")
         for number, source in enumerate(sources, start=1):
@@ -378,6 +442,25 @@ def write_html(out: IO[bytes], context: ReportContext, events: Iterable[Record])
             "</tr>\n"
         )
     put("</table>\n</body></html>\n")
+
+
+def _html_matrix(put: Callable[[str], None], context: ReportContext) -> None:
+    e = html.escape
+    put(
+        "<h2>Evidence matrix</h2>\n<p>Each element of each qualification, the facts its "
+        "assessment cites and the spans of the exhibits that support them (matrix.json in "
+        "the bundle). An element with nothing behind it says so.</p>\n"
+    )
+    tables = matrix_tables(context)
+    if not tables:
+        put("<p>No legal qualification recorded.</p>\n")
+    header = "".join(f"<th>{e(c)}</th>" for c in MATRIX_COLUMNS)
+    for heading, lines in tables:
+        body = "".join(
+            "<tr>" + "".join(f'<td class="text">{e(cell)}</td>' for cell in line) + "</tr>"
+            for line in lines
+        )
+        put(f'<h3>{e(heading)}</h3><table class="matrix"><tr>{header}</tr>{body}</table>\n')
 
 
 def _html_table(rows: list[tuple[str, str]], mono: tuple[str, ...] = ()) -> str:
@@ -553,6 +636,19 @@ def write_pdf(out: IO[bytes], context: ReportContext, events: Iterable[Record]) 
         pages.add(Paragraph("Waived criteria", styles["h2"]))
         for waiver in case.waivers:
             pages.add(Paragraph(_markup(_waiver(waiver)), styles["body"]))
+    pages.add(Paragraph("Evidence matrix", styles["h2"]))
+    tables = matrix_tables(context)
+    if not tables:
+        pages.add(Paragraph("No legal qualification recorded.", styles["body"]))
+    for heading, table in tables:
+        pages.add(Paragraph(_markup(heading), styles["h3"]))
+        for line in table:
+            cells = [
+                f"<b>{_markup(label)}:</b> {_markup(cell)}"
+                for label, cell in zip(MATRIX_COLUMNS, line, strict=True)
+                if cell
+            ]
+            pages.add(Paragraph("<br/>".join(cells), styles["event"]))
     for heading, sources in source_sections(context):
         pages.add(Paragraph(_markup(heading), styles["h2"]))
         for number, source in enumerate(sources, start=1):

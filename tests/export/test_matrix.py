@@ -2,6 +2,7 @@
 and origins, in the bundle as matrix.json, checked by the independent verifier against
 the events and the stored texts (docs/export.md, "matrix.json")."""
 
+import html
 import json
 from pathlib import Path
 
@@ -212,6 +213,13 @@ def test_the_walked_case_exports_a_matrix_the_verifier_checks(walked, api):  # n
         False,
         "aggregate_unlinked",
     )
+    # The report's central table: the matrix, before the sources, gaps included.
+    report = files["report.html"].decode()
+    assert report.index("<h2>Evidence matrix</h2>") < report.index("<h2>Sources")
+    table = report[report.index('<table class="matrix">') :]
+    table = table[: table.index("</table>")]
+    assert html.escape(SHOT) in table and "aggregate figure not linked" in table
+    assert table.count("not assessed: no evidence cited") == 3
 
 
 # --- the forger who holds the key: matrix.json changed, the manifest signed again ----------
