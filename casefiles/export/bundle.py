@@ -25,7 +25,7 @@ from casefiles import blobs, eventstore, signing, timestamps, tlog, transparency
 from casefiles.domain import matrix
 from casefiles.domain.hashing import canonical_json
 from casefiles.errors import CaseFileError
-from casefiles.export import report
+from casefiles.export import huridocs, report
 from casefiles.models import CaseFile, ProtectedIdentity, Source
 from casefiles.selectors import get_case
 from casefiles.verify_export import (
@@ -43,6 +43,7 @@ from casefiles.verify_export import (
 )
 
 EVENTS_FILE = "events.jsonl"
+HURIDOCS = "huridocs.json"
 MEDIA_EXTENSIONS = {
     "text/html": "html",
     "text/plain": "txt",
@@ -264,6 +265,27 @@ def _write_matrix(bundle: BundleWriter, case: CaseFile, digest: Digest) -> None:
     bundle.write(MATRIX, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode())
 
 
+def _write_huridocs(bundle: BundleWriter, case: CaseFile, digest: Digest) -> None:
+    """huridocs.json: the case in HURIDOCS' Events Standard Formats (docs/export.md)."""
+    document = huridocs.esf_document(
+        case_id=str(case.pk),
+        reference=case.reference,
+        title=case.title,
+        summary=case.summary,
+        categories=case.categories,
+        places=case.places,
+        incident_from=case.incident_from.isoformat() if case.incident_from else None,
+        incident_to=case.incident_to.isoformat() if case.incident_to else None,
+        persons=case.persons,
+        liabilities=case.liabilities,
+        case_qualifications=case.qualifications,
+        sources=digest.sources.values(),
+    )
+    bundle.write(
+        HURIDOCS, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    )
+
+
 def _write_identities(bundle: BundleWriter, case: CaseFile, digest: Digest) -> None:
     """A complete bundle's protected/identities.json: each protected person of the
     exported events with the name and salt behind its commitment, in event order."""
@@ -312,6 +334,7 @@ def export_case(
         if kind == COMPLETE:
             _write_identities(bundle, case, digest)
         _write_matrix(bundle, case, digest)
+        _write_huridocs(bundle, case, digest)
         context = report.ReportContext(
             case=case,
             head_hash=digest.head_hash,

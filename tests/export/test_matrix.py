@@ -213,6 +213,12 @@ def test_the_walked_case_exports_a_matrix_the_verifier_checks(walked, api):  # n
         False,
         "aggregate_unlinked",
     )
+    # The same case in HURIDOCS' Events Standard Formats.
+    esf = json.loads(files["huridocs.json"])
+    assert "huridocs.json" in listed
+    assert esf["event"]["event_title"] == "Executions of surrendered Ukrainian soldiers"
+    assert esf["event"]["legal_qualifications"] == [q["title"]]
+    assert len(esf["acts"]) == 1 and len(esf["information"]) == 1
     # The report's central table: the matrix, before the sources, gaps included.
     report = files["report.html"].decode()
     assert report.index("<h2>Evidence matrix</h2>") < report.index("<h2>Sources")
