@@ -13,7 +13,7 @@ Pure functions over the case's facts and qualifications as CaseState folds them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from casefiles.domain import facts as fact_rules
@@ -21,6 +21,13 @@ from casefiles.domain import qualifications
 from casefiles.domain.casestate import CaseState
 
 FORMAT = "casefile-matrix/1"
+
+# A span of a source detached from the case: listed, never counted.
+DETACHED = "source_detached"
+STANDING_WORDS = {
+    **fact_rules.STANDING_WORDS,
+    DETACHED: "source detached from the case: not counted",
+}
 
 # Why an element row is a gap (None: it is not).
 NOT_ASSESSED = "not_assessed"
@@ -41,6 +48,7 @@ def evidence_matrix(
     facts: Sequence[Mapping[str, Any]],
     qualifications_: Sequence[Mapping[str, Any]],
     titles: Mapping[str, str],
+    attached: Collection[str] | None = None,
 ) -> list[dict[str, Any]]:
     """One entry per qualification: {qualification_id, code, provision, title, elements},
     each element {element, text, kind, finding, finding_label, standard, standard_label,
@@ -48,7 +56,10 @@ def evidence_matrix(
     recorded, corroboration, unchecked_excerpts, spans}; each span {support_id,
     source_id, source, content_sha256, source_text_sha256, start, end, quote,
     text_sha256, chain, origin, aggregate, aggregate_linked, withdrawn, counts,
-    standing, standing_label}. `titles` maps source ids to exhibit titles."""
+    standing, standing_label}. `titles` maps source ids to exhibit titles; `attached` is
+    the ids of the sources still attached (None: all): a detached source's spans stay
+    listed, with counts false and standing `source_detached`, and count for nothing
+    (facts.attached_support)."""
     by_id = {str(f["fact_id"]): f for f in facts}
     rows = []
     for q in qualifications_:
@@ -68,7 +79,7 @@ def evidence_matrix(
                 "provision": entry["provision"] if entry else None,
                 "title": qualifications.title(str(q["code"])),
                 "elements": [
-                    _element_row(element, q["elements"].get(element["id"]), by_id, titles)
+                    _element_row(element, q["elements"].get(element["id"]), by_id, titles, attached)
                     for element in elements
                 ],
             }
@@ -78,7 +89,10 @@ def evidence_matrix(
 
 def case_matrix(case: CaseState) -> list[dict[str, Any]]:
     return evidence_matrix(
-        case.facts, case.qualifications, {s.source_id: s.title for s in case.sources}
+        case.facts,
+        case.qualifications,
+        {s.source_id: s.title for s in case.sources},
+        {s.source_id for s in case.sources},
     )
 
 
@@ -87,10 +101,11 @@ def _element_row(
     assessment: Mapping[str, Any] | None,
     by_id: Mapping[str, Mapping[str, Any]],
     titles: Mapping[str, str],
+    attached: Collection[str] | None,
 ) -> dict[str, Any]:
     assessment = assessment or {}
     fact_ids = [str(f) for f in assessment.get("fact_ids") or ()]
-    cited = [_fact_row(fact_id, by_id.get(fact_id), titles) for fact_id in fact_ids]
+    cited = [_fact_row(fact_id, by_id.get(fact_id), titles, attached) for fact_id in fact_ids]
     finding = assessment.get("finding")
     standard = assessment.get("standard")
     gap = _gap(assessment, cited)
@@ -127,14 +142,23 @@ def _gap(assessment: Mapping[str, Any], cited: Sequence[Mapping[str, Any]]) -> s
 
 
 def _fact_row(
-    fact_id: str, fact: Mapping[str, Any] | None, titles: Mapping[str, str]
+    fact_id: str,
+    fact: Mapping[str, Any] | None,
+    titles: Mapping[str, str],
+    attached: Collection[str] | None,
 ) -> dict[str, Any]:
     supports: Sequence[Mapping[str, Any]] = fact["support"] if fact else ()
-    result = fact_rules.corroborate(supports)
+    current = [s for s in supports if attached is None or s["source_id"] in attached]
+    result = fact_rules.corroborate(current)
     spans = [
         _span_row(standing, titles)
         for standing in result.standings
         if fact_rules.is_checked(standing.support)
+    ]
+    spans += [
+        _span_row(fact_rules.Standing(s, DETACHED, None), titles)
+        for s in supports
+        if fact_rules.is_checked(s) and attached is not None and s["source_id"] not in attached
     ]
     return {
         "fact_id": fact_id,
@@ -171,7 +195,7 @@ def _span_row(standing: fact_rules.Standing, titles: Mapping[str, str]) -> dict[
         "withdrawn": bool(withdrawn),
         "counts": standing.standing == fact_rules.COUNTED,
         "standing": standing.standing,
-        "standing_label": fact_rules.STANDING_WORDS[standing.standing],
+        "standing_label": STANDING_WORDS[standing.standing],
     }
 
 

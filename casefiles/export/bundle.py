@@ -260,7 +260,8 @@ def _write_matrix(bundle: BundleWriter, case: CaseFile, digest: Digest) -> None:
     the same events (docs/export.md, "matrix.json"); the verifier checks it against them
     and finds each span it cites at its offsets in texts/."""
     titles = {sid: str(source["title"]) for sid, source in digest.sources.items()}
-    rows = matrix.evidence_matrix(case.facts, case.qualifications, titles)
+    attached = {str(sid) for sid in case.sources.values_list("source_id", flat=True)}
+    rows = matrix.evidence_matrix(case.facts, case.qualifications, titles, attached)
     document = matrix.document(rows, case_id=str(case.pk), version=case.version)
     bundle.write(MATRIX, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode())
 

@@ -235,7 +235,8 @@ def matrix_tables(context: ReportContext) -> list[tuple[str, list[tuple[str, ...
     titles = {s["source_id"]: s["title"] for s in context.sources}
     case = context.case
     tables = []
-    for q in matrix.evidence_matrix(case.facts, case.qualifications, titles):
+    attached = {str(sid) for sid in case.sources.values_list("source_id", flat=True)}
+    for q in matrix.evidence_matrix(case.facts, case.qualifications, titles, attached):
         lines: list[tuple[str, ...]] = []
         shown: set[str] = set()
         for line in matrix.flat_rows([q]):

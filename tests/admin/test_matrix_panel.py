@@ -70,3 +70,23 @@ def test_the_matrix_speaks_ukrainian(as_user, assessed):  # noqa: F811
     assert "Матриця доказів" in panel
     assert "не оцінено: доказів не наведено" in panel
     assert "Evidence matrix" not in panel and "no evidence cited" not in panel
+
+
+def test_a_detached_sources_span_stays_listed_but_does_not_count(as_user, assessed, actors):  # noqa: F811
+    from casefiles.commands.sources import source_detach
+    from casefiles.domain.matrix import case_matrix
+    from casefiles.selectors import case_state
+
+    source_detach(
+        actor=actors["documenter"],
+        case_id=assessed,
+        source_id=source_id(assessed, "UN report"),
+        reason="attached to the wrong case",
+    )
+    (q,) = case_matrix(case_state(assessed))
+    killed = q["elements"][0]
+    (span,) = killed["facts"][0]["spans"]
+    assert (span["counts"], span["standing"]) == (False, "source_detached")
+    assert killed["gap"] == "no_span_counts"
+    panel = _panel(page(as_user("auditor"), assessed))
+    assert "source detached from the case: not counted" in panel
