@@ -301,13 +301,31 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 SPECTACULAR_SETTINGS = {
+    # <case:case_id> (casefiles/api/converters.py): a case's id or its reference.
+    "PATH_CONVERTER_OVERRIDES": {
+        "case": {
+            "type": "string",
+            "description": "the case's id (a UUID) or its reference (CF-YYYY-NNNNNN)",
+            "pattern": "^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+            "|[Cc][Ff]-[0-9]{4}-[0-9]{6})$",
+        }
+    },
     "TITLE": "Case files API",
     "DESCRIPTION": "Cases, their hash-chained event history, sources, transitions and "
     "approvals. Writes call the same commands as the admin. See docs/api.md.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"CaseStateEnum": "casefiles.domain.workflow.STATES"},
+    # One name per choice set where fields share a name ("role", "status"): without
+    # them drf-spectacular makes up hashed names (Role50dEnum) and warns.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStateEnum": "casefiles.domain.workflow.STATES",
+        # A source's provenance and a span's origin chain: the same six roles.
+        "ChainRoleEnum": "casefiles.domain.workflow.PROVENANCE_ROLES",
+        "PersonRoleEnum": "casefiles.domain.persons.PERSON_ROLES",
+        "CorroborationStatusEnum": ["uncorroborated", "single_origin", "corroborated"],
+        "ExportStatusEnum": ["queued", "ready", "failed"],
+    },
     # Swagger UI served from our own static files: no CDN, and the CSP stays 'self'.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from casefiles import health, second_factor
 from casefiles.admin import exports as admin_exports
+from casefiles.api import converters  # noqa: F401 - registers <case:…>
 from casefiles.api import exports as api_exports
 from casefiles.api import problems as api_problems
 
@@ -21,7 +22,7 @@ urlpatterns = [
     ),
     path("api/signing-key/", api_exports.SigningKeyView.as_view(), name="signing-key"),
     path(
-        "api/cases/<uuid:case_id>/exports/",
+        "api/cases/<case:case_id>/exports/",
         api_exports.CaseExportsView.as_view(),
         name="case-exports",
     ),
