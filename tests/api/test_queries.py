@@ -20,7 +20,10 @@ def queries(client, path: str) -> int:
 
 def ingest_documents(count: int, start: int = 0) -> None:
     for n in range(start, start + count):
-        text = f"Field report {n}\n\nA quiet day in the archive, nothing to record ({n}).\n"
+        # Words of their own: documents differing by a number are reprints of one another
+        # (near-duplicates, casefiles/ingestion/neardup.py), not new sources.
+        words = " ".join(f"entry{n}note{i}" for i in range(12))
+        text = f"Field report {n}\n\nA quiet day in the archive: {words}.\n"
         job = ingestion_submit(data=text.encode(), filename=f"report-{n}.txt", actor=SUBMITTER)
         document_ingest(ingestion_id=str(job.id))
 

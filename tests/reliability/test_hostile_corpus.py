@@ -95,9 +95,14 @@ def test_hostile_articles_are_stored_verbatim(corpus, ingest):
     # Stored as written (escaping is the renderer's job, tests/reliability/test_stored_xss.py).
     assert "Executions near Bucha <script>alert(1)</script>" in titles
     assert any("\u202e" in title for title in titles)
-    jobs = Ingestion.objects.filter(filename__startswith="article_", status=Ingestion.INGESTED)
-    assert jobs.count() == 20
-    assert all(job.case_references for job in jobs)
+    # The 20 articles share one template: those differing only in their number are
+    # reprints of an earlier one (recorded as near-duplicates, casefiles/ingestion/
+    # neardup.py), each payload's first article a source of its own.
+    jobs = Ingestion.objects.filter(filename__startswith="article_")
+    statuses = set(jobs.values_list("status", flat=True))
+    assert jobs.count() == 20 and statuses <= {Ingestion.INGESTED, Ingestion.NEAR_DUPLICATE}
+    ingested = jobs.filter(status=Ingestion.INGESTED)
+    assert ingested.count() >= 4 and all(job.case_references for job in ingested)
     out = StringIO()
     call_command("verify_events", stdout=out)
     assert out.getvalue().startswith("OK"), out.getvalue()
