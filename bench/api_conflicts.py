@@ -260,10 +260,13 @@ def wait_for_port(port: int, server: subprocess.Popen) -> None:
 def server_errors(log: Path) -> str:
     """gunicorn's error lines (4xx answers are logged as warnings: expected here)."""
     return "\n".join(
-        line
-        for line in log.read_text(errors="replace").splitlines()
-        if '"level": "WARNING"' not in line and "[WARNING]" not in line
+        line for line in log.read_text(errors="replace").splitlines() if not WARNING.search(line)
     )
+
+
+# A warning in any of the log formats: JSON (production), plain text (development,
+# casefiles' LOGGING) or gunicorn's own.
+WARNING = re.compile(r'"level": "WARNING"|\[WARNING\]|^\S+ \S+ WARNING ')
 
 
 def prepare(cases: int, clients: int) -> tuple[list[tuple[str, str]], list[str]]:

@@ -71,15 +71,17 @@ def test_a_device_owner_gets_no_token_with_the_password_alone(anon, phone):
 
 def test_with_the_code_the_device_owner_gets_a_working_token(anon, phone, actors):
     case_id = open_case(actors["documenter"])
-    response = request_token(anon, **SAM, otp=code(phone))
+    used = code(phone)
+    response = request_token(anon, **SAM, otp=used)
     assert response.status_code == 200, response.content
     issued = response.json()
     assert (issued["scope"], issued["issued_with"]) == ("write", "password+otp")
     supervisor = client_with(issued["token"])
     assert supervisor.get("/api/approvals/").status_code == 200
     assert supervisor.get(f"/api/cases/{case_id}/").status_code == 200
-    # The code was used: the same one again is refused (replay).
-    problem(request_token(anon, **SAM, otp=code(phone)), 422, "invalid-request")
+    # The code was used: the same one again is refused (replay). The same string, not a
+    # code computed again, which is a new, valid one once the 30-second step has passed.
+    problem(request_token(anon, **SAM, otp=used), 422, "invalid-request")
 
 
 def test_only_the_hash_of_the_key_is_stored(anon, users):

@@ -44,15 +44,14 @@ REQUEUE_AFTER = 20
 
 
 def documents(count: int) -> list[tuple[str, bytes]]:
-    """Unique documents: every 20th a numbered copy of a seed article (candidate cases,
-    and links between the copies), the others short field logs naming no allegation.
-    Copies of one article all suggest links to each other (work that grows with the
-    square of their number), so only a few are used to keep the test within minutes."""
+    """Unique documents: every 40th a numbered copy of a seed article, each seed once
+    (candidate cases; two copies of one seed would be a reprint, recorded as a
+    near-duplicate of the first), the others short field logs naming no allegation."""
     seeds = sorted((Path(settings.BASE_DIR) / "seeds").glob("*.txt"))
     result = []
     for n in range(count):
-        if n % 20 == 0:
-            seed = seeds[(n // 20) % len(seeds)]
+        if n % 40 == 0:
+            seed = seeds[(n // 40) % len(seeds)]
             result.append(
                 (
                     f"{n:04d}_{seed.name}",
