@@ -62,6 +62,11 @@ def _support(case: CaseState, fact_id: Id, support_id: Id) -> tuple[dict[str, An
     return fact, support
 
 
+def _span_key(fact: dict[str, Any], support: dict[str, Any]) -> dict[str, Any]:
+    """What every event about one cited span names it by."""
+    return {"fact_id": fact["fact_id"], "support_id": support["support_id"]}
+
+
 def _offset(value: object, name: str) -> int | None:
     if value is None:
         return None
@@ -225,11 +230,7 @@ def support_origin_record(
     return change.write(
         NewEvent(
             SUPPORT_ORIGIN_RECORDED.name,
-            {
-                "fact_id": fact["fact_id"],
-                "support_id": support["support_id"],
-                "chain": _chain(chain, stored.text),
-            },
+            {**_span_key(fact, support), "chain": _chain(chain, stored.text)},
         )
     )
 
@@ -253,7 +254,7 @@ def support_aggregate_mark(
     return change.write(
         NewEvent(
             SUPPORT_AGGREGATE_MARKED.name,
-            {"fact_id": fact["fact_id"], "support_id": support["support_id"], **aggregate},
+            {**_span_key(fact, support), **aggregate},
         )
     )
 
@@ -279,8 +280,7 @@ def aggregate_link(
         NewEvent(
             AGGREGATE_SUPPORT_LINKED.name,
             {
-                "fact_id": fact["fact_id"],
-                "support_id": support["support_id"],
+                **_span_key(fact, support),
                 "reason": require_text(reason, "reason", max_length=TEXT_MAX),
             },
         )
@@ -304,8 +304,7 @@ def support_withdraw(
         NewEvent(
             SUPPORT_WITHDRAWN.name,
             {
-                "fact_id": fact["fact_id"],
-                "support_id": support["support_id"],
+                **_span_key(fact, support),
                 "reason": require_text(reason, "reason", max_length=TEXT_MAX),
             },
         )
